@@ -1,0 +1,469 @@
+//! The desktop client's local fast-login API (protocol.md section 1):
+//! `POST /api/check-login` and `POST /api/authorize`.
+//!
+//! Both answer a JSON body labelled `text/plain; charset=utf-8`: the real
+//! login page runs `JSON.parse` on what jQuery hands it, and jQuery would
+//! already have parsed a body labelled as JSON.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::approval::{AuthorizeRequest, Outcome, Position};
+use crate::config::ClientState;
+use crate::emulator::Emulator;
+use crate::http::{read_body, BodyError};
+use crate::state::{random_token, FastLoginSession, Lookup};
+
+pub const CHECK_LOGIN_API: &str = "qrconnectchecklogin";
+pub const AUTHORIZE_API: &str = "qrconnectfastauthorize";
+pub const AUTHORIZE_REPLY_API: &str = "qrconnectfastauthorizeconfirm";
+
+/// The errcodes of the fast-login API. 0, 10046, 10050 and 10057 are the real
+/// client's; the others are wxemu's own choice (the real page treats any
+/// other non-zero code as "fall back to the QR code").
+pub mod errcode {
+    pub const OK: i32 = 0;
+    /// The body is not the JSON the endpoint expects (detail in errmsg).
+    pub const BAD_REQUEST: i32 = 10001;
+    /// `apiname` does not belong to this endpoint.
+    pub const WRONG_APINAME: i32 = 10002;
+    /// A browser page on an origin that is not allowed.
+    pub const ORIGIN_NOT_ALLOWED: i32 = 10003;
+    /// The body is larger than wxemu accepts.
+    pub const TOO_LARGE: i32 = 10004;
+    /// The client has no logged-in account.
+    pub const LOGGED_OUT: i32 = 10020;
+    /// The client is locked.
+    pub const LOCKED: i32 = 10021;
+    /// authorize_uuid unknown, expired, used, or the person never answered.
+    pub const EXPIRED: i32 = 10046;
+    /// The person clicked Deny.
+    pub const DENIED: i32 = 10050;
+    /// The app only allows QR-scan login.
+    pub const SCAN_ONLY: i32 = 10057;
+}
+
+#[derive(Serialize)]
+struct Reply<'a> {
+    apiname: &'a str,
+    errcode: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errmsg: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jsdata: Option<serde_json::Value>,
+}
+
+fn reply(status: StatusCode, reply: &Reply<'_>) -> Response {
+    let body = serde_json::to_vec(reply).unwrap_or_default();
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+fn success(apiname: &str, jsdata: serde_json::Value) -> Response {
+    reply(
+        StatusCode::OK,
+        &Reply {
+            apiname,
+            errcode: errcode::OK,
+            errmsg: None,
+            jsdata: Some(jsdata),
+        },
+    )
+}
+
+/// A fast-login error in the wire format.
+pub fn error_reply(status: StatusCode, apiname: &str, errcode: i32, errmsg: String) -> Response {
+    reply(
+        status,
+        &Reply {
+            apiname,
+            errcode,
+            errmsg: Some(errmsg),
+            jsdata: None,
+        },
+    )
+}
+
+/// The apiname a reply from the endpoint at `path` carries.
+pub fn reply_apiname(path: &str) -> &'static str {
+    if path.ends_with("/authorize") {
+        AUTHORIZE_REPLY_API
+    } else {
+        CHECK_LOGIN_API
+    }
+}
+
+/// Why a request body was refused, before any state was touched.
+struct Rejection {
+    status: StatusCode,
+    errcode: i32,
+    errmsg: String,
+}
+
+impl Rejection {
+    fn bad(errmsg: impl Into<String>) -> Rejection {
+        Rejection {
+            status: StatusCode::BAD_REQUEST,
+            errcode: errcode::BAD_REQUEST,
+            errmsg: errmsg.into(),
+        }
+    }
+
+    fn into_response(self, apiname: &str) -> Response {
+        error_reply(self.status, apiname, self.errcode, self.errmsg)
+    }
+}
+
+impl From<BodyError> for Rejection {
+    fn from(e: BodyError) -> Rejection {
+        Rejection {
+            status: e.status(),
+            errcode: match e {
+                BodyError::TooLarge { .. } => errcode::TOO_LARGE,
+                _ => errcode::BAD_REQUEST,
+            },
+            errmsg: e.to_string(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    apiname: String,
+    jsdata: serde_json::Value,
+}
+
+/// Reads `{"apiname": <expected>, "jsdata": {...}}` into `T`, naming the
+/// offending field on failure.
+async fn parse<T: DeserializeOwned>(
+    emu: &Emulator,
+    body: Body,
+    expected_apiname: &str,
+) -> Result<T, Rejection> {
+    let bytes = read_body(body, &emu.limits).await?;
+    let text =
+        std::str::from_utf8(&bytes).map_err(|_| Rejection::bad("request body is not UTF-8"))?;
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| Rejection::bad(format!("request body is not JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(Rejection::bad("request body must be a JSON object"));
+    }
+    let envelope: Envelope = deserialize(value)?;
+    if envelope.apiname != expected_apiname {
+        return Err(Rejection {
+            status: StatusCode::BAD_REQUEST,
+            errcode: errcode::WRONG_APINAME,
+            errmsg: format!(
+                "apiname {:?} is not served here; this endpoint expects {expected_apiname:?}",
+                envelope.apiname
+            ),
+        });
+    }
+    if !envelope.jsdata.is_object() {
+        return Err(Rejection::bad("jsdata must be a JSON object"));
+    }
+    deserialize(envelope.jsdata).map_err(|r| Rejection::bad(format!("jsdata.{}", r.errmsg)))
+}
+
+fn deserialize<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Rejection> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        Rejection::bad(if path == "." {
+            inner
+        } else {
+            format!("{path}: {inner}")
+        })
+    })
+}
+
+/// jsdata of check-login; authorize repeats these fields.
+#[derive(Deserialize)]
+struct LoginTarget {
+    appid: String,
+    scope: String,
+    redirect_uri: String,
+    #[serde(default)]
+    state: String,
+}
+
+impl LoginTarget {
+    fn validate(&self) -> Result<url::Url, Rejection> {
+        if self.appid.trim().is_empty() {
+            return Err(Rejection::bad("appid must not be empty"));
+        }
+        if self.scope != "snsapi_login" {
+            return Err(Rejection::bad(format!(
+                "scope {:?} is not allowed; website login uses \"snsapi_login\"",
+                self.scope
+            )));
+        }
+        let url = url::Url::parse(&self.redirect_uri)
+            .map_err(|e| Rejection::bad(format!("redirect_uri is not an absolute URL: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") || !url.has_host() {
+            return Err(Rejection::bad("redirect_uri must be an http or https URL"));
+        }
+        Ok(url)
+    }
+}
+
+#[derive(Deserialize)]
+struct AuthorizeData {
+    #[serde(flatten)]
+    target: LoginTarget,
+    authorize_uuid: String,
+    /// A JSON string: `"{\"x\":576,\"y\":391.5}"`.
+    #[serde(default)]
+    data: Option<String>,
+}
+
+pub async fn check_login(
+    State(emu): State<Arc<Emulator>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let target: LoginTarget = match parse(&emu, body, CHECK_LOGIN_API).await {
+        Ok(t) => t,
+        Err(r) => return r.into_response(CHECK_LOGIN_API),
+    };
+    if let Err(r) = target.validate() {
+        return r.into_response(CHECK_LOGIN_API);
+    }
+    if let Err((code, msg)) = logged_in(&emu) {
+        return error_reply(StatusCode::OK, CHECK_LOGIN_API, code, msg.into());
+    }
+    if emu
+        .config()
+        .app(&target.appid)
+        .is_some_and(|app| app.scan_only)
+    {
+        return error_reply(
+            StatusCode::OK,
+            CHECK_LOGIN_API,
+            errcode::SCAN_ONLY,
+            "this app supports QR code login only".into(),
+        );
+    }
+    let account = emu.current_account();
+    let uuid = random_token(16);
+    let ttl = emu.config().server.authorize_uuid_ttl;
+    emu.store.authorize_sessions.insert(
+        uuid.clone(),
+        FastLoginSession {
+            appid: target.appid,
+            scope: target.scope,
+            redirect_uri: target.redirect_uri,
+            state: target.state,
+            account_id: account.id.clone(),
+            origin: origin(&headers),
+        },
+        emu.clock.now() + ttl,
+    );
+    success(
+        CHECK_LOGIN_API,
+        json!({
+            "nickname": account.nickname,
+            "headimgurl": emu.headimgurl(&account),
+            "authorize_uuid": uuid,
+        }),
+    )
+}
+
+pub async fn authorize(
+    State(emu): State<Arc<Emulator>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let data: AuthorizeData = match parse(&emu, body, AUTHORIZE_API).await {
+        Ok(d) => d,
+        Err(r) => return r.into_response(AUTHORIZE_REPLY_API),
+    };
+    let redirect = match data.target.validate() {
+        Ok(url) => url,
+        Err(r) => return r.into_response(AUTHORIZE_REPLY_API),
+    };
+    let position = match data.data.as_deref().map(serde_json::from_str::<Position>) {
+        None => None,
+        Some(Ok(p)) => Some(p),
+        Some(Err(e)) => {
+            return Rejection::bad(format!(
+                "jsdata.data must be a JSON string like {{\"x\":576,\"y\":391.5}}: {e}"
+            ))
+            .into_response(AUTHORIZE_REPLY_API)
+        }
+    };
+    let expired = |msg: &str| {
+        error_reply(
+            StatusCode::OK,
+            AUTHORIZE_REPLY_API,
+            errcode::EXPIRED,
+            msg.into(),
+        )
+    };
+
+    // Single use: whatever happens next, this uuid is spent.
+    let session = match emu
+        .store
+        .authorize_sessions
+        .take(&data.authorize_uuid, emu.clock.now())
+    {
+        Lookup::Live(s) => s,
+        Lookup::Expired(_) => return expired("authorize_uuid expired; call check-login again"),
+        Lookup::Missing => {
+            return expired("authorize_uuid is unknown or already used; call check-login again")
+        }
+    };
+    let target = &data.target;
+    let same_request = session.appid == target.appid
+        && session.scope == target.scope
+        && session.redirect_uri == target.redirect_uri
+        && session.state == target.state
+        && session.origin == origin(&headers);
+    if !same_request {
+        return expired(
+            "authorize_uuid was issued for another appid, redirect_uri, state or origin",
+        );
+    }
+    if let Err((code, msg)) = logged_in(&emu) {
+        return error_reply(StatusCode::OK, AUTHORIZE_REPLY_API, code, msg.into());
+    }
+
+    let config = emu.config().clone();
+    let account = config
+        .account(&session.account_id)
+        .unwrap_or_else(|| emu.current_account());
+    let app = config.app(&session.appid);
+    let request = AuthorizeRequest {
+        id: 0,
+        appid: session.appid.clone(),
+        app_name: app
+            .map(|a| a.name.clone())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| session.appid.clone()),
+        app_icon_url: app.map(|a| a.icon_url.clone()).unwrap_or_default(),
+        site: redirect.host_str().unwrap_or_default().to_owned(),
+        redirect_uri: session.redirect_uri.clone(),
+        origin: session.origin.clone(),
+        account_id: account.id.clone(),
+        nickname: account.nickname.clone(),
+        headimgurl: emu.headimgurl(&account),
+        position,
+        received_at: SystemTime::now(),
+        timeout: emu.decision_timeout(),
+    };
+    drop(config);
+    match emu.approvals.decide(request).await {
+        Outcome::Allowed => {
+            let code = emu.store.issue_code(&session, &account.id, emu.clock.now());
+            success(
+                AUTHORIZE_REPLY_API,
+                json!({ "redirect_url": redirect_url(&session.redirect_uri, &code, &session.state) }),
+            )
+        }
+        Outcome::Denied => error_reply(
+            StatusCode::OK,
+            AUTHORIZE_REPLY_API,
+            errcode::DENIED,
+            "the user denied the login".into(),
+        ),
+        Outcome::TimedOut => expired("the user did not answer in time"),
+        Outcome::Cancelled => expired("the request was withdrawn"),
+    }
+}
+
+fn logged_in(emu: &Emulator) -> Result<(), (i32, &'static str)> {
+    match emu.client_state() {
+        ClientState::LoggedIn => Ok(()),
+        ClientState::LoggedOut => Err((
+            errcode::LOGGED_OUT,
+            "WeChat is not logged in on this computer",
+        )),
+        ClientState::Locked => Err((errcode::LOCKED, "WeChat is locked on this computer")),
+    }
+}
+
+fn origin(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// Query-value encoding: everything but RFC 3986 unreserved characters.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `redirect_uri` with `code` and `state` appended to its query, before any
+/// fragment, leaving the rest of it byte for byte as the site wrote it.
+pub fn redirect_url(redirect_uri: &str, code: &str, state: &str) -> String {
+    let (base, fragment) = match redirect_uri.split_once('#') {
+        Some((base, fragment)) => (base, Some(fragment)),
+        None => (redirect_uri, None),
+    };
+    let separator = match base.find('?') {
+        None => "?",
+        Some(_) if base.ends_with('?') || base.ends_with('&') => "",
+        Some(_) => "&",
+    };
+    let mut url = format!(
+        "{base}{separator}code={}&state={}",
+        utf8_percent_encode(code, QUERY_VALUE),
+        utf8_percent_encode(state, QUERY_VALUE)
+    );
+    if let Some(fragment) = fragment {
+        url.push('#');
+        url.push_str(fragment);
+    }
+    url
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redirect_url;
+
+    #[test]
+    fn redirect_url_cases() {
+        for (uri, want) in [
+            ("https://a.com/cb", "https://a.com/cb?code=C&state=S"),
+            (
+                "https://a.com/cb?x=1",
+                "https://a.com/cb?x=1&code=C&state=S",
+            ),
+            ("https://a.com/cb?", "https://a.com/cb?code=C&state=S"),
+            (
+                "https://a.com/cb?x=1&",
+                "https://a.com/cb?x=1&code=C&state=S",
+            ),
+            (
+                "https://a.com/cb#/route",
+                "https://a.com/cb?code=C&state=S#/route",
+            ),
+            (
+                "https://a.com/cb?x=%2F#f?g",
+                "https://a.com/cb?x=%2F&code=C&state=S#f?g",
+            ),
+        ] {
+            assert_eq!(redirect_url(uri, "C", "S"), want, "{uri}");
+        }
+        assert_eq!(
+            redirect_url("https://a.com/", "C", "a b&c=d/é"),
+            "https://a.com/?code=C&state=a%20b%26c%3Dd%2F%C3%A9"
+        );
+    }
+}

@@ -1,0 +1,123 @@
+//! The HTTP surface: one axum [`Router`] for every endpoint, wrapped in the
+//! Host check, plus the small pieces every handler shares.
+
+pub mod guard;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::http::{header, Method, StatusCode, Uri};
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::response::IntoResponse;
+use axum::routing::{get, post, MethodRouter};
+use axum::Router;
+use http_body_util::BodyExt;
+
+use crate::emulator::Emulator;
+use crate::{avatar, fastlogin};
+
+/// What a client may cost the server: bounds on time and size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest request body accepted (the real page's are under 2 KiB).
+    pub max_body_bytes: usize,
+    /// Time to send a body once the headers are in.
+    pub body_read_timeout: Duration,
+    /// Time to send a request's headers (slowloris).
+    pub header_read_timeout: Duration,
+    /// Time to finish the TLS handshake.
+    pub tls_handshake_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 64 * 1024,
+            body_read_timeout: Duration::from_secs(10),
+            header_read_timeout: Duration::from_secs(10),
+            tls_handshake_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+pub fn router(emu: Arc<Emulator>) -> Router {
+    let fast_login = Router::new()
+        .route("/api/check-login", browser_post(fastlogin::check_login))
+        .route("/api/authorize", browser_post(fastlogin::authorize))
+        .layer(from_fn_with_state(emu.clone(), guard::fast_login_cors));
+    Router::new()
+        .merge(fast_login)
+        .route("/avatar/{id}/{size}", get(avatar::serve))
+        .route("/", get(index))
+        .fallback(not_found)
+        .layer(from_fn(guard::check_host))
+        .with_state(emu)
+}
+
+/// A POST endpoint called from browser pages (OPTIONS is answered by the
+/// CORS layer); other methods get a 405 that says what to use.
+fn browser_post<H, T>(handler: H) -> MethodRouter<Arc<Emulator>>
+where
+    H: axum::handler::Handler<T, Arc<Emulator>>,
+    T: 'static,
+{
+    post(handler).fallback(|method: Method| async move {
+        (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(header::ALLOW, "POST, OPTIONS")],
+            format!("{method} is not allowed here; use POST\n"),
+        )
+    })
+}
+
+async fn index(
+    axum::extract::State(emu): axum::extract::State<Arc<Emulator>>,
+) -> impl IntoResponse {
+    format!(
+        "wxemu {} is running: a fake WeChat desktop client on port {}.\n",
+        env!("CARGO_PKG_VERSION"),
+        emu.port()
+    )
+}
+
+async fn not_found(uri: Uri) -> impl IntoResponse {
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        format!("wxemu has nothing at {}\n", uri.path()),
+    )
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    #[error("request body is larger than {limit} bytes")]
+    TooLarge { limit: usize },
+    #[error("request body was not received within {0:?}")]
+    Timeout(Duration),
+    #[error("request body could not be read: {0}")]
+    Broken(String),
+}
+
+impl BodyError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            BodyError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            BodyError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
+            BodyError::Broken(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+/// Reads a whole request body within the size and time [`Limits`].
+pub async fn read_body(body: Body, limits: &Limits) -> Result<Bytes, BodyError> {
+    let limited = http_body_util::Limited::new(body, limits.max_body_bytes);
+    match tokio::time::timeout(limits.body_read_timeout, limited.collect()).await {
+        Err(_) => Err(BodyError::Timeout(limits.body_read_timeout)),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge {
+            limit: limits.max_body_bytes,
+        }),
+        Ok(Err(e)) => Err(BodyError::Broken(e.to_string())),
+    }
+}

@@ -1,0 +1,41 @@
+//! wxemu: a fake WeChat desktop client for testing "Log in with WeChat".
+//!
+//! Since WeChat 3.9.11 (Windows) / 4.0 (macOS) a website's WeChat login page
+//! first asks the desktop client, over HTTPS on `localhost.weixin.qq.com`
+//! (public DNS: 127.0.0.1) port 14013, whether someone is logged in, and lets
+//! them confirm the login in a native window instead of scanning a QR code.
+//! This crate is that client, minus WeChat, usable headless (`wxemu serve`)
+//! or embedded in the desktop app (`src-tauri/`).
+//!
+//! # Layout
+//! One module per concern; see `ARCHITECTURE.md` for the picture.
+//! - [`cli`]: the `wxemu` command line (the binary only calls it).
+//! - [`server`]: loopback listener, TLS, HTTP/1.1 + HTTP/2, clean shutdown.
+//! - [`tls`]: the rustls config built from the [`wxemu_certs`] material.
+//! - [`http`]: the router; [`http::guard`] checks Host, Origin and CORS.
+//! - [`fastlogin`]: `POST /api/check-login` and `POST /api/authorize`.
+//! - [`approval`]: where an authorize waits for a decision, and the sources
+//!   that make one; [`prompt`] is the terminal's.
+//! - [`emulator`]: the shared state of one running wxemu.
+//! - [`state`]: expiring maps of issued uuids and codes.
+//! - [`clock`]: the injectable "now" behind every expiry.
+//! - [`config`]: the TOML config (accounts, apps, origins, timeouts).
+//! - [`avatar`]: the avatars wxemu draws itself, for offline demos.
+//! - [`fsutil`]: atomic file writes.
+
+pub mod approval;
+pub mod avatar;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod emulator;
+pub mod fastlogin;
+pub mod fsutil;
+pub mod http;
+pub mod prompt;
+pub mod server;
+pub mod state;
+pub mod tls;
+
+pub use emulator::Emulator;
+pub use server::{ServeOptions, Server};

@@ -1,0 +1,248 @@
+//! The listener: loopback TCP, TLS, HTTP/1.1 and HTTP/2 on one port, and a
+//! clean shutdown.
+//!
+//! [`Server::bind`] does everything that can fail at start (config, certs,
+//! port) so the caller can report it in one sentence; [`Server::run`] then
+//! serves until the shutdown future completes, withdraws pending approvals
+//! so held-open authorize calls answer at once, and gives connections a
+//! moment to finish.
+
+use std::future::Future;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+
+use crate::approval::ApprovalMode;
+use crate::config::{Config, ConfigError};
+use crate::emulator::{Emulator, KNOWN_PORTS};
+use crate::http::Limits;
+
+/// How long shutdown waits for open connections.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// How often expired state is dropped from memory.
+const PURGE_EVERY: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// 0 picks a free port (tests).
+    pub port: u16,
+    pub data_dir: PathBuf,
+    pub config_path: PathBuf,
+    pub approval: ApprovalMode,
+    /// Overrides the config's decision timeout for this run.
+    pub decision_timeout: Option<Duration>,
+    pub limits: Limits,
+}
+
+impl ServeOptions {
+    /// Defaults for everything but where the data lives.
+    pub fn new(data_dir: PathBuf) -> ServeOptions {
+        ServeOptions {
+            port: crate::emulator::DEFAULT_PORT,
+            config_path: crate::config::default_path(&data_dir),
+            data_dir,
+            approval: ApprovalMode::Ask,
+            decision_timeout: None,
+            limits: Limits::default(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Certs(#[from] wxemu_certs::Error),
+    #[error("cannot set up TLS: {0}")]
+    Tls(#[from] rustls::Error),
+    #[error("port {port} on 127.0.0.1 is already in use (a real WeChat, or another wxemu?); start wxemu on another port: --port {suggestion}")]
+    PortInUse { port: u16, suggestion: u16 },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+pub struct Server {
+    emulator: Arc<Emulator>,
+    listener: TcpListener,
+    tls: TlsAcceptor,
+    certs: wxemu_certs::Material,
+}
+
+impl Server {
+    /// Loads the config, loads or creates the certificates, binds the port.
+    pub async fn bind(options: ServeOptions) -> Result<Server, ServeError> {
+        let config = Config::load(&options.config_path)?;
+        // A few small file reads (or one key generation on first start).
+        let certs = wxemu_certs::ensure(&options.data_dir)?;
+        let tls = TlsAcceptor::from(crate::tls::server_config(&certs)?);
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, options.port));
+        let listener = TcpListener::bind(addr).await.map_err(|source| {
+            if source.kind() == std::io::ErrorKind::AddrInUse {
+                ServeError::PortInUse {
+                    port: options.port,
+                    suggestion: suggest_port(options.port),
+                }
+            } else {
+                ServeError::Bind { addr, source }
+            }
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| ServeError::Bind { addr, source })?
+            .port();
+        let emulator = Arc::new(
+            Emulator::new(config, options.config_path, port, options.approval)
+                .with_decision_timeout(options.decision_timeout)
+                .with_limits(options.limits),
+        );
+        Ok(Server {
+            emulator,
+            listener,
+            tls,
+            certs,
+        })
+    }
+
+    pub fn emulator(&self) -> Arc<Emulator> {
+        self.emulator.clone()
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        SocketAddr::from((Ipv4Addr::LOCALHOST, self.emulator.port()))
+    }
+
+    pub fn certs(&self) -> &wxemu_certs::Material {
+        &self.certs
+    }
+
+    /// Serves until `shutdown` completes.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        let Server {
+            emulator,
+            listener,
+            tls,
+            ..
+        } = self;
+        let limits = emulator.limits;
+        let service = TowerToHyperService::new(crate::http::router(emulator.clone()));
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_read_timeout);
+        builder.http2().timer(TokioTimer::new());
+
+        let (stop_tasks, tasks_stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(purge_periodically(emulator.clone(), tasks_stopped));
+
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        tokio::pin!(shutdown);
+        loop {
+            let (tcp, peer) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(pair) => pair,
+                    Err(e) => {
+                        // Out of file descriptors and the like: back off
+                        // instead of spinning.
+                        tracing::warn!("accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let _ = tcp.set_nodelay(true);
+            let tls = tls.clone();
+            let service = service.clone();
+            let builder = builder.clone();
+            let watcher = graceful.watcher();
+            tokio::spawn(async move {
+                let stream =
+                    match tokio::time::timeout(limits.tls_handshake_timeout, tls.accept(tcp)).await
+                    {
+                        Ok(Ok(stream)) => stream,
+                        Ok(Err(e)) => {
+                            tracing::debug!(%peer, "TLS handshake failed: {e}");
+                            return;
+                        }
+                        Err(_) => {
+                            tracing::debug!(%peer, "TLS handshake timed out");
+                            return;
+                        }
+                    };
+                let connection = builder.serve_connection(TokioIo::new(stream), service);
+                if let Err(e) = watcher.watch(connection).await {
+                    tracing::debug!(%peer, "connection ended: {e}");
+                }
+            });
+        }
+
+        tracing::info!("shutting down");
+        drop(listener);
+        emulator.approvals.cancel_all();
+        let _ = stop_tasks.send(true);
+        if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "some connections were still open after {SHUTDOWN_GRACE:?}; closing them"
+            );
+        }
+    }
+}
+
+/// Drops expired state every [`PURGE_EVERY`] until told to stop. Lookups
+/// check expiry themselves; this only keeps memory bounded.
+async fn purge_periodically(emulator: Arc<Emulator>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(PURGE_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                let dropped = emulator.store.purge(emulator.clock.now());
+                if dropped > 0 {
+                    tracing::debug!(dropped, "purged expired entries");
+                }
+            }
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// The port to suggest when `port` is taken: the next one the real page
+/// tries, so the suggestion still works with unmodified login pages.
+fn suggest_port(port: u16) -> u16 {
+    KNOWN_PORTS
+        .iter()
+        .skip_while(|&&p| p != port)
+        .nth(1)
+        .copied()
+        .unwrap_or(if port == 0 {
+            KNOWN_PORTS[0]
+        } else {
+            port.wrapping_add(1).max(1024)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn suggests_the_next_known_port() {
+        assert_eq!(super::suggest_port(14013), 14014);
+        assert_eq!(super::suggest_port(14015), 13013);
+        assert_eq!(super::suggest_port(13015), 13016);
+        assert_eq!(super::suggest_port(8443), 8444);
+    }
+}

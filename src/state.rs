@@ -1,0 +1,213 @@
+//! Short-lived server state: what check-login handed out and what authorize
+//! issued, each with an expiry measured on the injectable [`crate::clock::Clock`].
+//!
+//! Entries are checked for expiry on every lookup, so correctness never
+//! depends on the background purge; the purge only keeps memory bounded
+//! (the mini-redis pattern: one task that wakes up and drops what is dead).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use rand::distributions::{Alphanumeric, DistString};
+
+/// A map whose entries expire. Expired entries stay visible as
+/// [`Lookup::Expired`] for `grace` after their expiry, so "expired" and
+/// "never existed" can get different error codes, then the purge drops them.
+#[derive(Debug)]
+pub struct Expiring<V> {
+    entries: Mutex<HashMap<String, Entry<V>>>,
+    grace: Duration,
+}
+
+#[derive(Debug)]
+struct Entry<V> {
+    value: V,
+    expires_at: SystemTime,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Lookup<V> {
+    Live(V),
+    Expired(V),
+    Missing,
+}
+
+impl<V: Clone> Expiring<V> {
+    pub fn new(grace: Duration) -> Self {
+        Expiring {
+            entries: Mutex::new(HashMap::new()),
+            grace,
+        }
+    }
+
+    pub fn insert(&self, key: String, value: V, expires_at: SystemTime) {
+        self.lock().insert(key, Entry { value, expires_at });
+    }
+
+    pub fn get(&self, key: &str, now: SystemTime) -> Lookup<V> {
+        match self.lock().get(key) {
+            None => Lookup::Missing,
+            Some(e) if now >= e.expires_at => Lookup::Expired(e.value.clone()),
+            Some(e) => Lookup::Live(e.value.clone()),
+        }
+    }
+
+    /// Removes the entry and tells what it was: single-use things are taken.
+    pub fn take(&self, key: &str, now: SystemTime) -> Lookup<V> {
+        match self.lock().remove(key) {
+            None => Lookup::Missing,
+            Some(e) if now >= e.expires_at => Lookup::Expired(e.value),
+            Some(e) => Lookup::Live(e.value),
+        }
+    }
+
+    /// Changes a live entry in place, atomically with the expiry check.
+    pub fn update<R>(&self, key: &str, now: SystemTime, f: impl FnOnce(&mut V) -> R) -> Lookup<R> {
+        match self.lock().get_mut(key) {
+            None => Lookup::Missing,
+            Some(e) if now >= e.expires_at => Lookup::Expired(f(&mut e.value)),
+            Some(e) => Lookup::Live(f(&mut e.value)),
+        }
+    }
+
+    /// Drops entries more than `grace` past their expiry; returns how many.
+    pub fn purge(&self, now: SystemTime) -> usize {
+        let mut entries = self.lock();
+        let before = entries.len();
+        entries.retain(|_, e| now < e.expires_at + self.grace);
+        before - entries.len()
+    }
+
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry<V>>> {
+        // Each operation leaves the map consistent before it can panic.
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// What check-login promised: the authorize that follows must match it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FastLoginSession {
+    pub appid: String,
+    pub scope: String,
+    pub redirect_uri: String,
+    pub state: String,
+    pub account_id: String,
+    /// The Origin check-login came from; authorize must come from the same.
+    pub origin: Option<String>,
+}
+
+/// An authorization code, waiting for the site's backend to redeem it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedCode {
+    pub appid: String,
+    pub scope: String,
+    pub account_id: String,
+    pub redirect_uri: String,
+    /// Redeemed codes are kept until they expire so a second use gets
+    /// "code been used" rather than "invalid code".
+    pub used: bool,
+}
+
+/// How long a code lives (the Open Platform's documented 10 minutes).
+pub const CODE_TTL: Duration = Duration::from_secs(600);
+
+/// All expiring state of one server.
+#[derive(Debug)]
+pub struct Store {
+    pub authorize_sessions: Expiring<FastLoginSession>,
+    pub codes: Expiring<IssuedCode>,
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Store {
+            authorize_sessions: Expiring::new(Duration::ZERO),
+            // Keep expired codes a while so their redemption says "expired".
+            codes: Expiring::new(Duration::from_secs(3600)),
+        }
+    }
+}
+
+impl Store {
+    pub fn purge(&self, now: SystemTime) -> usize {
+        self.authorize_sessions.purge(now) + self.codes.purge(now)
+    }
+
+    /// Issues a fresh code for `session`, valid for [`CODE_TTL`].
+    pub fn issue_code(
+        &self,
+        session: &FastLoginSession,
+        account_id: &str,
+        now: SystemTime,
+    ) -> String {
+        let code = random_token(32);
+        self.codes.insert(
+            code.clone(),
+            IssuedCode {
+                appid: session.appid.clone(),
+                scope: session.scope.clone(),
+                account_id: account_id.to_owned(),
+                redirect_uri: session.redirect_uri.clone(),
+                used: false,
+            },
+            now + CODE_TTL,
+        );
+        code
+    }
+}
+
+/// `len` characters of [0-9A-Za-z] from a CSPRNG (ChaCha seeded by the OS):
+/// 16 characters carry 95 bits, 32 carry 190.
+pub fn random_token(len: usize) -> String {
+    Alphanumeric.sample_string(&mut rand::thread_rng(), len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_expire_then_disappear_after_grace() {
+        let map = Expiring::new(Duration::from_secs(10));
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        map.insert("k".into(), 1, t0 + Duration::from_secs(5));
+        assert_eq!(map.get("k", t0), Lookup::Live(1));
+        assert_eq!(
+            map.get("k", t0 + Duration::from_secs(5)),
+            Lookup::Expired(1)
+        );
+        assert_eq!(map.purge(t0 + Duration::from_secs(14)), 0);
+        assert_eq!(map.purge(t0 + Duration::from_secs(15)), 1);
+        assert_eq!(map.get("k", t0), Lookup::Missing);
+    }
+
+    #[test]
+    fn take_is_single_use() {
+        let map = Expiring::new(Duration::ZERO);
+        let t0 = SystemTime::now();
+        map.insert("k".into(), "v", t0 + Duration::from_secs(1));
+        assert_eq!(map.take("k", t0), Lookup::Live("v"));
+        assert_eq!(map.take("k", t0), Lookup::Missing);
+    }
+
+    #[test]
+    fn tokens_are_alphanumeric_and_distinct() {
+        let a = random_token(32);
+        assert_eq!(a.len(), 32);
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert_ne!(a, random_token(32));
+    }
+}

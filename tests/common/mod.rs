@@ -1,0 +1,295 @@
+//! A real wxemu server on an ephemeral loopback port, and a client that
+//! talks to it over real TLS, trusting only the server's own generated CA
+//! and sending SNI `localhost.weixin.qq.com`.
+#![allow(dead_code)] // each test file uses a different part of this
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::{HeaderMap, Method, Request, StatusCode};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use rustls::pki_types::{CertificateDer, ServerName};
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
+use tokio_rustls::TlsConnector;
+use wxemu::approval::ApprovalMode;
+use wxemu::config::Config;
+use wxemu::{Emulator, ServeOptions, Server};
+
+pub const ORIGIN: &str = "https://open.weixin.qq.com";
+pub const APPID: &str = "wxa04304ceaedaf538";
+pub const REDIRECT: &str = "https://site.example/cb?app=website";
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub emu: Arc<Emulator>,
+    pub data_dir: tempfile::TempDir,
+    pub ca_der: Vec<u8>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", String::from_utf8_lossy(&self.body)))
+    }
+    pub fn errcode(&self) -> i64 {
+        self.json()["errcode"]
+            .as_i64()
+            .expect("errcode is a number")
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().unwrap())
+    }
+}
+
+pub struct Builder {
+    options: ServeOptions,
+    config: Config,
+    data_dir: tempfile::TempDir,
+}
+
+impl Builder {
+    pub fn approval(mut self, mode: ApprovalMode) -> Self {
+        self.options.approval = mode;
+        self
+    }
+    pub fn config(mut self, change: impl FnOnce(&mut Config)) -> Self {
+        change(&mut self.config);
+        self
+    }
+    pub fn options(mut self, change: impl FnOnce(&mut ServeOptions)) -> Self {
+        change(&mut self.options);
+        self
+    }
+    pub async fn start(self) -> TestServer {
+        self.config.save(&self.options.config_path).unwrap();
+        let server = Server::bind(self.options).await.expect("server binds");
+        let addr = server.local_addr();
+        let emu = server.emulator();
+        let ca_der = server.certs().ca_cert_der.clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(server.run(async {
+            let _ = stopped.await;
+        }));
+        TestServer {
+            addr,
+            emu,
+            data_dir: self.data_dir,
+            ca_der,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+}
+
+impl TestServer {
+    pub fn builder() -> Builder {
+        let data_dir = tempfile::tempdir().unwrap();
+        let mut options = ServeOptions::new(data_dir.path().to_owned());
+        options.port = 0;
+        options.approval = ApprovalMode::Auto;
+        Builder {
+            options,
+            config: Config::default(),
+            data_dir,
+        }
+    }
+
+    pub async fn start() -> TestServer {
+        Self::builder().start().await
+    }
+
+    /// Stops the server the way Ctrl-C does and waits until it has; hands
+    /// back the data directory for a restart.
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        let _ = self.stop.take().unwrap().send(());
+        self.task.take().unwrap().await.unwrap();
+        self.data_dir
+    }
+
+    pub fn tls_config(
+        &self,
+        alpn: &[&[u8]],
+        versions: &[&'static rustls::SupportedProtocolVersion],
+    ) -> Arc<rustls::ClientConfig> {
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(CertificateDer::from(self.ca_der.clone()))
+            .unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_protocol_versions(versions)
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        Arc::new(config)
+    }
+
+    /// A TLS connection validated against the server's CA for `sni`.
+    pub async fn connect_with(
+        &self,
+        config: Arc<rustls::ClientConfig>,
+        sni: &str,
+    ) -> std::io::Result<TlsStream<TcpStream>> {
+        let tcp = TcpStream::connect(self.addr).await?;
+        let name = ServerName::try_from(sni.to_owned()).unwrap();
+        TlsConnector::from(config).connect(name, tcp).await
+    }
+
+    pub async fn connect(&self) -> TlsStream<TcpStream> {
+        let config = self.tls_config(&[b"http/1.1"], rustls::DEFAULT_VERSIONS);
+        self.connect_with(config, "localhost.weixin.qq.com")
+            .await
+            .expect("TLS handshake")
+    }
+
+    /// One request over a fresh HTTP/1.1 connection.
+    pub async fn send(&self, request: Request<Full<Bytes>>) -> Reply {
+        let stream = self.connect().await;
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        let response = sender.send_request(request).await.expect("response");
+        read(response).await
+    }
+
+    /// One request over a fresh HTTP/2 connection (ALPN h2).
+    pub async fn send_h2(&self, request: Request<Full<Bytes>>) -> Reply {
+        let config = self.tls_config(&[b"h2"], rustls::DEFAULT_VERSIONS);
+        let stream = self
+            .connect_with(config, "localhost.weixin.qq.com")
+            .await
+            .unwrap();
+        assert_eq!(stream.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+        let (mut sender, conn) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+                .await
+                .unwrap();
+        tokio::spawn(conn);
+        read(sender.send_request(request).await.expect("response")).await
+    }
+
+    pub fn request(
+        &self,
+        method: Method,
+        path: &str,
+        origin: Option<&str>,
+        body: impl Into<Bytes>,
+    ) -> Request<Full<Bytes>> {
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(
+                "host",
+                format!("localhost.weixin.qq.com:{}", self.addr.port()),
+            )
+            .header("content-type", "application/json");
+        if let Some(origin) = origin {
+            builder = builder.header("origin", origin);
+        }
+        builder.body(Full::new(body.into())).unwrap()
+    }
+
+    pub async fn post(&self, path: &str, origin: Option<&str>, body: impl Into<Bytes>) -> Reply {
+        self.send(self.request(Method::POST, path, origin, body))
+            .await
+    }
+
+    pub async fn check_login_for(&self, appid: &str, redirect_uri: &str, state: &str) -> Reply {
+        let body = json!({"apiname": "qrconnectchecklogin",
+            "jsdata": {"appid": appid, "scope": "snsapi_login", "redirect_uri": redirect_uri, "state": state}});
+        self.post("/api/check-login", Some(ORIGIN), body.to_string())
+            .await
+    }
+
+    pub async fn check_login(&self) -> Reply {
+        self.check_login_for(APPID, REDIRECT, "st4te").await
+    }
+
+    pub fn authorize_body(uuid: &str, appid: &str, redirect_uri: &str, state: &str) -> String {
+        json!({"apiname": "qrconnectfastauthorize",
+            "jsdata": {"data": "{\"x\":576,\"y\":391.5}", "appid": appid, "scope": "snsapi_login",
+                       "redirect_uri": redirect_uri, "state": state, "authorize_uuid": uuid}})
+        .to_string()
+    }
+
+    pub async fn authorize(
+        &self,
+        uuid: &str,
+        appid: &str,
+        redirect_uri: &str,
+        state: &str,
+    ) -> Reply {
+        self.post(
+            "/api/authorize",
+            Some(ORIGIN),
+            Self::authorize_body(uuid, appid, redirect_uri, state),
+        )
+        .await
+    }
+
+    /// check-login then authorize for the same target.
+    pub async fn login(&self, redirect_uri: &str, state: &str) -> Reply {
+        let check = self.check_login_for(APPID, redirect_uri, state).await;
+        assert_eq!(check.errcode(), 0, "{}", check.text());
+        let uuid = check.json()["jsdata"]["authorize_uuid"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        self.authorize(&uuid, APPID, redirect_uri, state).await
+    }
+
+    /// Raw bytes over TLS; returns everything the server sent until it
+    /// closed the connection (or `wait` passed).
+    pub async fn raw(&self, bytes: &[u8], wait: Duration) -> String {
+        let mut stream = self.connect().await;
+        stream.write_all(bytes).await.unwrap();
+        let mut out = Vec::new();
+        let _ = tokio::time::timeout(wait, stream.read_to_end(&mut out)).await;
+        String::from_utf8_lossy(&out).into_owned()
+    }
+}
+
+pub async fn read(response: hyper::Response<hyper::body::Incoming>) -> Reply {
+    let (parts, body) = response.into_parts();
+    Reply {
+        status: parts.status,
+        headers: parts.headers,
+        body: body.collect().await.unwrap().to_bytes(),
+    }
+}
+
+/// Waits for the next approval event matching `want`, at most 10 s.
+pub async fn next_event<T>(
+    events: &mut tokio::sync::broadcast::Receiver<wxemu::approval::ApprovalEvent>,
+    mut want: impl FnMut(&wxemu::approval::ApprovalEvent) -> Option<T>,
+) -> T {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let event = events.recv().await.expect("event stream open");
+            if let Some(found) = want(&event) {
+                return found;
+            }
+        }
+    })
+    .await
+    .expect("the expected approval event within 10 s")
+}
