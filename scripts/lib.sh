@@ -1,0 +1,64 @@
+# Shared by scripts/start and scripts/test: say what is happening, and
+# install what is missing (and only that). Sourced, not run.
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+note() { printf '    %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Run as root: directly when we are root, through sudo otherwise.
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+is_debian() { [ -f /etc/debian_version ] && command -v apt-get >/dev/null 2>&1; }
+
+_apt_updated=""
+# need_debian_packages PKG...: installs the Debian packages not yet installed.
+need_debian_packages() {
+  is_debian || return 0
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  step "Installing Debian packages: ${missing[*]}"
+  if [ -z "$_apt_updated" ]; then
+    as_root apt-get update -qq
+    _apt_updated=1
+  fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# need_rust: a cargo new enough for the workspace (rust-version in Cargo.toml).
+need_rust() {
+  if [ -f "$HOME/.cargo/env" ]; then . "$HOME/.cargo/env"; fi
+  if ! command -v cargo >/dev/null 2>&1; then
+    step "Installing Rust with rustup (cargo was not found)"
+    need_debian_packages curl ca-certificates build-essential
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
+    . "$HOME/.cargo/env"
+  fi
+  if is_debian; then need_debian_packages build-essential pkg-config; fi
+}
+
+# need_node: node and npm (browser tests, the Tauri CLI).
+need_node() {
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    is_debian || die "Node.js with npm is needed: install it from https://nodejs.org"
+    need_debian_packages nodejs npm
+  fi
+}
+
+# need_npm_packages DIR: npm ci in DIR when its node_modules is missing or stale.
+need_npm_packages() {
+  local dir="$1"
+  if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    step "Installing npm packages in ${dir#"$ROOT"/}"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
