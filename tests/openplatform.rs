@@ -384,6 +384,18 @@ async fn long_poll_walks_through_scan_and_confirm() {
     assert_eq!(issued.appid, APPID);
     assert_eq!(issued.redirect_uri, REDIRECT);
     assert_eq!(server.emu.qr_confirm(&uuid), Err(QrError::AlreadyConfirmed));
+
+    // The site's backend redeems it.
+    let token = server
+        .get(&format!(
+            "/sns/oauth2/access_token?appid={APPID}&secret=x&code={code}&grant_type=authorization_code"
+        ))
+        .await
+        .json();
+    assert_eq!(
+        token["openid"],
+        wxemu::openplatform::identity::openid("default", APPID)
+    );
 }
 
 #[tokio::test]
