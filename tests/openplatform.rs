@@ -273,6 +273,12 @@ async fn permissive_mode_registers_unknown_apps() {
     let registered = server.emu.apps.registered();
     assert_eq!(registered.len(), 1);
     assert_eq!(registered[0].appid, APPID);
+    // Junk is not registered.
+    for junk in ["wx<script>", &"x".repeat(65)] {
+        let reply = server.get(&page_url(junk, REDIRECT, "s")).await;
+        assert!(reply.text().contains("AppID 参数错误"), "{junk}");
+    }
+    assert_eq!(server.emu.apps.registered().len(), 1);
 }
 
 #[tokio::test]
