@@ -324,6 +324,20 @@ async fn qr_image_is_a_png_of_the_confirm_url() {
         pixels.contains(&0) && pixels.contains(&255),
         "black on white"
     );
+    // A QR decoder reads the confirm URL back.
+    let side = width as usize;
+    let mut prepared =
+        rqrr::PreparedImage::prepare_from_greyscale(side, side, |x, y| pixels[y * side + x]);
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1);
+    let (_, content) = grids[0].decode().unwrap();
+    assert_eq!(
+        content,
+        format!(
+            "https://open.weixin.qq.com/connect/confirm?uuid={}",
+            config["uuid"].as_str().unwrap()
+        )
+    );
 
     let missing = server.get("/connect/qrcode/AAAAAAAAAAAAAAAA").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
