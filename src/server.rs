@@ -4,8 +4,8 @@
 //! [`Server::bind`] does everything that can fail at start (config, certs,
 //! port) so the caller can report it in one sentence; [`Server::run`] then
 //! serves until the shutdown future completes, withdraws pending approvals
-//! so held-open authorize calls answer at once, and gives connections a
-//! moment to finish.
+//! and releases held QR long polls so held-open calls answer at once, and
+//! gives connections a moment to finish.
 
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -144,6 +144,10 @@ impl Server {
         builder.http2().timer(TokioTimer::new());
 
         let (stop_tasks, tasks_stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(crate::openplatform::qr::auto_answer(
+            emulator.clone(),
+            tasks_stopped.clone(),
+        ));
         tokio::spawn(purge_periodically(emulator.clone(), tasks_stopped));
 
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -191,6 +195,7 @@ impl Server {
         tracing::info!("shutting down");
         drop(listener);
         emulator.approvals.cancel_all();
+        emulator.qr.release_polls();
         let _ = stop_tasks.send(true);
         if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
             .await
@@ -211,7 +216,8 @@ async fn purge_periodically(emulator: Arc<Emulator>, mut stop: tokio::sync::watc
     loop {
         tokio::select! {
             _ = tick.tick() => {
-                let dropped = emulator.store.purge(emulator.clock.now());
+                let now = emulator.clock.now();
+                let dropped = emulator.store.purge(now) + emulator.qr.purge(now);
                 if dropped > 0 {
                     tracing::debug!(dropped, "purged expired entries");
                 }

@@ -222,6 +222,21 @@ impl Client {
         builder.body(Full::new(body.into())).unwrap()
     }
 
+    /// A GET without Origin (what a page load, a script tag or a site's
+    /// backend sends).
+    pub async fn get(&self, path_and_query: &str) -> Reply {
+        let request = Request::builder()
+            .method(Method::GET)
+            .uri(path_and_query)
+            .header(
+                "host",
+                format!("localhost.weixin.qq.com:{}", self.addr.port()),
+            )
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        self.send(request).await
+    }
+
     pub async fn post(&self, path: &str, origin: Option<&str>, body: impl Into<Bytes>) -> Reply {
         self.send(self.request(Method::POST, path, origin, body))
             .await
