@@ -450,6 +450,27 @@ async fn userinfo_answers_in_the_asked_language() {
             "unionid": token["unionid"],
         })
     );
+    // The real API's field order (some hand-written clients depend on it).
+    let keys: Vec<&str> = info
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "openid",
+            "nickname",
+            "sex",
+            "province",
+            "city",
+            "country",
+            "headimgurl",
+            "privilege",
+            "unionid"
+        ]
+    );
     let tw = userinfo(&server, &token, Some("zh_TW")).await;
     assert_eq!(
         (&tw["province"], &tw["city"], &tw["country"]),
