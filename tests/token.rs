@@ -141,8 +141,8 @@ async fn codes_from_fast_login_and_qr_redeem_the_same_way() {
             [
                 "access_token",
                 "expires_in",
-                "openid",
                 "refresh_token",
+                "openid",
                 "scope",
                 "unionid"
             ],
