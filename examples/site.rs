@@ -9,7 +9,8 @@
 //! 1. `/` links to `/login`, which stores a random `state` in the visitor's
 //!    session and redirects to wxemu's `/connect/qrconnect` (the redirect
 //!    variant); `/embedded` shows the QR code in the page with wxLogin.js
-//!    (`?self_redirect=true|false` picks who navigates after the login).
+//!    (`?self_redirect=true|false` picks who navigates after the login,
+//!    `&fast_login=0` shows only the QR code).
 //! 2. wxemu sends the browser back to `/callback?code=..&state=..`. The site
 //!    checks `state` against the session (CSRF), then trades the code for an
 //!    access token *server-side* with its secret over HTTPS, trusting only
@@ -185,6 +186,8 @@ async fn login(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
 #[derive(Deserialize)]
 struct EmbeddedQuery {
     self_redirect: Option<String>,
+    /// `0`: QR code only, no fast login.
+    fast_login: Option<String>,
 }
 
 /// The embedded variant: wxLogin.js draws the QR code into #login_container.
@@ -205,6 +208,7 @@ async fn embedded(
         "redirect_uri": form_encode(&site.redirect_uri()),
         "state": state,
         "self_redirect": self_redirect,
+        "fast_login": if query.fast_login.as_deref() == Some("0") { 0 } else { 1 },
     });
     let body = format!(
         "<p>Scan the code with WeChat (self_redirect: {self_redirect}).</p>\
@@ -235,6 +239,21 @@ async fn callback(
     headers: HeaderMap,
     Query(query): Query<CallbackQuery>,
 ) -> Response {
+    // With self_redirect=true the login lands here inside wxLogin.js's
+    // frame, where the browser does not send our SameSite=Lax session
+    // cookie (the navigation came from wxemu's cross-site frame). Move the
+    // whole window here instead: that navigation is ours, so the cookie
+    // goes along, and the code is still unused.
+    if headers
+        .get("sec-fetch-dest")
+        .is_some_and(|dest| dest == "iframe")
+    {
+        return Html(
+            "<!DOCTYPE html><script>window.top.location.href = window.location.href;</script>\
+             <a href=\"\" target=\"_top\">Continue</a>",
+        )
+        .into_response();
+    }
     let (sid, session) = site.session(&headers);
     let expected = session.state.clone();
     // One state, one use: clear it whatever happens next.
@@ -263,11 +282,8 @@ async fn me(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
         return Redirect::to("/").into_response();
     };
     let field = |name: &str| esc(user[name].as_str().unwrap_or(""));
-    // After an embedded login with self_redirect=true this page loads inside
-    // the 300x400 frame: move the whole window here.
     let body = format!(
-        "<script>if (window.top !== window.self) window.top.location.href = '/me';</script>\
-         <div class=\"profile\"><img id=\"avatar\" src=\"{avatar}\" width=\"96\" height=\"96\" alt=\"\">\
+        "<div class=\"profile\"><img id=\"avatar\" src=\"{avatar}\" width=\"96\" height=\"96\" alt=\"\">\
          <h2 id=\"nickname\">{nickname}</h2>\
          <p>openid: <code id=\"openid\">{openid}</code></p>\
          <p>unionid: <code id=\"unionid\">{unionid}</code></p>\

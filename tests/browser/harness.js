@@ -63,9 +63,10 @@ function startProcess(bin, args, env, what, log) {
 
 /**
  * One wxemu + example site + browser, for one approval mode.
- * options: approve (auto|deny|never|ask), platform (extra [platform] TOML lines)
+ * options: approve (auto|deny|never|ask), platform ([platform] settings),
+ * serveArgs (more `wxemu serve` arguments).
  */
-export async function startStack({ approve = "auto", platform = {} } = {}) {
+export async function startStack({ approve = "auto", platform = {}, serveArgs = [] } = {}) {
   const tmp = mkdtempSync(path.join(tmpdir(), "wxemu-browser-"));
   const dataDir = path.join(tmp, "data");
   const home = path.join(tmp, "home");
@@ -90,7 +91,7 @@ export async function startStack({ approve = "auto", platform = {} } = {}) {
   try {
     const wxemuPort = await freePort();
     const env = { WXEMU_DATA_DIR: dataDir, RUST_LOG: "wxemu=debug" };
-    const wxemu = startProcess(WXEMU, ["serve", "--port", String(wxemuPort), "--approve", approve], env, "wxemu", log);
+    const wxemu = startProcess(WXEMU, ["serve", "--port", String(wxemuPort), "--approve", approve, ...serveArgs], env, "wxemu", log);
     children.push(wxemu);
     await waitForPort(wxemuPort, wxemu, "wxemu");
     const ca = execFileSync(WXEMU, ["ca", "path"], { env: { ...process.env, ...env } }).toString().trim();

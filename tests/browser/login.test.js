@@ -79,26 +79,24 @@ describe("approve auto", () => {
   it("fast_login=0: QR code only, scanned and confirmed -> profile", async () => {
     const page = await newPage(stack);
     const checkLogins = [];
-    page.on("request", (r) => { if (r.url().includes("/api/check-login")) checkLogins.push(r.url()); });
+    const polls = [];
+    const qrImages = [];
+    page.on("request", (r) => {
+      const url = new URL(r.url());
+      if (url.pathname === "/api/check-login") checkLogins.push(r.url());
+      if (url.pathname === "/connect/l/qrconnect") polls.push(url.searchParams.get("last") ?? "");
+    });
+    page.on("response", (r) => {
+      if (new URL(r.url()).pathname.startsWith("/connect/qrcode/")) qrImages.push(r.headers()["content-type"]);
+    });
     await page.goto(await siteLoginUrl(stack, { fast_login: "0" }));
-    await page.locator("#qrcode").waitFor({ state: "visible" });
-    assert.ok(await page.getByText("使用微信扫一扫登录").isVisible());
-    assert.ok(await page.getByText(`「${APP_NAME}」`).isVisible());
-    // wxemu's auto-approver scans and confirms after [platform] auto_scan_delay.
+    // wxemu's auto-approver scans, then confirms, each after
+    // [platform] auto_scan_delay: the page follows the long poll to the site.
     await assertLoggedIn(stack, page);
     assert.deepEqual(checkLogins, [], "no fast login was tried");
-    await page.close();
-  });
-
-  it("the QR page in English, top level", async () => {
-    const page = await newPage(stack);
-    await page.goto(qrconnectUrl(stack, { fast_login: "0", lang: "en" }));
-    await page.locator("#qrcode").waitFor({ state: "visible" });
-    assert.equal(await page.title(), "Log in with WeChat");
-    assert.ok(await page.getByText("Scan with WeChat to log in").isVisible());
-    const loaded = await page.locator("#qrcode").evaluate((img) => img.complete && img.naturalWidth > 0);
-    assert.ok(loaded, "the QR image loads");
-    await screenshot(page, "qr-en");
+    assert.deepEqual(qrImages, ["image/png"], "the QR code was shown");
+    assert.equal(polls[0], "", "the first poll has no last");
+    assert.ok(polls.includes("404"), `after 404 (scanned) the page polls with last=404: ${polls}`);
     await page.close();
   });
 
@@ -122,11 +120,11 @@ describe("approve auto", () => {
   });
 
   for (const selfRedirect of [true, false]) {
-    it(`embedded wxLogin.js, self_redirect=${selfRedirect}`, async () => {
+    it(`embedded wxLogin.js, self_redirect=${selfRedirect}, fast login`, async () => {
       const page = await newPage(stack);
       const callbacks = [];
-      page.on("framenavigated", (frame) => {
-        if (frame.url().startsWith(`${stack.siteUrl}/callback`)) callbacks.push(frame === page.mainFrame() ? "top" : "iframe");
+      page.on("request", (r) => {
+        if (r.url().startsWith(`${stack.siteUrl}/callback`)) callbacks.push(r.frame() === page.mainFrame() ? "top" : "iframe");
       });
       await page.goto(`${stack.siteUrl}/embedded?self_redirect=${selfRedirect}`);
       const iframe = page.locator("#login_container iframe");
@@ -137,16 +135,63 @@ describe("approve auto", () => {
       assert.equal(src.origin, stack.wxemuUrl, "wxLogin.js points the frame at the wxemu it came from");
       assert.equal(src.searchParams.get("login_type"), "jssdk");
       assert.equal(src.searchParams.get("self_redirect"), String(selfRedirect));
+      assert.equal(src.searchParams.get("redirect_uri"), `${stack.siteUrl}/callback`);
       await page.locator("#ready").getByText("wxReady").waitFor();
       const frame = page.frameLocator("#login_container iframe");
       await frame.locator("#fast_login").waitFor({ state: "visible" });
       await screenshot(page, `embedded-self_redirect-${selfRedirect}`);
       await frame.locator("#fast_login_btn").click();
       await assertLoggedIn(stack, page);
-      assert.deepEqual(callbacks, [selfRedirect ? "iframe" : "top"], "who navigated to the callback");
+      // true: the frame goes to the callback (and the site moves the window
+      // there); false: the top window goes at once.
+      assert.deepEqual(callbacks, selfRedirect ? ["iframe", "top"] : ["top"], "who navigated to the callback");
       await page.close();
     });
   }
+
+  it("embedded wxLogin.js, self_redirect=false, QR code (no click in the frame)", async () => {
+    const page = await newPage(stack);
+    const callbacks = [];
+    page.on("request", (r) => {
+      if (r.url().startsWith(`${stack.siteUrl}/callback`)) callbacks.push(r.frame() === page.mainFrame() ? "top" : "iframe");
+    });
+    await page.goto(`${stack.siteUrl}/embedded?self_redirect=false&fast_login=0`);
+    await assertLoggedIn(stack, page);
+    assert.deepEqual(callbacks, ["top"], "the top window navigated to the callback");
+    await page.close();
+  });
+});
+
+describe("approve never: the page as it waits", () => {
+  let stack;
+  before(async () => { stack = await startStack({ approve: "never" }); });
+  after(async () => { await stack?.close(); });
+
+  it("fast login <-> QR code switch", async () => {
+    const page = await newPage(stack);
+    await page.goto(qrconnectUrl(stack));
+    await page.locator("#fast_login").waitFor({ state: "visible" });
+    await page.getByText("切换到扫码登录").click();
+    await page.locator("#qrcode").waitFor({ state: "visible" });
+    assert.equal(await page.locator("#fast_login").isVisible(), false);
+    await screenshot(page, "qr");
+    await page.getByText("使用快速登录").click();
+    await page.locator("#fast_login").waitFor({ state: "visible" });
+    assert.equal(await page.locator("#qr_panel").isVisible(), false);
+    await page.close();
+  });
+
+  it("the QR page in English, top level", async () => {
+    const page = await newPage(stack);
+    await page.goto(qrconnectUrl(stack, { fast_login: "0", lang: "en" }));
+    await page.locator("#qrcode").waitFor({ state: "visible" });
+    assert.equal(await page.title(), "Log in with WeChat");
+    assert.ok(await page.getByText("Scan with WeChat to log in").isVisible());
+    const loaded = await page.locator("#qrcode").evaluate((img) => img.complete && img.naturalWidth > 0);
+    assert.ok(loaded, "the QR image loads");
+    await screenshot(page, "qr-en");
+    await page.close();
+  });
 
   it("embedded, dark and compact (color_scheme=dark, stylelite=1)", async () => {
     const page = await newPage(stack);
@@ -212,9 +257,11 @@ describe("approve deny", () => {
   });
 });
 
-describe("approve never, short QR lifetime", () => {
+describe("approve never, short QR lifetime and decision timeout", () => {
   let stack;
-  before(async () => { stack = await startStack({ approve: "never", platform: { qr_ttl: "2s" } }); });
+  before(async () => {
+    stack = await startStack({ approve: "never", platform: { qr_ttl: "2s" }, serveArgs: ["--decision-timeout", "1s"] });
+  });
   after(async () => { await stack?.close(); });
 
   it("QR expired -> refresh button -> a new QR code", async () => {
@@ -233,6 +280,20 @@ describe("approve never, short QR lifetime", () => {
     assert.match(after, /^\/connect\/qrcode\/[0-9A-Za-z_-]{16}$/);
     const loaded = await img.evaluate((el) => el.complete && el.naturalWidth > 0);
     assert.ok(loaded, "the new QR image loads");
+    await page.close();
+  });
+
+  it("fast login nobody answers -> 登录超时 -> the page reloads", async () => {
+    const page = await newPage(stack);
+    await page.goto(qrconnectUrl(stack));
+    await page.locator("#fast_login_btn").waitFor({ state: "visible" });
+    const reloaded = page.waitForEvent("load");
+    await page.locator("#fast_login_btn").click();
+    await page.getByText("登录超时").waitFor();
+    await screenshot(page, "fast-login-timeout");
+    await reloaded;
+    await page.locator("#fast_login_btn").waitFor({ state: "visible" });
+    assert.equal(await page.locator("#fast_login_btn").isEnabled(), true, "a fresh page, ready to try again");
     await page.close();
   });
 });
