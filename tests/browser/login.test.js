@@ -24,6 +24,12 @@ async function siteLoginUrl(stack, extra = {}) {
   return url.toString();
 }
 
+/** Waits until the QR image has decoded; fails if it cannot (a broken image). */
+async function assertQrImageLoads(locator) {
+  const width = await locator.evaluate((img) => img.decode().then(() => img.naturalWidth));
+  assert.ok(width > 0, "the QR image loads");
+}
+
 async function newPage(stack) {
   const page = await stack.context.newPage();
   page.setDefaultTimeout(15_000);
@@ -76,29 +82,37 @@ describe("approve auto", () => {
     await page.close();
   });
 
-  it("fast_login=0: QR code only, scanned and confirmed -> profile", async () => {
-    const page = await newPage(stack);
-    const checkLogins = [];
-    const polls = [];
-    const qrImages = [];
-    page.on("request", (r) => {
-      const url = new URL(r.url());
-      if (url.pathname === "/api/check-login") checkLogins.push(r.url());
-      if (url.pathname === "/connect/l/qrconnect") polls.push(url.searchParams.get("last") ?? "");
+  for (const poll of ["script", "json"]) {
+    it(`fast_login=0: QR code only, scanned and confirmed -> profile (long poll as ${poll})`, async () => {
+      const page = await newPage(stack);
+      const checkLogins = [];
+      const polls = [];
+      const qrImages = [];
+      const pollKinds = new Set();
+      page.on("request", (r) => {
+        const url = new URL(r.url());
+        if (url.pathname === "/api/check-login") checkLogins.push(r.url());
+        if (url.pathname === "/connect/l/qrconnect") {
+          polls.push(url.searchParams.get("last") ?? "");
+          pollKinds.add(`${r.resourceType()}:${url.searchParams.get("f") ?? ""}`);
+        }
+      });
+      page.on("response", (r) => {
+        if (new URL(r.url()).pathname.startsWith("/connect/qrcode/")) qrImages.push(r.headers()["content-type"]);
+      });
+      await page.goto(await siteLoginUrl(stack, { fast_login: "0", poll }));
+      // wxemu's auto-approver scans, then confirms, each after
+      // [platform] auto_scan_delay: the page follows the long poll to the site.
+      await assertLoggedIn(stack, page);
+      assert.deepEqual(checkLogins, [], "no fast login was tried");
+      assert.deepEqual(qrImages, ["image/png"], "the QR code was shown");
+      assert.equal(polls[0], "", "the first poll has no last");
+      assert.ok(polls.includes("404"), `after 404 (scanned) the page polls with last=404: ${polls}`);
+      // The real page loads the poll as a <script>; poll=json uses &f=json.
+      assert.deepEqual([...pollKinds], [poll === "json" ? "fetch:json" : "script:"]);
+      await page.close();
     });
-    page.on("response", (r) => {
-      if (new URL(r.url()).pathname.startsWith("/connect/qrcode/")) qrImages.push(r.headers()["content-type"]);
-    });
-    await page.goto(await siteLoginUrl(stack, { fast_login: "0" }));
-    // wxemu's auto-approver scans, then confirms, each after
-    // [platform] auto_scan_delay: the page follows the long poll to the site.
-    await assertLoggedIn(stack, page);
-    assert.deepEqual(checkLogins, [], "no fast login was tried");
-    assert.deepEqual(qrImages, ["image/png"], "the QR code was shown");
-    assert.equal(polls[0], "", "the first poll has no last");
-    assert.ok(polls.includes("404"), `after 404 (scanned) the page polls with last=404: ${polls}`);
-    await page.close();
-  });
+  }
 
   it("a tampered state is refused by the site", async () => {
     const page = await newPage(stack);
@@ -174,6 +188,7 @@ describe("approve never: the page as it waits", () => {
     await page.getByText("切换到扫码登录").click();
     await page.locator("#qrcode").waitFor({ state: "visible" });
     assert.equal(await page.locator("#fast_login").isVisible(), false);
+    await assertQrImageLoads(page.locator("#qrcode"));
     await screenshot(page, "qr");
     await page.getByText("使用快速登录").click();
     await page.locator("#fast_login").waitFor({ state: "visible" });
@@ -187,8 +202,7 @@ describe("approve never: the page as it waits", () => {
     await page.locator("#qrcode").waitFor({ state: "visible" });
     assert.equal(await page.title(), "Log in with WeChat");
     assert.ok(await page.getByText("Scan with WeChat to log in").isVisible());
-    const loaded = await page.locator("#qrcode").evaluate((img) => img.complete && img.naturalWidth > 0);
-    assert.ok(loaded, "the QR image loads");
+    await assertQrImageLoads(page.locator("#qrcode"));
     await screenshot(page, "qr-en");
     await page.close();
   });
@@ -197,9 +211,11 @@ describe("approve never: the page as it waits", () => {
     const page = await newPage(stack);
     const src = qrconnectUrl(stack, { fast_login: "0", login_type: "jssdk", color_scheme: "dark", stylelite: "1" });
     await page.setContent(`<body style="background:#191919;margin:20px">
+      <script>window.messages = []; addEventListener("message", (e) => messages.push(e.data));</script>
       <iframe src="${src}" width="300" height="400" frameborder="0" allowtransparency="true"></iframe></body>`);
     const frame = page.frameLocator("iframe");
     await frame.locator("#qrcode").waitFor({ state: "visible" });
+    await assertQrImageLoads(frame.locator("#qrcode"));
     const look = await frame.locator("body").evaluate((b) => ({
       classes: b.className,
       text: getComputedStyle(document.getElementById("info")).color,
@@ -211,6 +227,12 @@ describe("approve never: the page as it waits", () => {
     assert.equal(look.titleShown, false, "stylelite hides the title");
     assert.ok(look.qrWidth <= 160, `stylelite QR is small (${look.qrWidth}px)`);
     await screenshot(page, "embedded-dark-lite");
+    // The frame tells its parent, as JSON strings, like the real page.
+    await page.waitForFunction(() => window.messages.length >= 2);
+    assert.deepEqual(await page.evaluate(() => window.messages), [
+      JSON.stringify({ type: "status", status: "wxReady" }),
+      JSON.stringify({ type: "status", status: "wxQRcodeReady" }),
+    ]);
     await page.close();
   });
 
@@ -247,6 +269,7 @@ describe("approve deny", () => {
     await page.locator("#fast_login_btn").click();
     await page.getByText("已拒绝").waitFor();
     await page.locator("#qrcode").waitFor({ state: "visible" });
+    await assertQrImageLoads(page.locator("#qrcode"));
     assert.ok(await page.locator("#switch_to_fast").isVisible(), "can go back to fast login");
     // The auto-denier scans then cancels every QR code.
     await page.locator("#wx_after_cancel").waitFor({ state: "visible" });
@@ -278,8 +301,7 @@ describe("approve never, short QR lifetime and decision timeout", () => {
     const after = await img.getAttribute("src");
     assert.notEqual(after, before, "a new uuid");
     assert.match(after, /^\/connect\/qrcode\/[0-9A-Za-z_-]{16}$/);
-    const loaded = await img.evaluate((el) => el.complete && el.naturalWidth > 0);
-    assert.ok(loaded, "the new QR image loads");
+    await assertQrImageLoads(img);
     await page.close();
   });
 
