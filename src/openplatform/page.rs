@@ -51,7 +51,7 @@ pub async fn qrconnect(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQue
             &if appid.is_empty() {
                 "the appid parameter is missing".to_owned()
             } else {
-                format!("appid {appid} is not in [[apps]] (strict mode)")
+                format!("appid {appid:?} is unknown (not in [[apps]] in strict mode, or malformed)")
             },
         );
     };
