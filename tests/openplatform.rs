@@ -370,7 +370,8 @@ async fn long_poll_walks_through_scan_and_confirm() {
         json.header("content-type"),
         Some("application/json; charset=utf-8")
     );
-    assert_eq!(json.text(), r#"{"wx_code":"","wx_errcode":408}"#);
+    // protocol.md: `{"wx_errcode":408,"wx_code":""}`, in that order.
+    assert_eq!(json.text(), r#"{"wx_errcode":408,"wx_code":""}"#);
 
     let scanned = server.emu.qr_scan(&uuid, "default").unwrap();
     assert_eq!(
