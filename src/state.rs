@@ -146,6 +146,12 @@ impl Store {
         self.authorize_sessions.purge(now) + self.codes.purge(now)
     }
 
+    /// Forgets everything issued (the control API's reset).
+    pub fn clear(&self) {
+        self.authorize_sessions.clear();
+        self.codes.clear();
+    }
+
     /// Issues a fresh code for `session`, valid for [`CODE_TTL`].
     pub fn issue_code(
         &self,
