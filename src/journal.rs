@@ -282,6 +282,11 @@ impl Journal {
             .cloned()
     }
 
+    /// How many [`Journal::wait`] calls are waiting right now.
+    pub fn waiting(&self) -> usize {
+        self.newest.receiver_count()
+    }
+
     /// Forgets every entry (ids keep counting); returns how many.
     pub fn clear(&self) -> usize {
         let mut ring = self.lock();

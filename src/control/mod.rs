@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{OriginalUri, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
@@ -107,7 +107,7 @@ async fn guard(State(emu): State<Arc<Emulator>>, req: Request, next: Next) -> Re
         return ApiError::new(StatusCode::FORBIDDEN, refusal).into_response();
     }
     // Readiness probes may call health without the token; it tells nothing.
-    if req.uri().path() == format!("{PREFIX}/health") {
+    if full_path(&req).trim_start_matches(PREFIX) == "/health" {
         return next.run(req).await;
     }
     let presented = req
@@ -163,12 +163,20 @@ fn cross_site(emu: &Emulator, req: &Request) -> Option<String> {
     })
 }
 
+/// The path as the client sent it (`nest` strips the prefix from the URI).
+fn full_path(req: &Request) -> String {
+    req.extensions()
+        .get::<OriginalUri>()
+        .map(|u| u.path().to_owned())
+        .unwrap_or_else(|| req.uri().path().to_owned())
+}
+
 async fn not_found(req: Request) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         format!(
             "no control endpoint at {}; see docs/control-api.md",
-            req.uri().path()
+            full_path(&req)
         ),
     )
 }
@@ -176,7 +184,7 @@ async fn not_found(req: Request) -> ApiError {
 async fn method_not_allowed(req: Request) -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        format!("{} is not allowed on {}", req.method(), req.uri().path()),
+        format!("{} is not allowed on {}", req.method(), full_path(&req)),
     )
 }
 
