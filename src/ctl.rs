@@ -98,6 +98,35 @@ pub enum CtlCommand {
     },
     /// List the authorize requests waiting for a decision.
     Pending,
+    /// List QR logins (--pending: only those still in play).
+    Qr {
+        #[arg(long)]
+        pending: bool,
+    },
+    /// Scan a QR code with the phone of an account.
+    Scan {
+        /// The QR login's uuid [default: the newest still in play].
+        #[arg(default_value = "latest")]
+        uuid: String,
+        /// Whose phone scans [default: the client's current account].
+        #[arg(long)]
+        account: Option<String>,
+    },
+    /// Confirm a scanned QR login on the phone (issues the code).
+    Confirm {
+        #[arg(default_value = "latest")]
+        uuid: String,
+    },
+    /// Cancel a scanned QR login on the phone.
+    Cancel {
+        #[arg(default_value = "latest")]
+        uuid: String,
+    },
+    /// Expire a QR code now.
+    Expire {
+        #[arg(default_value = "latest")]
+        uuid: String,
+    },
     /// Inject a fault into an endpoint.
     Fault {
         #[arg(value_enum)]
@@ -477,6 +506,30 @@ fn request_for(command: CtlCommand) -> Result<Call, String> {
             call(Method::PUT, "/policy", Some(json!({ "policy": mode })))
         }
         CtlCommand::Pending => call(Method::GET, "/authorizations", None),
+        CtlCommand::Qr { pending } => call(
+            Method::GET,
+            if pending { "/qr?pending=true" } else { "/qr" },
+            None,
+        ),
+        CtlCommand::Scan { uuid, account } => call(
+            Method::POST,
+            format!("/qr/{}/scan", segment(&uuid)),
+            Some(match account {
+                Some(account) => json!({ "account": account }),
+                None => json!({}),
+            }),
+        ),
+        CtlCommand::Confirm { uuid } => call(
+            Method::POST,
+            format!("/qr/{}/confirm", segment(&uuid)),
+            None,
+        ),
+        CtlCommand::Cancel { uuid } => {
+            call(Method::POST, format!("/qr/{}/cancel", segment(&uuid)), None)
+        }
+        CtlCommand::Expire { uuid } => {
+            call(Method::POST, format!("/qr/{}/expire", segment(&uuid)), None)
+        }
         CtlCommand::Fault {
             endpoint,
             latency,

@@ -11,6 +11,8 @@ use crate::config::{Account, ClientConfig, ClientState, Config, ConfigError};
 use crate::faults::Faults;
 use crate::http::Limits;
 use crate::journal::Journal;
+use crate::openplatform::apps::AppRegistry;
+use crate::openplatform::qr::QrLogins;
 use crate::scenario::Scenario;
 use crate::state::{random_token, Store};
 
@@ -38,6 +40,10 @@ pub struct Emulator {
     initial_mode: ApprovalMode,
     /// The scenario loaded at start: a reset plays it again.
     scenario: Option<Scenario>,
+    /// QR-code logins (the login page's QR code and long poll).
+    pub qr: QrLogins,
+    /// Apps registered at run time (permissive mode).
+    pub apps: AppRegistry,
     config: RwLock<Config>,
     config_path: PathBuf,
     /// The client's runtime state; starts as the config's `[client]`, and
@@ -62,6 +68,8 @@ impl Emulator {
             control_token: random_token(43),
             initial_mode: mode,
             scenario: None,
+            qr: QrLogins::default(),
+            apps: AppRegistry::default(),
             client: RwLock::new(config.client.clone()),
             config: RwLock::new(config),
             config_path,
@@ -107,7 +115,7 @@ impl Emulator {
 
     /// Back to the state right after start: policy, client state, clock,
     /// queued decisions, faults, pending authorizations, issued uuids and
-    /// codes, the journal; then the scenario again. Accounts and apps (the
+    /// codes, QR logins (expired), the journal; then the scenario again. Accounts and apps (the
     /// config file) are kept.
     pub fn reset(&self) {
         self.approvals.clear_queue();
@@ -116,6 +124,10 @@ impl Emulator {
         self.faults.clear();
         self.clock.reset();
         self.store.clear();
+        // Pages showing these codes learn (wx_errcode 402) that they are over.
+        for qr in self.qr_list() {
+            let _ = self.qr_expire(&qr.uuid);
+        }
         self.journal.clear();
         let client = self.config().client.clone();
         *self.client.write().unwrap_or_else(|e| e.into_inner()) = client;

@@ -14,6 +14,8 @@
 //! - [`tls`]: the rustls config built from the [`wxemu_certs`] material.
 //! - [`http`]: the router; [`http::guard`] checks Host, Origin and CORS.
 //! - [`fastlogin`]: `POST /api/check-login` and `POST /api/authorize`.
+//! - [`openplatform`]: the Open Platform's login page, QR codes, long poll
+//!   and token API.
 //! - [`approval`]: where an authorize waits for a decision, and the sources
 //!   that make one; [`prompt`] is the terminal's.
 //! - [`emulator`]: the shared state of one running wxemu.
@@ -41,6 +43,7 @@ pub mod faults;
 pub mod fsutil;
 pub mod http;
 pub mod journal;
+pub mod openplatform;
 pub mod prompt;
 pub mod scenario;
 pub mod server;

@@ -1281,3 +1281,173 @@ async fn a_scenario_that_does_not_fit_the_config_is_refused_at_start() {
     let err = wxemu::Server::bind(options).await.err().expect("refused");
     assert!(err.to_string().contains("ghost"), "{err}");
 }
+
+// ---- QR logins --------------------------------------------------------
+
+fn login_page_path() -> String {
+    format!(
+        "/connect/qrconnect?appid={APPID}&redirect_uri={}&response_type=code&scope=snsapi_login&state=st4te",
+        percent_encoding::utf8_percent_encode(REDIRECT, percent_encoding::NON_ALPHANUMERIC)
+    )
+}
+
+async fn long_poll(server: &TestServer, uuid: &str, last: Option<u16>) -> Value {
+    let mut path = format!("/connect/l/qrconnect?uuid={uuid}&f=json");
+    if let Some(last) = last {
+        path.push_str(&format!("&last={last}"));
+    }
+    server.get(&path).await.json()
+}
+
+#[tokio::test]
+async fn qr_logins_are_scanned_confirmed_cancelled_and_expired_through_the_api() {
+    let server = TestServer::builder()
+        .approval(ApprovalMode::Ask)
+        .config(alice_and_bob)
+        .options(|o| o.limits.long_poll_hold = Duration::from_millis(100))
+        .start()
+        .await;
+    assert_eq!(server.get(&login_page_path()).await.status, StatusCode::OK);
+    let pending = server.ctl(Method::GET, "/qr?pending=true", None).await;
+    let uuid = pending[0]["uuid"].as_str().unwrap().to_owned();
+    assert_eq!(pending[0]["status"], "waiting");
+    assert_eq!(pending[0]["appid"], APPID);
+
+    let scanned = server
+        .ctl(
+            Method::POST,
+            &format!("/qr/{uuid}/scan"),
+            Some(json!({"account": "alice"})),
+        )
+        .await;
+    assert_eq!(scanned["status"], "scanned");
+    assert_eq!(long_poll(&server, &uuid, None).await["wx_errcode"], 404);
+    let again = server
+        .control(Method::POST, &format!("/qr/{uuid}/scan"), None)
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text());
+
+    let cancelled = server.ctl(Method::POST, "/qr/latest/cancel", None).await;
+    assert_eq!(cancelled["status"], "cancelled");
+    assert_eq!(
+        long_poll(&server, &uuid, Some(404)).await["wx_errcode"],
+        403
+    );
+
+    // Scanned again (default: the client's account), then confirmed.
+    server
+        .ctl(Method::POST, &format!("/qr/{uuid}/scan"), None)
+        .await;
+    let confirmed = server
+        .ctl(Method::POST, &format!("/qr/{uuid}/confirm"), None)
+        .await;
+    assert_eq!(confirmed["status"], "confirmed");
+    assert_eq!(confirmed["account_id"], "default");
+    let code = confirmed["code"].as_str().unwrap().to_owned();
+    let done = long_poll(&server, &uuid, Some(403)).await;
+    assert_eq!(done["wx_errcode"], 405);
+    assert_eq!(done["wx_code"], code.as_str());
+    let pending = server.ctl(Method::GET, "/qr?pending=true", None).await;
+    assert!(pending.as_array().unwrap().is_empty());
+    let none = server
+        .control(Method::POST, "/qr/latest/confirm", None)
+        .await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
+
+    // Expire one on purpose.
+    server.get(&login_page_path()).await;
+    let expired = server.ctl(Method::POST, "/qr/latest/expire", None).await;
+    assert_eq!(expired["status"], "expired");
+    let uuid2 = expired["uuid"].as_str().unwrap();
+    assert_eq!(long_poll(&server, uuid2, None).await["wx_errcode"], 402);
+
+    for (path, body, status) in [
+        ("/qr/nope/scan", None, StatusCode::NOT_FOUND),
+        (
+            "/qr/latest/scan",
+            Some(json!({"account": "ghost"})),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            &format!("/qr/{uuid2}/confirm") as &str,
+            None,
+            StatusCode::CONFLICT,
+        ),
+    ] {
+        let reply = server.control(Method::POST, path, body).await;
+        assert_eq!(reply.status, status, "{path}: {}", reply.text());
+        assert!(reply.json()["error"].is_string());
+    }
+}
+
+#[tokio::test]
+async fn clock_advance_expires_qr_codes() {
+    let server = TestServer::builder()
+        .approval(ApprovalMode::Ask)
+        .options(|o| o.limits.long_poll_hold = Duration::from_millis(100))
+        .start()
+        .await;
+    server.get(&login_page_path()).await;
+    let uuid = server.ctl(Method::GET, "/qr", None).await[0]["uuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(long_poll(&server, &uuid, None).await["wx_errcode"], 408);
+    server
+        .ctl(Method::POST, "/clock/advance", Some(json!({"by": "1h"})))
+        .await;
+    assert_eq!(long_poll(&server, &uuid, None).await["wx_errcode"], 402);
+    let scan = server
+        .control(Method::POST, &format!("/qr/{uuid}/scan"), None)
+        .await;
+    assert_eq!(scan.status, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn faults_hit_the_real_long_poll_and_qr_image() {
+    let server = TestServer::builder()
+        .approval(ApprovalMode::Ask)
+        .options(|o| o.limits.long_poll_hold = Duration::from_millis(100))
+        .start()
+        .await;
+    server.get(&login_page_path()).await;
+    let uuid = server.ctl(Method::GET, "/qr", None).await[0]["uuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    server
+        .ctl(
+            Method::POST,
+            "/faults",
+            Some(json!({"endpoint": "long-poll", "errcode": 500, "once": true})),
+        )
+        .await;
+    server
+        .ctl(
+            Method::POST,
+            "/faults",
+            Some(json!({"endpoint": "qrcode", "status": 502, "once": true})),
+        )
+        .await;
+    let poll = server
+        .get(&format!("/connect/l/qrconnect?uuid={uuid}"))
+        .await;
+    assert_eq!(poll.text(), "window.wx_errcode=500;window.wx_code='';");
+    assert_eq!(long_poll(&server, &uuid, None).await["wx_errcode"], 408);
+    let image = server.get(&format!("/connect/qrcode/{uuid}")).await;
+    assert_eq!(image.status, StatusCode::BAD_GATEWAY);
+    let image = server.get(&format!("/connect/qrcode/{uuid}")).await;
+    assert_eq!(image.status, StatusCode::OK);
+    assert_eq!(image.header("content-type"), Some("image/png"));
+
+    let journal = server
+        .ctl(Method::GET, "/journal?endpoint=long-poll", None)
+        .await;
+    let codes: Vec<&Value> = journal["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["errcode"])
+        .collect();
+    assert_eq!(codes, [&json!(500), &json!(408)]);
+}

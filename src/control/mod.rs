@@ -11,6 +11,7 @@
 //! cannot read an answer either.
 
 mod decisions;
+mod qr;
 mod runtime;
 mod settings;
 
@@ -89,6 +90,11 @@ pub fn router(emu: Arc<Emulator>) -> Router<Arc<Emulator>> {
             get(runtime::journal).delete(runtime::clear_journal),
         )
         .route("/journal/wait", get(runtime::wait_journal))
+        .route("/qr", get(qr::list))
+        .route("/qr/{uuid}/scan", post(qr::scan))
+        .route("/qr/{uuid}/confirm", post(qr::confirm))
+        .route("/qr/{uuid}/cancel", post(qr::cancel))
+        .route("/qr/{uuid}/expire", post(qr::expire))
         .route("/reset", post(runtime::reset))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

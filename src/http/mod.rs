@@ -15,7 +15,7 @@ use axum::Router;
 use http_body_util::BodyExt;
 
 use crate::emulator::Emulator;
-use crate::{avatar, control, fastlogin, faults, journal};
+use crate::{avatar, control, fastlogin, faults, journal, openplatform};
 
 /// What a client may cost the server: bounds on time and size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +28,9 @@ pub struct Limits {
     pub header_read_timeout: Duration,
     /// Time to finish the TLS handshake.
     pub tls_handshake_timeout: Duration,
+    /// How long the QR long poll holds before answering 408 (the real one
+    /// holds ~25 s).
+    pub long_poll_hold: Duration,
 }
 
 impl Default for Limits {
@@ -37,6 +40,7 @@ impl Default for Limits {
             body_read_timeout: Duration::from_secs(10),
             header_read_timeout: Duration::from_secs(10),
             tls_handshake_timeout: Duration::from_secs(10),
+            long_poll_hold: Duration::from_secs(25),
         }
     }
 }
@@ -54,6 +58,7 @@ pub fn router(emu: Arc<Emulator>) -> Router {
     Router::new()
         .merge(fast_login)
         .merge(control::router(emu.clone()))
+        .merge(openplatform::routes())
         .route("/avatar/{id}/{size}", get(avatar::serve))
         .route("/", get(index))
         .fallback(not_found)

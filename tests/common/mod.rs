@@ -208,6 +208,21 @@ impl TestServer {
         builder.body(Full::new(body.into())).unwrap()
     }
 
+    /// A GET without Origin (what a page load, a script tag or a site's
+    /// backend sends).
+    pub async fn get(&self, path_and_query: &str) -> Reply {
+        let request = Request::builder()
+            .method(Method::GET)
+            .uri(path_and_query)
+            .header(
+                "host",
+                format!("localhost.weixin.qq.com:{}", self.addr.port()),
+            )
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        self.send(request).await
+    }
+
     pub async fn post(&self, path: &str, origin: Option<&str>, body: impl Into<Bytes>) -> Reply {
         self.send(self.request(Method::POST, path, origin, body))
             .await
@@ -349,11 +364,6 @@ impl TestServer {
         } else {
             reply.json()
         }
-    }
-
-    /// A plain GET (no Origin).
-    pub async fn get(&self, path: &str) -> Reply {
-        self.send(self.request(Method::GET, path, None, "")).await
     }
 
     /// check-login's authorize_uuid, asserting success.
