@@ -182,7 +182,15 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         ..ServeOptions::new(data_dir.clone())
     })
     .await
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| match (e, &args.scenario) {
+        (crate::server::ServeError::Scenario(message), Some(path)) => {
+            format!(
+                "the scenario file {} is not valid: {message}",
+                path.display()
+            )
+        }
+        (e, _) => e.to_string(),
+    })?;
 
     let addr = server.local_addr();
     let certs = server.certs();

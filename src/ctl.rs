@@ -327,42 +327,16 @@ impl Client {
         path: &str,
         body: Option<Value>,
     ) -> Result<Value, CtlError> {
-        let connect_err = |message: String| CtlError::Connect {
-            port: self.port,
-            message,
-        };
-        let tcp = TcpStream::connect(("127.0.0.1", self.port))
-            .await
-            .map_err(|e| connect_err(e.to_string()))?;
-        let name = ServerName::try_from(CANONICAL_HOST).map_err(|e| connect_err(e.to_string()))?;
-        let stream = TlsConnector::from(self.tls.clone())
-            .connect(name, tcp)
-            .await
-            .map_err(|e| connect_err(format!("TLS: {e}")))?;
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| connect_err(e.to_string()))?;
-        tokio::spawn(connection);
         let bytes = body.map(|b| b.to_string()).unwrap_or_default();
-        let request = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("host", format!("{CANONICAL_HOST}:{}", self.port))
-            .header("authorization", format!("Bearer {}", self.token))
-            .header("content-type", "application/json")
-            .body(Full::new(Bytes::from(bytes)))
-            .map_err(|e| CtlError::Setup(e.to_string()))?;
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|e| connect_err(e.to_string()))?;
-        let status = response.status();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| connect_err(e.to_string()))?
-            .to_bytes();
+        let auth = format!("Bearer {}", self.token);
+        let (status, body) = self
+            .send(
+                method,
+                path,
+                &[("authorization", auth.as_str())],
+                Bytes::from(bytes),
+            )
+            .await?;
         let value: Value = if body.is_empty() {
             Value::Null
         } else {
@@ -379,6 +353,57 @@ impl Client {
                 .unwrap_or_else(|| value.to_string());
             Err(CtlError::Refused { status, message })
         }
+    }
+
+    /// Any request to the server (any path), over a fresh TLS connection
+    /// validated against the CA; `headers` are added as given (the token
+    /// only if they include it). Returns status and body.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Bytes,
+    ) -> Result<(StatusCode, Bytes), CtlError> {
+        let connect_err = |message: String| CtlError::Connect {
+            port: self.port,
+            message,
+        };
+        let tcp = TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .map_err(|e| connect_err(e.to_string()))?;
+        let name = ServerName::try_from(CANONICAL_HOST).map_err(|e| connect_err(e.to_string()))?;
+        let stream = TlsConnector::from(self.tls.clone())
+            .connect(name, tcp)
+            .await
+            .map_err(|e| connect_err(format!("TLS: {e}")))?;
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| connect_err(e.to_string()))?;
+        tokio::spawn(connection);
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", format!("{CANONICAL_HOST}:{}", self.port))
+            .header("content-type", "application/json");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request
+            .body(Full::new(body))
+            .map_err(|e| CtlError::Setup(e.to_string()))?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| connect_err(e.to_string()))?;
+        let status = response.status();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| connect_err(e.to_string()))?
+            .to_bytes();
+        Ok((status, body))
     }
 }
 
