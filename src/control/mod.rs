@@ -41,6 +41,51 @@ pub const TOKEN_FILE: &str = "control-token";
 /// Written by a running server: how `wxemu ctl` finds its port.
 pub const SERVE_INFO_FILE: &str = "serve.json";
 
+/// Every control route as (method, path below [`PREFIX`]): what
+/// docs/control-api.yaml must document (a test checks both ways). Keep it
+/// in step with [`router`].
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/health"),
+    ("GET", "/client"),
+    ("PATCH", "/client"),
+    ("GET", "/accounts"),
+    ("POST", "/accounts"),
+    ("GET", "/accounts/{id}"),
+    ("PATCH", "/accounts/{id}"),
+    ("PUT", "/accounts/{id}"),
+    ("DELETE", "/accounts/{id}"),
+    ("GET", "/apps"),
+    ("POST", "/apps"),
+    ("GET", "/apps/{appid}"),
+    ("PATCH", "/apps/{appid}"),
+    ("PUT", "/apps/{appid}"),
+    ("DELETE", "/apps/{appid}"),
+    ("GET", "/decisions"),
+    ("POST", "/decisions"),
+    ("DELETE", "/decisions"),
+    ("GET", "/policy"),
+    ("PUT", "/policy"),
+    ("GET", "/authorizations"),
+    ("POST", "/authorizations/{id}"),
+    ("GET", "/qr"),
+    ("POST", "/qr/{uuid}/scan"),
+    ("POST", "/qr/{uuid}/confirm"),
+    ("POST", "/qr/{uuid}/cancel"),
+    ("POST", "/qr/{uuid}/expire"),
+    ("GET", "/faults"),
+    ("POST", "/faults"),
+    ("DELETE", "/faults"),
+    ("DELETE", "/faults/{id}"),
+    ("GET", "/clock"),
+    ("POST", "/clock/advance"),
+    ("POST", "/clock/freeze"),
+    ("POST", "/clock/unfreeze"),
+    ("GET", "/journal"),
+    ("DELETE", "/journal"),
+    ("GET", "/journal/wait"),
+    ("POST", "/reset"),
+];
+
 /// The control routes, to be merged into the main router.
 pub fn router(emu: Arc<Emulator>) -> Router<Arc<Emulator>> {
     let api = Router::new()
