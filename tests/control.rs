@@ -767,7 +767,7 @@ async fn a_dropped_connection_is_a_connection_error_not_a_response() {
             Method::POST,
             "/api/authorize",
             Some(ORIGIN),
-            TestServer::authorize_body(&uuid, APPID, REDIRECT, "s"),
+            authorize_body(&uuid, APPID, REDIRECT, "s"),
         ))
         .await;
     assert!(result.is_err(), "h2 stream must fail: {result:?}");
@@ -1450,4 +1450,115 @@ async fn faults_hit_the_real_long_poll_and_qr_image() {
         .map(|e| &e["errcode"])
         .collect();
     assert_eq!(codes, [&json!(500), &json!(408)]);
+}
+
+// ---- the token API ----------------------------------------------------
+
+async fn token_api(server: &TestServer, path: &str, params: &[(&str, &str)]) -> Value {
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish();
+    let reply = server.get(&format!("{path}?{query}")).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    reply.json()
+}
+
+async fn redeem(server: &TestServer, code: &str) -> Value {
+    token_api(
+        server,
+        "/sns/oauth2/access_token",
+        &[
+            ("appid", APPID),
+            ("secret", "any-secret-works-in-permissive-mode"),
+            ("code", code),
+            ("grant_type", "authorization_code"),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn clock_advance_expires_codes_and_tokens_on_the_token_api() {
+    let server = TestServer::start().await;
+    let advance = |by: &'static str| {
+        let server = &server;
+        async move {
+            server
+                .ctl(Method::POST, "/clock/advance", Some(json!({"by": by})))
+                .await
+        }
+    };
+    // A code dies after 10 minutes.
+    let stale = code_of(&server.login(REDIRECT, "s").await);
+    advance("11m").await;
+    assert_eq!(redeem(&server, &stale).await["errcode"], 42003);
+
+    let code = code_of(&server.login(REDIRECT, "s").await);
+    let token = redeem(&server, &code).await;
+    let access = token["access_token"].as_str().unwrap().to_owned();
+    let openid = token["openid"].as_str().unwrap().to_owned();
+    let refresh = token["refresh_token"].as_str().unwrap().to_owned();
+    let auth = |access: String| {
+        let server = &server;
+        let openid = openid.clone();
+        async move {
+            token_api(
+                server,
+                "/sns/auth",
+                &[("access_token", &access), ("openid", &openid)],
+            )
+            .await["errcode"]
+                .clone()
+        }
+    };
+    assert_eq!(auth(access.clone()).await, 0);
+    // access_token: 2 hours.
+    advance("2h 1m").await;
+    assert_eq!(auth(access.clone()).await, 42001);
+    // refresh_token: 30 days.
+    advance("30days").await;
+    let refreshed = token_api(
+        &server,
+        "/sns/oauth2/refresh_token",
+        &[
+            ("appid", APPID),
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh),
+        ],
+    )
+    .await;
+    assert_eq!(refreshed["errcode"], 42002, "{refreshed}");
+}
+
+#[tokio::test]
+async fn faults_hit_the_real_token_api() {
+    let server = TestServer::start().await;
+    let code = code_of(&server.login(REDIRECT, "s").await);
+    server
+        .ctl(
+            Method::POST,
+            "/faults",
+            Some(json!({"endpoint": "token", "errcode": 40029, "once": true})),
+        )
+        .await;
+    let faulty = redeem(&server, &code).await;
+    assert_eq!(faulty["errcode"], 40029);
+    assert!(faulty.get("access_token").is_none());
+    // The fault answered instead of the handler: the code is still good.
+    let token = redeem(&server, &code).await;
+    assert!(token["access_token"].is_string(), "{token}");
+
+    let journal = server
+        .ctl(
+            Method::GET,
+            &format!("/journal?endpoint=token&app={APPID}"),
+            None,
+        )
+        .await;
+    let entries = journal["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0]["errcode"], 40029);
+    assert_eq!(entries[0]["fault"], "errcode 40029");
+    assert!(entries[1].get("errcode").is_none() || entries[1]["errcode"] == 0);
+    assert!(!journal.to_string().contains(&code));
 }

@@ -273,6 +273,12 @@ async fn permissive_mode_registers_unknown_apps() {
     let registered = server.emu.apps.registered();
     assert_eq!(registered.len(), 1);
     assert_eq!(registered[0].appid, APPID);
+    // Junk is not registered.
+    for junk in ["wx<script>", &"x".repeat(65)] {
+        let reply = server.get(&page_url(junk, REDIRECT, "s")).await;
+        assert!(reply.text().contains("AppID 参数错误"), "{junk}");
+    }
+    assert_eq!(server.emu.apps.registered().len(), 1);
 }
 
 #[tokio::test]
@@ -317,6 +323,20 @@ async fn qr_image_is_a_png_of_the_confirm_url() {
     assert!(
         pixels.contains(&0) && pixels.contains(&255),
         "black on white"
+    );
+    // A QR decoder reads the confirm URL back.
+    let side = width as usize;
+    let mut prepared =
+        rqrr::PreparedImage::prepare_from_greyscale(side, side, |x, y| pixels[y * side + x]);
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1);
+    let (_, content) = grids[0].decode().unwrap();
+    assert_eq!(
+        content,
+        format!(
+            "https://open.weixin.qq.com/connect/confirm?uuid={}",
+            config["uuid"].as_str().unwrap()
+        )
     );
 
     let missing = server.get("/connect/qrcode/AAAAAAAAAAAAAAAA").await;
@@ -384,6 +404,18 @@ async fn long_poll_walks_through_scan_and_confirm() {
     assert_eq!(issued.appid, APPID);
     assert_eq!(issued.redirect_uri, REDIRECT);
     assert_eq!(server.emu.qr_confirm(&uuid), Err(QrError::AlreadyConfirmed));
+
+    // The site's backend redeems it.
+    let token = server
+        .get(&format!(
+            "/sns/oauth2/access_token?appid={APPID}&secret=x&code={code}&grant_type=authorization_code"
+        ))
+        .await
+        .json();
+    assert_eq!(
+        token["openid"],
+        wxemu::openplatform::identity::openid("default", APPID)
+    );
 }
 
 #[tokio::test]

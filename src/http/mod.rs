@@ -62,6 +62,7 @@ pub fn router(emu: Arc<Emulator>) -> Router {
         .route("/avatar/{id}/{size}", get(avatar::serve))
         .route("/", get(index))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(emu.clone(), faults::inject))
         .layer(from_fn(guard::check_host))
         .layer(from_fn_with_state(emu.clone(), journal::record))
@@ -91,6 +92,14 @@ async fn index(
         "wxemu {} is running: a fake WeChat desktop client on port {}.\n",
         env!("CARGO_PKG_VERSION"),
         emu.port()
+    )
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> impl IntoResponse {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        format!("{method} is not allowed on {}\n", uri.path()),
     )
 }
 

@@ -36,7 +36,9 @@ impl AppRegistry {
 
 impl Emulator {
     /// The app `appid` names: configured, else (permissive mode) registered
-    /// now. None for an empty appid, or an unknown one in strict mode.
+    /// now. None for an empty appid, an unknown one in strict mode, or (in
+    /// permissive mode) one longer than 64 characters or with characters
+    /// other than letters, digits, `_` and `-`.
     pub fn app(&self, appid: &str) -> Option<WebsiteApp> {
         if appid.is_empty() {
             return None;
@@ -45,7 +47,7 @@ impl Emulator {
         if let Some(app) = config.app(appid) {
             return Some(app.clone());
         }
-        if config.platform.mode == PlatformMode::Strict {
+        if config.platform.mode == PlatformMode::Strict || !plausible_appid(appid) {
             return None;
         }
         drop(config);
@@ -89,6 +91,15 @@ impl Emulator {
             .iter()
             .any(|domain| domain_matches(domain, host, port))
     }
+}
+
+/// What permissive mode registers: real appids are `wx` + 16 hex digits;
+/// anything short and plain is accepted, junk is not.
+fn plausible_appid(appid: &str) -> bool {
+    appid.len() <= 64
+        && appid
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// "example.com" matches host example.com on any port; "localhost:3000"

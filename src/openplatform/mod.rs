@@ -8,10 +8,14 @@
 //! - [`qr`]: QR login sessions and the one set of operations (scan,
 //!   confirm, cancel, expire) every caller uses.
 //! - [`apps`]: which appids exist and what is checked about them.
+//! - [`identity`]: openid and unionid.
+//! - [`token`]: the token API a site's backend calls.
 
 pub mod apps;
+pub mod identity;
 pub mod page;
 pub mod qr;
+pub mod token;
 
 use std::sync::Arc;
 
@@ -20,8 +24,9 @@ use axum::Router;
 
 use crate::emulator::Emulator;
 
-/// The Open Platform's routes. Plain GETs loaded by pages and servers:
-/// no Origin check, no CORS (the Host check applies to every route).
+/// The Open Platform's routes. Plain GETs loaded by pages and called by
+/// site backends: no Origin check and no CORS headers, so no other site's
+/// page can read an answer (the Host check applies to every route).
 pub fn routes() -> Router<Arc<Emulator>> {
     Router::new()
         .route("/connect/qrconnect", get(page::qrconnect))
@@ -31,4 +36,8 @@ pub fn routes() -> Router<Arc<Emulator>> {
             "/connect/zh_CN/htmledition/js/wxLogin.js",
             get(page::wxlogin_js),
         )
+        .route("/sns/oauth2/access_token", get(token::access_token))
+        .route("/sns/oauth2/refresh_token", get(token::refresh_token))
+        .route("/sns/auth", get(token::auth))
+        .route("/sns/userinfo", get(token::userinfo))
 }
