@@ -229,11 +229,13 @@ impl Approvals {
         };
         let id = request.id;
         let timeout = request.timeout;
-        let request = Arc::new(request);
-        let _ = self.events.send(ApprovalEvent::Requested(request.clone()));
+        // Decided in advance: nobody is asked, so decision sources (prompt,
+        // confirm window) hear only that it finished.
         if let Some(queued) = queued {
             return self.answer_queued(id, timeout, queued).await;
         }
+        let request = Arc::new(request);
+        let _ = self.events.send(ApprovalEvent::Requested(request.clone()));
         let immediate = match self.mode() {
             ApprovalMode::Auto => Some(Outcome::Allowed),
             ApprovalMode::Deny => Some(Outcome::Denied),
@@ -448,8 +450,17 @@ mod tests {
             queued(QueuedAnswer::Timeout, None),
         ]);
         let timeout = Duration::from_secs(60);
+        let mut events = approvals.subscribe();
         let v = approvals.decide_detailed(request(timeout)).await;
         assert_eq!(v.outcome, Outcome::Denied);
+        // Nobody was asked: the only event is the end.
+        assert!(matches!(
+            events.try_recv(),
+            Ok(ApprovalEvent::Finished {
+                outcome: Outcome::Denied,
+                ..
+            })
+        ));
         let v = approvals.decide_detailed(request(timeout)).await;
         assert_eq!(
             v,

@@ -342,6 +342,29 @@ async fn accounts_and_apps_change_at_runtime_and_are_saved() {
         .await;
     assert_eq!(removed.status, StatusCode::NO_CONTENT);
     assert!(Config::load(&config_path).unwrap().apps.is_empty());
+
+    // Permissive mode registers unknown appids in memory on first use;
+    // they are listed as not configured.
+    server
+        .check_login_for("wxunknown0000001", REDIRECT, "")
+        .await;
+    let listed = server.ctl(Method::GET, "/apps", None).await;
+    let unknown = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["appid"] == "wxunknown0000001")
+        .expect("registered app listed");
+    assert_eq!(unknown["configured"], false);
+    let change = server
+        .control(
+            Method::PATCH,
+            "/apps/wxunknown0000001",
+            Some(json!({"name": "x"})),
+        )
+        .await;
+    assert_eq!(change.status, StatusCode::NOT_FOUND);
+    assert!(change.text().contains("not configured"));
 }
 
 // ---- decisions --------------------------------------------------------

@@ -151,24 +151,44 @@ pub async fn remove_account(State(emu): State<Arc<Emulator>>, Path(id): Path<Str
 
 /// An app as listed: the secret is masked (the journal rule applies here
 /// too); `GET /apps/{appid}` shows it whole, for the test that needs it.
-fn app_summary(app: &WebsiteApp) -> Value {
+/// `configured` is false for apps permissive mode registered in memory on
+/// first use (POST one with the same appid to configure it).
+fn app_summary(app: &WebsiteApp, configured: bool) -> Value {
     let mut v = serde_json::to_value(app).unwrap_or_default();
     v["secret"] = Value::String(crate::journal::mask(&app.secret));
+    v["configured"] = Value::Bool(configured);
     v
 }
 
 pub async fn apps(State(emu): State<Arc<Emulator>>) -> ApiResult {
-    let apps: Vec<Value> = emu.config().apps.iter().map(app_summary).collect();
+    let config = emu.config();
+    let mut apps: Vec<Value> = config.apps.iter().map(|a| app_summary(a, true)).collect();
+    apps.extend(
+        emu.apps
+            .registered()
+            .iter()
+            .filter(|a| config.app(&a.appid).is_none())
+            .map(|a| app_summary(a, false)),
+    );
     ok(apps)
 }
 
 pub async fn app(State(emu): State<Arc<Emulator>>, Path(appid): Path<String>) -> ApiResult {
-    let app = emu
-        .config()
-        .app(&appid)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found(format!("app {appid:?} does not exist")))?;
-    ok(app)
+    let configured = emu.config().app(&appid).cloned();
+    let found = match configured {
+        Some(app) => Some((app, true)),
+        None => emu
+            .apps
+            .registered()
+            .into_iter()
+            .find(|a| a.appid == appid)
+            .map(|a| (a, false)),
+    };
+    let (app, configured) =
+        found.ok_or_else(|| ApiError::not_found(format!("app {appid:?} does not exist")))?;
+    let mut v = serde_json::to_value(&app).unwrap_or_default();
+    v["configured"] = Value::Bool(configured);
+    ok(v)
 }
 
 pub async fn add_app(State(emu): State<Arc<Emulator>>, body: Body) -> ApiResult {
@@ -188,7 +208,7 @@ pub async fn add_app(State(emu): State<Arc<Emulator>>, body: Body) -> ApiResult 
         config.apps.push(app);
         Ok(())
     })?;
-    Ok((StatusCode::CREATED, Json(app_summary(&added))).into_response())
+    Ok((StatusCode::CREATED, Json(app_summary(&added, true))).into_response())
 }
 
 pub async fn change_app(
@@ -198,17 +218,18 @@ pub async fn change_app(
 ) -> ApiResult {
     let patch: Value = json_body(&emu, body).await?;
     let changed = emu.try_update_config(|config| {
-        let current = config
-            .app(&appid)
-            .cloned()
-            .ok_or_else(|| UpdateError::NotFound(format!("app {appid:?} does not exist")))?;
+        let current = config.app(&appid).cloned().ok_or_else(|| {
+            UpdateError::NotFound(format!(
+                "app {appid:?} is not configured; POST /__wxemu/apps adds it"
+            ))
+        })?;
         let next: WebsiteApp = merged(&current, &patch, "appid", &appid)?;
         if let Some(slot) = config.apps.iter_mut().find(|a| a.appid == appid) {
             *slot = next.clone();
         }
         Ok(next)
     })?;
-    ok(app_summary(&changed))
+    ok(app_summary(&changed, true))
 }
 
 pub async fn remove_app(State(emu): State<Arc<Emulator>>, Path(appid): Path<String>) -> ApiResult {

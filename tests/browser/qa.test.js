@@ -123,4 +123,34 @@ describe("QA workflow: control API + journal", () => {
     assert.ok(!JSON.stringify(entries).includes(confirmed.code));
     await page.close();
   });
+
+  it("a web page on another origin cannot use the control API, even with the token", async () => {
+    const token = readFileSync(path.join(stack.dataDir, "control-token"), "utf8").trim();
+    const page = await stack.context.newPage();
+    await page.goto(stack.siteUrl + "/"); // http://127.0.0.1:<port>: another origin
+    const results = await page.evaluate(async ({ wxemuUrl, token }) => {
+      const out = {};
+      // A "simple" cross-site POST: no preflight, the browser sends it as is.
+      try {
+        await fetch(`${wxemuUrl}/__wxemu/decisions`, {
+          method: "POST", mode: "no-cors", body: '{"decision":"allow","count":5}',
+        });
+        out.noCors = "sent";
+      } catch (e) { out.noCors = `error: ${e}`; }
+      // A CORS call with a leaked token: the preflight gets no CORS grant.
+      try {
+        const r = await fetch(`${wxemuUrl}/__wxemu/decisions`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: '{"decision":"allow","count":5}',
+        });
+        out.cors = `read ${r.status}`;
+      } catch (e) { out.cors = "blocked"; }
+      return out;
+    }, { wxemuUrl: stack.wxemuUrl, token });
+    assert.equal(results.cors, "blocked", "the browser cannot read an answer");
+    const { queue } = await control(stack, "GET", "/decisions");
+    assert.deepEqual(queue, [], `nothing was queued (${JSON.stringify(results)})`);
+    await page.close();
+  });
 });
