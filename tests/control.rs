@@ -946,8 +946,18 @@ async fn journal_lists_with_filters() {
     let newest = server.ctl(Method::GET, "/journal?limit=1", None).await;
     assert_eq!(newest["entries"][0]["path"], "/nothing-here");
 
+    // Even a request the Host check refuses (DNS rebinding) is recorded.
+    let mut rebound = server.request(Method::GET, "/", None, "");
+    rebound
+        .headers_mut()
+        .insert("host", "evil.example:14013".parse().unwrap());
+    assert_eq!(server.send(rebound).await.status, StatusCode::FORBIDDEN);
+    let refused = server.ctl(Method::GET, "/journal?limit=1", None).await;
+    assert_eq!(refused["entries"][0]["status"], 403);
+    assert_eq!(refused["entries"][0]["path"], "/");
+
     let cleared = server.ctl(Method::DELETE, "/journal", None).await;
-    assert_eq!(cleared["cleared"], 4);
+    assert_eq!(cleared["cleared"], 5);
     let empty = server.ctl(Method::GET, "/journal", None).await;
     assert!(empty["entries"].as_array().unwrap().is_empty());
 }
