@@ -58,6 +58,14 @@ async fn open_page(server: &TestServer, query_extra: &str) -> Value {
     injected_config(&page.text())
 }
 
+/// Loads the page and returns the uuid of the QR login it started.
+async fn new_qr(server: &TestServer) -> String {
+    open_page(server, "").await["uuid"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 async fn poll(server: &TestServer, uuid: &str, last: Option<u16>) -> (u16, String) {
     let mut path = format!("/connect/l/qrconnect?uuid={uuid}&f=json");
     if let Some(last) = last {
@@ -81,13 +89,11 @@ fn quick() -> Builder {
 async fn page_injects_its_config_and_starts_a_qr_login() {
     let server = quick()
         .approval(ApprovalMode::Ask)
-        .config(|c| {
-            c.apps.push(WebsiteApp {
-                appid: APPID.into(),
-                name: "Demo Site".into(),
-                icon_url: "https://site.example/icon.png".into(),
-                ..WebsiteApp::default()
-            })
+        .app(WebsiteApp {
+            appid: APPID.into(),
+            name: "Demo Site".into(),
+            icon_url: "https://site.example/icon.png".into(),
+            ..WebsiteApp::default()
         })
         .start()
         .await;
@@ -169,12 +175,10 @@ async fn injected_state_cannot_break_out_of_the_script() {
 #[tokio::test]
 async fn bad_parameters_get_the_real_error_pages() {
     let server = quick()
-        .config(|c| {
-            c.apps.push(WebsiteApp {
-                appid: "wxconfigured".into(),
-                callback_domains: vec!["site.example".into()],
-                ..WebsiteApp::default()
-            })
+        .app(WebsiteApp {
+            appid: "wxconfigured".into(),
+            callback_domains: vec!["site.example".into()],
+            ..WebsiteApp::default()
         })
         .start()
         .await;
@@ -346,10 +350,7 @@ async fn qr_image_is_a_png_of_the_confirm_url() {
 #[tokio::test]
 async fn long_poll_walks_through_scan_and_confirm() {
     let server = quick().approval(ApprovalMode::Ask).start().await;
-    let uuid = open_page(&server, "").await["uuid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let uuid = new_qr(&server).await;
 
     // The script form, as the real page loads it.
     let script = server
@@ -421,10 +422,7 @@ async fn long_poll_walks_through_scan_and_confirm() {
 #[tokio::test]
 async fn cancel_then_scan_again() {
     let server = quick().approval(ApprovalMode::Ask).start().await;
-    let uuid = open_page(&server, "").await["uuid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let uuid = new_qr(&server).await;
     assert_eq!(server.emu.qr_cancel(&uuid), Err(QrError::NotScanned));
     assert_eq!(server.emu.qr_confirm(&uuid), Err(QrError::NotScanned));
     assert!(matches!(
@@ -451,10 +449,7 @@ async fn a_held_poll_answers_as_soon_as_the_phone_acts() {
         .options(|o| o.limits.long_poll_hold = Duration::from_secs(3600))
         .start()
         .await;
-    let uuid = open_page(&server, "").await["uuid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let uuid = new_qr(&server).await;
     let bounded = |last| {
         let server = &server;
         let uuid = uuid.clone();
@@ -466,9 +461,7 @@ async fn a_held_poll_answers_as_soon_as_the_phone_acts() {
     };
     let held = bounded(Some(408));
     let act = async {
-        // Give the poll a chance to be held first; correctness does not
-        // depend on it (a poll arriving after the scan answers at once).
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        wait_until_held(&server, &uuid).await;
         server.emu.qr_scan(&uuid, "default").unwrap();
     };
     let ((errcode, _), ()) = tokio::join!(held, act);
@@ -477,7 +470,7 @@ async fn a_held_poll_answers_as_soon_as_the_phone_acts() {
     // A cancel then a rescan while a last=404 poll is held is news.
     let held = bounded(Some(404));
     let act = async {
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        wait_until_held(&server, &uuid).await;
         server.emu.qr_cancel(&uuid).unwrap();
     };
     let ((errcode, _), ()) = tokio::join!(held, act);
@@ -487,11 +480,52 @@ async fn a_held_poll_answers_as_soon_as_the_phone_acts() {
     server.emu.qr_scan(&uuid, "default").unwrap();
     let held = bounded(Some(404));
     let act = async {
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        wait_until_held(&server, &uuid).await;
         server.emu.clock.advance(Duration::from_secs(301));
     };
     let ((errcode, _), ()) = tokio::join!(held, act);
     assert_eq!(errcode, 402);
+}
+
+/// Waits until a long poll on `uuid` is held by the server.
+async fn wait_until_held(server: &TestServer, uuid: &str) {
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while server.emu.qr.held_polls(uuid) == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("a long poll is held");
+}
+
+#[tokio::test]
+async fn shutdown_answers_held_polls_at_once() {
+    let server = TestServer::builder()
+        .options(|o| o.limits.long_poll_hold = Duration::from_secs(3600))
+        .approval(ApprovalMode::Ask)
+        .start()
+        .await;
+    let uuid = new_qr(&server).await;
+    // Connect before stopping: the listener closes at shutdown.
+    let stream = server.connect().await;
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    let request = hyper::Request::builder()
+        .uri(format!("/connect/l/qrconnect?uuid={uuid}&f=json"))
+        .header("host", "localhost.weixin.qq.com")
+        .body(http_body_util::Full::new(bytes::Bytes::new()))
+        .unwrap();
+    let held = tokio::spawn(async move { read(sender.send_request(request).await.unwrap()).await });
+    wait_until_held(&server, &uuid).await;
+    server.stop().await;
+    let reply = tokio::time::timeout(Duration::from_secs(30), held)
+        .await
+        .expect("answered")
+        .unwrap();
+    assert_eq!(reply.json()["wx_errcode"], 408);
 }
 
 #[tokio::test]
@@ -501,10 +535,7 @@ async fn qr_codes_expire_on_the_emulated_clock() {
         .config(|c| c.platform.qr_ttl = Duration::from_secs(240))
         .start()
         .await;
-    let uuid = open_page(&server, "").await["uuid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let uuid = new_qr(&server).await;
     server.emu.clock.advance(Duration::from_secs(239));
     assert_eq!(poll(&server, &uuid, None).await.0, 408);
     server.emu.clock.advance(Duration::from_secs(1));
@@ -513,10 +544,7 @@ async fn qr_codes_expire_on_the_emulated_clock() {
     assert_eq!(server.emu.qr_scan(&uuid, "default"), Err(QrError::Expired));
 
     // Expiring on purpose (control API) works the same.
-    let other = open_page(&server, "").await["uuid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let other = new_qr(&server).await;
     server.emu.qr_expire(&other).unwrap();
     assert_eq!(poll(&server, &other, None).await.0, 402);
 
@@ -541,34 +569,19 @@ async fn unknown_uuid_is_500() {
 }
 
 #[tokio::test]
-async fn approve_auto_scans_and_confirms_qr_codes() {
-    let server = quick()
-        .approval(ApprovalMode::Auto)
-        .config(|c| c.platform.auto_scan_delay = Duration::from_millis(20))
-        .start()
-        .await;
-    let uuid = open_page(&server, "").await["uuid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let statuses = poll_until_final(&server, &uuid).await;
-    assert_eq!(statuses.last().unwrap().0, 405, "{statuses:?}");
-    assert!(!statuses.last().unwrap().1.is_empty());
-}
-
-#[tokio::test]
-async fn approve_deny_cancels_qr_codes() {
-    let server = quick()
-        .approval(ApprovalMode::Deny)
-        .config(|c| c.platform.auto_scan_delay = Duration::from_millis(20))
-        .start()
-        .await;
-    let uuid = open_page(&server, "").await["uuid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let statuses = poll_until_final(&server, &uuid).await;
-    assert_eq!(statuses.last().unwrap().0, 403, "{statuses:?}");
+async fn approve_auto_confirms_and_deny_cancels_qr_codes() {
+    for (mode, outcome) in [(ApprovalMode::Auto, 405), (ApprovalMode::Deny, 403)] {
+        let server = quick()
+            .approval(mode)
+            .config(|c| c.platform.auto_scan_delay = Duration::from_millis(20))
+            .start()
+            .await;
+        let uuid = new_qr(&server).await;
+        let statuses = poll_until_final(&server, &uuid).await;
+        let (last, code) = statuses.last().unwrap();
+        assert_eq!(*last, outcome, "{mode:?}: {statuses:?}");
+        assert_eq!(code.is_empty(), outcome != 405, "{statuses:?}");
+    }
 }
 
 /// Polls like the real page until 405, 403 or 402 (at most 50 polls).

@@ -82,9 +82,9 @@ pub struct QrSummary {
     pub target: QrTarget,
     #[serde(flatten)]
     pub status: QrStatus,
-    #[serde(with = "unix_millis")]
+    #[serde(with = "crate::approval::unix_millis")]
     pub created_at: SystemTime,
-    #[serde(with = "unix_millis")]
+    #[serde(with = "crate::approval::unix_millis")]
     pub expires_at: SystemTime,
 }
 
@@ -168,6 +168,9 @@ impl Session {
 pub struct QrLogins {
     sessions: Mutex<HashMap<String, Session>>,
     events: broadcast::Sender<QrEvent>,
+    /// Set at shutdown: held long polls answer at once instead of keeping
+    /// the server waiting for their hold.
+    closing: watch::Sender<bool>,
 }
 
 impl Default for QrLogins {
@@ -175,6 +178,7 @@ impl Default for QrLogins {
         QrLogins {
             sessions: Mutex::new(HashMap::new()),
             events: broadcast::channel(256).0,
+            closing: watch::channel(false).0,
         }
     }
 }
@@ -254,6 +258,7 @@ impl QrLogins {
             return PollReply::Unknown;
         };
         let seen = *changes.borrow_and_update();
+        let mut closing = self.closing.subscribe();
         let deadline = tokio::time::Instant::now() + hold;
         loop {
             let Some((status, version)) = self
@@ -273,7 +278,11 @@ impl QrLogins {
             if news {
                 return PollReply::Status(status);
             }
+            if *closing.borrow_and_update() {
+                return PollReply::Status(QrStatus::Waiting);
+            }
             tokio::select! {
+                _ = closing.changed() => {}
                 changed = changes.changed() => {
                     if changed.is_err() {
                         return PollReply::Unknown; // forgotten meanwhile
@@ -285,6 +294,19 @@ impl QrLogins {
                 }
             }
         }
+    }
+
+    /// How many long polls are held on `uuid` right now (0 for unknown):
+    /// whether a page is still showing the code.
+    pub fn held_polls(&self, uuid: &str) -> usize {
+        self.lock()
+            .get(uuid)
+            .map_or(0, |s| s.version.receiver_count())
+    }
+
+    /// Shutdown: every held and future long poll answers 408 at once.
+    pub fn release_polls(&self) {
+        self.closing.send_replace(true);
     }
 
     /// Forgets sessions [`FORGET_AFTER`] past their expiry; returns how many.
@@ -339,38 +361,31 @@ impl Emulator {
     /// fast login issues, redeemed by the same token API).
     pub fn qr_confirm(&self, uuid: &str) -> Result<QrSummary, QrError> {
         let now = self.clock.now();
-        self.qr
-            .transition(uuid, now, |target, status| match status {
-                QrStatus::Scanned { account_id } => {
-                    let code = self.store.issue_code(
-                        &crate::state::FastLoginSession {
-                            appid: target.appid.clone(),
-                            scope: target.scope.clone(),
-                            redirect_uri: target.redirect_uri.clone(),
-                            state: target.state.clone(),
-                            account_id: account_id.clone(),
-                            origin: None,
-                        },
-                        &account_id,
-                        now,
-                    );
-                    Ok(QrStatus::Confirmed { account_id, code })
-                }
-                QrStatus::Waiting | QrStatus::Cancelled { .. } => Err(QrError::NotScanned),
-                QrStatus::Confirmed { .. } => Err(QrError::AlreadyConfirmed),
-                QrStatus::Expired => Err(QrError::Expired),
-            })
+        self.qr.transition(uuid, now, |target, status| {
+            let account_id = scanned_by(status)?;
+            let code = self.store.issue_code(
+                &crate::state::FastLoginSession {
+                    appid: target.appid.clone(),
+                    scope: target.scope.clone(),
+                    redirect_uri: target.redirect_uri.clone(),
+                    state: target.state.clone(),
+                    account_id: account_id.clone(),
+                    origin: None,
+                },
+                &account_id,
+                now,
+            );
+            Ok(QrStatus::Confirmed { account_id, code })
+        })
     }
 
     /// The phone cancels after scanning; the code can be scanned again.
     pub fn qr_cancel(&self, uuid: &str) -> Result<QrSummary, QrError> {
-        self.qr
-            .transition(uuid, self.clock.now(), |_, status| match status {
-                QrStatus::Scanned { account_id } => Ok(QrStatus::Cancelled { account_id }),
-                QrStatus::Waiting | QrStatus::Cancelled { .. } => Err(QrError::NotScanned),
-                QrStatus::Confirmed { .. } => Err(QrError::AlreadyConfirmed),
-                QrStatus::Expired => Err(QrError::Expired),
+        self.qr.transition(uuid, self.clock.now(), |_, status| {
+            Ok(QrStatus::Cancelled {
+                account_id: scanned_by(status)?,
             })
+        })
     }
 
     /// Expires the code now, as if `qr_ttl` had passed.
@@ -385,6 +400,16 @@ impl Emulator {
     /// Every QR login, oldest first.
     pub fn qr_list(&self) -> Vec<QrSummary> {
         self.qr.list(self.clock.now())
+    }
+}
+
+/// Who scanned a code that is waiting for the phone's confirm or cancel.
+fn scanned_by(status: QrStatus) -> Result<String, QrError> {
+    match status {
+        QrStatus::Scanned { account_id } => Ok(account_id),
+        QrStatus::Waiting | QrStatus::Cancelled { .. } => Err(QrError::NotScanned),
+        QrStatus::Confirmed { .. } => Err(QrError::AlreadyConfirmed),
+        QrStatus::Expired => Err(QrError::Expired),
     }
 }
 
@@ -449,17 +474,5 @@ async fn answer_one(emu: &Emulator, uuid: &str) {
             tracing::info!(uuid, status = ?summary.status.wx_errcode(), "QR login answered")
         }
         Err(e) => tracing::debug!(uuid, "auto-answer did not finish: {e}"),
-    }
-}
-
-mod unix_millis {
-    use std::time::SystemTime;
-
-    pub fn serialize<S: serde::Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
-        let ms = t
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-            .unwrap_or(0);
-        s.serialize_u64(ms)
     }
 }

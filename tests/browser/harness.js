@@ -20,6 +20,8 @@ export const HOST = "localhost.weixin.qq.com";
 export const APPID = "wxe2e0000000000001";
 export const SECRET = "e2e-secret-0123456789abcdef";
 export const APP_NAME = "Example Site";
+/** An app whose fast login the client refuses with 10057. */
+export const SCAN_ONLY_APPID = "wxe2e0000000000002";
 
 for (const bin of [WXEMU, SITE]) {
   if (!existsSync(bin)) {
@@ -79,7 +81,9 @@ export async function startStack({ approve = "auto", platform = {}, serveArgs = 
     path.join(dataDir, "config.toml"),
     `[platform]\n${platformToml}\n\n` +
       `[[apps]]\nappid = "${APPID}"\nsecret = "${SECRET}"\nname = "${APP_NAME}"\n` +
-      `callback_domains = ["127.0.0.1"]\n`,
+      `callback_domains = ["127.0.0.1"]\n\n` +
+      `[[apps]]\nappid = "${SCAN_ONLY_APPID}"\nsecret = "${SECRET}"\nname = "Scan Only"\n` +
+      `callback_domains = ["127.0.0.1"]\nscan_only = true\n`,
   );
 
   const log = [];

@@ -4,7 +4,7 @@
 
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startStack, qrconnectUrl, screenshot, APP_NAME } from "./harness.js";
+import { startStack, qrconnectUrl, screenshot, APP_NAME, SCAN_ONLY_APPID } from "./harness.js";
 
 const NICKNAME = "微信测试用户"; // wxemu's built-in account
 
@@ -193,6 +193,21 @@ describe("approve never: the page as it waits", () => {
     await page.getByText("使用快速登录").click();
     await page.locator("#fast_login").waitFor({ state: "visible" });
     assert.equal(await page.locator("#qr_panel").isVisible(), false);
+    await page.close();
+  });
+
+  it("a scan-only app: the client answers 10057 -> toast and QR code", async () => {
+    const page = await newPage(stack);
+    const checkLogins = [];
+    page.on("response", async (r) => {
+      if (r.url() === `${stack.wxemuUrl}/api/check-login`) checkLogins.push(JSON.parse(await r.text()).errcode);
+    });
+    await page.goto(qrconnectUrl(stack, { appid: SCAN_ONLY_APPID }));
+    await page.getByText("该应用仅支持扫码登录").waitFor();
+    await page.locator("#qrcode").waitFor({ state: "visible" });
+    assert.equal(await page.locator("#fast_login").isVisible(), false);
+    assert.equal(await page.locator("#switch_to_fast").isVisible(), false, "no way back to fast login");
+    assert.deepEqual(checkLogins, [10057]);
     await page.close();
   });
 
