@@ -50,6 +50,13 @@ pub enum CtlCommand {
     Token,
     /// Is the server up? (version and port)
     Health,
+    /// Wait until a server runs on this data directory and answers (for CI
+    /// scripts that start `wxemu serve &`).
+    Ready {
+        /// Give up after this long (e.g. 30s).
+        #[arg(long, default_value = "30s")]
+        timeout: String,
+    },
     /// Show the client state and account; with flags, change them.
     Client {
         #[arg(long, value_enum)]
@@ -426,6 +433,16 @@ pub async fn run(args: CtlArgs, data_dir: PathBuf) -> Result<bool, String> {
         println!("{}", token.trim());
         return Ok(true);
     }
+    if let CtlCommand::Ready { timeout } = &args.command {
+        let timeout = humantime::parse_duration(timeout)
+            .map_err(|e| format!("--timeout {timeout:?}: {e}"))?;
+        let health = wait_ready(&data_dir, args.port, timeout).await?;
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&health).unwrap_or_default()
+        );
+        return Ok(true);
+    }
     let client = Client::from_data_dir(&data_dir, args.port).map_err(|e| e.to_string())?;
     let (method, path, body, timeout) = request_for(args.command)?;
     let value = client
@@ -445,6 +462,35 @@ pub async fn run(args: CtlArgs, data_dir: PathBuf) -> Result<bool, String> {
     Ok(true)
 }
 
+/// Polls `health` (re-reading serve.json and the token each time, as the
+/// server may still be starting) until it answers or `timeout` passes.
+async fn wait_ready(
+    data_dir: &Path,
+    port: Option<u16>,
+    timeout: Duration,
+) -> Result<Value, String> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let last_error = match Client::from_data_dir(data_dir, port) {
+            Ok(client) => match client
+                .call(Method::GET, "/health", None, Duration::from_secs(5))
+                .await
+            {
+                Ok(health) => return Ok(health),
+                Err(e) => e.to_string(),
+            },
+            Err(e) => e.to_string(),
+        };
+        if tokio::time::Instant::now() >= deadline {
+            return Err(format!(
+                "wxemu was not ready within {}: {last_error}",
+                humantime::format_duration(timeout)
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 type Call = (Method, String, Option<Value>, Duration);
 
 fn call(method: Method, path: impl Into<String>, body: Option<Value>) -> Call {
@@ -454,7 +500,9 @@ fn call(method: Method, path: impl Into<String>, body: Option<Value>) -> Call {
 /// The control call a command stands for.
 fn request_for(command: CtlCommand) -> Result<Call, String> {
     Ok(match command {
-        CtlCommand::Token => return Err("token is not a call".into()),
+        CtlCommand::Token | CtlCommand::Ready { .. } => {
+            return Err("token and ready are not single calls".into())
+        }
         CtlCommand::Health => call(Method::GET, "/health", None),
         CtlCommand::Client { state, account } => {
             if state.is_none() && account.is_none() {

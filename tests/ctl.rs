@@ -4,7 +4,6 @@
 
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use hyper::{Method, StatusCode};
@@ -75,14 +74,10 @@ fn start(data_dir: &Path, scenario: &Path) -> Serving {
         .spawn()
         .expect("wxemu serve starts");
     let serving = Serving { child };
-    let started = Instant::now();
-    while !data_dir.join("serve.json").exists() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "serve.json did not appear"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    // `ctl ready` waits for serve.json, the token and a health answer.
+    let ready = ctl(data_dir, &["ready", "--timeout", "60s"]);
+    assert_eq!(ready["status"], "ok");
+    assert!(data_dir.join("serve.json").exists());
     serving
 }
 
@@ -320,4 +315,8 @@ fn a_bad_scenario_stops_serve_with_a_clear_message() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("control token"), "{err}");
+    let out = wxemu(dir.path(), &["ctl", "ready", "--timeout", "300ms"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not ready within 300ms"), "{err}");
 }
