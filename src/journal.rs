@@ -21,7 +21,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap};
+use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body::{Frame, SizeHint};
@@ -387,7 +387,7 @@ fn decode(s: &str) -> String {
 
 /// The journal's view of a request body: masked JSON, masked form, or
 /// (truncated) text.
-fn redact_body(bytes: &[u8], headers: &HeaderMap) -> Option<Value> {
+fn redact_body(bytes: &[u8], is_form: bool) -> Option<Value> {
     if bytes.is_empty() {
         return None;
     }
@@ -396,15 +396,50 @@ fn redact_body(bytes: &[u8], headers: &HeaderMap) -> Option<Value> {
         return Some(json);
     }
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(BODY_KEEP)]).into_owned();
-    let form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    Some(Value::String(if form || text.contains('=') {
+    // Broken or truncated JSON still gets its `"secret": "..."` masked.
+    let text = redact_loose_json(&text);
+    Some(Value::String(if is_form || text.contains('=') {
         redact_query(&text)
     } else {
         text
     }))
+}
+
+/// Masks `"key": "value"` for every secret key in text that is not valid
+/// JSON (truncated, malformed), leaving the rest as it was.
+fn redact_loose_json(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('"') {
+        out.push_str(&rest[..=open]);
+        rest = &rest[open + 1..];
+        let Some(close) = rest.find('"') else {
+            break;
+        };
+        let key = &rest[..close];
+        out.push_str(&rest[..=close]);
+        rest = &rest[close + 1..];
+        if !is_secret_key(key) {
+            continue;
+        }
+        // `: "` then the value up to the next quote (or the end).
+        let after_colon = rest.trim_start().strip_prefix(':').map(str::trim_start);
+        let Some(value_and_more) = after_colon.and_then(|r| r.strip_prefix('"')) else {
+            continue;
+        };
+        let skipped = rest.len() - value_and_more.len();
+        out.push_str(&rest[..skipped]);
+        let end = value_and_more.find('"').unwrap_or(value_and_more.len());
+        out.push_str(&mask(&value_and_more[..end]));
+        if end < value_and_more.len() {
+            out.push('"');
+            rest = &value_and_more[end + 1..];
+        } else {
+            rest = "";
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The appid a request is about: in its JSON body or its query.
@@ -458,8 +493,13 @@ pub async fn record(State(emu): State<Arc<Emulator>>, req: Request, next: Next) 
     let method = req.method().to_string();
     let path = req.uri().path().to_owned();
     let raw_query = req.uri().query().map(str::to_owned);
-    let headers = req.headers().clone();
-    let origin = headers
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let origin = req
+        .headers()
         .get(header::ORIGIN)
         .map(|o| String::from_utf8_lossy(o.as_bytes()).into_owned());
 
@@ -493,7 +533,7 @@ pub async fn record(State(emu): State<Arc<Emulator>>, req: Request, next: Next) 
     let dropped = response.extensions().get::<DropConnection>().is_some();
 
     let bytes = std::mem::take(&mut *seen.lock().unwrap_or_else(|e| e.into_inner()));
-    let body = redact_body(&bytes, &headers);
+    let body = redact_body(&bytes, is_form);
     let note = response.extensions().get::<DecisionNote>();
     let entry = Entry {
         id: 0,
@@ -600,6 +640,23 @@ mod tests {
             redact_query("appid=wx1&secret=0123456789abcdef&code=abcdefghijklmnopq&grant_type=authorization_code"),
             "appid=wx1&secret=0123…(16)&code=abcd…(17)&grant_type=authorization_code"
         );
+    }
+
+    #[test]
+    fn masks_secrets_in_broken_json_and_forms() {
+        let broken = r#"{"appid":"wx1","secret" : "supersecretvalue123","code":"abcdefghijklmnop"#;
+        let Some(Value::String(text)) = redact_body(broken.as_bytes(), false) else {
+            panic!("text expected");
+        };
+        assert!(!text.contains("supersecretvalue123"), "{text}");
+        assert!(!text.contains("abcdefghijklmnop"), "{text}");
+        assert!(text.contains(r#""appid":"wx1""#), "{text}");
+        assert!(text.contains("supe…(19)"), "{text}");
+        let Some(Value::String(form)) = redact_body(b"appid=wx1&secret=supersecretvalue123", true)
+        else {
+            panic!("text expected");
+        };
+        assert_eq!(form, "appid=wx1&secret=supe…(19)");
     }
 
     #[test]

@@ -1134,10 +1134,18 @@ async fn secrets_never_appear_unmasked_in_the_journal_or_its_file() {
             Some(json!({"appid": "wx2", "secret": "AnotherSecretValue0123456789"})),
         )
         .await;
+    // Broken JSON is kept as text, its secrets masked all the same.
+    server
+        .post(
+            "/api/authorize",
+            Some(ORIGIN),
+            format!(r#"{{"apiname":"qrconnectfastauthorize","jsdata":{{"authorize_uuid":"{uuid}","secret":"{secret}"#),
+        )
+        .await;
 
     let journal = server.ctl(Method::GET, "/journal", None).await;
     let file = std::fs::read_to_string(server.data_dir.path().join("journal.jsonl")).unwrap();
-    assert_eq!(file.lines().count(), 7, "{file}");
+    assert_eq!(file.lines().count(), 8, "{file}");
     for line in file.lines() {
         serde_json::from_str::<Value>(line).expect("each line is JSON");
     }
