@@ -99,6 +99,12 @@ async fn run(args: Args) -> Result<(), String> {
             wxemu_certs::ca_cert_path(&data_dir)
         }
     };
+    if args.wxemu.scheme() != "https" || !args.wxemu.has_host() {
+        return Err(format!(
+            "--wxemu {} must be wxemu's https URL, like https://localhost.weixin.qq.com:14013",
+            args.wxemu
+        ));
+    }
     let site = Arc::new(Site {
         tls: tls_config(&ca_path)?,
         base_url: format!("http://127.0.0.1:{}", args.port),
@@ -172,7 +178,7 @@ async fn home(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
 /// The redirect variant: a fresh state in the session, then off to wxemu.
 async fn login(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
     let (sid, state) = site.new_state(&headers);
-    let mut url = site.wxemu.join("/connect/qrconnect").expect("a fixed path");
+    let mut url = site.wxemu_url("/connect/qrconnect");
     url.query_pairs_mut()
         .append_pair("appid", &site.appid)
         .append_pair("redirect_uri", &site.redirect_uri())
@@ -198,7 +204,7 @@ async fn embedded(
 ) -> Response {
     let (sid, state) = site.new_state(&headers);
     let self_redirect = query.self_redirect.as_deref() == Some("true");
-    let script = site.wxemu.join(WXLOGIN_JS_PATH).expect("a fixed path");
+    let script = site.wxemu_url(WXLOGIN_JS_PATH);
     // wxLogin.js expects redirect_uri already URL-encoded; values go into a
     // JS string, so encode them as JSON.
     let options = serde_json::json!({
@@ -303,16 +309,22 @@ async fn me(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
 // ---------------------------------------------------------------- the token API
 
 impl Site {
+    /// A path on wxemu (`--wxemu` was checked to be an https URL at start).
+    fn wxemu_url(&self, path: &str) -> url::Url {
+        let mut url = self.wxemu.clone();
+        url.set_path(path);
+        url.set_query(None);
+        url.set_fragment(None);
+        url
+    }
+
     fn redirect_uri(&self) -> String {
         format!("{}/callback", self.base_url)
     }
 
     /// code -> access_token -> userinfo, the two calls every site makes.
     async fn fetch_user(&self, code: &str) -> Result<Value, String> {
-        let mut token_url = self
-            .wxemu
-            .join("/sns/oauth2/access_token")
-            .expect("a fixed path");
+        let mut token_url = self.wxemu_url("/sns/oauth2/access_token");
         token_url
             .query_pairs_mut()
             .append_pair("appid", &self.appid)
@@ -324,7 +336,7 @@ impl Site {
             .as_str()
             .ok_or("no access_token in the reply")?;
         let openid = token["openid"].as_str().ok_or("no openid in the reply")?;
-        let mut info_url = self.wxemu.join("/sns/userinfo").expect("a fixed path");
+        let mut info_url = self.wxemu_url("/sns/userinfo");
         info_url
             .query_pairs_mut()
             .append_pair("access_token", access_token)

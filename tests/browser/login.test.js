@@ -251,6 +251,30 @@ describe("approve never: the page as it waits", () => {
     await page.close();
   });
 
+  it("embedded, style=white and a custom stylesheet (href)", async () => {
+    const page = await newPage(stack);
+    const css = "https://css.example.test/login.css";
+    // The site's stylesheet, served by the test (no network).
+    await page.route(css, (route) =>
+      route.fulfill({ contentType: "text/css", body: ".title { color: rgb(1, 2, 3) !important; }" }));
+    const src = qrconnectUrl(stack, { fast_login: "0", login_type: "jssdk", style: "white", href: css });
+    await page.setContent(`<body style="background:#07c160;margin:20px">
+      <iframe src="${src}" width="300" height="400" frameborder="0" allowtransparency="true"></iframe></body>`);
+    const frame = page.frameLocator("iframe");
+    await frame.locator("#qrcode").waitFor({ state: "visible" });
+    const loginFrame = page.frames().find((f) => f.url().includes("/connect/qrconnect"));
+    await loginFrame.waitForFunction(
+      () => getComputedStyle(document.getElementById("title")).color === "rgb(1, 2, 3)",
+      null,
+      { timeout: 15_000 },
+    );
+    const info = await frame.locator("#info").evaluate((el) => getComputedStyle(el).color);
+    assert.equal(info, "rgb(255, 255, 255)", "style=white: white text");
+    await assertQrImageLoads(frame.locator("#qrcode"));
+    await screenshot(page, "embedded-white-href");
+    await page.close();
+  });
+
   it("redirect_url is built like the server's (query, fragment, encoding)", async () => {
     const page = await newPage(stack);
     await page.goto(qrconnectUrl(stack, { fast_login: "0" }));
