@@ -28,6 +28,7 @@ pub struct Config {
     /// `default` replaces it).
     pub accounts: Vec<Account>,
     pub apps: Vec<WebsiteApp>,
+    pub journal: crate::journal::JournalConfig,
 }
 
 /// What the emulated desktop client is doing.
@@ -214,7 +215,8 @@ impl Config {
         })
     }
 
-    fn validate(&self) -> Result<(), String> {
+    /// Checks what serde cannot: unique ids, known references, origins.
+    pub fn validate(&self) -> Result<(), String> {
         let mut ids = std::collections::HashSet::new();
         for account in &self.accounts {
             let id_ok = !account.id.is_empty()
@@ -262,6 +264,9 @@ impl Config {
                     "allowed_origins: {origin:?} is not an origin like https://example.com:8443"
                 ));
             }
+        }
+        if self.journal.capacity == 0 {
+            return Err("[journal] capacity must be at least 1".into());
         }
         Ok(())
     }

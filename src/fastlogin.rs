@@ -435,7 +435,20 @@ pub async fn authorize(
         received_at: SystemTime::now(),
         timeout: emu.decision_timeout(),
     };
-    match emu.approvals.decide(request).await {
+    let verdict = emu.approvals.decide_detailed(request).await;
+    // A decision source may allow as another account ("allow as alice").
+    let account = match verdict.account.as_deref() {
+        Some(id) => emu.config().account(id).unwrap_or_else(|| {
+            tracing::warn!(
+                account = id,
+                "allowed as an account that no longer exists; using {}",
+                account.id
+            );
+            account
+        }),
+        None => account,
+    };
+    let mut response = match verdict.outcome {
         Outcome::Allowed => {
             let code = emu.store.issue_code(&session, &account.id, emu.clock.now());
             let url = redirect_url(&session.redirect_uri, &code, &session.state);
@@ -449,7 +462,14 @@ pub async fn authorize(
         ),
         Outcome::TimedOut => expired("the user did not answer in time"),
         Outcome::Cancelled => expired("the request was withdrawn"),
-    }
+    };
+    response
+        .extensions_mut()
+        .insert(crate::journal::DecisionNote {
+            outcome: verdict.outcome,
+            account: (verdict.outcome == Outcome::Allowed).then(|| account.id.clone()),
+        });
+    response
 }
 
 fn logged_in(emu: &Emulator) -> Result<(), (i32, &'static str)> {

@@ -185,6 +185,12 @@ impl Store {
             + self.refresh_tokens.purge(now)
     }
 
+    /// Forgets everything issued (the control API's reset).
+    pub fn clear(&self) {
+        self.authorize_sessions.clear();
+        self.codes.clear();
+    }
+
     /// Issues a fresh code for `session`, valid for [`CODE_TTL`].
     pub fn issue_code(
         &self,

@@ -15,7 +15,7 @@ use axum::Router;
 use http_body_util::BodyExt;
 
 use crate::emulator::Emulator;
-use crate::{avatar, fastlogin, openplatform};
+use crate::{avatar, control, fastlogin, faults, journal, openplatform};
 
 /// What a client may cost the server: bounds on time and size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,19 +45,27 @@ impl Default for Limits {
     }
 }
 
+/// Every route. Layers, outermost first: the journal (so it sees even
+/// refused requests), the Host check, fault injection (fast-login routes
+/// get theirs inside their CORS layer, so a browser can read a faulty
+/// reply), then the handlers.
 pub fn router(emu: Arc<Emulator>) -> Router {
     let fast_login = Router::new()
         .route("/api/check-login", browser_post(fastlogin::check_login))
         .route("/api/authorize", browser_post(fastlogin::authorize))
+        .layer(from_fn_with_state(emu.clone(), faults::inject_fast_login))
         .layer(from_fn_with_state(emu.clone(), guard::fast_login_cors));
     Router::new()
         .merge(fast_login)
+        .merge(control::router(emu.clone()))
         .merge(openplatform::routes())
         .route("/avatar/{id}/{size}", get(avatar::serve))
         .route("/", get(index))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(from_fn_with_state(emu.clone(), faults::inject))
         .layer(from_fn(guard::check_host))
+        .layer(from_fn_with_state(emu.clone(), journal::record))
         .with_state(emu)
 }
 

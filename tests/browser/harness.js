@@ -135,6 +135,10 @@ export async function startStack({ approve = "auto", platform = {}, serveArgs = 
     const stack = {
       wxemuPort,
       wxemuUrl,
+      // For tests that drive wxemu's control API (token, CA) or `wxemu ctl`.
+      dataDir,
+      ca,
+      wxemuBin: WXEMU,
       siteUrl: `http://127.0.0.1:${sitePort}`,
       context,
       log,

@@ -326,3 +326,85 @@ pub async fn next_event<T>(
     .await
     .expect("the expected approval event within 10 s")
 }
+
+impl TestServer {
+    /// The control token, as `wxemu ctl` reads it: from the data directory.
+    pub fn control_token(&self) -> String {
+        std::fs::read_to_string(self.data_dir.path().join("control-token"))
+            .expect("control-token written at start")
+            .trim()
+            .to_owned()
+    }
+
+    /// A control API call with the right token and no Origin (a script).
+    pub async fn control(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Reply {
+        let auth = format!("Bearer {}", self.control_token());
+        self.control_with(method, path, &[("authorization", auth.as_str())], body)
+            .await
+    }
+
+    /// A control API call with exactly these extra headers.
+    pub async fn control_with(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<serde_json::Value>,
+    ) -> Reply {
+        let path = format!("/__wxemu{path}");
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let mut request = self.request(method, &path, None, body);
+        for (name, value) in headers {
+            request.headers_mut().insert(
+                hyper::header::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                value.parse().unwrap(),
+            );
+        }
+        self.send(request).await
+    }
+
+    /// A control call that must succeed; its JSON.
+    pub async fn ctl(&self, method: Method, path: &str, body: Option<serde_json::Value>) -> Value {
+        let reply = self.control(method.clone(), path, body).await;
+        assert!(
+            reply.status.is_success(),
+            "{method} {path}: {} {}",
+            reply.status,
+            reply.text()
+        );
+        if reply.body.is_empty() {
+            Value::Null
+        } else {
+            reply.json()
+        }
+    }
+
+    /// check-login's authorize_uuid, asserting success.
+    pub async fn uuid(&self) -> String {
+        let check = self.check_login().await;
+        assert_eq!(check.errcode(), 0, "{}", check.text());
+        check.json()["jsdata"]["authorize_uuid"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+/// The code inside an allowed authorize's redirect_url.
+pub fn code_of(reply: &Reply) -> String {
+    let body = reply.json();
+    let url = body["jsdata"]["redirect_url"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no redirect_url: {body}"));
+    let query = url.split_once('?').unwrap().1;
+    query
+        .split('&')
+        .find_map(|p| p.strip_prefix("code="))
+        .unwrap()
+        .to_owned()
+}
