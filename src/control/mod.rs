@@ -30,7 +30,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
-use crate::emulator::OUR_HOSTS;
 use crate::emulator::{Emulator, UpdateError};
 use crate::http::guard::parse_origin;
 use crate::http::{read_body, BodyError};
@@ -202,11 +201,7 @@ fn cross_site(emu: &Emulator, req: &Request) -> Option<String> {
         .to_str()
         .ok()
         .and_then(parse_origin)
-        .is_some_and(|o| {
-            OUR_HOSTS
-                .iter()
-                .any(|h| o == format!("https://{h}:{}", emu.port()))
-        });
+        .is_some_and(|o| emu.own_origins().contains(&o));
     (!own).then(|| {
         format!(
             "origin {} may not use the control API",
