@@ -32,6 +32,18 @@ enum Command {
         #[command(subcommand)]
         command: CaCommand,
     },
+    /// Trust the CA in the system and browser stores (see docs/trust.md).
+    Trust {
+        #[command(subcommand)]
+        command: crate::setup::TrustCommand,
+    },
+    /// Map localhost.weixin.qq.com to 127.0.0.1 in the hosts file, for offline use.
+    Hosts {
+        #[command(subcommand)]
+        command: crate::setup::HostsCommand,
+    },
+    /// Explain why the login page would fall back to the QR code.
+    Doctor(crate::setup::DoctorArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -41,14 +53,14 @@ enum CaCommand {
 }
 
 #[derive(Debug, Args)]
-struct DataDirArg {
+pub struct DataDirArg {
     /// Where the CA, keys and config live [default: the OS's per-user data directory].
     #[arg(long, env = "WXEMU_DATA_DIR", value_name = "DIR")]
     data_dir: Option<PathBuf>,
 }
 
 impl DataDirArg {
-    fn resolve(&self) -> Result<PathBuf, String> {
+    pub fn resolve(&self) -> Result<PathBuf, String> {
         match &self.data_dir {
             Some(dir) => Ok(dir.clone()),
             None => default_data_dir().ok_or_else(|| {
@@ -126,6 +138,9 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("{}", path.display());
             Ok(())
         }
+        Command::Trust { command } => crate::setup::trust(command),
+        Command::Hosts { command } => crate::setup::hosts(command),
+        Command::Doctor(args) => crate::setup::doctor(args).await,
     }
 }
 

@@ -22,18 +22,24 @@
 //! - [`config`]: the TOML config (accounts, apps, origins, timeouts).
 //! - [`avatar`]: the avatars wxemu draws itself, for offline demos.
 //! - [`fsutil`]: atomic file writes.
+//! - [`hosts`]: the hosts-file line for offline use.
+//! - [`doctor`]: `wxemu doctor`'s checks.
+//! - [`setup`]: the `trust`, `hosts` and `doctor` commands.
 
 pub mod approval;
 pub mod avatar;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod doctor;
 pub mod emulator;
 pub mod fastlogin;
 pub mod fsutil;
+pub mod hosts;
 pub mod http;
 pub mod prompt;
 pub mod server;
+pub mod setup;
 pub mod state;
 pub mod tls;
 

@@ -114,6 +114,21 @@ impl CaCert {
     }
 }
 
+/// The first certificate of the PEM file at `path`, DER.
+pub fn read_pem_cert(path: &Path) -> Result<Vec<u8>, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    crate::pem_certificate_der(&pem).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// A certificate's validity window (notBefore, notAfter).
+pub fn validity(der: &[u8]) -> Result<(std::time::SystemTime, std::time::SystemTime), String> {
+    let cert = crate::parse_der(der)?;
+    Ok((
+        crate::system_time(cert.validity().not_before.timestamp()),
+        crate::system_time(cert.validity().not_after.timestamp()),
+    ))
+}
+
 /// Lowercase hex SHA-256 of `der`.
 pub fn sha256_hex(der: &[u8]) -> String {
     crate::hex(ring::digest::digest(&ring::digest::SHA256, der).as_ref())

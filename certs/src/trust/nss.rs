@@ -260,8 +260,55 @@ fn run_checked(cmd: &Cmd, targets: &TrustTargets) -> Result<(), String> {
     }
 }
 
+/// Browsers whose presence means `~/.pki/nssdb` will be read.
+const CHROME_BINARIES: &[&str] = &[
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+    "google-chrome-stable",
+    "chrome",
+];
+
+/// Creates `~/.pki/nssdb` (empty password, as Chrome does on its first start) when a
+/// Chrome or Chromium is installed but has never run, so that its first start already
+/// trusts wxemu. Only on Linux and only when databases are discovered, not given.
+fn create_chrome_db(targets: &TrustTargets) -> Option<StoreReport> {
+    let home = targets.home.as_ref()?;
+    let dir = home.join(".pki/nssdb");
+    if !cfg!(target_os = "linux")
+        || targets.nss_dbs.is_some()
+        || NssDb::at(&dir, "").is_some()
+        || !CHROME_BINARIES
+            .iter()
+            .any(|b| super::find_program(Path::new(b)).is_some())
+        || super::find_program(&targets.certutil).is_none()
+    {
+        return None;
+    }
+    let label = format!("NSS {} (Chrome/Chromium)", dir.display());
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        return Some(StoreReport::new(
+            label,
+            Outcome::Failed,
+            format!("cannot create it: {e}"),
+        ));
+    }
+    let cmd = Cmd::new(&targets.certutil)
+        .arg("-N")
+        .arg("-d")
+        .arg(format!("sql:{}", dir.display()))
+        .arg("--empty-password");
+    match run_checked(&cmd, targets) {
+        Ok(()) => None,
+        Err(e) => Some(StoreReport::new(label, Outcome::Failed, e)),
+    }
+}
+
 /// Installs the CA into every NSS database.
 pub fn install(ca: &CaCert, targets: &TrustTargets) -> Vec<StoreReport> {
+    if let Some(failed) = create_chrome_db(targets) {
+        return vec![failed];
+    }
     let dbs = match prepare(targets) {
         Ok(dbs) => dbs,
         Err(skips) => return skips,
