@@ -87,6 +87,10 @@ struct ServeArgs {
     /// (e.g. 60s, 2m) [default: the config's decision_timeout, 60s].
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     decision_timeout: Option<Duration>,
+    /// Also serve the token API (/sns/...) over plain HTTP on 127.0.0.1:PORT, for
+    /// backends that cannot trust the CA (off by default; see docs/trust.md).
+    #[arg(long, value_name = "PORT")]
+    http_api_port: Option<u16>,
 }
 
 /// The per-OS data directory: `~/.local/share/wxemu` on Linux,
@@ -161,6 +165,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         config_path: config_path.clone(),
         approval,
         decision_timeout: args.decision_timeout,
+        http_api_port: args.http_api_port,
         ..ServeOptions::new(data_dir)
     })
     .await
@@ -168,6 +173,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
 
     let addr = server.local_addr();
     let certs = server.certs();
+    let http_api = server.http_api_addr();
     println!(
         "wxemu {}: fake WeChat desktop client",
         env!("CARGO_PKG_VERSION")
@@ -210,6 +216,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             KNOWN_PORTS.map(|p| p.to_string()).join(", "),
             addr.port()
         );
+    }
+    if let Some(api) = http_api {
+        println!("  http api   http://{api}/sns/...  (plain HTTP, token API only)");
     }
     println!("Press Ctrl-C to stop.");
 
