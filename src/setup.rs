@@ -81,6 +81,13 @@ impl TrustArgs {
 }
 
 pub fn trust(command: TrustCommand) -> Result<(), String> {
+    if let Some(user) = std::env::var_os("SUDO_USER").filter(|_| trust::is_root()) {
+        eprintln!(
+            "note: running under sudo, so the data directory and browser databases are root's, not {}'s; \
+             run `wxemu trust` without sudo: it uses sudo itself for the system store only",
+            user.to_string_lossy()
+        );
+    }
     match command {
         TrustCommand::Install(args) => {
             let ca = CaCert::ensure(&args.data_dir.resolve()?).map_err(|e| e.to_string())?;
