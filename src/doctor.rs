@@ -712,7 +712,7 @@ fn check_origins(options: &DoctorOptions) -> Check {
 mod tests {
     use super::*;
 
-    const PROC_NET_TCP: &str = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 0100007F:36AD 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 424242 1 0000000000000000 100 0 0 10 0\n   1: 0100007F:36AD 0100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 515151 1\n   2: 0A000001:36AE 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 616161 1\n";
+    const PROC_NET_TCP: &str = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 0100007F:36BD 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 424242 1 0000000000000000 100 0 0 10 0\n   1: 0100007F:36BD 0100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 515151 1\n   2: 0A000001:36BE 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 616161 1\n";
 
     #[test]
     fn finds_listening_sockets_in_proc_net_tcp() {
