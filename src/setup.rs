@@ -97,7 +97,19 @@ pub fn trust(command: TrustCommand) -> Result<(), String> {
         TrustCommand::Status(args) => {
             let ca = load_existing(&args.data_dir)?;
             println!("CA {} ({})", ca.path.display(), ca.tag());
-            finish(trust::status(&ca, &args.targets()))
+            let report = trust::status(&ca, &args.targets());
+            let untrusted = report
+                .stores
+                .iter()
+                .filter(|s| s.outcome == trust::Outcome::NotTrusted)
+                .count();
+            finish(report)?;
+            if untrusted > 0 {
+                return Err(format!(
+                    "{untrusted} store(s) do not trust the CA: wxemu trust install"
+                ));
+            }
+            Ok(())
         }
         TrustCommand::Uninstall { args, purge } => {
             let dir = args.data_dir.resolve()?;

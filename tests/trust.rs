@@ -424,3 +424,103 @@ async fn chromium_and_webpki_reject_an_example_com_leaf_from_our_ca() {
     })
     .await;
 }
+
+// ---------------------------------------------------------------------------------------
+// The command line: output lines, exit codes, --purge, env
+
+fn wxemu(args: &[&str]) -> (bool, String) {
+    let out = tools::run_bounded(
+        {
+            let mut c = Command::new(env!("CARGO_BIN_EXE_wxemu"));
+            c.args(args);
+            c
+        },
+        Duration::from_secs(60),
+    );
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn cli_install_status_uninstall_purge_and_env() {
+    if !precondition(
+        tools::on_path("certutil"),
+        "NSS certutil is missing (libnss3-tools)",
+    ) {
+        return;
+    }
+    let data = tempfile::tempdir().expect("data");
+    let home = tempfile::tempdir().expect("home");
+    let db = tools::create_nss_db(home.path());
+    let d = data.path().to_str().expect("utf-8 temp path");
+    let n = db.to_str().expect("utf-8 temp path");
+    let store = ["--data-dir", d, "--store", "nss", "--nss-db", n];
+    fn with<'a>(cmd: &[&'a str], store: &[&'a str]) -> Vec<&'a str> {
+        [cmd, store].concat()
+    }
+
+    let (ok, said) = wxemu(&with(&["trust", "status"], &store));
+    assert!(
+        !ok && said.contains("no CA in"),
+        "status without a CA: {said}"
+    );
+
+    let (ok, said) = wxemu(&with(&["trust", "install"], &store));
+    assert!(ok, "{said}");
+    assert!(
+        said.lines().any(|l| l.starts_with("done     NSS ")),
+        "{said}"
+    );
+    let (ok, said) = wxemu(&with(&["trust", "install"], &store));
+    assert!(
+        ok && said.lines().any(|l| l.starts_with("already  NSS ")),
+        "{said}"
+    );
+    let (ok, said) = wxemu(&with(&["trust", "status"], &store));
+    assert!(
+        ok && said.lines().any(|l| l.starts_with("trusted  NSS ")),
+        "{said}"
+    );
+
+    let (ok, said) = wxemu(&["trust", "env", "--shell", "fish", "--data-dir", d]);
+    assert!(ok, "{said}");
+    assert!(
+        said.contains(&format!("set -gx NODE_EXTRA_CA_CERTS '{d}/ca.pem'")),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!("set -gx SSL_CERT_FILE '{d}/ca-bundle.pem'")),
+        "{said}"
+    );
+    assert!(data.path().join("ca-bundle.pem").is_file());
+
+    let (ok, said) = wxemu(&with(&["trust", "uninstall"], &store));
+    assert!(
+        ok && said.lines().any(|l| l.starts_with("done     NSS ")),
+        "{said}"
+    );
+    assert!(
+        data.path().join("ca.pem").is_file(),
+        "uninstall keeps the CA files"
+    );
+    let (ok, said) = wxemu(&with(&["trust", "status"], &store));
+    assert!(
+        !ok && said.lines().any(|l| l.starts_with("missing  NSS ")),
+        "status fails when a store lacks the CA: {said}"
+    );
+
+    let (ok, said) = wxemu(&with(&["trust", "uninstall", "--purge"], &store));
+    assert!(
+        ok && said.lines().any(|l| l.starts_with("already  NSS ")),
+        "{said}"
+    );
+    for file in ["ca.pem", "ca-key.pem", "ca-bundle.pem"] {
+        assert!(!data.path().join(file).exists(), "{file} purged: {said}");
+    }
+}

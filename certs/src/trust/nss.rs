@@ -272,8 +272,10 @@ const CHROME_BINARIES: &[&str] = &[
 /// Creates `~/.pki/nssdb` (empty password, as Chrome does on its first start) when a
 /// Chrome or Chromium is installed but has never run, so that its first start already
 /// trusts wxemu. Only on Linux and only when databases are discovered, not given.
-fn create_chrome_db(targets: &TrustTargets) -> Option<StoreReport> {
-    let home = targets.home.as_ref()?;
+fn create_chrome_db(targets: &TrustTargets) -> Result<Option<PathBuf>, StoreReport> {
+    let Some(home) = targets.home.as_ref() else {
+        return Ok(None);
+    };
     let dir = home.join(".pki/nssdb");
     if !cfg!(target_os = "linux")
         || targets.nss_dbs.is_some()
@@ -283,11 +285,11 @@ fn create_chrome_db(targets: &TrustTargets) -> Option<StoreReport> {
             .any(|b| super::find_program(Path::new(b)).is_some())
         || super::find_program(&targets.certutil).is_none()
     {
-        return None;
+        return Ok(None);
     }
     let label = format!("NSS {} (Chrome/Chromium)", dir.display());
     if let Err(e) = std::fs::create_dir_all(&dir) {
-        return Some(StoreReport::new(
+        return Err(StoreReport::new(
             label,
             Outcome::Failed,
             format!("cannot create it: {e}"),
@@ -299,16 +301,17 @@ fn create_chrome_db(targets: &TrustTargets) -> Option<StoreReport> {
         .arg(format!("sql:{}", dir.display()))
         .arg("--empty-password");
     match run_checked(&cmd, targets) {
-        Ok(()) => None,
-        Err(e) => Some(StoreReport::new(label, Outcome::Failed, e)),
+        Ok(()) => Ok(Some(dir)),
+        Err(e) => Err(StoreReport::new(label, Outcome::Failed, e)),
     }
 }
 
 /// Installs the CA into every NSS database.
 pub fn install(ca: &CaCert, targets: &TrustTargets) -> Vec<StoreReport> {
-    if let Some(failed) = create_chrome_db(targets) {
-        return vec![failed];
-    }
+    let created = match create_chrome_db(targets) {
+        Ok(created) => created,
+        Err(failed) => return vec![failed],
+    };
     let dbs = match prepare(targets) {
         Ok(dbs) => dbs,
         Err(skips) => return skips,
@@ -331,8 +334,15 @@ pub fn install(ca: &CaCert, targets: &TrustTargets) -> Vec<StoreReport> {
                 run_checked(&add_cmd(targets, db, ca).as_root(needs_root(db)), targets)?;
                 Ok((Outcome::Done, format!("added {:?}", nickname(ca))))
             })();
+            let note = if created.as_ref() == Some(&db.dir) {
+                " (created the database, as Chrome would on its first start)"
+            } else {
+                ""
+            };
             match result {
-                Ok((outcome, detail)) => StoreReport::new(label, outcome, detail),
+                Ok((outcome, detail)) => {
+                    StoreReport::new(label, outcome, format!("{detail}{note}"))
+                }
                 Err(e) => StoreReport::new(label, Outcome::Failed, e),
             }
         })
