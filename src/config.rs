@@ -23,6 +23,7 @@ pub const DEFAULT_ACCOUNT_ID: &str = "default";
 pub struct Config {
     pub client: ClientConfig,
     pub server: ServerConfig,
+    pub platform: PlatformConfig,
     /// Accounts in addition to the built-in `default` one (an entry with id
     /// `default` replaces it).
     pub accounts: Vec<Account>,
@@ -91,6 +92,40 @@ impl Default for ServerConfig {
             authorize_uuid_ttl: Duration::from_secs(300),
         }
     }
+}
+
+/// The emulated Open Platform: the login page, QR codes and the token API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PlatformConfig {
+    /// `permissive` (default): an unknown appid is registered on first use
+    /// and an app's unset secret or callback domains are not checked.
+    /// `strict`: only `[[apps]]` exist and everything is checked.
+    pub mode: PlatformMode,
+    /// How long a login QR code can be scanned (the real ones last ~5 min).
+    #[serde(with = "humantime_serde")]
+    pub qr_ttl: Duration,
+    /// With `serve --approve auto|deny`: how long after a QR code appears
+    /// the emulated phone scans it, and again until it confirms (or cancels).
+    #[serde(with = "humantime_serde")]
+    pub auto_scan_delay: Duration,
+}
+
+impl Default for PlatformConfig {
+    fn default() -> Self {
+        PlatformConfig {
+            mode: PlatformMode::Permissive,
+            qr_ttl: Duration::from_secs(300),
+            auto_scan_delay: Duration::from_secs(1),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlatformMode {
+    Permissive,
+    Strict,
 }
 
 /// A fake WeChat user.

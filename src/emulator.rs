@@ -9,6 +9,8 @@ use crate::approval::{ApprovalMode, Approvals};
 use crate::clock::Clock;
 use crate::config::{Account, ClientConfig, ClientState, Config, ConfigError};
 use crate::http::Limits;
+use crate::openplatform::apps::AppRegistry;
+use crate::openplatform::qr::QrLogins;
 use crate::state::Store;
 
 /// The name the real client's certificate is for; public DNS points it at
@@ -25,6 +27,10 @@ pub struct Emulator {
     pub store: Store,
     pub approvals: Arc<Approvals>,
     pub limits: Limits,
+    /// QR-code logins (the login page's QR code and long poll).
+    pub qr: QrLogins,
+    /// Apps registered at run time (permissive mode).
+    pub apps: AppRegistry,
     config: RwLock<Config>,
     config_path: PathBuf,
     /// The client's runtime state; starts as the config's `[client]`, and
@@ -42,6 +48,8 @@ impl Emulator {
             store: Store::default(),
             approvals: Arc::new(Approvals::new(mode)),
             limits: Limits::default(),
+            qr: QrLogins::default(),
+            apps: AppRegistry::default(),
             client: RwLock::new(config.client.clone()),
             config: RwLock::new(config),
             config_path,

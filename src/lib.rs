@@ -14,6 +14,8 @@
 //! - [`tls`]: the rustls config built from the [`wxemu_certs`] material.
 //! - [`http`]: the router; [`http::guard`] checks Host, Origin and CORS.
 //! - [`fastlogin`]: `POST /api/check-login` and `POST /api/authorize`.
+//! - [`openplatform`]: the Open Platform's login page, QR codes, long poll
+//!   and token API.
 //! - [`approval`]: where an authorize waits for a decision, and the sources
 //!   that make one; [`prompt`] is the terminal's.
 //! - [`emulator`]: the shared state of one running wxemu.
@@ -37,6 +39,7 @@ pub mod fastlogin;
 pub mod fsutil;
 pub mod hosts;
 pub mod http;
+pub mod openplatform;
 pub mod prompt;
 pub mod server;
 pub mod setup;

@@ -164,6 +164,10 @@ impl Server {
         builder.http2().timer(TokioTimer::new());
 
         let (stop_tasks, tasks_stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(crate::openplatform::qr::auto_answer(
+            emulator.clone(),
+            tasks_stopped.clone(),
+        ));
         tokio::spawn(purge_periodically(emulator.clone(), tasks_stopped));
 
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -269,7 +273,8 @@ async fn purge_periodically(emulator: Arc<Emulator>, mut stop: tokio::sync::watc
     loop {
         tokio::select! {
             _ = tick.tick() => {
-                let dropped = emulator.store.purge(emulator.clock.now());
+                let now = emulator.clock.now();
+                let dropped = emulator.store.purge(now) + emulator.qr.purge(now);
                 if dropped > 0 {
                     tracing::debug!(dropped, "purged expired entries");
                 }

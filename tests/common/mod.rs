@@ -26,10 +26,9 @@ pub const APPID: &str = "wxa04304ceaedaf538";
 pub const REDIRECT: &str = "https://site.example/cb?app=website";
 
 pub struct TestServer {
-    pub addr: SocketAddr,
+    pub client: Client,
     pub emu: Arc<Emulator>,
     pub data_dir: tempfile::TempDir,
-    pub ca_der: Vec<u8>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -88,10 +87,9 @@ impl Builder {
             let _ = stopped.await;
         }));
         TestServer {
-            addr,
+            client: Client { addr, ca_der },
             emu,
             data_dir: self.data_dir,
-            ca_der,
             stop: Some(stop),
             task: Some(task),
         }
@@ -122,7 +120,23 @@ impl TestServer {
         self.task.take().unwrap().await.unwrap();
         self.data_dir
     }
+}
 
+/// A client of a running wxemu: real TLS, trusting only its CA.
+#[derive(Clone)]
+pub struct Client {
+    pub addr: SocketAddr,
+    pub ca_der: Vec<u8>,
+}
+
+impl std::ops::Deref for TestServer {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl Client {
     pub fn tls_config(
         &self,
         alpn: &[&[u8]],
@@ -208,6 +222,21 @@ impl TestServer {
         builder.body(Full::new(body.into())).unwrap()
     }
 
+    /// A GET without Origin (what a page load, a script tag or a site's
+    /// backend sends).
+    pub async fn get(&self, path_and_query: &str) -> Reply {
+        let request = Request::builder()
+            .method(Method::GET)
+            .uri(path_and_query)
+            .header(
+                "host",
+                format!("localhost.weixin.qq.com:{}", self.addr.port()),
+            )
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        self.send(request).await
+    }
+
     pub async fn post(&self, path: &str, origin: Option<&str>, body: impl Into<Bytes>) -> Reply {
         self.send(self.request(Method::POST, path, origin, body))
             .await
@@ -224,13 +253,6 @@ impl TestServer {
         self.check_login_for(APPID, REDIRECT, "st4te").await
     }
 
-    pub fn authorize_body(uuid: &str, appid: &str, redirect_uri: &str, state: &str) -> String {
-        json!({"apiname": "qrconnectfastauthorize",
-            "jsdata": {"data": "{\"x\":576,\"y\":391.5}", "appid": appid, "scope": "snsapi_login",
-                       "redirect_uri": redirect_uri, "state": state, "authorize_uuid": uuid}})
-        .to_string()
-    }
-
     pub async fn authorize(
         &self,
         uuid: &str,
@@ -241,7 +263,7 @@ impl TestServer {
         self.post(
             "/api/authorize",
             Some(ORIGIN),
-            Self::authorize_body(uuid, appid, redirect_uri, state),
+            authorize_body(uuid, appid, redirect_uri, state),
         )
         .await
     }
@@ -266,6 +288,13 @@ impl TestServer {
         let _ = tokio::time::timeout(wait, stream.read_to_end(&mut out)).await;
         String::from_utf8_lossy(&out).into_owned()
     }
+}
+
+pub fn authorize_body(uuid: &str, appid: &str, redirect_uri: &str, state: &str) -> String {
+    json!({"apiname": "qrconnectfastauthorize",
+        "jsdata": {"data": "{\"x\":576,\"y\":391.5}", "appid": appid, "scope": "snsapi_login",
+                   "redirect_uri": redirect_uri, "state": state, "authorize_uuid": uuid}})
+    .to_string()
 }
 
 pub async fn read(response: hyper::Response<hyper::body::Incoming>) -> Reply {
