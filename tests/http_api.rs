@@ -1,12 +1,15 @@
 //! `--http-api-port`: a plain-HTTP listener on loopback that serves the token API
-//! (`/sns/...`) and nothing else, next to the HTTPS listener.
+//! (`/sns/...`) and nothing else, next to the HTTPS listener; a real token exchange over it.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use wxemu::approval::ApprovalMode;
+use wxemu::openplatform::qr::{QrStatus, QrTarget};
 use wxemu::{ServeOptions, Server};
+
+const APPID: &str = "wxa04304ceaedaf538";
 
 async fn plain(
     addr: std::net::SocketAddr,
@@ -44,6 +47,7 @@ async fn plain_http_listener_serves_only_the_token_api() {
     let api = server.http_api_addr().expect("plain listener bound");
     assert!(api.ip().is_loopback());
     assert_ne!(api.port(), server.local_addr().port());
+    let emu = server.emulator();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(server.run(async {
         let _ = stopped.await;
@@ -64,15 +68,52 @@ async fn plain_http_listener_serves_only_the_token_api() {
         );
     }
 
-    // /sns/... reaches the normal router (whatever the token API answers there).
-    let (_, body) = plain(
+    // The token API works over plain HTTP: a code from a confirmed QR login is redeemed,
+    // then the user's profile fetched, as a backend would.
+    let account = emu.current_account();
+    let qr = emu.qr_create(QrTarget {
+        appid: APPID.into(),
+        scope: "snsapi_login".into(),
+        redirect_uri: "https://site.example/cb".into(),
+        state: "st".into(),
+    });
+    emu.qr_scan(&qr.uuid, &account.id).expect("scan");
+    let code = match emu.qr_confirm(&qr.uuid).expect("confirm").status {
+        QrStatus::Confirmed { code, .. } => code,
+        other => panic!("{other:?}"),
+    };
+    let (status, body) = plain(
         api,
         Method::GET,
-        "/sns/oauth2/access_token?appid=wx1&secret=s&code=c&grant_type=authorization_code",
+        &format!("/sns/oauth2/access_token?appid={APPID}&secret=any&code={code}&grant_type=authorization_code"),
         &host,
     )
     .await;
-    assert!(!body.contains("serves only the token API"), "{body}");
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let token: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    let access_token = token["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"));
+    let openid = token["openid"].as_str().unwrap_or_else(|| panic!("{body}"));
+    let (status, body) = plain(
+        api,
+        Method::GET,
+        &format!("/sns/userinfo?access_token={access_token}&openid={openid}"),
+        &host,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let user: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(user["nickname"], account.nickname.as_str(), "{body}");
+    // The code is spent: redeeming it again is the API's own error, not a listener 404.
+    let (_, body) = plain(
+        api,
+        Method::GET,
+        &format!("/sns/oauth2/access_token?appid={APPID}&secret=any&code={code}&grant_type=authorization_code"),
+        &host,
+    )
+    .await;
+    assert!(body.contains("errcode"), "{body}");
 
     // The Host check still applies: no DNS rebinding over plain HTTP either.
     let (status, body) = plain(api, Method::GET, "/sns/userinfo", "evil.example").await;
