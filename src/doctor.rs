@@ -42,6 +42,11 @@ pub struct DoctorOptions {
     pub resolver: Resolver,
     /// Bound on each network step.
     pub timeout: Duration,
+    /// The appid check-login is asked about [default: the config's first `[[apps]]`,
+    /// else a probe appid].
+    pub appid: Option<String>,
+    /// The redirect_uri sent with it [default: the app's first callback domain].
+    pub redirect_uri: Option<String>,
 }
 
 impl DoctorOptions {
@@ -55,6 +60,8 @@ impl DoctorOptions {
             trust: TrustTargets::for_this_os(),
             resolver: system_resolver(),
             timeout: Duration::from_secs(3),
+            appid: None,
+            redirect_uri: None,
         }
     }
 }
@@ -413,8 +420,62 @@ pub fn parse_lsof(text: &str) -> Option<PortOwner> {
     None
 }
 
+/// Appid used when neither `--appid` nor `[[apps]]` names one. In permissive mode the
+/// server registers it like any unknown appid.
+pub const PROBE_APPID: &str = "wxemudoctor";
+
+/// What check-login is asked about: `--appid`/`--redirect-uri`, else the config's first
+/// app and its first callback domain, else a probe.
+fn probe_target(options: &DoctorOptions) -> (String, String) {
+    let first_app = crate::config::Config::load(&options.config_path)
+        .ok()
+        .and_then(|c| c.apps.first().cloned());
+    let appid = options
+        .appid
+        .clone()
+        .or_else(|| first_app.as_ref().map(|a| a.appid.clone()))
+        .unwrap_or_else(|| PROBE_APPID.to_owned());
+    let domain = first_app
+        .filter(|a| a.appid == appid)
+        .and_then(|a| a.callback_domains.first().cloned());
+    let redirect = options
+        .redirect_uri
+        .clone()
+        .unwrap_or_else(|| match domain {
+            Some(d) => format!("https://{d}/"),
+            None => "https://localhost/wxemu-doctor".to_owned(),
+        });
+    (appid, redirect)
+}
+
+/// Why a non-zero check-login errcode makes the page show the QR code, and the fix.
+fn explain_errcode(code: i64, appid: &str) -> (String, String) {
+    use crate::fastlogin::errcode as e;
+    let config = "the config ([client] state = \"logged_in\") or the control API";
+    match i32::try_from(code).unwrap_or(i32::MAX) {
+        e::LOGGED_OUT => ("the emulated client is logged out".into(), format!("log it in: {config}")),
+        e::LOCKED => ("the emulated client is locked".into(), format!("unlock it: {config}")),
+        e::SCAN_ONLY => (format!("app {appid} is scan_only"), format!("remove scan_only from the [[apps]] entry of {appid}")),
+        e::UNKNOWN_APP => (
+            format!("strict mode and {appid} is not in [[apps]]"),
+            format!("add an [[apps]] entry with appid = \"{appid}\", or set [platform] mode = \"permissive\""),
+        ),
+        e::REDIRECT_NOT_ALLOWED => (
+            "the redirect_uri's host is not a callback domain of the app".into(),
+            format!("add the site's host to callback_domains of {appid} (check with --appid and --redirect-uri)"),
+        ),
+        _ => ("unexpected errcode".into(), "run `wxemu serve` with RUST_LOG=wxemu=debug and look at the request".into()),
+    }
+}
+
 async fn check_server(options: &DoctorOptions, ca: &CaCert) -> Check {
-    match tokio::time::timeout(options.timeout * 2, check_login(options.port, ca)).await {
+    let (appid, redirect) = probe_target(options);
+    match tokio::time::timeout(
+        options.timeout * 2,
+        check_login(options.port, ca, &appid, &redirect),
+    )
+    .await
+    {
         Err(_) => Check::new("server", Level::Fail, "check-login got no answer in time")
             .fix("the process on the port is stuck, or is not wxemu: restart `wxemu serve`"),
         Ok(Err(CheckLoginError::Tls(e))) => {
@@ -448,7 +509,9 @@ async fn check_server(options: &DoctorOptions, ca: &CaCert) -> Check {
                     Check::new(
                         "server",
                         Level::Ok,
-                        format!("check-login answers errcode 0 (logged in as {nickname:?})"),
+                        format!(
+                            "check-login for {appid} answers errcode 0 (logged in as {nickname:?})"
+                        ),
                     )
                 }
                 Some(code) => {
@@ -457,8 +520,14 @@ async fn check_server(options: &DoctorOptions, ca: &CaCert) -> Check {
                         .and_then(|j| j["errmsg"].as_str())
                         .unwrap_or("")
                         .to_owned();
-                    Check::new("server", Level::Warn, format!("check-login answers errcode {code} ({msg}): the page will show the QR code"))
-                        .fix("log the emulated client in (config [client] state = \"logged_in\")")
+                    let (why, fix) = explain_errcode(code, &appid);
+                    Check::new(
+                        "server",
+                        Level::Fail,
+                        format!("check-login for {appid} answers errcode {code}: {why}, so the page shows the QR code"),
+                    )
+                    .details(vec![format!("errmsg: {msg}"), format!("redirect_uri: {redirect}")])
+                    .fix(fix)
                 }
                 None => Check::new(
                     "server",
@@ -495,7 +564,12 @@ enum CheckLoginError {
 
 /// POSTs a check-login as the real page would (Origin open.weixin.qq.com, SNI
 /// localhost.weixin.qq.com), trusting only `ca`.
-async fn check_login(port: u16, ca: &CaCert) -> Result<(u16, Bytes), CheckLoginError> {
+async fn check_login(
+    port: u16,
+    ca: &CaCert,
+    appid: &str,
+    redirect_uri: &str,
+) -> Result<(u16, Bytes), CheckLoginError> {
     let mut roots = rustls::RootCertStore::empty();
     roots
         .add(CertificateDer::from(ca.der.clone()))
@@ -522,7 +596,7 @@ async fn check_login(port: u16, ca: &CaCert) -> Result<(u16, Bytes), CheckLoginE
     tokio::spawn(conn);
     let body = serde_json::json!({
         "apiname": crate::fastlogin::CHECK_LOGIN_API,
-        "jsdata": {"appid": "wxemudoctor", "scope": "snsapi_login", "redirect_uri": "https://localhost/wxemu-doctor", "state": ""}
+        "jsdata": {"appid": appid, "scope": "snsapi_login", "redirect_uri": redirect_uri, "state": ""}
     })
     .to_string();
     let request = hyper::Request::post("/api/check-login")

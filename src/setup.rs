@@ -251,6 +251,12 @@ pub struct DoctorArgs {
     /// The hosts file to report on.
     #[arg(long, value_name = "FILE")]
     hosts_file: Option<PathBuf>,
+    /// Ask check-login about this appid (your site's) [default: the first [[apps]]].
+    #[arg(long)]
+    appid: Option<String>,
+    /// With this redirect_uri [default: https://<the app's first callback domain>/].
+    #[arg(long, value_name = "URL")]
+    redirect_uri: Option<String>,
 }
 
 pub async fn doctor(args: DoctorArgs) -> Result<(), String> {
@@ -259,6 +265,8 @@ pub async fn doctor(args: DoctorArgs) -> Result<(), String> {
     options.port = args.port;
     options.name = args.name.clone();
     options.trust = args.trust.targets();
+    options.appid = args.appid.clone();
+    options.redirect_uri = args.redirect_uri.clone();
     if let Some(config) = &args.config {
         options.config_path = config.clone();
     }

@@ -256,3 +256,63 @@ async fn unresolvable_or_foreign_name_fails_with_the_hosts_fix() {
     let text = report.to_string();
     assert!(text.contains("fix: start wxemu"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explains_why_check_login_falls_back_to_qr() {
+    use wxemu::config::{ClientState, PlatformMode};
+
+    let server = TestServer::builder()
+        .config(|c| c.client.state = ClientState::LoggedOut)
+        .start()
+        .await;
+    let (ok, report) = doctor_cli(
+        server.addr.port(),
+        server.data_dir.path(),
+        &["--store", "nss", "--nss-db", "/nonexistent"],
+    )
+    .await;
+    assert!(!ok);
+    let server_check = check(&report, "server");
+    assert_eq!(server_check["level"], "fail", "{report:#}");
+    assert!(
+        server_check["summary"]
+            .as_str()
+            .unwrap()
+            .contains("errcode 10020: the emulated client is logged out"),
+        "{server_check:#}"
+    );
+    assert!(
+        server_check["fix"].as_str().unwrap().contains("log it in"),
+        "{server_check:#}"
+    );
+
+    let strict = TestServer::builder()
+        .config(|c| c.platform.mode = PlatformMode::Strict)
+        .start()
+        .await;
+    let (_, report) = doctor_cli(
+        strict.addr.port(),
+        strict.data_dir.path(),
+        &[
+            "--store",
+            "nss",
+            "--nss-db",
+            "/nonexistent",
+            "--appid",
+            "wxnotregistered01",
+        ],
+    )
+    .await;
+    let server_check = check(&report, "server");
+    assert!(
+        server_check["summary"]
+            .as_str()
+            .unwrap()
+            .contains("strict mode and wxnotregistered01 is not in [[apps]]"),
+        "{server_check:#}"
+    );
+    assert!(
+        server_check["fix"].as_str().unwrap().contains("[[apps]]"),
+        "{server_check:#}"
+    );
+}
