@@ -243,6 +243,10 @@ fn read(path: &Path) -> Result<(PathBuf, Vec<u8>), HostsError> {
     Ok((real, content))
 }
 
+/// Milliseconds to pause between writing the new content and renaming it into place
+/// (tests only).
+pub const WRITE_DELAY_ENV: &str = "WXEMU_TEST_HOSTS_WRITE_DELAY_MS";
+
 /// Replaces `path` atomically with `bytes`, keeping its permissions.
 fn write_preserving(path: &Path, bytes: &[u8]) -> Result<(), HostsError> {
     let err = |source| HostsError::Write {
@@ -258,6 +262,14 @@ fn write_preserving(path: &Path, bytes: &[u8]) -> Result<(), HostsError> {
     tmp.write_all(bytes).map_err(err)?;
     tmp.as_file().set_permissions(permissions).map_err(err)?;
     tmp.as_file().sync_all().map_err(err)?;
+    // Test hook: widens the window between writing and renaming so the kill-in-the-middle
+    // test demonstrably lands inside it.
+    if let Some(ms) = std::env::var(WRITE_DELAY_ENV)
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms.min(1_000)));
+    }
     tmp.persist(path).map_err(|e| err(e.error))?;
     crate::fsutil::sync_dir(dir);
     Ok(())

@@ -82,10 +82,14 @@ fn kill_during_rewrites_leaves_old_or_new_content() {
         c = counter.display()
     );
     let mut writes_seen = 0;
+    let mut killed_mid_write = 0;
     for round in 0..12u64 {
         let mut child = Command::new("sh")
             .arg("-c")
             .arg(&script)
+            // Each write pauses 25 ms between writing the new content and the rename, so
+            // most kills land in the middle of a write.
+            .env(wxemu::hosts::WRITE_DELAY_ENV, "25")
             .process_group(0)
             .spawn()
             .expect("spawn the writer loop");
@@ -117,6 +121,7 @@ fn kill_during_rewrites_leaves_old_or_new_content() {
                 .to_string_lossy()
                 .starts_with(".wxemu-hosts-")
             {
+                killed_mid_write += 1;
                 std::fs::remove_file(path).unwrap();
             }
         }
@@ -126,4 +131,9 @@ fn kill_during_rewrites_leaves_old_or_new_content() {
         writes_seen > 0,
         "the writer loop never completed a write: the test proved nothing"
     );
+    assert!(
+        killed_mid_write > 0,
+        "no kill landed while a new hosts file was being written: the test proved nothing"
+    );
+    eprintln!("{killed_mid_write} of 12 kills landed mid-write; {writes_seen} writes completed");
 }
