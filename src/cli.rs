@@ -171,6 +171,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     .await
     .map_err(|e| e.to_string())?;
 
+    let shutdown = shutdown_signal()?;
     let addr = server.local_addr();
     let certs = server.certs();
     let http_api = server.http_api_addr();
@@ -225,29 +226,32 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     if approval == ApprovalMode::Ask {
         tokio::spawn(crate::prompt::run(server.emulator().approvals.clone()));
     }
-    server.run(shutdown_signal()).await;
+    server.run(shutdown).await;
     Ok(())
 }
 
-/// Ctrl-C, or SIGTERM on unix (what CI runners and `kill` send).
-async fn shutdown_signal() {
+/// Ctrl-C, or SIGTERM on unix (what CI runners and `kill` send). The
+/// handlers are installed when this is called, before the server says it is
+/// listening, so a signal sent right after that line is never missed.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, String> {
+    let cannot = |e: std::io::Error| format!("cannot install the signal handler: {e}");
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(term) => term,
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut interrupt = signal(SignalKind::interrupt()).map_err(cannot)?;
+        let mut terminate = signal(SignalKind::terminate()).map_err(cannot)?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+        })
     }
-    #[cfg(not(unix))]
+    #[cfg(windows)]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        let mut ctrl_c = tokio::signal::windows::ctrl_c().map_err(cannot)?;
+        Ok(async move {
+            ctrl_c.recv().await;
+        })
     }
 }

@@ -22,6 +22,9 @@ pub const KNOWN_PORTS: [u16; 6] = [14013, 14014, 14015, 13013, 13014, 13015];
 
 pub const DEFAULT_PORT: u16 = 14013;
 
+/// Host names wxemu answers to (anything else is refused as DNS rebinding).
+pub const OUR_HOSTS: [&str; 4] = [CANONICAL_HOST, "localhost", "127.0.0.1", "[::1]"];
+
 pub struct Emulator {
     pub clock: Clock,
     pub store: Store,
@@ -37,6 +40,9 @@ pub struct Emulator {
     /// changing it (tray, control API) does not rewrite the config file.
     client: RwLock<ClientConfig>,
     port: u16,
+    /// `https://<each of our host names>:<port>`, computed once: the Origin
+    /// check runs on every browser request.
+    own_origins: Vec<String>,
     /// `--decision-timeout`: wins over the config without being saved to it.
     decision_timeout_override: Option<Duration>,
 }
@@ -54,6 +60,10 @@ impl Emulator {
             config: RwLock::new(config),
             config_path,
             port,
+            own_origins: OUR_HOSTS
+                .iter()
+                .map(|host| format!("https://{host}:{port}"))
+                .collect(),
             decision_timeout_override: None,
         }
     }
@@ -78,6 +88,11 @@ impl Emulator {
     /// The port the HTTPS listener is bound to.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The origins of wxemu's own pages, one per host name it answers to.
+    pub fn own_origins(&self) -> &[String] {
+        &self.own_origins
     }
 
     /// `https://localhost.weixin.qq.com:<port>`: where wxemu's own pages and

@@ -10,12 +10,11 @@ use std::time::SystemTime;
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use crate::approval::{AuthorizeRequest, Outcome, Position};
 use crate::config::ClientState;
@@ -58,16 +57,28 @@ pub mod errcode {
 }
 
 #[derive(Serialize)]
-struct Reply<'a> {
+struct Reply<'a, J> {
     apiname: &'a str,
     errcode: i32,
     #[serde(skip_serializing_if = "Option::is_none")]
     errmsg: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    jsdata: Option<serde_json::Value>,
+    jsdata: Option<J>,
 }
 
-fn reply(status: StatusCode, reply: &Reply<'_>) -> Response {
+#[derive(Serialize)]
+struct CheckLoginReply<'a> {
+    nickname: &'a str,
+    headimgurl: &'a str,
+    authorize_uuid: &'a str,
+}
+
+#[derive(Serialize)]
+struct AuthorizeReply<'a> {
+    redirect_url: &'a str,
+}
+
+fn reply<J: Serialize>(status: StatusCode, reply: &Reply<'_, J>) -> Response {
     let body = serde_json::to_vec(reply).unwrap_or_default();
     (
         status,
@@ -77,7 +88,7 @@ fn reply(status: StatusCode, reply: &Reply<'_>) -> Response {
         .into_response()
 }
 
-fn success(apiname: &str, jsdata: serde_json::Value) -> Response {
+fn success<J: Serialize>(apiname: &str, jsdata: J) -> Response {
     reply(
         StatusCode::OK,
         &Reply {
@@ -93,7 +104,7 @@ fn success(apiname: &str, jsdata: serde_json::Value) -> Response {
 pub fn error_reply(status: StatusCode, apiname: &str, errcode: i32, errmsg: String) -> Response {
     reply(
         status,
-        &Reply {
+        &Reply::<()> {
             apiname,
             errcode,
             errmsg: Some(errmsg),
@@ -146,6 +157,12 @@ impl From<BodyError> for Rejection {
 }
 
 #[derive(Deserialize)]
+struct Typed<T> {
+    apiname: String,
+    jsdata: T,
+}
+
+#[derive(Deserialize)]
 struct Envelope {
     apiname: String,
     jsdata: serde_json::Value,
@@ -161,6 +178,13 @@ async fn parse<T: DeserializeOwned>(
     let bytes = read_body(body, &emu.limits).await?;
     let text =
         std::str::from_utf8(&bytes).map_err(|_| Rejection::bad("request body is not UTF-8"))?;
+    // Fast path: one pass straight into the typed request. Whatever it
+    // refuses goes the slow way below, which says exactly what is wrong.
+    if let Ok(typed) = serde_json::from_str::<Typed<T>>(text) {
+        if typed.apiname == expected_apiname {
+            return Ok(typed.jsdata);
+        }
+    }
     let value: serde_json::Value = serde_json::from_str(text)
         .map_err(|e| Rejection::bad(format!("request body is not JSON: {e}")))?;
     if !value.is_object() {
@@ -235,9 +259,29 @@ struct AuthorizeData {
     data: Option<String>,
 }
 
+/// The request's Origin header, if any (cheaper than cloning every header).
+pub struct RequestOrigin(pub Option<String>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RequestOrigin {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(RequestOrigin(
+            parts
+                .headers
+                .get(header::ORIGIN)
+                .and_then(|o| o.to_str().ok())
+                .map(str::to_owned),
+        ))
+    }
+}
+
 pub async fn check_login(
     State(emu): State<Arc<Emulator>>,
-    headers: HeaderMap,
+    RequestOrigin(origin): RequestOrigin,
     body: Body,
 ) -> Response {
     let target: LoginTarget = match parse(&emu, body, CHECK_LOGIN_API).await {
@@ -289,23 +333,23 @@ pub async fn check_login(
             redirect_uri: target.redirect_uri,
             state: target.state,
             account_id: account.id.clone(),
-            origin: origin(&headers),
+            origin,
         },
         emu.clock.now() + ttl,
     );
     success(
         CHECK_LOGIN_API,
-        json!({
-            "nickname": account.nickname,
-            "headimgurl": emu.headimgurl(&account),
-            "authorize_uuid": uuid,
-        }),
+        CheckLoginReply {
+            nickname: &account.nickname,
+            headimgurl: &emu.headimgurl(&account),
+            authorize_uuid: &uuid,
+        },
     )
 }
 
 pub async fn authorize(
     State(emu): State<Arc<Emulator>>,
-    headers: HeaderMap,
+    RequestOrigin(origin): RequestOrigin,
     body: Body,
 ) -> Response {
     let data: AuthorizeData = match parse(&emu, body, AUTHORIZE_API).await {
@@ -352,7 +396,7 @@ pub async fn authorize(
         && session.scope == target.scope
         && session.redirect_uri == target.redirect_uri
         && session.state == target.state
-        && session.origin == origin(&headers);
+        && session.origin == origin;
     if !same_request {
         return expired(
             "authorize_uuid was issued for another appid, redirect_uri, state or origin",
@@ -362,19 +406,22 @@ pub async fn authorize(
         return error_reply(StatusCode::OK, AUTHORIZE_REPLY_API, code, msg.into());
     }
 
-    let config = emu.config().clone();
-    let account = config
-        .account(&session.account_id)
-        .unwrap_or_else(|| emu.current_account());
-    let app = config.app(&session.appid);
+    let (account, app_name, app_icon_url) = {
+        let config = emu.config();
+        let app = config.app(&session.appid);
+        (
+            config.account(&session.account_id),
+            app.map(|a| a.name.clone()).filter(|n| !n.is_empty()),
+            app.map(|a| a.icon_url.clone()).unwrap_or_default(),
+        )
+    };
+    // The account check-login showed, unless it was removed meanwhile.
+    let account = account.unwrap_or_else(|| emu.current_account());
     let request = AuthorizeRequest {
         id: 0,
         appid: session.appid.clone(),
-        app_name: app
-            .map(|a| a.name.clone())
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| session.appid.clone()),
-        app_icon_url: app.map(|a| a.icon_url.clone()).unwrap_or_default(),
+        app_name: app_name.unwrap_or_else(|| session.appid.clone()),
+        app_icon_url,
         site: redirect.host_str().unwrap_or_default().to_owned(),
         redirect_uri: session.redirect_uri.clone(),
         origin: session.origin.clone(),
@@ -385,14 +432,11 @@ pub async fn authorize(
         received_at: SystemTime::now(),
         timeout: emu.decision_timeout(),
     };
-    drop(config);
     match emu.approvals.decide(request).await {
         Outcome::Allowed => {
             let code = emu.store.issue_code(&session, &account.id, emu.clock.now());
-            success(
-                AUTHORIZE_REPLY_API,
-                json!({ "redirect_url": redirect_url(&session.redirect_uri, &code, &session.state) }),
-            )
+            let url = redirect_url(&session.redirect_uri, &code, &session.state);
+            success(AUTHORIZE_REPLY_API, AuthorizeReply { redirect_url: &url })
         }
         Outcome::Denied => error_reply(
             StatusCode::OK,
@@ -414,13 +458,6 @@ fn logged_in(emu: &Emulator) -> Result<(), (i32, &'static str)> {
         )),
         ClientState::Locked => Err((errcode::LOCKED, "WeChat is locked on this computer")),
     }
-}
-
-fn origin(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get(header::ORIGIN)
-        .and_then(|o| o.to_str().ok())
-        .map(str::to_owned)
 }
 
 /// Query-value encoding: everything but RFC 3986 unreserved characters.

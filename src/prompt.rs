@@ -71,14 +71,17 @@ pub async fn run(approvals: Arc<Approvals>) {
 }
 
 fn ask(request: &AuthorizeRequest) {
+    let app = if request.app_name == request.appid {
+        request.appid.clone()
+    } else {
+        format!("{} ({})", request.app_name, request.appid)
+    };
     let mut err = std::io::stderr().lock();
     let _ = write!(
         err,
-        "\nLogin request #{id}: {app} ({appid}) on {site} wants to log in as {nickname} ({account}).\n\
+        "\nLogin request #{id}: {app} on {site} wants to log in as {nickname} ({account}).\n\
          Allow? [y/N] (you have {secs} s) ",
         id = request.id,
-        app = request.app_name,
-        appid = request.appid,
         site = request.site,
         nickname = request.nickname,
         account = request.account_id,

@@ -12,17 +12,15 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::emulator::{Emulator, CANONICAL_HOST};
+use crate::emulator::{Emulator, OUR_HOSTS};
 use crate::fastlogin::{self, errcode};
 
 /// The only origin the real login page is served from.
 pub const WECHAT_ORIGIN: &str = "https://open.weixin.qq.com";
 
-/// Host names wxemu answers to. Anything else is a DNS-rebinding attempt
-/// (a foreign name that resolves to 127.0.0.1) or a misconfigured client.
-const OUR_HOSTS: [&str; 4] = [CANONICAL_HOST, "localhost", "127.0.0.1", "[::1]"];
-
-/// Refuses requests whose Host (or HTTP/2 :authority) is not one of ours.
+/// Refuses requests whose Host (or HTTP/2 :authority) is not one of ours:
+/// anything else is a DNS-rebinding attempt (a foreign name that resolves to
+/// 127.0.0.1) or a misconfigured client.
 pub async fn check_host(req: Request, next: Next) -> Response {
     let host = req
         .headers()
@@ -73,17 +71,14 @@ pub fn parse_origin(origin: &str) -> Option<String> {
 /// Origins allowed to call the fast-login API: the real login page, wxemu's
 /// own pages, and the config's extras.
 pub fn origin_allowed(emu: &Emulator, origin: &str) -> bool {
+    // Browsers send origins already normalized: try the exact strings first.
+    if origin == WECHAT_ORIGIN || emu.own_origins().iter().any(|o| o == origin) {
+        return true;
+    }
     let Some(origin) = parse_origin(origin) else {
         return false; // includes "null" (sandboxed frames, file://)
     };
-    if origin == WECHAT_ORIGIN {
-        return true;
-    }
-    let port = emu.port();
-    if OUR_HOSTS
-        .iter()
-        .any(|host| origin == format!("https://{host}:{port}"))
-    {
+    if origin == WECHAT_ORIGIN || emu.own_origins().contains(&origin) {
         return true;
     }
     emu.config()

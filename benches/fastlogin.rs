@@ -1,0 +1,391 @@
+//! Throughput and latency of the fast-login API against a ceiling measured
+//! in the same run: ratios, not absolute numbers, are what carries over
+//! between noisy machines.
+//!
+//! `cargo bench --bench fastlogin` drives each case over CONNECTIONS
+//! keep-alive TLS connections with the same client TLS config:
+//!   a. a bare hyper + rustls responder returning a fixed body (the ceiling),
+//!      with wxemu's own TLS config;
+//!   s. wxemu's whole stack for a fixed page (`GET /`): listener, limits,
+//!      Host check, router; no API work (shows where a gap comes from);
+//!   b. check-login;
+//!   c. check-login -> authorize with `--approve auto` (one login = both).
+//! The cases take turns in ROUNDS short slices (WXEMU_BENCH_SECS in all per
+//! case, default 5) and each ratio is the median of the per-round ratios, so
+//! load that comes and goes on a shared machine hits every case alike.
+//! Then the headless binary's start-to-first-TLS-answer time and idle RSS.
+//! Under `cargo test` it runs one short round as a smoke test.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::Request;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use rustls::pki_types::{CertificateDer, ServerName};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::{TlsAcceptor, TlsConnector};
+use wxemu::approval::ApprovalMode;
+use wxemu::{ServeOptions, Server};
+
+const CONNECTIONS: usize = 8;
+const ROUNDS: usize = 10;
+const ORIGIN: &str = "https://open.weixin.qq.com";
+const CHECK_LOGIN: &str = r#"{"apiname":"qrconnectchecklogin","jsdata":{"appid":"wxa04304ceaedaf538","scope":"snsapi_login","redirect_uri":"https://site.example/cb?app=website","state":"9ec633939ab2fd6f"}}"#;
+
+type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+struct Target {
+    addr: SocketAddr,
+    tls: Arc<rustls::ClientConfig>,
+}
+
+impl Target {
+    async fn connect(&self) -> Sender {
+        let tcp = TcpStream::connect(self.addr).await.expect("connect");
+        tcp.set_nodelay(true).unwrap();
+        let name = ServerName::try_from("localhost.weixin.qq.com").unwrap();
+        let tls = TlsConnector::from(self.tls.clone())
+            .connect(name, tcp)
+            .await
+            .expect("TLS");
+        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        sender
+    }
+}
+
+async fn post(sender: &mut Sender, port: u16, path: &str, body: String) -> Bytes {
+    let request = Request::post(path)
+        .header("host", format!("localhost.weixin.qq.com:{port}"))
+        .header("origin", ORIGIN)
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body)))
+        .unwrap();
+    let response = sender.send_request(request).await.expect("response");
+    response.into_body().collect().await.unwrap().to_bytes()
+}
+
+/// One unit of work (a request, or a whole login) on a connection.
+async fn one(kind: Case, sender: &mut Sender, port: u16) {
+    match kind {
+        Case::Stack => {
+            let request = Request::get("/")
+                .header("host", format!("localhost.weixin.qq.com:{port}"))
+                .body(Full::new(Bytes::new()))
+                .unwrap();
+            let response = sender.send_request(request).await.expect("response");
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            assert!(body.starts_with(b"wxemu"), "{body:?}");
+        }
+        Case::Ceiling | Case::CheckLogin => {
+            let body = post(sender, port, "/api/check-login", CHECK_LOGIN.to_owned()).await;
+            assert!(body.starts_with(b"{\"apiname\""), "{body:?}");
+        }
+        Case::Login => {
+            let body = post(sender, port, "/api/check-login", CHECK_LOGIN.to_owned()).await;
+            let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            let uuid = json["jsdata"]["authorize_uuid"].as_str().expect("uuid");
+            let mut request: serde_json::Value = serde_json::from_str(CHECK_LOGIN).unwrap();
+            request["apiname"] = "qrconnectfastauthorize".into();
+            request["jsdata"]["authorize_uuid"] = uuid.into();
+            request["jsdata"]["data"] = r#"{"x":576,"y":391.5}"#.into();
+            let body = post(sender, port, "/api/authorize", request.to_string()).await;
+            assert!(body.windows(10).any(|w| w == b"\"errcode\":"), "{body:?}");
+            assert!(body.windows(12).any(|w| w == b"redirect_url"), "{body:?}");
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Case {
+    Ceiling,
+    Stack,
+    CheckLogin,
+    Login,
+}
+
+struct Measured {
+    per_second: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+async fn drive(kind: Case, target: Arc<Target>, run_for: Duration) -> Measured {
+    let port = target.addr.port();
+    let mut workers = Vec::new();
+    let start = Instant::now();
+    for _ in 0..CONNECTIONS {
+        let target = target.clone();
+        workers.push(tokio::spawn(async move {
+            let mut sender = target.connect().await;
+            // Warm the connection (handshake done, buffers sized).
+            one(kind, &mut sender, port).await;
+            let mut latencies = Vec::new();
+            while start.elapsed() < run_for {
+                let t = Instant::now();
+                one(kind, &mut sender, port).await;
+                latencies.push(t.elapsed());
+            }
+            latencies
+        }));
+    }
+    let mut all = Vec::new();
+    for worker in workers {
+        all.extend(worker.await.unwrap());
+    }
+    let elapsed = start.elapsed();
+    all.sort();
+    let pick = |q: f64| {
+        all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
+    Measured {
+        per_second: all.len() as f64 / elapsed.as_secs_f64(),
+        p50: pick(0.50),
+        p99: pick(0.99),
+    }
+}
+
+/// The ceiling: hyper + rustls with wxemu's TLS config and builder, no routing,
+/// no state, a fixed body.
+async fn ceiling(material: &wxemu_certs::Material) -> SocketAddr {
+    let tls = TlsAcceptor::from(wxemu::tls::server_config(material).unwrap());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let body = Bytes::from_static(br#"{"apiname":"qrconnectchecklogin","errcode":0,"jsdata":{"nickname":"n","headimgurl":"https://localhost.weixin.qq.com:14013/avatar/default/132","authorize_uuid":"033nd5fs2nhe300H"}}"#);
+    tokio::spawn(async move {
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let _ = tcp.set_nodelay(true);
+            let tls = tls.clone();
+            let body = body.clone();
+            tokio::spawn(async move {
+                let Ok(stream) = tls.accept(tcp).await else {
+                    return;
+                };
+                let service =
+                    hyper::service::service_fn(move |request: Request<hyper::body::Incoming>| {
+                        let body = body.clone();
+                        async move {
+                            let _ = request.into_body().collect().await;
+                            Ok::<_, std::convert::Infallible>(
+                                hyper::Response::builder()
+                                    .header("content-type", "text/plain; charset=utf-8")
+                                    .body(Full::new(body))
+                                    .unwrap(),
+                            )
+                        }
+                    });
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+fn client_tls(ca_der: &[u8]) -> Arc<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(CertificateDer::from(ca_der.to_vec())).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Arc::new(config)
+}
+
+/// Start-to-first-TLS-answer of the release binary, certificates already
+/// created; then its resident memory once idle.
+fn start_time_and_idle_rss(
+    data_dir: &std::path::Path,
+    ca_der: &[u8],
+    runs: usize,
+) -> (Vec<Duration>, Option<u64>) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut times = Vec::new();
+    let mut rss = None;
+    for run in 0..runs {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let started = Instant::now();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wxemu"))
+            .args([
+                "serve",
+                "--approve",
+                "auto",
+                "--port",
+                &port.to_string(),
+                "--data-dir",
+            ])
+            .arg(data_dir)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let target = Target {
+            addr: ([127, 0, 0, 1], port).into(),
+            tls: client_tls(ca_der),
+        };
+        runtime.block_on(async {
+            loop {
+                if TcpStream::connect(target.addr).await.is_ok() {
+                    let mut sender = target.connect().await;
+                    one(Case::CheckLogin, &mut sender, port).await;
+                    break;
+                }
+                tokio::time::sleep(Duration::from_micros(200)).await;
+            }
+        });
+        times.push(started.elapsed());
+        if run == runs - 1 {
+            std::thread::sleep(Duration::from_secs(1));
+            rss = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
+                .ok()
+                .and_then(|s| {
+                    s.lines()
+                        .find(|l| l.starts_with("VmRSS:"))
+                        .map(str::to_owned)
+                })
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse().ok()));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    times.sort();
+    (times, rss)
+}
+
+fn main() {
+    let benching = std::env::args().any(|a| a == "--bench");
+    let secs: f64 = std::env::var("WXEMU_BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5.0);
+    let run_for = Duration::from_secs_f64(if benching { secs } else { 0.2 });
+
+    let data_dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (wxemu_addr, material) = runtime.block_on(async {
+        let mut options = ServeOptions::new(data_dir.path().to_owned());
+        options.port = 0;
+        options.approval = ApprovalMode::Auto;
+        let server = Server::bind(options).await.unwrap();
+        let addr = server.local_addr();
+        let material = server.certs().clone();
+        tokio::spawn(server.run(std::future::pending()));
+        (addr, material)
+    });
+    let ceiling_addr = runtime.block_on(ceiling(&material));
+    let tls = client_tls(&material.ca_cert_der);
+
+    let cases = [
+        (
+            Case::Ceiling,
+            ceiling_addr,
+            "a. hyper+rustls, fixed body (ceiling)",
+        ),
+        (
+            Case::Stack,
+            wxemu_addr,
+            "s. wxemu stack, fixed page (GET /)",
+        ),
+        (Case::CheckLogin, wxemu_addr, "b. check-login"),
+        (
+            Case::Login,
+            wxemu_addr,
+            "c. check-login -> authorize (auto), per login",
+        ),
+    ];
+    let rounds = if benching { ROUNDS } else { 1 };
+    let slice = run_for / rounds as u32;
+    let mut rounds_measured: Vec<Vec<Measured>> = Vec::new();
+    for _ in 0..rounds {
+        let mut round = Vec::new();
+        for (kind, addr, _) in cases {
+            let target = Arc::new(Target {
+                addr,
+                tls: tls.clone(),
+            });
+            round.push(runtime.block_on(drive(kind, target, slice)));
+        }
+        rounds_measured.push(round);
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    for (i, (_, _, label)) in cases.iter().enumerate() {
+        let per_second = median(rounds_measured.iter().map(|r| r[i].per_second).collect());
+        let p50 = median(
+            rounds_measured
+                .iter()
+                .map(|r| r[i].p50.as_secs_f64())
+                .collect(),
+        );
+        let p99 = median(
+            rounds_measured
+                .iter()
+                .map(|r| r[i].p99.as_secs_f64())
+                .collect(),
+        );
+        println!(
+            "{label:<48} {per_second:>9.0} /s   p50 {:>7.3} ms   p99 {:>7.3} ms",
+            p50 * 1e3,
+            p99 * 1e3
+        );
+    }
+    let ratio = |i: usize| {
+        median(
+            rounds_measured
+                .iter()
+                .map(|r| r[i].per_second / r[0].per_second)
+                .collect(),
+        )
+    };
+    println!("median of {rounds} per-round ratios:");
+    println!("  s/a  wxemu stack vs ceiling            {:.3}", ratio(1));
+    println!(
+        "  b/a  check-login vs ceiling            {:.3}   (target >= 0.9)",
+        ratio(2)
+    );
+    println!("  c/a  whole logins vs ceiling requests  {:.3}", ratio(3));
+    drop(runtime);
+
+    if benching {
+        let (times, rss) = start_time_and_idle_rss(data_dir.path(), &material.ca_cert_der, 11);
+        println!(
+            "start to first TLS answer (release binary, certs exist, {} runs): median {:.1} ms, min {:.1} ms, max {:.1} ms   (target <= 20 ms)",
+            times.len(),
+            times[times.len() / 2].as_secs_f64() * 1e3,
+            times[0].as_secs_f64() * 1e3,
+            times[times.len() - 1].as_secs_f64() * 1e3
+        );
+        match rss {
+            Some(kb) => println!(
+                "idle RSS after the first answer: {:.1} MB   (target <= 10 MB)",
+                kb as f64 / 1024.0
+            ),
+            None => println!("idle RSS: not measured (no /proc on this OS)"),
+        }
+    }
+}

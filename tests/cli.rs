@@ -1,0 +1,255 @@
+//! The real `wxemu` binary: what it prints, the terminal prompt, signals,
+//! and its one-sentence errors.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStderr, ChildStdout, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use common::*;
+
+const BIN: &str = env!("CARGO_BIN_EXE_wxemu");
+
+/// A `wxemu serve` child process; killed when dropped.
+struct Serve {
+    child: Child,
+    stdout: mpsc::Receiver<String>,
+    stderr: mpsc::Receiver<String>,
+    port: u16,
+    data_dir: tempfile::TempDir,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn lines<R: std::io::Read + Send + 'static>(from: R) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(from).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Reads lines until one contains `needle` (10 s at most).
+fn wait_for(lines: &mpsc::Receiver<String>, needle: &str) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut seen = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) if line.contains(needle) => return line,
+            Ok(line) => seen.push(line),
+            Err(_) => panic!("no line with {needle:?}; saw {seen:#?}"),
+        }
+    }
+}
+
+fn serve(args: &[&str]) -> Serve {
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--port", "0"])
+        .args(args)
+        .env("WXEMU_DATA_DIR", data_dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = lines::<ChildStdout>(child.stdout.take().unwrap());
+    let stderr = lines::<ChildStderr>(child.stderr.take().unwrap());
+    let listening = wait_for(&stdout, "listening");
+    let port = listening
+        .split("localhost.weixin.qq.com:")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {listening:?}"));
+    Serve {
+        child,
+        stdout,
+        stderr,
+        port,
+        data_dir,
+    }
+}
+
+impl Serve {
+    fn client(&self) -> Client {
+        let pem = std::fs::read(self.data_dir.path().join("ca.pem")).unwrap();
+        let der = rustls_pemfile_der(&pem);
+        Client {
+            addr: ([127, 0, 0, 1], self.port).into(),
+            ca_der: der,
+        }
+    }
+}
+
+/// The DER inside a one-certificate PEM file.
+fn rustls_pemfile_der(pem: &[u8]) -> Vec<u8> {
+    use rustls::pki_types::pem::PemObject;
+    rustls::pki_types::CertificateDer::from_pem_slice(pem)
+        .unwrap()
+        .to_vec()
+}
+
+#[test]
+fn ca_path_prints_only_the_path_and_creates_the_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["ca", "path", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout, format!("{}\n", dir.path().join("ca.pem").display()));
+    assert!(std::fs::read_to_string(dir.path().join("ca.pem"))
+        .unwrap()
+        .contains("BEGIN CERTIFICATE"));
+
+    // WXEMU_DATA_DIR works too, and the CA is reused, not replaced.
+    let before = std::fs::read(dir.path().join("ca.pem")).unwrap();
+    let out = Command::new(BIN)
+        .args(["ca", "path"])
+        .env("WXEMU_DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), stdout);
+    assert_eq!(std::fs::read(dir.path().join("ca.pem")).unwrap(), before);
+}
+
+#[tokio::test]
+async fn serve_prints_where_it_listens_and_serves() {
+    let serve = serve(&["--approve", "auto"]);
+    let ca = wait_for(&serve.stdout, "CA ");
+    assert!(
+        ca.contains(&serve.data_dir.path().join("ca.pem").display().to_string()),
+        "{ca}"
+    );
+    wait_for(&serve.stdout, "approve    auto");
+    // An ephemeral port is not one the real page tries: say so.
+    wait_for(
+        &serve.stdout,
+        "only tries ports 14013, 14014, 14015, 13013, 13014, 13015",
+    );
+    let client = serve.client();
+    assert_eq!(client.login(REDIRECT, "s").await.errcode(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ask_mode_prompts_on_the_terminal() {
+    let mut serve = serve(&["--approve", "ask"]);
+    let client = serve.client();
+    let mut stdin = serve.child.stdin.take().unwrap();
+    for (answer, errcode) in [("y", 0), ("n", 10050), ("", 10050)] {
+        let pending = {
+            let client = client.clone();
+            tokio::spawn(async move { client.login(REDIRECT, "s").await.errcode() })
+        };
+        // The "Allow? [y/N]" question ends without a newline; the line
+        // before it says what is asked.
+        let prompt = tokio::task::block_in_place(|| wait_for(&serve.stderr, "wants to log in as"));
+        assert!(prompt.contains("site.example"), "{prompt}");
+        assert!(prompt.contains(APPID), "{prompt}");
+        assert!(prompt.contains("微信测试用户"), "{prompt}");
+        writeln!(stdin, "{answer}").unwrap();
+        assert_eq!(pending.await.unwrap(), errcode, "answer {answer:?}");
+    }
+}
+
+#[test]
+fn sigterm_shuts_down_cleanly() {
+    let mut serve = serve(&["--approve", "auto"]);
+    let pid = serve.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = serve.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still running 10 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status}");
+    wait_for(&serve.stderr, "shutting down");
+}
+
+#[test]
+fn a_taken_port_is_one_sentence_not_a_backtrace() {
+    let first = serve(&["--approve", "auto"]);
+    let out = Command::new(BIN)
+        .args([
+            "serve",
+            "--approve",
+            "auto",
+            "--port",
+            &first.port.to_string(),
+        ])
+        .env("WXEMU_DATA_DIR", first.data_dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("already in use"), "{stderr}");
+    assert!(stderr.contains("--port"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn a_broken_config_is_reported_not_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[client]\nstate = \"asleep\"\n").unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--port", "0", "--data-dir"])
+        .arg(dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("config.toml"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(&config).unwrap(),
+        "[client]\nstate = \"asleep\"\n"
+    );
+}
+
+#[test]
+fn help_lists_every_serve_flag() {
+    let out = Command::new(BIN)
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    for flag in [
+        "--port",
+        "--data-dir",
+        "--config",
+        "--approve",
+        "--decision-timeout",
+        "WXEMU_DATA_DIR",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from:\n{help}");
+    }
+    let _ = std::io::stdout().flush();
+}
