@@ -315,7 +315,7 @@ impl TrustTargets {
             home: home_dir(),
             system_layouts: linux::SystemLayout::known(),
             nss_dbs: None,
-            certutil: PathBuf::from("certutil"),
+            certutil: nss_certutil(),
             security: PathBuf::from("/usr/bin/security"),
             macos_keychain: PathBuf::from(macos::SYSTEM_KEYCHAIN),
             windows_certutil: system_root.join("System32").join("certutil.exe"),
@@ -331,6 +331,23 @@ impl TrustTargets {
             .collect();
         self
     }
+}
+
+/// NSS `certutil`: on PATH, or where Homebrew's `nss` keeps it on macOS (not always linked
+/// onto PATH).
+fn nss_certutil() -> PathBuf {
+    let plain = PathBuf::from("certutil");
+    if cfg!(target_os = "macos") && find_program(&plain).is_none() {
+        for brew in [
+            "/opt/homebrew/opt/nss/bin/certutil",
+            "/usr/local/opt/nss/bin/certutil",
+        ] {
+            if Path::new(brew).is_file() {
+                return PathBuf::from(brew);
+            }
+        }
+    }
+    plain
 }
 
 fn home_dir() -> Option<PathBuf> {
