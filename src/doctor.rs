@@ -476,8 +476,23 @@ async fn check_server(options: &DoctorOptions, ca: &CaCert) -> Check {
     )
     .await
     {
-        Err(_) => Check::new("server", Level::Fail, "check-login got no answer in time")
-            .fix("the process on the port is stuck, or is not wxemu: restart `wxemu serve`"),
+        Err(_) => {
+            let who = owner_of_port(options.port)
+                .map(|o| format!("{} (pid {})", o.name, o.pid))
+                .unwrap_or_else(|| "the process on the port".to_owned());
+            Check::new(
+                "server",
+                Level::Fail,
+                format!(
+                    "{who} accepted the connection but answered no TLS check-login within {:?}",
+                    options.timeout * 2
+                ),
+            )
+            .fix(format!(
+                "if that is not wxemu (a real WeChat?), quit it or run wxemu on the next port the page tries: wxemu serve --port {}; if it is wxemu, restart it",
+                next_port(options.port)
+            ))
+        }
         Ok(Err(CheckLoginError::Tls(e))) => {
             let who = owner_of_port(options.port)
                 .map(|o| format!("{} (pid {})", o.name, o.pid))
@@ -665,6 +680,8 @@ async fn check_trust(options: &DoctorOptions, ca: &CaCert) -> Check {
     }
 }
 
+const NO_LEAF_YET: &str = "no server certificate yet (`wxemu serve` creates it on start)";
+
 const RENEW_WARNING: Duration = Duration::from_secs(30 * 86_400);
 
 /// Certificate expiry, and the clock against the certificates' dates (no network time).
@@ -681,17 +698,33 @@ fn check_certificates(options: &DoctorOptions, ca: Option<&CaCert>) -> (Check, C
             ),
         );
     };
-    let leaf = trust::read_pem_cert(&wxemu_certs::leaf_cert_path(&options.data_dir));
+    let leaf_path = wxemu_certs::leaf_cert_path(&options.data_dir);
+    let leaf = if leaf_path.exists() {
+        trust::read_pem_cert(&leaf_path)
+    } else {
+        Err(NO_LEAF_YET.to_owned())
+    };
     let ca_validity = trust::validity(&ca.der);
     let leaf_validity = leaf
         .as_deref()
         .map_err(Clone::clone)
         .and_then(trust::validity);
+    judge_certificates(&ca_validity, &leaf_validity, now)
+}
+
+type Validity = Result<(SystemTime, SystemTime), String>;
+
+/// The `certificates` and `clock` verdicts for these validity windows at `now`.
+fn judge_certificates(
+    ca_validity: &Validity,
+    leaf_validity: &Validity,
+    now: SystemTime,
+) -> (Check, Check) {
     let mut problems = Vec::new();
     let mut level = Level::Ok;
     let mut lines = Vec::new();
     let mut not_before_max = None;
-    for (what, validity) in [("CA", &ca_validity), ("leaf", &leaf_validity)] {
+    for (what, validity) in [("CA", ca_validity), ("leaf", leaf_validity)] {
         match validity {
             Ok((nb, na)) => {
                 not_before_max = not_before_max.max(Some(*nb));
@@ -715,6 +748,12 @@ fn check_certificates(options: &DoctorOptions, ca: Option<&CaCert>) -> (Check, C
                     }
                     Ok(_) => {}
                 }
+            }
+            Err(e) if e == NO_LEAF_YET => {
+                if level == Level::Ok {
+                    level = Level::Warn;
+                }
+                problems.push(e.clone());
             }
             Err(e) => {
                 level = Level::Fail;
@@ -806,6 +845,56 @@ mod tests {
             })
         );
         assert_eq!(parse_lsof(""), None);
+    }
+
+    #[test]
+    fn certificate_expiry_and_clock_verdicts() {
+        let day = Duration::from_secs(86_400);
+        let now = SystemTime::UNIX_EPOCH + 20_000 * day;
+        let ca: Validity = Ok((now - 100 * day, now + 3000 * day));
+        let judge = |leaf: Validity| judge_certificates(&ca, &leaf, now);
+
+        let (certs, clock) = judge(Ok((now - day, now + 300 * day)));
+        assert_eq!((certs.level, clock.level), (Level::Ok, Level::Ok));
+
+        let (certs, _) = judge(Ok((now - 390 * day, now + 7 * day)));
+        assert_eq!(certs.level, Level::Warn);
+        assert!(
+            certs.summary.contains("leaf expires in 7 days"),
+            "{}",
+            certs.summary
+        );
+
+        let (certs, _) = judge(Ok((now - 400 * day, now - day)));
+        assert_eq!(certs.level, Level::Fail);
+        assert!(certs.summary.contains("leaf has expired"));
+        assert!(certs.fix.is_some());
+
+        // A leaf that starts tomorrow: the clock is behind.
+        let (_, clock) = judge(Ok((now + day, now + 300 * day)));
+        assert_eq!(clock.level, Level::Fail);
+        assert!(clock.fix.as_deref().unwrap().contains("clock"));
+
+        let (certs, clock) = judge(Err(NO_LEAF_YET.to_owned()));
+        assert_eq!((certs.level, clock.level), (Level::Warn, Level::Ok));
+        let (certs, _) = judge(Err("leaf.pem: garbage".to_owned()));
+        assert_eq!(certs.level, Level::Fail);
+    }
+
+    #[test]
+    fn errcodes_are_explained() {
+        use crate::fastlogin::errcode as e;
+        for code in [
+            e::LOGGED_OUT,
+            e::LOCKED,
+            e::SCAN_ONLY,
+            e::UNKNOWN_APP,
+            e::REDIRECT_NOT_ALLOWED,
+        ] {
+            let (why, fix) = explain_errcode(i64::from(code), "wx1");
+            assert!(!why.contains("unexpected") && !fix.is_empty(), "{code}");
+        }
+        assert!(explain_errcode(99_999, "wx1").0.contains("unexpected"));
     }
 
     #[test]
