@@ -9,7 +9,8 @@
 //!   s. wxemu's whole stack for a fixed page (`GET /`): listener, limits,
 //!      Host check, router; no API work (shows where a gap comes from);
 //!   b. check-login;
-//!   c. check-login -> authorize with `--approve auto` (one login = both).
+//!   c. check-login -> authorize with `--approve auto` (one login = both);
+//!   t. the token API a site's backend calls: `GET /sns/userinfo`.
 //! The cases take turns in ROUNDS short slices (WXEMU_BENCH_SECS in all per
 //! case, default 5) and each ratio is the median of the per-round ratios, so
 //! load that comes and goes on a shared machine hits every case alike.
@@ -59,6 +60,16 @@ impl Target {
     }
 }
 
+async fn get(sender: &mut Sender, port: u16, path_and_query: &str) -> Bytes {
+    let request = Request::get(path_and_query)
+        .header("host", format!("localhost.weixin.qq.com:{port}"))
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    sender.ready().await.expect("connection ready");
+    let response = sender.send_request(request).await.expect("response");
+    response.into_body().collect().await.unwrap().to_bytes()
+}
+
 async fn post(sender: &mut Sender, port: u16, path: &str, body: String) -> Bytes {
     let request = Request::post(path)
         .header("host", format!("localhost.weixin.qq.com:{port}"))
@@ -66,6 +77,7 @@ async fn post(sender: &mut Sender, port: u16, path: &str, body: String) -> Bytes
         .header("content-type", "application/json")
         .body(Full::new(Bytes::from(body)))
         .unwrap();
+    sender.ready().await.expect("connection ready");
     let response = sender.send_request(request).await.expect("response");
     response.into_body().collect().await.unwrap().to_bytes()
 }
@@ -74,19 +86,27 @@ async fn post(sender: &mut Sender, port: u16, path: &str, body: String) -> Bytes
 async fn one(kind: Case, sender: &mut Sender, port: u16) {
     match kind {
         Case::Stack => {
-            let request = Request::get("/")
-                .header("host", format!("localhost.weixin.qq.com:{port}"))
-                .body(Full::new(Bytes::new()))
-                .unwrap();
-            let response = sender.send_request(request).await.expect("response");
-            let body = response.into_body().collect().await.unwrap().to_bytes();
+            let body = get(sender, port, "/").await;
             assert!(body.starts_with(b"wxemu"), "{body:?}");
+        }
+        Case::UserInfo(query) => {
+            let body = get(sender, port, query).await;
+            assert!(body.starts_with(b"{\"openid\""), "{body:?}");
         }
         Case::Ceiling | Case::CheckLogin => {
             let body = post(sender, port, "/api/check-login", CHECK_LOGIN.to_owned()).await;
             assert!(body.starts_with(b"{\"apiname\""), "{body:?}");
         }
         Case::Login => {
+            login(sender, port).await;
+        }
+    }
+}
+
+/// check-login then authorize; returns the code.
+async fn login(sender: &mut Sender, port: u16) -> String {
+    {
+        {
             let body = post(sender, port, "/api/check-login", CHECK_LOGIN.to_owned()).await;
             let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
             let uuid = json["jsdata"]["authorize_uuid"].as_str().expect("uuid");
@@ -96,9 +116,35 @@ async fn one(kind: Case, sender: &mut Sender, port: u16) {
             request["jsdata"]["data"] = r#"{"x":576,"y":391.5}"#.into();
             let body = post(sender, port, "/api/authorize", request.to_string()).await;
             assert!(body.windows(10).any(|w| w == b"\"errcode\":"), "{body:?}");
-            assert!(body.windows(12).any(|w| w == b"redirect_url"), "{body:?}");
+            let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            let url = json["jsdata"]["redirect_url"]
+                .as_str()
+                .expect("redirect_url");
+            let code = url
+                .split("code=")
+                .nth(1)
+                .and_then(|rest| rest.split('&').next());
+            code.expect("a code").to_owned()
         }
     }
+}
+
+/// `/sns/userinfo?access_token=..&openid=..` for a token got the way a site does.
+async fn userinfo_query(target: &Target) -> &'static str {
+    let port = target.addr.port();
+    let mut sender = target.connect().await;
+    let code = login(&mut sender, port).await;
+    let path = format!(
+        "/sns/oauth2/access_token?appid=wxa04304ceaedaf538&secret=s&code={code}&grant_type=authorization_code"
+    );
+    let token: serde_json::Value =
+        serde_json::from_slice(&get(&mut sender, port, &path).await).unwrap();
+    let query = format!(
+        "/sns/userinfo?access_token={}&openid={}",
+        token["access_token"].as_str().expect("access_token"),
+        token["openid"].as_str().expect("openid")
+    );
+    Box::leak(query.into_boxed_str())
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -107,6 +153,7 @@ enum Case {
     Stack,
     CheckLogin,
     Login,
+    UserInfo(&'static str),
 }
 
 struct Measured {
@@ -298,6 +345,10 @@ fn main() {
     let ceiling_addr = runtime.block_on(ceiling(&material));
     let tls = client_tls(&material.ca_cert_der);
 
+    let userinfo = runtime.block_on(userinfo_query(&Target {
+        addr: wxemu_addr,
+        tls: tls.clone(),
+    }));
     let cases = [
         (
             Case::Ceiling,
@@ -314,6 +365,11 @@ fn main() {
             Case::Login,
             wxemu_addr,
             "c. check-login -> authorize (auto), per login",
+        ),
+        (
+            Case::UserInfo(userinfo),
+            wxemu_addr,
+            "t. token API: GET /sns/userinfo",
         ),
     ];
     let rounds = if benching { ROUNDS } else { 1 };
@@ -369,6 +425,7 @@ fn main() {
         ratio(2)
     );
     println!("  c/a  whole logins vs ceiling requests  {:.3}", ratio(3));
+    println!("  t/a  token API vs ceiling              {:.3}", ratio(4));
     drop(runtime);
 
     if benching {

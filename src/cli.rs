@@ -129,6 +129,7 @@ fn init_tracing() {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
 }
 
@@ -197,11 +198,21 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         approval.as_str(),
         match approval {
             ApprovalMode::Ask => ": answer each login request in this terminal",
-            ApprovalMode::Auto => ": every login request is allowed",
-            ApprovalMode::Deny => ": every login request is denied",
+            ApprovalMode::Auto => ": every login is allowed, QR codes are scanned and confirmed",
+            ApprovalMode::Deny => ": every login is denied, QR codes are scanned and cancelled",
             ApprovalMode::Never => ": login requests run into the decision deadline",
         }
     );
+    let platform = match server.emulator().config().platform.mode {
+        crate::config::PlatformMode::Permissive => "permissive: unknown appids are registered on first use",
+        crate::config::PlatformMode::Strict => "strict: only the config's [[apps]]",
+    };
+    println!(
+        "  login page https://{CANONICAL_HOST}:{}/connect/qrconnect?appid=APPID&redirect_uri=URI&response_type=code&scope=snsapi_login",
+        addr.port()
+    );
+    println!("  token API  https://{CANONICAL_HOST}:{}/sns/oauth2/access_token ...", addr.port());
+    println!("  platform   {platform}");
     println!(
         "  config     {}{}",
         config_path.display(),

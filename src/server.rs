@@ -4,8 +4,8 @@
 //! [`Server::bind`] does everything that can fail at start (config, certs,
 //! port) so the caller can report it in one sentence; [`Server::run`] then
 //! serves until the shutdown future completes, withdraws pending approvals
-//! so held-open authorize calls answer at once, and gives connections a
-//! moment to finish.
+//! and releases held QR long polls so held-open calls answer at once, and
+//! gives connections a moment to finish.
 
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -231,6 +231,7 @@ impl Server {
         drop(listener);
         drop(http_api);
         emulator.approvals.cancel_all();
+        emulator.qr.release_polls();
         let _ = stop_tasks.send(true);
         if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
             .await

@@ -324,6 +324,20 @@ async fn qr_image_is_a_png_of_the_confirm_url() {
         pixels.contains(&0) && pixels.contains(&255),
         "black on white"
     );
+    // A QR decoder reads the confirm URL back.
+    let side = width as usize;
+    let mut prepared =
+        rqrr::PreparedImage::prepare_from_greyscale(side, side, |x, y| pixels[y * side + x]);
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1);
+    let (_, content) = grids[0].decode().unwrap();
+    assert_eq!(
+        content,
+        format!(
+            "https://open.weixin.qq.com/connect/confirm?uuid={}",
+            config["uuid"].as_str().unwrap()
+        )
+    );
 
     let missing = server.get("/connect/qrcode/AAAAAAAAAAAAAAAA").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
@@ -452,9 +466,7 @@ async fn a_held_poll_answers_as_soon_as_the_phone_acts() {
     };
     let held = bounded(Some(408));
     let act = async {
-        // Give the poll a chance to be held first; correctness does not
-        // depend on it (a poll arriving after the scan answers at once).
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        wait_until_held(&server, &uuid).await;
         server.emu.qr_scan(&uuid, "default").unwrap();
     };
     let ((errcode, _), ()) = tokio::join!(held, act);
@@ -463,7 +475,7 @@ async fn a_held_poll_answers_as_soon_as_the_phone_acts() {
     // A cancel then a rescan while a last=404 poll is held is news.
     let held = bounded(Some(404));
     let act = async {
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        wait_until_held(&server, &uuid).await;
         server.emu.qr_cancel(&uuid).unwrap();
     };
     let ((errcode, _), ()) = tokio::join!(held, act);
@@ -473,11 +485,55 @@ async fn a_held_poll_answers_as_soon_as_the_phone_acts() {
     server.emu.qr_scan(&uuid, "default").unwrap();
     let held = bounded(Some(404));
     let act = async {
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        wait_until_held(&server, &uuid).await;
         server.emu.clock.advance(Duration::from_secs(301));
     };
     let ((errcode, _), ()) = tokio::join!(held, act);
     assert_eq!(errcode, 402);
+}
+
+/// Waits until a long poll on `uuid` is held by the server.
+async fn wait_until_held(server: &TestServer, uuid: &str) {
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while server.emu.qr.held_polls(uuid) == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("a long poll is held");
+}
+
+#[tokio::test]
+async fn shutdown_answers_held_polls_at_once() {
+    let server = TestServer::builder()
+        .options(|o| o.limits.long_poll_hold = Duration::from_secs(3600))
+        .approval(ApprovalMode::Ask)
+        .start()
+        .await;
+    let uuid = open_page(&server, "").await["uuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Connect before stopping: the listener closes at shutdown.
+    let stream = server.connect().await;
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    let request = hyper::Request::builder()
+        .uri(format!("/connect/l/qrconnect?uuid={uuid}&f=json"))
+        .header("host", "localhost.weixin.qq.com")
+        .body(http_body_util::Full::new(bytes::Bytes::new()))
+        .unwrap();
+    let held = tokio::spawn(async move { read(sender.send_request(request).await.unwrap()).await });
+    wait_until_held(&server, &uuid).await;
+    server.stop().await;
+    let reply = tokio::time::timeout(Duration::from_secs(30), held)
+        .await
+        .expect("answered")
+        .unwrap();
+    assert_eq!(reply.json()["wx_errcode"], 408);
 }
 
 #[tokio::test]

@@ -141,8 +141,8 @@ async fn codes_from_fast_login_and_qr_redeem_the_same_way() {
             [
                 "access_token",
                 "expires_in",
-                "openid",
                 "refresh_token",
+                "openid",
                 "scope",
                 "unionid"
             ],
@@ -449,6 +449,27 @@ async fn userinfo_answers_in_the_asked_language() {
             "privilege": [],
             "unionid": token["unionid"],
         })
+    );
+    // The real API's field order (some hand-written clients depend on it).
+    let keys: Vec<&str> = info
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "openid",
+            "nickname",
+            "sex",
+            "province",
+            "city",
+            "country",
+            "headimgurl",
+            "privilege",
+            "unionid"
+        ]
     );
     let tw = userinfo(&server, &token, Some("zh_TW")).await;
     assert_eq!(

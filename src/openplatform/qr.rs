@@ -168,6 +168,9 @@ impl Session {
 pub struct QrLogins {
     sessions: Mutex<HashMap<String, Session>>,
     events: broadcast::Sender<QrEvent>,
+    /// Set at shutdown: held long polls answer at once instead of keeping
+    /// the server waiting for their hold.
+    closing: watch::Sender<bool>,
 }
 
 impl Default for QrLogins {
@@ -175,6 +178,7 @@ impl Default for QrLogins {
         QrLogins {
             sessions: Mutex::new(HashMap::new()),
             events: broadcast::channel(256).0,
+            closing: watch::channel(false).0,
         }
     }
 }
@@ -254,6 +258,7 @@ impl QrLogins {
             return PollReply::Unknown;
         };
         let seen = *changes.borrow_and_update();
+        let mut closing = self.closing.subscribe();
         let deadline = tokio::time::Instant::now() + hold;
         loop {
             let Some((status, version)) = self
@@ -273,7 +278,11 @@ impl QrLogins {
             if news {
                 return PollReply::Status(status);
             }
+            if *closing.borrow_and_update() {
+                return PollReply::Status(QrStatus::Waiting);
+            }
             tokio::select! {
+                _ = closing.changed() => {}
                 changed = changes.changed() => {
                     if changed.is_err() {
                         return PollReply::Unknown; // forgotten meanwhile
@@ -285,6 +294,19 @@ impl QrLogins {
                 }
             }
         }
+    }
+
+    /// How many long polls are held on `uuid` right now (0 for unknown):
+    /// whether a page is still showing the code.
+    pub fn held_polls(&self, uuid: &str) -> usize {
+        self.lock()
+            .get(uuid)
+            .map_or(0, |s| s.version.receiver_count())
+    }
+
+    /// Shutdown: every held and future long poll answers 408 at once.
+    pub fn release_polls(&self) {
+        self.closing.send_replace(true);
     }
 
     /// Forgets sessions [`FORGET_AFTER`] past their expiry; returns how many.
