@@ -204,14 +204,19 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         }
     );
     let platform = match server.emulator().config().platform.mode {
-        crate::config::PlatformMode::Permissive => "permissive: unknown appids are registered on first use",
+        crate::config::PlatformMode::Permissive => {
+            "permissive: unknown appids are registered on first use"
+        }
         crate::config::PlatformMode::Strict => "strict: only the config's [[apps]]",
     };
     println!(
         "  login page https://{CANONICAL_HOST}:{}/connect/qrconnect?appid=APPID&redirect_uri=URI&response_type=code&scope=snsapi_login",
         addr.port()
     );
-    println!("  token API  https://{CANONICAL_HOST}:{}/sns/oauth2/access_token ...", addr.port());
+    println!(
+        "  token API  https://{CANONICAL_HOST}:{}/sns/oauth2/access_token ...",
+        addr.port()
+    );
     println!("  platform   {platform}");
     println!(
         "  config     {}{}",
