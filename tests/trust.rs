@@ -50,6 +50,21 @@ impl Drop for SystemGuard {
     }
 }
 
+/// Names and contents of the Debian anchor directory.
+fn anchor_dir_snapshot() -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files: Vec<(PathBuf, Vec<u8>)> = std::fs::read_dir("/usr/local/share/ca-certificates")
+        .expect("list anchors")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            let bytes = std::fs::read(&p).expect("read anchor");
+            (p, bytes)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
 fn curl_check_login(port: u16) -> (bool, String) {
     let body = serde_json::json!({"apiname": "qrconnectchecklogin",
         "jsdata": {"appid": APPID, "scope": "snsapi_login", "redirect_uri": REDIRECT, "state": "s"}})
@@ -106,6 +121,7 @@ async fn system_store_round_trip_with_curl() {
     let server = TestServer::start().await;
     let port = server.addr.port();
     let ca = CaCert::load(server.data_dir.path()).expect("the server's CA");
+    let anchors_before = anchor_dir_snapshot();
     let targets = TrustTargets::for_this_os().only(&[StoreKind::System]);
     let guard = SystemGuard {
         ca: ca.clone(),
@@ -176,6 +192,11 @@ async fn system_store_round_trip_with_curl() {
         removed.2
     );
     assert!(!anchor.exists());
+    assert_eq!(
+        anchor_dir_snapshot(),
+        anchors_before,
+        "uninstall must leave every other local CA exactly as it was"
+    );
 
     let (ok, said) = blocking(move || curl_check_login(port)).await;
     assert!(!ok, "curl must not trust wxemu after uninstall: {said}");
