@@ -175,10 +175,20 @@ pub fn without_entry(content: &[u8]) -> Vec<u8> {
             continue;
         }
         // Our line was the unterminated last one: the separator before it was ours too.
+        // It was "\n" or "\r\n"; take off the one `with_entry` would have added, so a
+        // last line that really ended in "\r" keeps it.
         if !line.ends_with(b"\n") {
             if let Some(prev) = kept.pop() {
-                let len = prev.len() - (prev.len() - strip_eol(prev).len());
-                kept.push(&prev[..len]);
+                let before = kept.concat();
+                let lf_only = prev.strip_suffix(b"\n").unwrap_or(prev);
+                let original = [lf_only, strip_eol(prev)]
+                    .into_iter()
+                    .find(|candidate| {
+                        let restored = [&before[..], candidate].concat();
+                        with_entry(&restored) == [&before[..], prev, line].concat()
+                    })
+                    .unwrap_or(lf_only);
+                kept.push(original);
             }
         }
     }
@@ -287,6 +297,9 @@ mod tests {
         b"# CRLF, no final newline\r\n127.0.0.1 localhost",
         b"\n\n# blank lines\n\n",
         b"10.0.0.1 other # trailing comment\n\xff\xfe not utf-8\n",
+        b"ends in a bare CR\r",
+        b"a\r\nb\r",
+        b"\r\n",
     ];
 
     #[test]
