@@ -208,17 +208,19 @@ pub enum Change {
 pub fn add(path: &Path) -> Result<Change, HostsError> {
     let (path, content) = read(path)?;
     let status = inspect(&content);
+    // A mapping elsewhere wins over ours wherever it is (resolvers differ on which of
+    // several lines counts), so it is refused first.
+    if let Some((line, ip)) = status.others.iter().find(|(_, ip)| !is_loopback(ip)) {
+        return Err(HostsError::Conflict {
+            path,
+            line: *line,
+            ip: ip.clone(),
+        });
+    }
     if let Some(&line) = status.ours.first() {
         return Ok(Change::Already(format!("line {line} is ours")));
     }
     if let Some((line, ip)) = status.others.first() {
-        if !is_loopback(ip) {
-            return Err(HostsError::Conflict {
-                path,
-                line: *line,
-                ip: ip.clone(),
-            });
-        }
         return Ok(Change::Already(format!(
             "line {line} maps it to {ip} already (not ours; left alone)"
         )));
@@ -386,6 +388,11 @@ mod tests {
         ));
         std::fs::write(&path, format!("127.0.0.1 {CANONICAL_HOST}\n")).unwrap();
         assert!(matches!(add(&path).unwrap(), Change::Already(_)));
+        std::fs::write(&path, format!("{}\n10.0.0.1 {CANONICAL_HOST}\n", entry())).unwrap();
+        assert!(matches!(
+            add(&path),
+            Err(HostsError::Conflict { line: 2, .. })
+        ));
         assert!(add(&dir.path().join("absent")).is_err());
     }
 }
