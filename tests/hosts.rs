@@ -63,10 +63,41 @@ fn add_remove_round_trip_through_the_cli() {
     assert!(!ok && said.contains("cannot read"), "{said}");
 }
 
+/// The writer loop's process group, killed with SIGKILL (also on a panic, so no writer
+/// outlives the test).
+#[cfg(unix)]
+struct KillGroupOnDrop(std::process::Child);
+
+#[cfg(unix)]
+impl KillGroupOnDrop {
+    /// `kill -9 -PGID` through the shell's builtin (procps' /usr/bin/kill is not in
+    /// minimal images); waits for the loop's shell. True when the signal was sent.
+    fn kill(&mut self) -> bool {
+        let sent = Command::new("sh")
+            .arg("-c")
+            .arg(format!("kill -9 -{}", self.0.id()))
+            .status()
+            .is_ok_and(|s| s.success());
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+        sent
+    }
+}
+
+#[cfg(unix)]
+impl Drop for KillGroupOnDrop {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            self.kill();
+        }
+    }
+}
+
 #[cfg(unix)]
 #[test]
 fn kill_during_rewrites_leaves_old_or_new_content() {
     use std::os::unix::process::CommandExt;
+    use std::process::Stdio;
 
     let dir = tempfile::tempdir().unwrap();
     let hosts = dir.path().join("hosts");
@@ -84,24 +115,21 @@ fn kill_during_rewrites_leaves_old_or_new_content() {
     let mut writes_seen = 0;
     let mut killed_mid_write = 0;
     for round in 0..12u64 {
-        let mut child = Command::new("sh")
+        let child = Command::new("sh")
             .arg("-c")
             .arg(&script)
             // Each write pauses 25 ms between writing the new content and the rename, so
             // most kills land in the middle of a write.
             .env(wxemu::hosts::WRITE_DELAY_ENV, "25")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
             .process_group(0)
             .spawn()
             .expect("spawn the writer loop");
+        let mut group = KillGroupOnDrop(child);
         // Kill at a different moment each round; how far it got does not matter.
         std::thread::sleep(Duration::from_millis(40 + round * 23));
-        let group = format!("-{}", child.id());
-        let killed = Command::new("kill")
-            .args(["-9", "--", &group])
-            .status()
-            .expect("kill");
-        assert!(killed.success());
-        let _ = child.wait();
+        assert!(group.kill(), "kill -9 of the writer group failed");
         // Give the killed processes' exits a moment; the file is checked as it is now.
         std::thread::sleep(Duration::from_millis(20));
 

@@ -42,6 +42,9 @@ pub fn run_bounded(mut cmd: Command, limit: Duration) -> Output {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let shown = format!("{cmd:?}");
+    // Its own process group, so a timeout kills Chromium's helper processes too.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     let mut child = cmd
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {shown}: {e}"));
@@ -64,6 +67,10 @@ pub fn run_bounded(mut cmd: Command, limit: Duration) -> Output {
             break status;
         }
         if Instant::now() > deadline {
+            let _ = Command::new("sh")
+                .arg("-c")
+                .arg(format!("kill -9 -{}", child.id()))
+                .status();
             let _ = child.kill();
             let _ = child.wait();
             panic!("{shown} did not finish within {limit:?}; killed");
