@@ -213,7 +213,9 @@ impl Drop for PendingGuard<'_> {
     }
 }
 
-mod unix_millis {
+/// Serializes a `SystemTime` as Unix milliseconds (what the desktop app's
+/// JavaScript `Date` takes).
+pub(crate) mod unix_millis {
     use std::time::SystemTime;
 
     pub fn serialize<S: serde::Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {

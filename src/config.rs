@@ -253,6 +253,9 @@ impl Config {
                 return Err(format!("appid {:?} appears twice", app.appid));
             }
         }
+        if self.platform.qr_ttl.is_zero() {
+            return Err("[platform] qr_ttl must be longer than 0s".into());
+        }
         for origin in &self.server.allowed_origins {
             if crate::http::guard::parse_origin(origin).is_none() {
                 return Err(format!(
@@ -342,6 +345,22 @@ mod tests {
     }
 
     #[test]
+    fn reads_the_platform_section() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CONFIG_FILE);
+        std::fs::write(
+            &path,
+            "[platform]\nmode = \"strict\"\nqr_ttl = \"4m\"\nauto_scan_delay = \"250ms\"\n",
+        )
+        .unwrap();
+        let platform = Config::load(&path).unwrap().platform;
+        assert_eq!(platform.mode, PlatformMode::Strict);
+        assert_eq!(platform.qr_ttl, Duration::from_secs(240));
+        assert_eq!(platform.auto_scan_delay, Duration::from_millis(250));
+        assert_eq!(Config::default().platform.mode, PlatformMode::Permissive);
+    }
+
+    #[test]
     fn rejects_what_would_break_later() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(CONFIG_FILE);
@@ -357,6 +376,8 @@ mod tests {
             ("[server]\ndecision_timeout = \"soon\"\n", "TOML"),
             ("[client]\nstate = \"asleep\"\n", "TOML"),
             ("bogus = 1\n", "TOML"),
+            ("[platform]\nqr_ttl = \"0s\"\n", "qr_ttl"),
+            ("[platform]\nmode = \"lenient\"\n", "TOML"),
         ] {
             std::fs::write(&path, text).unwrap();
             let err = Config::load(&path).unwrap_err().to_string();

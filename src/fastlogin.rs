@@ -297,7 +297,10 @@ pub async fn check_login(
             StatusCode::OK,
             CHECK_LOGIN_API,
             errcode::UNKNOWN_APP,
-            format!("appid {} is not in [[apps]] (strict mode)", target.appid),
+            format!(
+                "appid {:?} is unknown (not in [[apps]] in strict mode, or malformed)",
+                target.appid
+            ),
         );
     };
     if !emu.redirect_allowed(&app, &redirect) {

@@ -58,6 +58,14 @@ async fn open_page(server: &TestServer, query_extra: &str) -> Value {
     injected_config(&page.text())
 }
 
+/// Loads the page and returns the uuid of the QR login it started.
+async fn new_qr(server: &TestServer) -> String {
+    open_page(server, "").await["uuid"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 async fn poll(server: &TestServer, uuid: &str, last: Option<u16>) -> (u16, String) {
     let mut path = format!("/connect/l/qrconnect?uuid={uuid}&f=json");
     if let Some(last) = last {
@@ -81,13 +89,11 @@ fn quick() -> Builder {
 async fn page_injects_its_config_and_starts_a_qr_login() {
     let server = quick()
         .approval(ApprovalMode::Ask)
-        .config(|c| {
-            c.apps.push(WebsiteApp {
-                appid: APPID.into(),
-                name: "Demo Site".into(),
-                icon_url: "https://site.example/icon.png".into(),
-                ..WebsiteApp::default()
-            })
+        .app(WebsiteApp {
+            appid: APPID.into(),
+            name: "Demo Site".into(),
+            icon_url: "https://site.example/icon.png".into(),
+            ..WebsiteApp::default()
         })
         .start()
         .await;
@@ -169,12 +175,10 @@ async fn injected_state_cannot_break_out_of_the_script() {
 #[tokio::test]
 async fn bad_parameters_get_the_real_error_pages() {
     let server = quick()
-        .config(|c| {
-            c.apps.push(WebsiteApp {
-                appid: "wxconfigured".into(),
-                callback_domains: vec!["site.example".into()],
-                ..WebsiteApp::default()
-            })
+        .app(WebsiteApp {
+            appid: "wxconfigured".into(),
+            callback_domains: vec!["site.example".into()],
+            ..WebsiteApp::default()
         })
         .start()
         .await;
@@ -346,10 +350,7 @@ async fn qr_image_is_a_png_of_the_confirm_url() {
 #[tokio::test]
 async fn long_poll_walks_through_scan_and_confirm() {
     let server = quick().approval(ApprovalMode::Ask).start().await;
-    let uuid = open_page(&server, "").await["uuid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let uuid = new_qr(&server).await;
 
     // The script form, as the real page loads it.
     let script = server
@@ -369,7 +370,8 @@ async fn long_poll_walks_through_scan_and_confirm() {
         json.header("content-type"),
         Some("application/json; charset=utf-8")
     );
-    assert_eq!(json.text(), r#"{"wx_code":"","wx_errcode":408}"#);
+    // protocol.md: `{"wx_errcode":408,"wx_code":""}`, in that order.
+    assert_eq!(json.text(), r#"{"wx_errcode":408,"wx_code":""}"#);
 
     let scanned = server.emu.qr_scan(&uuid, "default").unwrap();
     assert_eq!(
@@ -421,10 +423,7 @@ async fn long_poll_walks_through_scan_and_confirm() {
 #[tokio::test]
 async fn cancel_then_scan_again() {
     let server = quick().approval(ApprovalMode::Ask).start().await;
-    let uuid = open_page(&server, "").await["uuid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let uuid = new_qr(&server).await;
     assert_eq!(server.emu.qr_cancel(&uuid), Err(QrError::NotScanned));
     assert_eq!(server.emu.qr_confirm(&uuid), Err(QrError::NotScanned));
     assert!(matches!(
@@ -451,10 +450,7 @@ async fn a_held_poll_answers_as_soon_as_the_phone_acts() {
         .options(|o| o.limits.long_poll_hold = Duration::from_secs(3600))
         .start()
         .await;
-    let uuid = open_page(&server, "").await["uuid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let uuid = new_qr(&server).await;
     let bounded = |last| {
         let server = &server;
         let uuid = uuid.clone();
@@ -510,10 +506,7 @@ async fn shutdown_answers_held_polls_at_once() {
         .approval(ApprovalMode::Ask)
         .start()
         .await;
-    let uuid = open_page(&server, "").await["uuid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let uuid = new_qr(&server).await;
     // Connect before stopping: the listener closes at shutdown.
     let stream = server.connect().await;
     let (mut sender, conn) =
@@ -543,10 +536,7 @@ async fn qr_codes_expire_on_the_emulated_clock() {
         .config(|c| c.platform.qr_ttl = Duration::from_secs(240))
         .start()
         .await;
-    let uuid = open_page(&server, "").await["uuid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let uuid = new_qr(&server).await;
     server.emu.clock.advance(Duration::from_secs(239));
     assert_eq!(poll(&server, &uuid, None).await.0, 408);
     server.emu.clock.advance(Duration::from_secs(1));
@@ -555,10 +545,7 @@ async fn qr_codes_expire_on_the_emulated_clock() {
     assert_eq!(server.emu.qr_scan(&uuid, "default"), Err(QrError::Expired));
 
     // Expiring on purpose (control API) works the same.
-    let other = open_page(&server, "").await["uuid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let other = new_qr(&server).await;
     server.emu.qr_expire(&other).unwrap();
     assert_eq!(poll(&server, &other, None).await.0, 402);
 
@@ -583,34 +570,19 @@ async fn unknown_uuid_is_500() {
 }
 
 #[tokio::test]
-async fn approve_auto_scans_and_confirms_qr_codes() {
-    let server = quick()
-        .approval(ApprovalMode::Auto)
-        .config(|c| c.platform.auto_scan_delay = Duration::from_millis(20))
-        .start()
-        .await;
-    let uuid = open_page(&server, "").await["uuid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let statuses = poll_until_final(&server, &uuid).await;
-    assert_eq!(statuses.last().unwrap().0, 405, "{statuses:?}");
-    assert!(!statuses.last().unwrap().1.is_empty());
-}
-
-#[tokio::test]
-async fn approve_deny_cancels_qr_codes() {
-    let server = quick()
-        .approval(ApprovalMode::Deny)
-        .config(|c| c.platform.auto_scan_delay = Duration::from_millis(20))
-        .start()
-        .await;
-    let uuid = open_page(&server, "").await["uuid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let statuses = poll_until_final(&server, &uuid).await;
-    assert_eq!(statuses.last().unwrap().0, 403, "{statuses:?}");
+async fn approve_auto_confirms_and_deny_cancels_qr_codes() {
+    for (mode, outcome) in [(ApprovalMode::Auto, 405), (ApprovalMode::Deny, 403)] {
+        let server = quick()
+            .approval(mode)
+            .config(|c| c.platform.auto_scan_delay = Duration::from_millis(20))
+            .start()
+            .await;
+        let uuid = new_qr(&server).await;
+        let statuses = poll_until_final(&server, &uuid).await;
+        let (last, code) = statuses.last().unwrap();
+        assert_eq!(*last, outcome, "{mode:?}: {statuses:?}");
+        assert_eq!(code.is_empty(), outcome != 405, "{statuses:?}");
+    }
 }
 
 /// Polls like the real page until 405, 403 or 402 (at most 50 polls).

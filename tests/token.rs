@@ -322,12 +322,10 @@ async fn strict_mode_checks_appid_and_secret() {
 #[tokio::test]
 async fn permissive_mode_checks_only_configured_secrets() {
     let server = TestServer::builder()
-        .config(|c| {
-            c.apps.push(WebsiteApp {
-                appid: "wxconfigured".into(),
-                secret: "s3cret".into(),
-                ..WebsiteApp::default()
-            })
+        .app(WebsiteApp {
+            appid: "wxconfigured".into(),
+            secret: "s3cret".into(),
+            ..WebsiteApp::default()
         })
         .start()
         .await;
@@ -553,12 +551,10 @@ async fn openid_per_app_unionid_per_owner() {
 
     // The same on another server (another install, after a restart).
     let other = TestServer::builder()
-        .config(|c| {
-            c.apps.push(WebsiteApp {
-                appid: "wxshop".into(),
-                owner: "acme".into(),
-                ..WebsiteApp::default()
-            })
+        .app(WebsiteApp {
+            appid: "wxshop".into(),
+            owner: "acme".into(),
+            ..WebsiteApp::default()
         })
         .start()
         .await;

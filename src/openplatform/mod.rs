@@ -17,6 +17,7 @@ pub mod page;
 pub mod qr;
 pub mod token;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::routing::get;
@@ -40,4 +41,12 @@ pub fn routes() -> Router<Arc<Emulator>> {
         .route("/sns/oauth2/refresh_token", get(token::refresh_token))
         .route("/sns/auth", get(token::auth))
         .route("/sns/userinfo", get(token::userinfo))
+}
+
+/// Query parameters, decoded (lossily: a broken byte must not fail a page
+/// or an API call). A repeated name keeps its last value.
+pub(crate) fn query_params(query: Option<String>) -> HashMap<String, String> {
+    url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect()
 }

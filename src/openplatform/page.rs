@@ -6,7 +6,6 @@
 //! injects the page's configuration as a JSON object in place of the text
 //! [`CONFIG_PLACEHOLDER`]; see docs/open-platform.md for its keys.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, RawQuery, State};
@@ -15,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::qr::{PollReply, QrTarget};
+use super::query_params;
 use crate::emulator::{Emulator, CANONICAL_HOST, KNOWN_PORTS};
 
 /// The login page template; the loginpage UI replaces its content.
@@ -30,18 +30,11 @@ pub fn qr_content(uuid: &str) -> String {
     format!("https://open.weixin.qq.com/connect/confirm?uuid={uuid}")
 }
 
-/// Query parameters, decoded (lossily: a broken byte must not fail a page).
-fn query_map(query: Option<String>) -> HashMap<String, String> {
-    url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .into_owned()
-        .collect()
-}
-
 /// `GET /connect/qrconnect`: validates the login request like the real
 /// page, starts a QR login and serves the page (or, with `f=xml`, just the
 /// new uuid).
 pub async fn qrconnect(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQuery) -> Response {
-    let params = query_map(query);
+    let params = query_params(query);
     let param = |name: &str| params.get(name).map(String::as_str).unwrap_or_default();
 
     let appid = param("appid");
@@ -51,7 +44,7 @@ pub async fn qrconnect(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQue
             &if appid.is_empty() {
                 "the appid parameter is missing".to_owned()
             } else {
-                format!("appid {appid} is not in [[apps]] (strict mode)")
+                format!("appid {appid:?} is unknown (not in [[apps]] in strict mode, or malformed)")
             },
         );
     };
@@ -213,7 +206,7 @@ fn html_escape(text: &str) -> String {
 /// `GET /connect/l/qrconnect?uuid=&last=[&f=json]`: the long poll. Always
 /// HTTP 200; the news is in `wx_errcode`.
 pub async fn long_poll(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQuery) -> Response {
-    let params = query_map(query);
+    let params = query_params(query);
     let uuid = params.get("uuid").map(String::as_str).unwrap_or_default();
     let last = params.get("last").and_then(|l| l.parse::<u16>().ok());
     let reply = if uuid.is_empty() {

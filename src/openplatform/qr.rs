@@ -82,9 +82,9 @@ pub struct QrSummary {
     pub target: QrTarget,
     #[serde(flatten)]
     pub status: QrStatus,
-    #[serde(with = "unix_millis")]
+    #[serde(with = "crate::approval::unix_millis")]
     pub created_at: SystemTime,
-    #[serde(with = "unix_millis")]
+    #[serde(with = "crate::approval::unix_millis")]
     pub expires_at: SystemTime,
 }
 
@@ -361,38 +361,31 @@ impl Emulator {
     /// fast login issues, redeemed by the same token API).
     pub fn qr_confirm(&self, uuid: &str) -> Result<QrSummary, QrError> {
         let now = self.clock.now();
-        self.qr
-            .transition(uuid, now, |target, status| match status {
-                QrStatus::Scanned { account_id } => {
-                    let code = self.store.issue_code(
-                        &crate::state::FastLoginSession {
-                            appid: target.appid.clone(),
-                            scope: target.scope.clone(),
-                            redirect_uri: target.redirect_uri.clone(),
-                            state: target.state.clone(),
-                            account_id: account_id.clone(),
-                            origin: None,
-                        },
-                        &account_id,
-                        now,
-                    );
-                    Ok(QrStatus::Confirmed { account_id, code })
-                }
-                QrStatus::Waiting | QrStatus::Cancelled { .. } => Err(QrError::NotScanned),
-                QrStatus::Confirmed { .. } => Err(QrError::AlreadyConfirmed),
-                QrStatus::Expired => Err(QrError::Expired),
-            })
+        self.qr.transition(uuid, now, |target, status| {
+            let account_id = scanned_by(status)?;
+            let code = self.store.issue_code(
+                &crate::state::FastLoginSession {
+                    appid: target.appid.clone(),
+                    scope: target.scope.clone(),
+                    redirect_uri: target.redirect_uri.clone(),
+                    state: target.state.clone(),
+                    account_id: account_id.clone(),
+                    origin: None,
+                },
+                &account_id,
+                now,
+            );
+            Ok(QrStatus::Confirmed { account_id, code })
+        })
     }
 
     /// The phone cancels after scanning; the code can be scanned again.
     pub fn qr_cancel(&self, uuid: &str) -> Result<QrSummary, QrError> {
-        self.qr
-            .transition(uuid, self.clock.now(), |_, status| match status {
-                QrStatus::Scanned { account_id } => Ok(QrStatus::Cancelled { account_id }),
-                QrStatus::Waiting | QrStatus::Cancelled { .. } => Err(QrError::NotScanned),
-                QrStatus::Confirmed { .. } => Err(QrError::AlreadyConfirmed),
-                QrStatus::Expired => Err(QrError::Expired),
+        self.qr.transition(uuid, self.clock.now(), |_, status| {
+            Ok(QrStatus::Cancelled {
+                account_id: scanned_by(status)?,
             })
+        })
     }
 
     /// Expires the code now, as if `qr_ttl` had passed.
@@ -407,6 +400,16 @@ impl Emulator {
     /// Every QR login, oldest first.
     pub fn qr_list(&self) -> Vec<QrSummary> {
         self.qr.list(self.clock.now())
+    }
+}
+
+/// Who scanned a code that is waiting for the phone's confirm or cancel.
+fn scanned_by(status: QrStatus) -> Result<String, QrError> {
+    match status {
+        QrStatus::Scanned { account_id } => Ok(account_id),
+        QrStatus::Waiting | QrStatus::Cancelled { .. } => Err(QrError::NotScanned),
+        QrStatus::Confirmed { .. } => Err(QrError::AlreadyConfirmed),
+        QrStatus::Expired => Err(QrError::Expired),
     }
 }
 
@@ -471,17 +474,5 @@ async fn answer_one(emu: &Emulator, uuid: &str) {
             tracing::info!(uuid, status = ?summary.status.wx_errcode(), "QR login answered")
         }
         Err(e) => tracing::debug!(uuid, "auto-answer did not finish: {e}"),
-    }
-}
-
-mod unix_millis {
-    use std::time::SystemTime;
-
-    pub fn serialize<S: serde::Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
-        let ms = t
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-            .unwrap_or(0);
-        s.serialize_u64(ms)
     }
 }

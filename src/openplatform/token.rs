@@ -84,11 +84,7 @@ struct Params(HashMap<String, String>);
 
 impl Params {
     fn parse(query: Option<String>) -> Params {
-        Params(
-            url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-                .into_owned()
-                .collect(),
-        )
+        Params(super::query_params(query))
     }
 
     fn require(&self, name: &str, missing: ApiError) -> Result<&str, ApiError> {
@@ -114,20 +110,25 @@ fn known_app(emu: &Emulator, appid: &str, secret: Option<&str>) -> Result<Websit
     Ok(app)
 }
 
-/// The token reply for `grant`, with `unionid` for the app's owner (every
-/// website app sits on an Open Platform account, so it is always there).
-fn token_body(emu: &Emulator, grant: &Grant, access_token: &str, refresh_token: &str) -> Value {
+/// The person's unionid for the app's owner (every website app sits on an
+/// Open Platform account, so it is always there).
+fn unionid(emu: &Emulator, grant: &Grant) -> String {
     let owner = emu
         .app(&grant.appid)
         .map(|app| identity::owner(&app).to_owned())
         .unwrap_or_else(|| grant.appid.clone());
+    identity::unionid(&grant.account_id, &owner)
+}
+
+/// The token reply for `grant`.
+fn token_body(emu: &Emulator, grant: &Grant, access_token: &str, refresh_token: &str) -> Value {
     json!({
         "access_token": access_token,
         "expires_in": ACCESS_TOKEN_TTL.as_secs(),
         "refresh_token": refresh_token,
         "openid": grant.openid,
         "scope": grant.scope,
-        "unionid": identity::unionid(&grant.account_id, &owner),
+        "unionid": unionid(emu, grant),
     })
 }
 
@@ -284,10 +285,6 @@ fn user_info(emu: &Emulator, params: &Params) -> Result<Value, ApiError> {
         .account(&grant.account_id)
         .ok_or(errcode::INVALID_OPENID)?;
     let lang = Lang::parse(params.optional("lang"));
-    let owner = emu
-        .app(&grant.appid)
-        .map(|app| identity::owner(&app).to_owned())
-        .unwrap_or_else(|| grant.appid.clone());
     Ok(json!({
         "openid": grant.openid,
         "nickname": account.nickname,
@@ -297,7 +294,7 @@ fn user_info(emu: &Emulator, params: &Params) -> Result<Value, ApiError> {
         "country": lang.place(&account.country),
         "headimgurl": emu.headimgurl(&account),
         "privilege": [],
-        "unionid": identity::unionid(&account.id, &owner),
+        "unionid": unionid(emu, &grant),
     }))
 }
 

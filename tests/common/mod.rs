@@ -72,6 +72,10 @@ impl Builder {
         change(&mut self.config);
         self
     }
+    /// Registers a website app in the config.
+    pub fn app(self, app: wxemu::config::WebsiteApp) -> Self {
+        self.config(|c| c.apps.push(app))
+    }
     pub fn options(mut self, change: impl FnOnce(&mut ServeOptions)) -> Self {
         change(&mut self.options);
         self
