@@ -35,6 +35,18 @@ enum Command {
     /// Drive a running wxemu from scripts: decisions, QR scans, faults,
     /// clock, journal (the control API, see docs/control-api.md).
     Ctl(crate::ctl::CtlArgs),
+    /// Trust the CA in the system and browser stores (see docs/trust.md).
+    Trust {
+        #[command(subcommand)]
+        command: crate::setup::TrustCommand,
+    },
+    /// Map localhost.weixin.qq.com to 127.0.0.1 in the hosts file, for offline use.
+    Hosts {
+        #[command(subcommand)]
+        command: crate::setup::HostsCommand,
+    },
+    /// Explain why the login page would fall back to the QR code.
+    Doctor(crate::setup::DoctorArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -44,14 +56,14 @@ enum CaCommand {
 }
 
 #[derive(Debug, Args)]
-struct DataDirArg {
+pub struct DataDirArg {
     /// Where the CA, keys and config live [default: the OS's per-user data directory].
     #[arg(long, env = "WXEMU_DATA_DIR", value_name = "DIR")]
     data_dir: Option<PathBuf>,
 }
 
 impl DataDirArg {
-    fn resolve(&self) -> Result<PathBuf, String> {
+    pub fn resolve(&self) -> Result<PathBuf, String> {
         match &self.data_dir {
             Some(dir) => Ok(dir.clone()),
             None => default_data_dir().ok_or_else(|| {
@@ -82,6 +94,10 @@ struct ServeArgs {
     /// faults for a reproducible run (see docs/control-api.md).
     #[arg(long, value_name = "FILE")]
     scenario: Option<PathBuf>,
+    /// Also serve the token API (/sns/...) over plain HTTP on 127.0.0.1:PORT, for
+    /// backends that cannot trust the CA (off by default; see docs/trust.md).
+    #[arg(long, value_name = "PORT")]
+    http_api_port: Option<u16>,
 }
 
 /// The per-OS data directory: `~/.local/share/wxemu` on Linux,
@@ -145,6 +161,9 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("{}", path.display());
             Ok(())
         }
+        Command::Trust { command } => crate::setup::trust(command),
+        Command::Hosts { command } => crate::setup::hosts(command),
+        Command::Doctor(args) => crate::setup::doctor(args).await,
     }
 }
 
@@ -180,6 +199,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         approval,
         decision_timeout: args.decision_timeout,
         scenario,
+        http_api_port: args.http_api_port,
         ..ServeOptions::new(data_dir.clone())
     })
     .await
@@ -196,6 +216,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let shutdown = shutdown_signal()?;
     let addr = server.local_addr();
     let certs = server.certs();
+    let http_api = server.http_api_addr();
     println!(
         "wxemu {}: fake WeChat desktop client",
         env!("CARGO_PKG_VERSION")
@@ -262,6 +283,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         addr.port(),
         crate::control::token_path(&data_dir).display()
     );
+    if let Some(api) = http_api {
+        println!("  http api   http://{api}/sns/...  (plain HTTP, token API only)");
+    }
     println!("Press Ctrl-C to stop.");
 
     if approval == ApprovalMode::Ask {

@@ -8,10 +8,7 @@ use std::path::Path;
 /// directory, fsync it, rename it over the target, fsync the directory.
 /// `mode` is the unix permission of the new file (0o600 for secrets).
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let dir = parent_dir(path);
     std::fs::create_dir_all(dir)?;
     let mut builder = tempfile::Builder::new();
     builder.prefix(".wxemu-tmp-");
@@ -32,16 +29,25 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()>
     Ok(())
 }
 
+/// The directory containing `path` (`.` for a bare file name).
+pub fn parent_dir(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// Flushes a directory's entries (a rename) to disk; best effort, unix only.
 #[cfg(unix)]
-fn sync_dir(dir: &Path) {
+pub fn sync_dir(dir: &Path) {
     // Best effort: makes the rename itself durable on filesystems that need it.
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
     }
 }
 
+/// Flushes a directory's entries (a rename) to disk; best effort, unix only.
 #[cfg(not(unix))]
-fn sync_dir(_dir: &Path) {}
+pub fn sync_dir(_dir: &Path) {}
 
 #[cfg(test)]
 mod tests {

@@ -28,6 +28,9 @@
 //!   (every request, secrets masked), [`faults`] (injected misbehaviour),
 //!   [`endpoint`] (path -> endpoint, their shared key), [`scenario`]
 //!   (`serve --scenario`), [`ctl`] (the `wxemu ctl` client).
+//! - [`hosts`]: the hosts-file line for offline use.
+//! - [`doctor`]: `wxemu doctor`'s checks.
+//! - [`setup`]: the `trust`, `hosts` and `doctor` commands.
 
 pub mod approval;
 pub mod avatar;
@@ -36,17 +39,20 @@ pub mod clock;
 pub mod config;
 pub mod control;
 pub mod ctl;
+pub mod doctor;
 pub mod emulator;
 pub mod endpoint;
 pub mod fastlogin;
 pub mod faults;
 pub mod fsutil;
+pub mod hosts;
 pub mod http;
 pub mod journal;
 pub mod openplatform;
 pub mod prompt;
 pub mod scenario;
 pub mod server;
+pub mod setup;
 pub mod state;
 pub mod tls;
 

@@ -44,6 +44,9 @@ pub struct ServeOptions {
     pub limits: Limits,
     /// `--scenario`: accounts, apps, policy, queued decisions and faults.
     pub scenario: Option<Scenario>,
+    /// Also serve the token API (`/sns/...`, nothing else) over plain HTTP on this
+    /// loopback port, for backends that cannot be given the CA. `Some(0)` picks a port.
+    pub http_api_port: Option<u16>,
 }
 
 impl ServeOptions {
@@ -57,6 +60,7 @@ impl ServeOptions {
             decision_timeout: None,
             limits: Limits::default(),
             scenario: None,
+            http_api_port: None,
         }
     }
 }
@@ -83,6 +87,8 @@ pub enum ServeError {
     Tls(#[from] rustls::Error),
     #[error("port {port} on 127.0.0.1 is already in use (a real WeChat, or another wxemu?); start wxemu on another port: --port {suggestion}")]
     PortInUse { port: u16, suggestion: u16 },
+    #[error("--http-api-port {port}: port {port} on 127.0.0.1 is already in use; pick another")]
+    HttpApiPortInUse { port: u16 },
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -93,6 +99,8 @@ pub enum ServeError {
 pub struct Server {
     emulator: Arc<Emulator>,
     listener: TcpListener,
+    /// The plain-HTTP token API listener (`--http-api-port`), if asked for.
+    http_api: Option<TcpListener>,
     tls: TlsAcceptor,
     certs: wxemu_certs::Material,
     data_dir: PathBuf,
@@ -139,6 +147,10 @@ impl Server {
             .local_addr()
             .map_err(|source| ServeError::Bind { addr, source })?
             .port();
+        let http_api = match options.http_api_port {
+            Some(api_port) => Some(bind_loopback(api_port).await?),
+            None => None,
+        };
         let mut emulator = Emulator::new(config, options.config_path, port, options.approval)
             .with_decision_timeout(options.decision_timeout)
             .with_limits(options.limits)
@@ -150,6 +162,7 @@ impl Server {
         Ok(Server {
             emulator: Arc::new(emulator),
             listener,
+            http_api,
             tls,
             certs,
             data_dir: options.data_dir,
@@ -164,6 +177,11 @@ impl Server {
         SocketAddr::from((Ipv4Addr::LOCALHOST, self.emulator.port()))
     }
 
+    /// Where the plain-HTTP token API listens, if `http_api_port` was set.
+    pub fn http_api_addr(&self) -> Option<SocketAddr> {
+        self.http_api.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
     pub fn certs(&self) -> &wxemu_certs::Material {
         &self.certs
     }
@@ -174,6 +192,7 @@ impl Server {
         let Server {
             emulator,
             listener,
+            http_api,
             tls,
             data_dir,
             ..
@@ -185,6 +204,9 @@ impl Server {
         }
         let service =
             TowerToHyperService::new(dropping_service(crate::http::router(emulator.clone())));
+        let api_service = TowerToHyperService::new(dropping_service(
+            crate::http::token_api_router(emulator.clone()),
+        ));
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
             .http1()
@@ -202,20 +224,35 @@ impl Server {
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
         tokio::pin!(shutdown);
         loop {
-            let (tcp, peer) = tokio::select! {
-                accepted = listener.accept() => match accepted {
-                    Ok(pair) => pair,
-                    Err(e) => {
-                        // Out of file descriptors and the like: back off
-                        // instead of spinning.
-                        tracing::warn!("accept failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                },
+            let (accepted, plain) = tokio::select! {
+                accepted = listener.accept() => (accepted, false),
+                accepted = accept_if_some(http_api.as_ref()) => (accepted, true),
                 () = &mut shutdown => break,
             };
+            let (tcp, peer) = match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off
+                    // instead of spinning.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
             let _ = tcp.set_nodelay(true);
+            if plain {
+                let connection = builder
+                    .clone()
+                    .serve_connection(TokioIo::new(tcp), api_service.clone())
+                    .into_owned();
+                let watcher = graceful.watcher();
+                tokio::spawn(async move {
+                    if let Err(e) = watcher.watch(connection).await {
+                        tracing::debug!(%peer, "plain-HTTP connection ended: {e}");
+                    }
+                });
+                continue;
+            }
             let tls = tls.clone();
             let service = service.clone();
             let builder = builder.clone();
@@ -244,6 +281,7 @@ impl Server {
         tracing::info!("shutting down");
         drop(listener);
         crate::control::remove_serve_info(&data_dir, port);
+        drop(http_api);
         emulator.approvals.cancel_all();
         emulator.qr.release_polls();
         let _ = stop_tasks.send(true);
@@ -284,6 +322,28 @@ fn dropping_service(
             }
         }
     })
+}
+
+/// Binds 127.0.0.1:`port` for the plain-HTTP token API.
+async fn bind_loopback(port: u16) -> Result<TcpListener, ServeError> {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    TcpListener::bind(addr).await.map_err(|source| {
+        if source.kind() == std::io::ErrorKind::AddrInUse {
+            ServeError::HttpApiPortInUse { port }
+        } else {
+            ServeError::Bind { addr, source }
+        }
+    })
+}
+
+/// Accepts on `listener`, or waits forever when there is none.
+async fn accept_if_some(
+    listener: Option<&TcpListener>,
+) -> std::io::Result<(tokio::net::TcpStream, SocketAddr)> {
+    match listener {
+        Some(l) => l.accept().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Drops expired state every [`PURGE_EVERY`] until told to stop. Lookups

@@ -45,6 +45,7 @@
 //! stops the key from minting intermediate CAs.
 
 mod fsutil;
+pub mod trust;
 
 use std::fmt;
 use std::io;

@@ -69,6 +69,35 @@ pub fn router(emu: Arc<Emulator>) -> Router {
         .with_state(emu)
 }
 
+/// Path prefix of the Open Platform token API (`/sns/oauth2/access_token`,
+/// `/sns/userinfo`, ...), the only thing the plain-HTTP listener serves.
+pub const TOKEN_API_PREFIX: &str = "/sns/";
+
+/// The router of the plain-HTTP listener (`--http-api-port`): the same routes,
+/// but everything outside [`TOKEN_API_PREFIX`] is a 404, so no browser-facing
+/// endpoint (fast login, login pages) is ever reachable without TLS.
+pub fn token_api_router(emu: Arc<Emulator>) -> Router {
+    router(emu).layer(from_fn(only_token_api))
+}
+
+async fn only_token_api(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if req.uri().path().starts_with(TOKEN_API_PREFIX) {
+        return next.run(req).await;
+    }
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        format!(
+            "wxemu's plain-HTTP listener serves only the token API ({TOKEN_API_PREFIX}...); {} is served over HTTPS on localhost.weixin.qq.com\n",
+            req.uri().path()
+        ),
+    )
+        .into_response()
+}
+
 /// A POST endpoint called from browser pages (OPTIONS is answered by the
 /// CORS layer); other methods get a 405 that says what to use.
 fn browser_post<H, T>(handler: H) -> MethodRouter<Arc<Emulator>>
