@@ -120,10 +120,7 @@ pub fn install(ca: &CaCert, targets: &TrustTargets) -> StoreReport {
             ),
         ))
     })();
-    match result {
-        Ok((o, d)) => StoreReport::new(LABEL, o, d),
-        Err(e) => StoreReport::new(LABEL, Outcome::Failed, e),
-    }
+    StoreReport::from_step(LABEL, result)
 }
 
 pub fn uninstall(ca: &CaCert, targets: &TrustTargets) -> StoreReport {
@@ -146,10 +143,7 @@ pub fn uninstall(ca: &CaCert, targets: &TrustTargets) -> StoreReport {
             ),
         ))
     })();
-    match result {
-        Ok((o, d)) => StoreReport::new(LABEL, o, d),
-        Err(e) => StoreReport::new(LABEL, Outcome::Failed, e),
-    }
+    StoreReport::from_step(LABEL, result)
 }
 
 pub fn status(ca: &CaCert, targets: &TrustTargets) -> StoreReport {

@@ -199,6 +199,14 @@ impl StoreReport {
             detail: detail.into(),
         }
     }
+
+    /// The report for one store operation: what it did, or `Failed` with why.
+    pub(crate) fn from_step(store: impl Into<String>, step: Step) -> Self {
+        match step {
+            Ok((outcome, detail)) => StoreReport::new(store, outcome, detail),
+            Err(e) => StoreReport::new(store, Outcome::Failed, e),
+        }
+    }
 }
 
 impl fmt::Display for StoreReport {

@@ -312,106 +312,94 @@ pub fn install(ca: &CaCert, targets: &TrustTargets) -> Vec<StoreReport> {
         Ok(created) => created,
         Err(failed) => return vec![failed],
     };
-    let dbs = match prepare(targets) {
-        Ok(dbs) => dbs,
-        Err(skips) => return skips,
-    };
-    dbs.iter()
-        .map(|db| {
-            let label = db.label();
-            let result = (|| -> super::Step {
-                let ours = find_ours(targets, db, ca)?;
-                if let Some(entry) = ours.iter().find(|e| e.trusted_for_tls()) {
-                    return Ok((Outcome::Already, format!("as {:?}", entry.nickname)));
-                }
-                if let Some(entry) = ours.first() {
-                    run_checked(
-                        &modify_cmd(targets, db, &entry.nickname).as_root(needs_root(db)),
-                        targets,
-                    )?;
-                    return Ok((Outcome::Done, format!("trusted {:?}", entry.nickname)));
-                }
-                run_checked(&add_cmd(targets, db, ca).as_root(needs_root(db)), targets)?;
-                Ok((Outcome::Done, format!("added {:?}", nickname(ca))))
-            })();
-            let note = if created.as_ref() == Some(&db.dir) {
-                " (created the database, as Chrome would on its first start)"
-            } else {
-                ""
-            };
-            match result {
-                Ok((outcome, detail)) => {
-                    StoreReport::new(label, outcome, format!("{detail}{note}"))
-                }
-                Err(e) => StoreReport::new(label, Outcome::Failed, e),
+    for_each_db(targets, |db| {
+        let label = db.label();
+        let result = (|| -> super::Step {
+            let ours = find_ours(targets, db, ca)?;
+            if let Some(entry) = ours.iter().find(|e| e.trusted_for_tls()) {
+                return Ok((Outcome::Already, format!("as {:?}", entry.nickname)));
             }
-        })
-        .collect()
+            if let Some(entry) = ours.first() {
+                run_checked(
+                    &modify_cmd(targets, db, &entry.nickname).as_root(needs_root(db)),
+                    targets,
+                )?;
+                return Ok((Outcome::Done, format!("trusted {:?}", entry.nickname)));
+            }
+            run_checked(&add_cmd(targets, db, ca).as_root(needs_root(db)), targets)?;
+            Ok((Outcome::Done, format!("added {:?}", nickname(ca))))
+        })();
+        let note = if created.as_ref() == Some(&db.dir) {
+            " (created the database, as Chrome would on its first start)"
+        } else {
+            ""
+        };
+        StoreReport::from_step(
+            label,
+            result.map(|(outcome, detail)| (outcome, format!("{detail}{note}"))),
+        )
+    })
 }
 
 /// Removes our CA (by fingerprint) from every NSS database.
 pub fn uninstall(ca: &CaCert, targets: &TrustTargets) -> Vec<StoreReport> {
-    let dbs = match prepare(targets) {
-        Ok(dbs) => dbs,
-        Err(skips) => return skips,
-    };
-    dbs.iter()
-        .map(|db| {
-            let label = db.label();
-            let result = (|| -> super::Step {
-                let ours = find_ours(targets, db, ca)?;
-                if ours.is_empty() {
-                    return Ok((Outcome::Already, "not installed".to_owned()));
-                }
-                for entry in &ours {
-                    run_checked(
-                        &delete_cmd(targets, db, &entry.nickname).as_root(needs_root(db)),
-                        targets,
-                    )?;
-                }
-                if !find_ours(targets, db, ca)?.is_empty() {
-                    return Err("the CA is still there after certutil -D".to_owned());
-                }
-                let names: Vec<String> = ours.iter().map(|e| format!("{:?}", e.nickname)).collect();
-                Ok((Outcome::Done, format!("removed {}", names.join(", "))))
-            })();
-            match result {
-                Ok((outcome, detail)) => StoreReport::new(label, outcome, detail),
-                Err(e) => StoreReport::new(label, Outcome::Failed, e),
+    for_each_db(targets, |db| {
+        let result = (|| -> super::Step {
+            let ours = find_ours(targets, db, ca)?;
+            if ours.is_empty() {
+                return Ok((Outcome::Already, "not installed".to_owned()));
             }
-        })
-        .collect()
+            for entry in &ours {
+                run_checked(
+                    &delete_cmd(targets, db, &entry.nickname).as_root(needs_root(db)),
+                    targets,
+                )?;
+            }
+            if !find_ours(targets, db, ca)?.is_empty() {
+                return Err("the CA is still there after certutil -D".to_owned());
+            }
+            let names: Vec<String> = ours.iter().map(|e| format!("{:?}", e.nickname)).collect();
+            Ok((Outcome::Done, format!("removed {}", names.join(", "))))
+        })();
+        StoreReport::from_step(db.label(), result)
+    })
 }
 
 /// Whether each NSS database trusts our CA.
 pub fn status(ca: &CaCert, targets: &TrustTargets) -> Vec<StoreReport> {
-    let dbs = match prepare(targets) {
-        Ok(dbs) => dbs,
-        Err(skips) => return skips,
-    };
-    dbs.iter()
-        .map(|db| {
-            let label = db.label();
-            match find_ours(targets, db, ca) {
-                Ok(ours) => match ours.iter().find(|e| e.trusted_for_tls()) {
-                    Some(e) => {
-                        StoreReport::new(label, Outcome::Trusted, format!("as {:?}", e.nickname))
-                    }
-                    None if ours.is_empty() => StoreReport::new(
-                        label,
-                        Outcome::NotTrusted,
-                        "not installed; run `wxemu trust install`",
-                    ),
-                    None => StoreReport::new(
-                        label,
-                        Outcome::NotTrusted,
-                        "present without the C trust flag; run `wxemu trust install`",
-                    ),
-                },
-                Err(e) => StoreReport::new(label, Outcome::Failed, e),
-            }
-        })
-        .collect()
+    for_each_db(targets, |db| {
+        let label = db.label();
+        match find_ours(targets, db, ca) {
+            Ok(ours) => match ours.iter().find(|e| e.trusted_for_tls()) {
+                Some(e) => {
+                    StoreReport::new(label, Outcome::Trusted, format!("as {:?}", e.nickname))
+                }
+                None if ours.is_empty() => StoreReport::new(
+                    label,
+                    Outcome::NotTrusted,
+                    "not installed; run `wxemu trust install`",
+                ),
+                None => StoreReport::new(
+                    label,
+                    Outcome::NotTrusted,
+                    "present without the C trust flag; run `wxemu trust install`",
+                ),
+            },
+            Err(e) => StoreReport::new(label, Outcome::Failed, e),
+        }
+    })
+}
+
+/// One report per NSS database, or the skip lines when there is nothing to
+/// work on or no certutil.
+fn for_each_db(
+    targets: &TrustTargets,
+    report: impl FnMut(&NssDb) -> StoreReport,
+) -> Vec<StoreReport> {
+    match prepare(targets) {
+        Ok(dbs) => dbs.iter().map(report).collect(),
+        Err(skips) => skips,
+    }
 }
 
 #[cfg(test)]

@@ -106,10 +106,7 @@ pub fn install(ca: &CaCert, targets: &TrustTargets) -> StoreReport {
             Err(format!("`{}` failed: {}", cmd.display(), out.summary()))
         }
     })();
-    match result {
-        Ok((o, d)) => StoreReport::new(LABEL, o, d),
-        Err(e) => StoreReport::new(LABEL, Outcome::Failed, e),
-    }
+    StoreReport::from_step(LABEL, result)
 }
 
 pub fn uninstall(ca: &CaCert, targets: &TrustTargets) -> StoreReport {
@@ -147,10 +144,7 @@ pub fn uninstall(ca: &CaCert, targets: &TrustTargets) -> StoreReport {
             ))
         }
     })();
-    match result {
-        Ok((o, d)) => StoreReport::new(LABEL, o, d),
-        Err(e) => StoreReport::new(LABEL, Outcome::Failed, e),
-    }
+    StoreReport::from_step(LABEL, result)
 }
 
 pub fn status(ca: &CaCert, targets: &TrustTargets) -> StoreReport {
