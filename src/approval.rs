@@ -385,10 +385,12 @@ mod tests {
         assert!(approvals.pending().is_empty());
     }
 
-    #[tokio::test]
-    async fn ask_waits_for_a_source() {
-        let approvals = Arc::new(Approvals::new(ApprovalMode::Ask));
-        let mut events = approvals.subscribe();
+    /// Starts a `decide` that waits for an answer; its task and the request
+    /// it announced.
+    async fn ask_in_background(
+        approvals: &Arc<Approvals>,
+        events: &mut tokio::sync::broadcast::Receiver<ApprovalEvent>,
+    ) -> (tokio::task::JoinHandle<Outcome>, Arc<AuthorizeRequest>) {
         let waiter = tokio::spawn({
             let approvals = approvals.clone();
             async move { approvals.decide(request(Duration::from_secs(60))).await }
@@ -396,6 +398,14 @@ mod tests {
         let ApprovalEvent::Requested(req) = events.recv().await.unwrap() else {
             panic!("expected a request event");
         };
+        (waiter, req)
+    }
+
+    #[tokio::test]
+    async fn ask_waits_for_a_source() {
+        let approvals = Arc::new(Approvals::new(ApprovalMode::Ask));
+        let mut events = approvals.subscribe();
+        let (waiter, req) = ask_in_background(&approvals, &mut events).await;
         assert_eq!(approvals.pending().len(), 1);
         assert!(approvals.resolve(req.id, Decision::Deny));
         assert_eq!(waiter.await.unwrap(), Outcome::Denied);
@@ -419,13 +429,7 @@ mod tests {
     async fn dropping_the_waiter_withdraws_the_request() {
         let approvals = Arc::new(Approvals::new(ApprovalMode::Ask));
         let mut events = approvals.subscribe();
-        let waiter = tokio::spawn({
-            let approvals = approvals.clone();
-            async move { approvals.decide(request(Duration::from_secs(60))).await }
-        });
-        let ApprovalEvent::Requested(req) = events.recv().await.unwrap() else {
-            panic!("expected a request event");
-        };
+        let (waiter, req) = ask_in_background(&approvals, &mut events).await;
         waiter.abort();
         let finished = events.recv().await.unwrap();
         assert!(matches!(

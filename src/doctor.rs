@@ -468,6 +468,13 @@ fn explain_errcode(code: i64, appid: &str) -> (String, String) {
     }
 }
 
+/// Who listens on `port`, for a message: "name (pid N)" when it can be found.
+fn describe_port_owner(port: u16) -> String {
+    owner_of_port(port)
+        .map(|o| format!("{} (pid {})", o.name, o.pid))
+        .unwrap_or_else(|| "the process on the port".to_owned())
+}
+
 async fn check_server(options: &DoctorOptions, ca: &CaCert) -> Check {
     let (appid, redirect) = probe_target(options);
     match tokio::time::timeout(
@@ -477,9 +484,7 @@ async fn check_server(options: &DoctorOptions, ca: &CaCert) -> Check {
     .await
     {
         Err(_) => {
-            let who = owner_of_port(options.port)
-                .map(|o| format!("{} (pid {})", o.name, o.pid))
-                .unwrap_or_else(|| "the process on the port".to_owned());
+            let who = describe_port_owner(options.port);
             Check::new(
                 "server",
                 Level::Fail,
@@ -494,9 +499,7 @@ async fn check_server(options: &DoctorOptions, ca: &CaCert) -> Check {
             ))
         }
         Ok(Err(CheckLoginError::Tls(e))) => {
-            let who = owner_of_port(options.port)
-                .map(|o| format!("{} (pid {})", o.name, o.pid))
-                .unwrap_or_else(|| "the process on the port".to_owned());
+            let who = describe_port_owner(options.port);
             Check::new(
                 "server",
                 Level::Fail,
