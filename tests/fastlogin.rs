@@ -148,16 +148,15 @@ async fn redirect_url_keeps_the_uri_and_puts_the_code_before_the_fragment() {
 #[tokio::test]
 async fn authorize_uuid_is_single_use() {
     let server = TestServer::start().await;
-    let check = server.check_login().await.json();
-    let uuid = check["jsdata"]["authorize_uuid"].as_str().unwrap();
+    let uuid = server.uuid().await;
     assert_eq!(
         server
-            .authorize(uuid, APPID, REDIRECT, "st4te")
+            .authorize(&uuid, APPID, REDIRECT, "st4te")
             .await
             .errcode(),
         0
     );
-    let again = server.authorize(uuid, APPID, REDIRECT, "st4te").await;
+    let again = server.authorize(&uuid, APPID, REDIRECT, "st4te").await;
     assert_eq!(again.errcode(), 10046);
     assert_eq!(again.json()["apiname"], "qrconnectfastauthorizeconfirm");
     assert!(again.json()["errmsg"]
@@ -180,10 +179,9 @@ async fn unknown_or_expired_uuid_gets_10046() {
         10046
     );
 
-    let check = server.check_login().await.json();
-    let uuid = check["jsdata"]["authorize_uuid"].as_str().unwrap();
+    let uuid = server.uuid().await;
     server.emu.clock.advance(Duration::from_secs(301));
-    let reply = server.authorize(uuid, APPID, REDIRECT, "st4te").await;
+    let reply = server.authorize(&uuid, APPID, REDIRECT, "st4te").await;
     assert_eq!(reply.errcode(), 10046);
     assert!(reply.json()["errmsg"].as_str().unwrap().contains("expired"));
 }
@@ -196,14 +194,13 @@ async fn uuid_is_bound_to_its_request() {
         (APPID, "https://evil.example/cb", "st4te"),
         (APPID, REDIRECT, "other"),
     ] {
-        let check = server.check_login().await.json();
-        let uuid = check["jsdata"]["authorize_uuid"].as_str().unwrap();
-        let reply = server.authorize(uuid, appid, redirect, state).await;
+        let uuid = server.uuid().await;
+        let reply = server.authorize(&uuid, appid, redirect, state).await;
         assert_eq!(reply.errcode(), 10046, "{appid} {redirect} {state}");
         // And the uuid is spent: probing does not leave it usable.
         assert_eq!(
             server
-                .authorize(uuid, APPID, REDIRECT, "st4te")
+                .authorize(&uuid, APPID, REDIRECT, "st4te")
                 .await
                 .errcode(),
             10046
@@ -211,9 +208,8 @@ async fn uuid_is_bound_to_its_request() {
     }
     // Another allowed origin cannot use a uuid issued to the real page.
     let own = format!("https://localhost.weixin.qq.com:{}", server.addr.port());
-    let check = server.check_login().await.json();
-    let uuid = check["jsdata"]["authorize_uuid"].as_str().unwrap();
-    let body = authorize_body(uuid, APPID, REDIRECT, "st4te");
+    let uuid = server.uuid().await;
+    let body = authorize_body(&uuid, APPID, REDIRECT, "st4te");
     assert_eq!(
         server
             .post("/api/authorize", Some(&own), body)
@@ -256,29 +252,9 @@ async fn ask_mode_holds_the_response_until_a_decision() {
         .await;
     let mut events = server.emu.approvals.subscribe();
     for (decision, errcode) in [(Decision::Allow, 0), (Decision::Deny, 10050)] {
-        let pending = {
-            let check = server.check_login().await.json();
-            let uuid = check["jsdata"]["authorize_uuid"]
-                .as_str()
-                .unwrap()
-                .to_owned();
-            let body = authorize_body(&uuid, APPID, REDIRECT, "st4te");
-            let request = server.request(Method::POST, "/api/authorize", Some(ORIGIN), body);
-            let stream = server.connect().await;
-            tokio::spawn(async move {
-                let (mut sender, conn) =
-                    hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-                        .await
-                        .unwrap();
-                tokio::spawn(conn);
-                read(sender.send_request(request).await.unwrap()).await
-            })
-        };
-        let request = next_event(&mut events, |e| match e {
-            ApprovalEvent::Requested(r) => Some(r.clone()),
-            _ => None,
-        })
-        .await;
+        let uuid = server.uuid().await;
+        let pending = server.authorize_in_background(&uuid).await;
+        let request = next_request(&mut events).await;
         // What the person is shown.
         assert_eq!(request.appid, APPID);
         assert_eq!(request.site, "site.example");
@@ -301,9 +277,8 @@ async fn client_disconnect_withdraws_the_pending_decision() {
         .start()
         .await;
     let mut events = server.emu.approvals.subscribe();
-    let check = server.check_login().await.json();
-    let uuid = check["jsdata"]["authorize_uuid"].as_str().unwrap();
-    let body = authorize_body(uuid, APPID, REDIRECT, "st4te");
+    let uuid = server.uuid().await;
+    let body = authorize_body(&uuid, APPID, REDIRECT, "st4te");
     let head = format!(
         "POST /api/authorize HTTP/1.1\r\nHost: localhost.weixin.qq.com\r\nOrigin: {ORIGIN}\r\n\
          Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
@@ -313,11 +288,7 @@ async fn client_disconnect_withdraws_the_pending_decision() {
     tokio::io::AsyncWriteExt::write_all(&mut stream, head.as_bytes())
         .await
         .unwrap();
-    let id = next_event(&mut events, |e| match e {
-        ApprovalEvent::Requested(r) => Some(r.id),
-        _ => None,
-    })
-    .await;
+    let id = next_request(&mut events).await.id;
     drop(stream);
     let outcome = next_event(&mut events, |e| match e {
         ApprovalEvent::Finished { id: done, outcome } if *done == id => Some(*outcome),
@@ -341,12 +312,11 @@ async fn logged_out_and_locked_clients_fall_back_to_qr() {
 
     // Locking between check-login and authorize also stops the login.
     server.emu.set_client_state(ClientState::LoggedIn);
-    let check = server.check_login().await.json();
-    let uuid = check["jsdata"]["authorize_uuid"].as_str().unwrap();
+    let uuid = server.uuid().await;
     server.emu.set_client_state(ClientState::Locked);
     assert_eq!(
         server
-            .authorize(uuid, APPID, REDIRECT, "st4te")
+            .authorize(&uuid, APPID, REDIRECT, "st4te")
             .await
             .errcode(),
         10021
@@ -467,26 +437,9 @@ async fn shutdown_answers_held_requests_and_stops_listening() {
         .start()
         .await;
     let mut events = server.emu.approvals.subscribe();
-    let check = server.check_login().await.json();
-    let uuid = check["jsdata"]["authorize_uuid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let body = authorize_body(&uuid, APPID, REDIRECT, "st4te");
-    let request = server.request(Method::POST, "/api/authorize", Some(ORIGIN), body);
-    let stream = server.connect().await;
-    let held = tokio::spawn(async move {
-        let (mut sender, conn) =
-            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-                .await
-                .unwrap();
-        tokio::spawn(conn);
-        read(sender.send_request(request).await.unwrap()).await
-    });
-    next_event(&mut events, |e| {
-        matches!(e, ApprovalEvent::Requested(_)).then_some(())
-    })
-    .await;
+    let uuid = server.uuid().await;
+    let held = server.authorize_in_background(&uuid).await;
+    next_request(&mut events).await;
     let addr = server.addr;
     tokio::time::timeout(Duration::from_secs(10), server.stop())
         .await

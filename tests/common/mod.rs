@@ -272,6 +272,22 @@ impl Client {
         .await
     }
 
+    /// An authorize for `uuid` (APPID, REDIRECT, state `st4te`) on its own
+    /// HTTP/1.1 connection, already open when this returns, answered in the
+    /// background: for requests that wait for a decision.
+    pub async fn authorize_in_background(&self, uuid: &str) -> tokio::task::JoinHandle<Reply> {
+        let body = authorize_body(uuid, APPID, REDIRECT, "st4te");
+        let request = self.request(Method::POST, "/api/authorize", Some(ORIGIN), body);
+        let stream = self.connect().await;
+        tokio::spawn(async move {
+            let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+                .await
+                .unwrap();
+            tokio::spawn(conn);
+            read(sender.send_request(request).await.unwrap()).await
+        })
+    }
+
     /// check-login then authorize for the same target.
     pub async fn login(&self, redirect_uri: &str, state: &str) -> Reply {
         let check = self.check_login_for(APPID, redirect_uri, state).await;
@@ -325,6 +341,17 @@ pub async fn next_event<T>(
     })
     .await
     .expect("the expected approval event within 10 s")
+}
+
+/// Waits for the next authorize request that asks for a decision, at most 10 s.
+pub async fn next_request(
+    events: &mut tokio::sync::broadcast::Receiver<wxemu::approval::ApprovalEvent>,
+) -> Arc<wxemu::approval::AuthorizeRequest> {
+    next_event(events, |e| match e {
+        wxemu::approval::ApprovalEvent::Requested(r) => Some(r.clone()),
+        _ => None,
+    })
+    .await
 }
 
 impl TestServer {
