@@ -563,24 +563,15 @@ async fn count_timeout_delay_and_policy() {
 
 #[tokio::test]
 async fn pending_authorizations_are_listed_and_decided_by_id() {
-    let server = std::sync::Arc::new(
-        TestServer::builder()
-            .approval(ApprovalMode::Ask)
-            .config(alice_and_bob)
-            .start()
-            .await,
-    );
+    let server = TestServer::builder()
+        .approval(ApprovalMode::Ask)
+        .config(alice_and_bob)
+        .start()
+        .await;
     let uuid = server.uuid().await;
     let mut events = server.emu.approvals.subscribe();
-    let waiting = tokio::spawn({
-        let server = server.clone();
-        async move { server.authorize(&uuid, APPID, REDIRECT, "st4te").await }
-    });
-    let id = next_event(&mut events, |e| match e {
-        ApprovalEvent::Requested(r) => Some(r.id),
-        _ => None,
-    })
-    .await;
+    let waiting = server.authorize_in_background(&uuid).await;
+    let id = next_request(&mut events).await.id;
     let pending = server.ctl(Method::GET, "/authorizations", None).await;
     assert_eq!(pending[0]["id"], id);
     assert_eq!(pending[0]["appid"], APPID);
@@ -621,6 +612,11 @@ async fn pending_authorizations_are_listed_and_decided_by_id() {
 
 // ---- faults -----------------------------------------------------------
 
+/// Injects a fault through the control API; the fault as listed.
+async fn add_fault(server: &TestServer, fault: Value) -> Value {
+    server.ctl(Method::POST, "/faults", Some(fault)).await
+}
+
 #[tokio::test]
 async fn faults_once_n_times_and_until_cleared() {
     let server = TestServer::start().await;
@@ -644,13 +640,11 @@ async fn faults_once_n_times_and_until_cleared() {
     assert_eq!(reply.header("access-control-allow-origin"), Some(ORIGIN));
     assert_eq!(server.check_login().await.errcode(), 0, "once means once");
 
-    server
-        .ctl(
-            Method::POST,
-            "/faults",
-            Some(json!({"endpoint": "authorize", "errcode": 10050, "times": 2})),
-        )
-        .await;
+    add_fault(
+        &server,
+        json!({"endpoint": "authorize", "errcode": 10050, "times": 2}),
+    )
+    .await;
     for _ in 0..2 {
         let reply = server.login(REDIRECT, "s").await;
         assert_eq!(reply.errcode(), 10050);
@@ -658,13 +652,7 @@ async fn faults_once_n_times_and_until_cleared() {
     }
     assert_eq!(server.login(REDIRECT, "s").await.errcode(), 0);
 
-    let forever = server
-        .ctl(
-            Method::POST,
-            "/faults",
-            Some(json!({"endpoint": "check-login", "status": 503})),
-        )
-        .await;
+    let forever = add_fault(&server, json!({"endpoint": "check-login", "status": 503})).await;
     assert!(forever["remaining"].is_null());
     for _ in 0..3 {
         assert_eq!(
@@ -682,13 +670,11 @@ async fn faults_once_n_times_and_until_cleared() {
     assert_eq!(removed.status, StatusCode::NO_CONTENT);
     assert_eq!(server.check_login().await.errcode(), 0);
 
-    server
-        .ctl(
-            Method::POST,
-            "/faults",
-            Some(json!({"endpoint": "check-login", "latency": "20ms"})),
-        )
-        .await;
+    add_fault(
+        &server,
+        json!({"endpoint": "check-login", "latency": "20ms"}),
+    )
+    .await;
     assert_eq!(
         server.check_login().await.errcode(),
         0,
@@ -734,13 +720,11 @@ async fn faults_once_n_times_and_until_cleared() {
 #[tokio::test]
 async fn a_dropped_connection_is_a_connection_error_not_a_response() {
     let server = TestServer::start().await;
-    server
-        .ctl(
-            Method::POST,
-            "/faults",
-            Some(json!({"endpoint": "check-login", "drop": true, "once": true})),
-        )
-        .await;
+    add_fault(
+        &server,
+        json!({"endpoint": "check-login", "drop": true, "once": true}),
+    )
+    .await;
     let body = json!({"apiname": "qrconnectchecklogin",
         "jsdata": {"appid": APPID, "scope": "snsapi_login", "redirect_uri": REDIRECT, "state": ""}});
     // HTTP/1.1: the connection closes without a status line.
@@ -765,13 +749,11 @@ async fn a_dropped_connection_is_a_connection_error_not_a_response() {
     assert_eq!(server.check_login().await.errcode(), 0, "only once");
 
     // HTTP/2: the stream is reset; the connection may stay.
-    server
-        .ctl(
-            Method::POST,
-            "/faults",
-            Some(json!({"endpoint": "authorize", "drop": true, "once": true})),
-        )
-        .await;
+    add_fault(
+        &server,
+        json!({"endpoint": "authorize", "drop": true, "once": true}),
+    )
+    .await;
     let config = server.tls_config(&[b"h2"], rustls::DEFAULT_VERSIONS);
     let stream = server
         .connect_with(config, "localhost.weixin.qq.com")
@@ -811,13 +793,7 @@ async fn errcode_faults_speak_each_endpoints_wire_format() {
     // answers before any handler, so the format is testable on its own.
     let server = TestServer::start().await;
     for (endpoint, code) in [("token", 40029), ("long-poll", 402), ("qrcode", 500)] {
-        server
-            .ctl(
-                Method::POST,
-                "/faults",
-                Some(json!({"endpoint": endpoint, "errcode": code})),
-            )
-            .await;
+        add_fault(&server, json!({"endpoint": endpoint, "errcode": code})).await;
     }
     let token = server
         .get("/sns/oauth2/access_token?appid=wx1&secret=s&code=c&grant_type=authorization_code")
@@ -1194,13 +1170,7 @@ async fn reset_returns_runtime_state_to_the_start() {
     server
         .ctl(Method::PUT, "/policy", Some(json!({"policy": "never"})))
         .await;
-    server
-        .ctl(
-            Method::POST,
-            "/faults",
-            Some(json!({"endpoint": "authorize", "errcode": 1})),
-        )
-        .await;
+    add_fault(&server, json!({"endpoint": "authorize", "errcode": 1})).await;
     server
         .ctl(Method::POST, "/clock/advance", Some(json!({"by": "1h"})))
         .await;
@@ -1421,8 +1391,9 @@ async fn qr_logins_are_scanned_confirmed_cancelled_and_expired_through_the_api()
     }
 }
 
-#[tokio::test]
-async fn clock_advance_expires_qr_codes() {
+/// A server in ask mode whose long poll holds only 100 ms, after the
+/// Open Platform login page was loaded once; the uuid of its QR code.
+async fn server_showing_a_qr_login() -> (TestServer, String) {
     let server = TestServer::builder()
         .approval(ApprovalMode::Ask)
         .options(|o| o.limits.long_poll_hold = Duration::from_millis(100))
@@ -1433,6 +1404,12 @@ async fn clock_advance_expires_qr_codes() {
         .as_str()
         .unwrap()
         .to_owned();
+    (server, uuid)
+}
+
+#[tokio::test]
+async fn clock_advance_expires_qr_codes() {
+    let (server, uuid) = server_showing_a_qr_login().await;
     assert_eq!(long_poll(&server, &uuid, None).await["wx_errcode"], 408);
     server
         .ctl(Method::POST, "/clock/advance", Some(json!({"by": "1h"})))
@@ -1446,30 +1423,17 @@ async fn clock_advance_expires_qr_codes() {
 
 #[tokio::test]
 async fn faults_hit_the_real_long_poll_and_qr_image() {
-    let server = TestServer::builder()
-        .approval(ApprovalMode::Ask)
-        .options(|o| o.limits.long_poll_hold = Duration::from_millis(100))
-        .start()
-        .await;
-    server.get(&login_page_path()).await;
-    let uuid = server.ctl(Method::GET, "/qr", None).await[0]["uuid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    server
-        .ctl(
-            Method::POST,
-            "/faults",
-            Some(json!({"endpoint": "long-poll", "errcode": 500, "once": true})),
-        )
-        .await;
-    server
-        .ctl(
-            Method::POST,
-            "/faults",
-            Some(json!({"endpoint": "qrcode", "status": 502, "once": true})),
-        )
-        .await;
+    let (server, uuid) = server_showing_a_qr_login().await;
+    add_fault(
+        &server,
+        json!({"endpoint": "long-poll", "errcode": 500, "once": true}),
+    )
+    .await;
+    add_fault(
+        &server,
+        json!({"endpoint": "qrcode", "status": 502, "once": true}),
+    )
+    .await;
     let poll = server
         .get(&format!("/connect/l/qrconnect?uuid={uuid}"))
         .await;
@@ -1575,13 +1539,11 @@ async fn clock_advance_expires_codes_and_tokens_on_the_token_api() {
 async fn faults_hit_the_real_token_api() {
     let server = TestServer::start().await;
     let code = code_of(&server.login(REDIRECT, "s").await);
-    server
-        .ctl(
-            Method::POST,
-            "/faults",
-            Some(json!({"endpoint": "token", "errcode": 40029, "once": true})),
-        )
-        .await;
+    add_fault(
+        &server,
+        json!({"endpoint": "token", "errcode": 40029, "once": true}),
+    )
+    .await;
     let faulty = redeem(&server, &code).await;
     assert_eq!(faulty["errcode"], 40029);
     assert!(faulty.get("access_token").is_none());
