@@ -2,6 +2,8 @@
 //! survives add + remove byte for byte, and `kill -9` in the middle of rewriting leaves
 //! either the old or the new file, never a mix.
 
+mod tools;
+
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -19,14 +21,7 @@ fn wxemu(args: &[&str], hosts: &Path) -> (bool, String) {
         .arg(hosts)
         .output()
         .expect("run wxemu");
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
+    tools::success_and_output(&out)
 }
 
 #[test]

@@ -92,14 +92,7 @@ fn curl_check_login(port: u16) -> (bool, String) {
             "https://localhost.weixin.qq.com:{port}/api/check-login"
         ));
     let out = tools::run_bounded(cmd, Duration::from_secs(30));
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
+    tools::success_and_output(&out)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -458,14 +451,7 @@ fn wxemu(args: &[&str]) -> (bool, String) {
         },
         Duration::from_secs(60),
     );
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
+    tools::success_and_output(&out)
 }
 
 #[test]

@@ -36,6 +36,18 @@ pub fn is_root() -> bool {
     wxemu_certs::trust::is_root()
 }
 
+/// Whether a finished program succeeded, and its stdout followed by its stderr.
+pub fn success_and_output(out: &Output) -> (bool, String) {
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
 /// Runs `cmd` to completion or kills it after `limit`.
 pub fn run_bounded(mut cmd: Command, limit: Duration) -> Output {
     cmd.stdin(Stdio::null())
