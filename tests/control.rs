@@ -9,7 +9,7 @@ use common::*;
 use hyper::{Method, StatusCode};
 use serde_json::{json, Value};
 use wxemu::approval::{ApprovalEvent, ApprovalMode, Outcome};
-use wxemu::config::{Account, Config, WebsiteApp};
+use wxemu::config::{Config, WebsiteApp};
 use wxemu::state::Lookup;
 
 // ---- auth -------------------------------------------------------------
@@ -174,13 +174,7 @@ async fn unknown_routes_and_bad_bodies_are_clear_json_errors() {
 #[tokio::test]
 async fn client_state_and_account_switch_change_what_check_login_says() {
     let server = TestServer::builder()
-        .config(|c| {
-            c.accounts.push(Account {
-                id: "alice".into(),
-                nickname: "Alice".into(),
-                ..Account::default()
-            })
-        })
+        .config(|c| add_account(c, "alice", "Alice"))
         .start()
         .await;
     let client = server.ctl(Method::GET, "/client", None).await;
@@ -371,11 +365,7 @@ async fn accounts_and_apps_change_at_runtime_and_are_saved() {
 
 fn alice_and_bob(c: &mut Config) {
     for (id, nickname) in [("alice", "Alice"), ("bob", "Bob")] {
-        c.accounts.push(Account {
-            id: id.into(),
-            nickname: nickname.into(),
-            ..Account::default()
-        });
+        add_account(c, id, nickname);
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use common::*;
 use hyper::StatusCode;
 use serde_json::{json, Value};
-use wxemu::config::{Account, PlatformMode, WebsiteApp};
+use wxemu::config::{PlatformMode, WebsiteApp};
 use wxemu::openplatform::identity;
 use wxemu::openplatform::qr::{QrStatus, QrTarget};
 use wxemu::state::IssuedCode;
@@ -518,11 +518,7 @@ async fn openid_per_app_unionid_per_owner() {
                     ..WebsiteApp::default()
                 });
             }
-            c.accounts.push(Account {
-                id: "alice".into(),
-                nickname: "Alice".into(),
-                ..Account::default()
-            });
+            add_account(c, "alice", "Alice");
         })
         .start()
         .await;

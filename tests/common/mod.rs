@@ -310,6 +310,15 @@ impl Client {
     }
 }
 
+/// Adds an account with only an id and a nickname to the config.
+pub fn add_account(config: &mut Config, id: &str, nickname: &str) {
+    config.accounts.push(wxemu::config::Account {
+        id: id.into(),
+        nickname: nickname.into(),
+        ..wxemu::config::Account::default()
+    });
+}
+
 pub fn authorize_body(uuid: &str, appid: &str, redirect_uri: &str, state: &str) -> String {
     json!({"apiname": "qrconnectfastauthorize",
         "jsdata": {"data": "{\"x\":576,\"y\":391.5}", "appid": appid, "scope": "snsapi_login",
