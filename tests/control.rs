@@ -363,6 +363,24 @@ async fn accounts_and_apps_change_at_runtime_and_are_saved() {
 
 // ---- decisions --------------------------------------------------------
 
+/// Queues one decision batch through the control API; what it answered.
+async fn queue_decision(server: &TestServer, batch: Value) -> Value {
+    server.ctl(Method::POST, "/decisions", Some(batch)).await
+}
+
+/// The decision of each authorize in the journal, oldest first.
+async fn journal_decisions(server: &TestServer) -> Vec<String> {
+    let journal = server
+        .ctl(Method::GET, "/journal?endpoint=authorize", None)
+        .await;
+    journal["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["decision"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 fn alice_and_bob(c: &mut Config) {
     for (id, nickname) in [("alice", "Alice"), ("bob", "Bob")] {
         add_account(c, id, nickname);
@@ -384,7 +402,7 @@ async fn queued_decisions_are_consumed_in_order_by_concurrent_authorizes() {
         json!({"decision": "allow", "account": "bob"}),
         json!({"decision": "allow"}),
     ] {
-        server.ctl(Method::POST, "/decisions", Some(body)).await;
+        queue_decision(&server, body).await;
     }
     let queued = server.ctl(Method::GET, "/decisions", None).await;
     assert_eq!(queued["queue"].as_array().unwrap().len(), 4);
@@ -444,17 +462,9 @@ async fn queued_decisions_are_consumed_in_order_by_concurrent_authorizes() {
     assert!(server.emu.approvals.queued().is_empty());
 
     // The journal tells which request got which answer.
-    let journal = server
-        .ctl(Method::GET, "/journal?endpoint=authorize", None)
-        .await;
-    let decisions: Vec<&str> = journal["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["decision"].as_str().unwrap())
-        .collect();
+    let decisions = journal_decisions(&server).await;
     assert_eq!(decisions.len(), 5);
-    assert_eq!(decisions.iter().filter(|d| **d == "allowed").count(), 3);
+    assert_eq!(decisions.iter().filter(|d| *d == "allowed").count(), 3);
 }
 
 #[tokio::test]
@@ -464,40 +474,14 @@ async fn count_timeout_delay_and_policy() {
         .config(|c| c.server.decision_timeout = Duration::from_millis(300))
         .start()
         .await;
-    server
-        .ctl(
-            Method::POST,
-            "/decisions",
-            Some(json!({"decision": "deny", "count": 2})),
-        )
-        .await;
-    server
-        .ctl(
-            Method::POST,
-            "/decisions",
-            Some(json!({"decision": "timeout"})),
-        )
-        .await;
-    server
-        .ctl(
-            Method::POST,
-            "/decisions",
-            Some(json!({"decision": "allow", "delay": "50ms"})),
-        )
-        .await;
+    queue_decision(&server, json!({"decision": "deny", "count": 2})).await;
+    queue_decision(&server, json!({"decision": "timeout"})).await;
+    queue_decision(&server, json!({"decision": "allow", "delay": "50ms"})).await;
     for want in [10050, 10050, 10046, 0, 0] {
         let reply = server.login(REDIRECT, "s").await;
         assert_eq!(reply.errcode(), want, "{}", reply.text());
     }
-    let journal = server
-        .ctl(Method::GET, "/journal?endpoint=authorize", None)
-        .await;
-    let decisions: Vec<&str> = journal["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["decision"].as_str().unwrap())
-        .collect();
+    let decisions = journal_decisions(&server).await;
     assert_eq!(
         decisions,
         ["denied", "denied", "timed_out", "allowed", "allowed"]
@@ -515,13 +499,7 @@ async fn count_timeout_delay_and_policy() {
     );
 
     // Clearing the queue.
-    server
-        .ctl(
-            Method::POST,
-            "/decisions",
-            Some(json!({"decision": "allow", "count": 3})),
-        )
-        .await;
+    queue_decision(&server, json!({"decision": "allow", "count": 3})).await;
     let cleared = server.ctl(Method::DELETE, "/decisions", None).await;
     assert_eq!(cleared["cleared"], 3);
     assert_eq!(server.login(REDIRECT, "s").await.errcode(), 10050);
@@ -1150,13 +1128,7 @@ async fn reset_returns_runtime_state_to_the_start() {
         .config(alice_and_bob)
         .start()
         .await;
-    server
-        .ctl(
-            Method::POST,
-            "/decisions",
-            Some(json!({"decision": "deny"})),
-        )
-        .await;
+    queue_decision(&server, json!({"decision": "deny"})).await;
     server
         .ctl(Method::PUT, "/policy", Some(json!({"policy": "never"})))
         .await;
