@@ -179,7 +179,9 @@ impl Config {
         })
     }
 
-    fn validate(&self) -> Result<(), String> {
+    /// Checks what would break later (ids, the current account, origins);
+    /// the message names the offending entry.
+    pub fn validate(&self) -> Result<(), String> {
         let mut ids = std::collections::HashSet::new();
         for account in &self.accounts {
             let id_ok = !account.id.is_empty()

@@ -1,0 +1,203 @@
+//! The IPC command handlers, called through Tauri's IPC on the mock runtime
+//! (tauri's `test` feature): no window system needed.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use serde_json::{json, Value};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{
+    get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY,
+};
+use tauri::webview::InvokeRequest;
+use tauri::{App, Manager, WebviewWindow};
+use wxemu::approval::{ApprovalMode, AuthorizeRequest, Outcome};
+use wxemu::config::{ClientState, Config};
+use wxemu::{Emulator, ServeOptions};
+use wxemu_desktop::Desktop;
+
+struct Harness {
+    _dir: tempfile::TempDir,
+    app: App<MockRuntime>,
+    webview: WebviewWindow<MockRuntime>,
+    emu: Arc<Emulator>,
+}
+
+fn harness() -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let options = ServeOptions {
+        port: 0,
+        ..ServeOptions::new(dir.path().to_owned())
+    };
+    let app = wxemu_desktop::with_commands(mock_builder())
+        .manage(Desktop::new(options, false))
+        .build(mock_context(noop_assets()))
+        .unwrap();
+    let emu = tauri::async_runtime::block_on(app.state::<Desktop>().server.start(None)).unwrap();
+    let webview = tauri::WebviewWindowBuilder::new(&app, "dashboard", Default::default())
+        .build()
+        .unwrap();
+    Harness {
+        _dir: dir,
+        app,
+        webview,
+        emu,
+    }
+}
+
+impl Harness {
+    fn invoke(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+        get_ipc_response(
+            &self.webview,
+            InvokeRequest {
+                cmd: cmd.into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: "tauri://localhost".parse().unwrap(),
+                body: InvokeBody::Json(args),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|b| b.deserialize::<Value>().unwrap())
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        tauri::async_runtime::block_on(self.app.state::<Desktop>().server.stop());
+    }
+}
+
+#[test]
+fn status_reports_the_embedded_server() {
+    let h = harness();
+    let status = h.invoke("status", json!({})).unwrap();
+    assert_eq!(status["running"], true);
+    assert_eq!(status["port"], h.emu.port());
+    assert_eq!(status["client_state"], "logged_in");
+    assert_eq!(status["account"]["id"], "default");
+    assert!(status["config_path"]
+        .as_str()
+        .unwrap()
+        .ends_with("config.toml"));
+    assert!(status["trust"]["ca_path"]
+        .as_str()
+        .unwrap()
+        .ends_with("ca.pem"));
+    assert_eq!(status["pending"], json!([]));
+}
+
+#[test]
+fn switches_change_the_emulator() {
+    let h = harness();
+    h.invoke("set_client_state", json!({"state": "locked"}))
+        .unwrap();
+    assert_eq!(h.emu.client_state(), ClientState::Locked);
+    h.invoke("set_approval_mode", json!({"mode": "never"}))
+        .unwrap();
+    assert_eq!(h.emu.approvals.mode(), ApprovalMode::Never);
+    let err = h
+        .invoke("set_account", json!({"id": "nobody"}))
+        .unwrap_err();
+    assert!(err.as_str().unwrap().contains("nobody"), "{err}");
+    assert!(h
+        .invoke("set_client_state", json!({"state": "asleep"}))
+        .is_err());
+}
+
+#[test]
+fn accounts_are_saved_to_the_config_file_and_bad_lists_refused() {
+    let h = harness();
+    let path = h.emu.config_path().to_owned();
+    let mut accounts = h.invoke("config_get", json!({})).unwrap()["accounts"].clone();
+    accounts
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"id": "alice", "nickname": "Alice 爱丽丝"}));
+    h.invoke("save_accounts", json!({ "accounts": accounts }))
+        .unwrap();
+    let saved = Config::load(&path).unwrap();
+    assert_eq!(saved.account("alice").unwrap().nickname, "Alice 爱丽丝");
+    h.invoke("set_account", json!({"id": "alice"})).unwrap();
+    assert_eq!(h.emu.current_account().id, "alice");
+
+    // Two accounts with one id would not load again: refused, file untouched.
+    let before = std::fs::read(&path).unwrap();
+    let err = h
+        .invoke(
+            "save_accounts",
+            json!({"accounts": [{"id": "bob"}, {"id": "bob"}]}),
+        )
+        .unwrap_err();
+    assert!(err.as_str().unwrap().contains("twice"), "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+
+    let err = h
+        .invoke("save_apps", json!({"apps": [{"appid": ""}]}))
+        .unwrap_err();
+    assert!(err.as_str().unwrap().contains("appid"), "{err}");
+    h.invoke(
+        "save_apps",
+        json!({"apps": [{"appid": "wx1", "name": "Shop", "callback_domains": ["shop.example"]}]}),
+    )
+    .unwrap();
+    assert_eq!(
+        Config::load(&path).unwrap().app("wx1").unwrap().name,
+        "Shop"
+    );
+}
+
+fn request() -> AuthorizeRequest {
+    AuthorizeRequest {
+        id: 0,
+        appid: "wx1".into(),
+        app_name: "Shop".into(),
+        app_icon_url: String::new(),
+        site: "shop.example".into(),
+        redirect_uri: "https://shop.example/cb".into(),
+        origin: None,
+        account_id: "default".into(),
+        nickname: "n".into(),
+        headimgurl: String::new(),
+        position: None,
+        received_at: SystemTime::now(),
+        timeout: Duration::from_secs(60),
+    }
+}
+
+#[test]
+fn the_confirm_window_and_the_dashboard_answer_pending_requests() {
+    let h = harness();
+    for (cmd, decision, expected) in [
+        ("confirm_decide", "allow", Outcome::Allowed),
+        ("confirm_decide", "deny", Outcome::Denied),
+        ("resolve", "deny", Outcome::Denied),
+    ] {
+        let approvals = h.emu.approvals.clone();
+        let waiter = tauri::async_runtime::spawn(async move { approvals.decide(request()).await });
+        let id = loop {
+            if let Some(r) = h.emu.approvals.pending().first() {
+                break r.id;
+            }
+            std::thread::yield_now();
+        };
+        let pending = h.invoke("status", json!({})).unwrap()["pending"].clone();
+        assert_eq!(pending[0]["id"], id);
+        assert_eq!(
+            h.invoke(cmd, json!({"id": id, "decision": decision}))
+                .unwrap(),
+            true
+        );
+        assert_eq!(tauri::async_runtime::block_on(waiter).unwrap(), expected);
+        // Answered: a second answer is refused.
+        assert_eq!(
+            h.invoke(cmd, json!({"id": id, "decision": "allow"}))
+                .unwrap(),
+            false
+        );
+    }
+    assert!(h
+        .invoke("confirm_decide", json!({"id": 1, "decision": "maybe"}))
+        .is_err());
+}
