@@ -125,8 +125,23 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
     ])
 }
 
+/// Linux: no OpenGL in the app's own process unless asked for. GTK would
+/// otherwise load the GL driver at start (Mesa's llvmpipe alone is ~25 MB)
+/// for a tray icon and two small pages that render fine without it.
+/// `WXEMU_DESKTOP_GL=1` (or any `GDK_GL` setting) keeps GL.
+fn prefer_no_gl() {
+    if cfg!(target_os = "linux")
+        && std::env::var_os("GDK_GL").is_none()
+        && std::env::var_os("WXEMU_DESKTOP_GL").is_none()
+    {
+        // Before GTK starts and before any other thread exists.
+        std::env::set_var("GDK_GL", "disable");
+    }
+}
+
 /// The app's `main`.
 pub fn run() -> std::process::ExitCode {
+    prefer_no_gl();
     let args = DesktopArgs::parse();
     init_tracing();
     let options = match serve_options(&args) {
