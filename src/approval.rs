@@ -10,7 +10,7 @@
 //! disconnects drops its request future; the [`PendingGuard`] then withdraws
 //! the request and tells every source it is gone.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
@@ -80,7 +80,7 @@ pub enum Decision {
     Deny,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Allowed,
@@ -91,6 +91,41 @@ pub enum Outcome {
     Cancelled,
 }
 
+/// What the person answers for an authorize that has not arrived yet
+/// (control API, scenario file): consumed first, in order, one per request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueuedDecision {
+    pub decision: QueuedAnswer,
+    /// Wait this long before answering (the person hesitates).
+    #[serde(
+        default,
+        with = "humantime_serde",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub delay: Option<Duration>,
+    /// Allow as this account instead of the one check-login showed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueuedAnswer {
+    Allow,
+    Deny,
+    /// Never answer: the request runs into the decision deadline.
+    Timeout,
+}
+
+/// An [`Outcome`] plus who was allowed, when a decision source chose an
+/// account other than the one the request was for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub outcome: Outcome,
+    pub account: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub enum ApprovalEvent {
     Requested(Arc<AuthorizeRequest>),
@@ -99,11 +134,15 @@ pub enum ApprovalEvent {
 
 struct Pending {
     request: Arc<AuthorizeRequest>,
-    answer: oneshot::Sender<Decision>,
+    answer: oneshot::Sender<(Decision, Option<String>)>,
 }
 
 pub struct Approvals {
     mode: RwLock<ApprovalMode>,
+    /// Answers decided in advance; consumed before the mode is consulted.
+    /// The request id is assigned under this lock, so ids and queue order
+    /// agree even when authorizes race.
+    queue: Mutex<VecDeque<QueuedDecision>>,
     pending: Mutex<BTreeMap<u64, Pending>>,
     events: broadcast::Sender<ApprovalEvent>,
     next_id: AtomicU64,
@@ -113,6 +152,7 @@ impl Approvals {
     pub fn new(mode: ApprovalMode) -> Approvals {
         Approvals {
             mode: RwLock::new(mode),
+            queue: Mutex::new(VecDeque::new()),
             pending: Mutex::new(BTreeMap::new()),
             events: broadcast::channel(256).0,
             next_id: AtomicU64::new(1),
@@ -138,10 +178,34 @@ impl Approvals {
 
     /// Answers a pending request. False when it is no longer pending.
     pub fn resolve(&self, id: u64, decision: Decision) -> bool {
+        self.resolve_as(id, decision, None)
+    }
+
+    /// Answers a pending request, allowing it as `account` (if given)
+    /// rather than the account it was made for.
+    pub fn resolve_as(&self, id: u64, decision: Decision, account: Option<String>) -> bool {
         match self.lock().remove(&id) {
-            Some(p) => p.answer.send(decision).is_ok(),
+            Some(p) => p.answer.send((decision, account)).is_ok(),
             None => false,
         }
+    }
+
+    /// Adds answers for the next authorize requests, after those queued.
+    pub fn enqueue(&self, decisions: impl IntoIterator<Item = QueuedDecision>) {
+        self.queue_lock().extend(decisions);
+    }
+
+    /// The answers still queued, next first.
+    pub fn queued(&self) -> Vec<QueuedDecision> {
+        self.queue_lock().iter().cloned().collect()
+    }
+
+    /// Drops every queued answer; returns how many there were.
+    pub fn clear_queue(&self) -> usize {
+        let mut queue = self.queue_lock();
+        let n = queue.len();
+        queue.clear();
+        n
     }
 
     /// Withdraws every pending request (shutdown): each ends as cancelled.
@@ -151,20 +215,38 @@ impl Approvals {
 
     /// Asks for a decision on `request` (its `id` is assigned here) and
     /// waits for it, at most `request.timeout`.
-    pub async fn decide(&self, mut request: AuthorizeRequest) -> Outcome {
-        request.id = self.next_id.fetch_add(1, Ordering::Relaxed);
+    pub async fn decide(&self, request: AuthorizeRequest) -> Outcome {
+        self.decide_detailed(request).await.outcome
+    }
+
+    /// Like [`Approvals::decide`], also telling which account a decision
+    /// source allowed, when it chose one.
+    pub async fn decide_detailed(&self, mut request: AuthorizeRequest) -> Verdict {
+        let queued = {
+            let mut queue = self.queue_lock();
+            request.id = self.next_id.fetch_add(1, Ordering::Relaxed);
+            queue.pop_front()
+        };
         let id = request.id;
         let timeout = request.timeout;
+        // Decided in advance: nobody is asked, so decision sources (prompt,
+        // confirm window) hear only that it finished.
+        if let Some(queued) = queued {
+            return self.answer_queued(id, timeout, queued).await;
+        }
         let request = Arc::new(request);
+        let _ = self.events.send(ApprovalEvent::Requested(request.clone()));
         let immediate = match self.mode() {
             ApprovalMode::Auto => Some(Outcome::Allowed),
             ApprovalMode::Deny => Some(Outcome::Denied),
             ApprovalMode::Ask | ApprovalMode::Never => None,
         };
-        let _ = self.events.send(ApprovalEvent::Requested(request.clone()));
         if let Some(outcome) = immediate {
             self.finished(id, outcome);
-            return outcome;
+            return Verdict {
+                outcome,
+                account: None,
+            };
         }
 
         let (answer, decision) = oneshot::channel();
@@ -174,20 +256,59 @@ impl Approvals {
             id,
             armed: true,
         };
-        let outcome = match tokio::time::timeout(timeout, decision).await {
-            Ok(Ok(Decision::Allow)) => Outcome::Allowed,
-            Ok(Ok(Decision::Deny)) => Outcome::Denied,
-            Ok(Err(_)) => Outcome::Cancelled,
-            Err(_) => Outcome::TimedOut,
+        let (outcome, account) = match tokio::time::timeout(timeout, decision).await {
+            Ok(Ok((Decision::Allow, account))) => (Outcome::Allowed, account),
+            Ok(Ok((Decision::Deny, _))) => (Outcome::Denied, None),
+            Ok(Err(_)) => (Outcome::Cancelled, None),
+            Err(_) => (Outcome::TimedOut, None),
         };
         guard.armed = false;
         self.lock().remove(&id);
         self.finished(id, outcome);
-        outcome
+        Verdict { outcome, account }
+    }
+
+    /// Plays a queued answer: after its delay (never longer than the
+    /// request's deadline), or never for `timeout`.
+    async fn answer_queued(&self, id: u64, timeout: Duration, queued: QueuedDecision) -> Verdict {
+        // Reported as cancelled if the client goes away meanwhile.
+        let mut guard = PendingGuard {
+            approvals: self,
+            id,
+            armed: true,
+        };
+        let delay = queued.delay.unwrap_or(Duration::ZERO);
+        let (outcome, account) = match queued.decision {
+            QueuedAnswer::Timeout => {
+                tokio::time::sleep(timeout).await;
+                (Outcome::TimedOut, None)
+            }
+            _ if delay >= timeout => {
+                tokio::time::sleep(timeout).await;
+                (Outcome::TimedOut, None)
+            }
+            answer => {
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                }
+                if answer == QueuedAnswer::Allow {
+                    (Outcome::Allowed, queued.account)
+                } else {
+                    (Outcome::Denied, None)
+                }
+            }
+        };
+        guard.armed = false;
+        self.finished(id, outcome);
+        Verdict { outcome, account }
     }
 
     fn finished(&self, id: u64, outcome: Outcome) {
         let _ = self.events.send(ApprovalEvent::Finished { id, outcome });
+    }
+
+    fn queue_lock(&self) -> std::sync::MutexGuard<'_, VecDeque<QueuedDecision>> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, Pending>> {
@@ -213,7 +334,9 @@ impl Drop for PendingGuard<'_> {
     }
 }
 
-mod unix_millis {
+/// Serializes a `SystemTime` as Unix milliseconds (what the desktop app's
+/// JavaScript `Date` takes).
+pub(crate) mod unix_millis {
     use std::time::SystemTime;
 
     pub fn serialize<S: serde::Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
@@ -310,5 +433,62 @@ mod tests {
             ApprovalEvent::Finished { id, outcome: Outcome::Cancelled } if id == req.id
         ));
         assert!(approvals.pending().is_empty());
+    }
+
+    fn queued(decision: QueuedAnswer, account: Option<&str>) -> QueuedDecision {
+        QueuedDecision {
+            decision,
+            delay: None,
+            account: account.map(str::to_owned),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn queued_answers_come_first_in_order_then_the_mode() {
+        let approvals = Approvals::new(ApprovalMode::Auto);
+        approvals.enqueue([
+            queued(QueuedAnswer::Deny, None),
+            queued(QueuedAnswer::Allow, Some("alice")),
+            queued(QueuedAnswer::Timeout, None),
+        ]);
+        let timeout = Duration::from_secs(60);
+        let mut events = approvals.subscribe();
+        let v = approvals.decide_detailed(request(timeout)).await;
+        assert_eq!(v.outcome, Outcome::Denied);
+        // Nobody was asked: the only event is the end.
+        assert!(matches!(
+            events.try_recv(),
+            Ok(ApprovalEvent::Finished {
+                outcome: Outcome::Denied,
+                ..
+            })
+        ));
+        let v = approvals.decide_detailed(request(timeout)).await;
+        assert_eq!(
+            v,
+            Verdict {
+                outcome: Outcome::Allowed,
+                account: Some("alice".into())
+            }
+        );
+        assert_eq!(approvals.decide(request(timeout)).await, Outcome::TimedOut);
+        assert!(approvals.queued().is_empty());
+        assert_eq!(approvals.decide(request(timeout)).await, Outcome::Allowed);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_delay_longer_than_the_deadline_times_out() {
+        let approvals = Approvals::new(ApprovalMode::Auto);
+        approvals.enqueue([QueuedDecision {
+            decision: QueuedAnswer::Allow,
+            delay: Some(Duration::from_secs(5)),
+            account: None,
+        }]);
+        let started = tokio::time::Instant::now();
+        assert_eq!(
+            approvals.decide(request(Duration::from_secs(2))).await,
+            Outcome::TimedOut
+        );
+        assert_eq!(started.elapsed(), Duration::from_secs(2));
     }
 }

@@ -32,6 +32,9 @@ enum Command {
         #[command(subcommand)]
         command: CaCommand,
     },
+    /// Drive a running wxemu from scripts: decisions, QR scans, faults,
+    /// clock, journal (the control API, see docs/control-api.md).
+    Ctl(crate::ctl::CtlArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -75,6 +78,10 @@ struct ServeArgs {
     /// (e.g. 60s, 2m) [default: the config's decision_timeout, 60s].
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     decision_timeout: Option<Duration>,
+    /// A scenario file (TOML): accounts, apps, policy, queued decisions and
+    /// faults for a reproducible run (see docs/control-api.md).
+    #[arg(long, value_name = "FILE")]
+    scenario: Option<PathBuf>,
 }
 
 /// The per-OS data directory: `~/.local/share/wxemu` on Linux,
@@ -119,6 +126,17 @@ fn init_tracing() {
 async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
+        Command::Ctl(args) => {
+            let data_dir = DataDirArg {
+                data_dir: args.data_dir.clone(),
+            }
+            .resolve()?;
+            if crate::ctl::run(args, data_dir).await? {
+                Ok(())
+            } else {
+                Err("journal wait timed out".into())
+            }
+        }
         Command::Ca {
             command: CaCommand::Path(dir),
         } => {
@@ -135,21 +153,44 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .config
         .clone()
         .unwrap_or_else(|| crate::config::default_path(&data_dir));
+    let scenario = args
+        .scenario
+        .as_deref()
+        .map(crate::scenario::Scenario::load)
+        .transpose()
+        .map_err(|e| e.to_string())?;
     let interactive = std::io::stdin().is_terminal();
-    let approval = args.approve.unwrap_or(if interactive {
-        ApprovalMode::Ask
-    } else {
-        ApprovalMode::Auto
+    // An explicit --approve wins over the scenario's policy.
+    let approval = args
+        .approve
+        .or(scenario.as_ref().and_then(|s| s.policy))
+        .unwrap_or(if interactive {
+            ApprovalMode::Ask
+        } else {
+            ApprovalMode::Auto
+        });
+    let scenario = scenario.map(|mut s| {
+        s.policy = Some(approval);
+        s
     });
     let server = Server::bind(ServeOptions {
         port: args.port,
         config_path: config_path.clone(),
         approval,
         decision_timeout: args.decision_timeout,
-        ..ServeOptions::new(data_dir)
+        scenario,
+        ..ServeOptions::new(data_dir.clone())
     })
     .await
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| match (e, &args.scenario) {
+        (crate::server::ServeError::Scenario(message), Some(path)) => {
+            format!(
+                "the scenario file {} is not valid: {message}",
+                path.display()
+            )
+        }
+        (e, _) => e.to_string(),
+    })?;
 
     let addr = server.local_addr();
     let certs = server.certs();
@@ -196,6 +237,14 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             addr.port()
         );
     }
+    if let Some(path) = &args.scenario {
+        println!("  scenario   {}", path.display());
+    }
+    println!(
+        "  control    https://{CANONICAL_HOST}:{}/__wxemu/  (token: wxemu ctl token, file {})",
+        addr.port(),
+        crate::control::token_path(&data_dir).display()
+    );
     println!("Press Ctrl-C to stop.");
 
     if approval == ApprovalMode::Ask {

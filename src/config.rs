@@ -23,10 +23,12 @@ pub const DEFAULT_ACCOUNT_ID: &str = "default";
 pub struct Config {
     pub client: ClientConfig,
     pub server: ServerConfig,
+    pub platform: PlatformConfig,
     /// Accounts in addition to the built-in `default` one (an entry with id
     /// `default` replaces it).
     pub accounts: Vec<Account>,
     pub apps: Vec<WebsiteApp>,
+    pub journal: crate::journal::JournalConfig,
 }
 
 /// What the emulated desktop client is doing.
@@ -91,6 +93,40 @@ impl Default for ServerConfig {
             authorize_uuid_ttl: Duration::from_secs(300),
         }
     }
+}
+
+/// The emulated Open Platform: the login page, QR codes and the token API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PlatformConfig {
+    /// `permissive` (default): an unknown appid is registered on first use
+    /// and an app's unset secret or callback domains are not checked.
+    /// `strict`: only `[[apps]]` exist and everything is checked.
+    pub mode: PlatformMode,
+    /// How long a login QR code can be scanned (the real ones last ~5 min).
+    #[serde(with = "humantime_serde")]
+    pub qr_ttl: Duration,
+    /// With `serve --approve auto|deny`: how long after a QR code appears
+    /// the emulated phone scans it, and again until it confirms (or cancels).
+    #[serde(with = "humantime_serde")]
+    pub auto_scan_delay: Duration,
+}
+
+impl Default for PlatformConfig {
+    fn default() -> Self {
+        PlatformConfig {
+            mode: PlatformMode::Permissive,
+            qr_ttl: Duration::from_secs(300),
+            auto_scan_delay: Duration::from_secs(1),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlatformMode {
+    Permissive,
+    Strict,
 }
 
 /// A fake WeChat user.
@@ -179,8 +215,7 @@ impl Config {
         })
     }
 
-    /// Checks what would break later (ids, the current account, origins);
-    /// the message names the offending entry.
+    /// Checks what serde cannot: unique ids, known references, origins.
     pub fn validate(&self) -> Result<(), String> {
         let mut ids = std::collections::HashSet::new();
         for account in &self.accounts {
@@ -220,12 +255,18 @@ impl Config {
                 return Err(format!("appid {:?} appears twice", app.appid));
             }
         }
+        if self.platform.qr_ttl.is_zero() {
+            return Err("[platform] qr_ttl must be longer than 0s".into());
+        }
         for origin in &self.server.allowed_origins {
             if crate::http::guard::parse_origin(origin).is_none() {
                 return Err(format!(
                     "allowed_origins: {origin:?} is not an origin like https://example.com:8443"
                 ));
             }
+        }
+        if self.journal.capacity == 0 {
+            return Err("[journal] capacity must be at least 1".into());
         }
         Ok(())
     }
@@ -309,6 +350,22 @@ mod tests {
     }
 
     #[test]
+    fn reads_the_platform_section() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CONFIG_FILE);
+        std::fs::write(
+            &path,
+            "[platform]\nmode = \"strict\"\nqr_ttl = \"4m\"\nauto_scan_delay = \"250ms\"\n",
+        )
+        .unwrap();
+        let platform = Config::load(&path).unwrap().platform;
+        assert_eq!(platform.mode, PlatformMode::Strict);
+        assert_eq!(platform.qr_ttl, Duration::from_secs(240));
+        assert_eq!(platform.auto_scan_delay, Duration::from_millis(250));
+        assert_eq!(Config::default().platform.mode, PlatformMode::Permissive);
+    }
+
+    #[test]
     fn rejects_what_would_break_later() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(CONFIG_FILE);
@@ -324,6 +381,8 @@ mod tests {
             ("[server]\ndecision_timeout = \"soon\"\n", "TOML"),
             ("[client]\nstate = \"asleep\"\n", "TOML"),
             ("bogus = 1\n", "TOML"),
+            ("[platform]\nqr_ttl = \"0s\"\n", "qr_ttl"),
+            ("[platform]\nmode = \"lenient\"\n", "TOML"),
         ] {
             std::fs::write(&path, text).unwrap();
             let err = Config::load(&path).unwrap_err().to_string();

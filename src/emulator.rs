@@ -8,8 +8,13 @@ use std::time::Duration;
 use crate::approval::{ApprovalMode, Approvals};
 use crate::clock::Clock;
 use crate::config::{Account, ClientConfig, ClientState, Config, ConfigError};
+use crate::faults::Faults;
 use crate::http::Limits;
-use crate::state::Store;
+use crate::journal::Journal;
+use crate::openplatform::apps::AppRegistry;
+use crate::openplatform::qr::QrLogins;
+use crate::scenario::Scenario;
+use crate::state::{random_token, Store};
 
 /// The name the real client's certificate is for; public DNS points it at
 /// 127.0.0.1.
@@ -25,6 +30,20 @@ pub struct Emulator {
     pub store: Store,
     pub approvals: Arc<Approvals>,
     pub limits: Limits,
+    /// Every request answered, for QA (src/journal.rs).
+    pub journal: Journal,
+    /// Misbehaviour injected by QA (src/faults.rs).
+    pub faults: Faults,
+    /// The bearer token of the control API (`<data dir>/control-token`).
+    control_token: String,
+    /// The approval mode at start: what a reset returns to.
+    initial_mode: ApprovalMode,
+    /// The scenario loaded at start: a reset plays it again.
+    scenario: Option<Scenario>,
+    /// QR-code logins (the login page's QR code and long poll).
+    pub qr: QrLogins,
+    /// Apps registered at run time (permissive mode).
+    pub apps: AppRegistry,
     config: RwLock<Config>,
     config_path: PathBuf,
     /// The client's runtime state; starts as the config's `[client]`, and
@@ -42,6 +61,15 @@ impl Emulator {
             store: Store::default(),
             approvals: Arc::new(Approvals::new(mode)),
             limits: Limits::default(),
+            journal: Journal::new(config.journal.capacity)
+                .including_control(config.journal.include_control),
+            faults: Faults::default(),
+            // Unknown to anyone until the server installs the file's token.
+            control_token: random_token(43),
+            initial_mode: mode,
+            scenario: None,
+            qr: QrLogins::default(),
+            apps: AppRegistry::default(),
             client: RwLock::new(config.client.clone()),
             config: RwLock::new(config),
             config_path,
@@ -53,6 +81,79 @@ impl Emulator {
     pub fn with_limits(mut self, limits: Limits) -> Emulator {
         self.limits = limits;
         self
+    }
+
+    pub fn with_journal(mut self, journal: Journal) -> Emulator {
+        self.journal = journal;
+        self
+    }
+
+    pub fn with_control_token(mut self, token: String) -> Emulator {
+        self.control_token = token;
+        self
+    }
+
+    /// Plays `scenario` now (policy, client, queued decisions, faults) and
+    /// again on every [`Emulator::reset`]. Its accounts and apps must
+    /// already be in the config (see [`Scenario::merge_into`]).
+    pub fn with_scenario(mut self, scenario: Scenario) -> Emulator {
+        if let Some(policy) = scenario.policy {
+            self.initial_mode = policy;
+        }
+        self.scenario = Some(scenario);
+        self.play_scenario();
+        self
+    }
+
+    pub fn control_token(&self) -> &str {
+        &self.control_token
+    }
+
+    pub fn scenario(&self) -> Option<&Scenario> {
+        self.scenario.as_ref()
+    }
+
+    /// Back to the state right after start: policy, client state, clock,
+    /// queued decisions, faults, pending authorizations, issued uuids and
+    /// codes, QR logins (expired), the journal; then the scenario again. Accounts and apps (the
+    /// config file) are kept.
+    pub fn reset(&self) {
+        self.approvals.clear_queue();
+        self.approvals.cancel_all();
+        self.approvals.set_mode(self.initial_mode);
+        self.faults.clear();
+        self.clock.reset();
+        self.store.clear();
+        // Pages showing these codes learn (wx_errcode 402) that they are over.
+        for qr in self.qr_list() {
+            let _ = self.qr_expire(&qr.uuid);
+        }
+        self.journal.clear();
+        let client = self.config().client.clone();
+        *self.client.write().unwrap_or_else(|e| e.into_inner()) = client;
+        self.play_scenario();
+    }
+
+    fn play_scenario(&self) {
+        let Some(scenario) = &self.scenario else {
+            return;
+        };
+        self.approvals.set_mode(self.initial_mode);
+        if let Some(client) = &scenario.client {
+            if let Some(state) = client.state {
+                self.set_client_state(state);
+            }
+            if let Some(account) = &client.account {
+                self.set_current_account(account);
+            }
+        }
+        for batch in &scenario.decisions {
+            self.approvals.enqueue(batch.expand());
+        }
+        for fault in &scenario.faults {
+            // Validated when the scenario was loaded.
+            let _ = self.faults.add(fault.clone());
+        }
     }
 
     /// Overrides the config's decision timeout for this run only.
@@ -97,6 +198,21 @@ impl Emulator {
         Ok(())
     }
 
+    /// Like [`Emulator::update_config`], but `change` may refuse, and the
+    /// result must pass the config's validation before it is saved.
+    pub fn try_update_config<T>(
+        &self,
+        change: impl FnOnce(&mut Config) -> Result<T, UpdateError>,
+    ) -> Result<T, UpdateError> {
+        let mut guard = self.config.write().unwrap_or_else(|e| e.into_inner());
+        let mut next = guard.clone();
+        let value = change(&mut next)?;
+        next.validate().map_err(UpdateError::Invalid)?;
+        next.save(&self.config_path).map_err(UpdateError::Save)?;
+        *guard = next;
+        Ok(value)
+    }
+
     pub fn client_state(&self) -> ClientState {
         self.client.read().unwrap_or_else(|e| e.into_inner()).state
     }
@@ -139,4 +255,17 @@ impl Emulator {
             account.headimgurl.clone()
         }
     }
+}
+
+/// Why a runtime config change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Save(ConfigError),
 }

@@ -40,6 +40,11 @@ pub mod errcode {
     pub const ORIGIN_NOT_ALLOWED: i32 = 10003;
     /// The body is larger than wxemu accepts.
     pub const TOO_LARGE: i32 = 10004;
+    /// Strict mode: the appid is not in `[[apps]]` (the page shows the QR
+    /// code, whose page shows "AppID 参数错误").
+    pub const UNKNOWN_APP: i32 = 10010;
+    /// The redirect_uri's host is not one of the app's callback domains.
+    pub const REDIRECT_NOT_ALLOWED: i32 = 10011;
     /// The client has no logged-in account.
     pub const LOGGED_OUT: i32 = 10020;
     /// The client is locked.
@@ -239,17 +244,36 @@ pub async fn check_login(
         Ok(t) => t,
         Err(r) => return r.into_response(CHECK_LOGIN_API),
     };
-    if let Err(r) = target.validate() {
-        return r.into_response(CHECK_LOGIN_API);
+    let redirect = match target.validate() {
+        Ok(url) => url,
+        Err(r) => return r.into_response(CHECK_LOGIN_API),
+    };
+    let Some(app) = emu.app(&target.appid) else {
+        return error_reply(
+            StatusCode::OK,
+            CHECK_LOGIN_API,
+            errcode::UNKNOWN_APP,
+            format!(
+                "appid {:?} is unknown (not in [[apps]] in strict mode, or malformed)",
+                target.appid
+            ),
+        );
+    };
+    if !emu.redirect_allowed(&app, &redirect) {
+        return error_reply(
+            StatusCode::OK,
+            CHECK_LOGIN_API,
+            errcode::REDIRECT_NOT_ALLOWED,
+            format!(
+                "the host of redirect_uri is not a callback domain of {}",
+                target.appid
+            ),
+        );
     }
     if let Err((code, msg)) = logged_in(&emu) {
         return error_reply(StatusCode::OK, CHECK_LOGIN_API, code, msg.into());
     }
-    if emu
-        .config()
-        .app(&target.appid)
-        .is_some_and(|app| app.scan_only)
-    {
+    if app.scan_only {
         return error_reply(
             StatusCode::OK,
             CHECK_LOGIN_API,
@@ -365,7 +389,20 @@ pub async fn authorize(
         timeout: emu.decision_timeout(),
     };
     drop(config);
-    match emu.approvals.decide(request).await {
+    let verdict = emu.approvals.decide_detailed(request).await;
+    // A decision source may allow as another account ("allow as alice").
+    let account = match verdict.account.as_deref() {
+        Some(id) => emu.config().account(id).unwrap_or_else(|| {
+            tracing::warn!(
+                account = id,
+                "allowed as an account that no longer exists; using {}",
+                account.id
+            );
+            account
+        }),
+        None => account,
+    };
+    let mut response = match verdict.outcome {
         Outcome::Allowed => {
             let code = emu.store.issue_code(&session, &account.id, emu.clock.now());
             success(
@@ -381,7 +418,14 @@ pub async fn authorize(
         ),
         Outcome::TimedOut => expired("the user did not answer in time"),
         Outcome::Cancelled => expired("the request was withdrawn"),
-    }
+    };
+    response
+        .extensions_mut()
+        .insert(crate::journal::DecisionNote {
+            outcome: verdict.outcome,
+            account: (verdict.outcome == Outcome::Allowed).then(|| account.id.clone()),
+        });
+    response
 }
 
 fn logged_in(emu: &Emulator) -> Result<(), (i32, &'static str)> {

@@ -14,6 +14,8 @@
 //! - [`tls`]: the rustls config built from the [`wxemu_certs`] material.
 //! - [`http`]: the router; [`http::guard`] checks Host, Origin and CORS.
 //! - [`fastlogin`]: `POST /api/check-login` and `POST /api/authorize`.
+//! - [`openplatform`]: the Open Platform's login page, QR codes, long poll
+//!   and token API.
 //! - [`approval`]: where an authorize waits for a decision, and the sources
 //!   that make one; [`prompt`] is the terminal's.
 //! - [`emulator`]: the shared state of one running wxemu.
@@ -22,17 +24,28 @@
 //! - [`config`]: the TOML config (accounts, apps, origins, timeouts).
 //! - [`avatar`]: the avatars wxemu draws itself, for offline demos.
 //! - [`fsutil`]: atomic file writes.
+//! - QA layer: [`control`] (the `/__wxemu/` control API), [`journal`]
+//!   (every request, secrets masked), [`faults`] (injected misbehaviour),
+//!   [`endpoint`] (path -> endpoint, their shared key), [`scenario`]
+//!   (`serve --scenario`), [`ctl`] (the `wxemu ctl` client).
 
 pub mod approval;
 pub mod avatar;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod control;
+pub mod ctl;
 pub mod emulator;
+pub mod endpoint;
 pub mod fastlogin;
+pub mod faults;
 pub mod fsutil;
 pub mod http;
+pub mod journal;
+pub mod openplatform;
 pub mod prompt;
+pub mod scenario;
 pub mod server;
 pub mod state;
 pub mod tls;

@@ -4,8 +4,8 @@
 //! [`Server::bind`] does everything that can fail at start (config, certs,
 //! port) so the caller can report it in one sentence; [`Server::run`] then
 //! serves until the shutdown future completes, withdraws pending approvals
-//! so held-open authorize calls answer at once, and gives connections a
-//! moment to finish.
+//! and releases held QR long polls so held-open calls answer at once, and
+//! gives connections a moment to finish.
 
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -22,7 +22,10 @@ use tokio_rustls::TlsAcceptor;
 use crate::approval::ApprovalMode;
 use crate::config::{Config, ConfigError};
 use crate::emulator::{Emulator, KNOWN_PORTS};
+use crate::faults::{DropConnection, DroppedByFault};
 use crate::http::Limits;
+use crate::journal::Journal;
+use crate::scenario::Scenario;
 
 /// How long shutdown waits for open connections.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -39,6 +42,8 @@ pub struct ServeOptions {
     /// Overrides the config's decision timeout for this run.
     pub decision_timeout: Option<Duration>,
     pub limits: Limits,
+    /// `--scenario`: accounts, apps, policy, queued decisions and faults.
+    pub scenario: Option<Scenario>,
 }
 
 impl ServeOptions {
@@ -51,6 +56,7 @@ impl ServeOptions {
             approval: ApprovalMode::Ask,
             decision_timeout: None,
             limits: Limits::default(),
+            scenario: None,
         }
     }
 }
@@ -61,6 +67,18 @@ pub enum ServeError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Certs(#[from] wxemu_certs::Error),
+    #[error("the scenario does not fit the config: {0}")]
+    Scenario(String),
+    #[error("cannot create the control token {path}: {source}")]
+    ControlToken {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot open the journal file {path}: {source}")]
+    JournalFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot set up TLS: {0}")]
     Tls(#[from] rustls::Error),
     #[error("port {port} on 127.0.0.1 is already in use (a real WeChat, or another wxemu?); start wxemu on another port: --port {suggestion}")]
@@ -77,12 +95,32 @@ pub struct Server {
     listener: TcpListener,
     tls: TlsAcceptor,
     certs: wxemu_certs::Material,
+    data_dir: PathBuf,
 }
 
 impl Server {
     /// Loads the config, loads or creates the certificates, binds the port.
     pub async fn bind(options: ServeOptions) -> Result<Server, ServeError> {
-        let config = Config::load(&options.config_path)?;
+        let mut config = Config::load(&options.config_path)?;
+        if let Some(scenario) = &options.scenario {
+            scenario
+                .merge_into(&mut config)
+                .map_err(ServeError::Scenario)?;
+        }
+        let token = crate::control::ensure_token(&options.data_dir).map_err(|source| {
+            ServeError::ControlToken {
+                path: crate::control::token_path(&options.data_dir),
+                source,
+            }
+        })?;
+        let mut journal_config = config.journal.clone();
+        // A relative journal file lives in the data directory.
+        journal_config.file = journal_config.file.map(|f| options.data_dir.join(f));
+        let journal =
+            Journal::from_config(&journal_config).map_err(|source| ServeError::JournalFile {
+                path: journal_config.file.clone().unwrap_or_default(),
+                source,
+            })?;
         // A few small file reads (or one key generation on first start).
         let certs = wxemu_certs::ensure(&options.data_dir)?;
         let tls = TlsAcceptor::from(crate::tls::server_config(&certs)?);
@@ -101,16 +139,20 @@ impl Server {
             .local_addr()
             .map_err(|source| ServeError::Bind { addr, source })?
             .port();
-        let emulator = Arc::new(
-            Emulator::new(config, options.config_path, port, options.approval)
-                .with_decision_timeout(options.decision_timeout)
-                .with_limits(options.limits),
-        );
+        let mut emulator = Emulator::new(config, options.config_path, port, options.approval)
+            .with_decision_timeout(options.decision_timeout)
+            .with_limits(options.limits)
+            .with_journal(journal)
+            .with_control_token(token);
+        if let Some(scenario) = options.scenario {
+            emulator = emulator.with_scenario(scenario);
+        }
         Ok(Server {
-            emulator,
+            emulator: Arc::new(emulator),
             listener,
             tls,
             certs,
+            data_dir: options.data_dir,
         })
     }
 
@@ -126,16 +168,23 @@ impl Server {
         &self.certs
     }
 
-    /// Serves until `shutdown` completes.
+    /// Serves until `shutdown` completes. While it does, `serve.json` in
+    /// the data directory tells `wxemu ctl` the port.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let Server {
             emulator,
             listener,
             tls,
+            data_dir,
             ..
         } = self;
         let limits = emulator.limits;
-        let service = TowerToHyperService::new(crate::http::router(emulator.clone()));
+        let port = emulator.port();
+        if let Err(e) = crate::control::write_serve_info(&data_dir, port) {
+            tracing::warn!("cannot write serve.json (wxemu ctl will need --port): {e}");
+        }
+        let service =
+            TowerToHyperService::new(dropping_service(crate::http::router(emulator.clone())));
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
             .http1()
@@ -144,6 +193,10 @@ impl Server {
         builder.http2().timer(TokioTimer::new());
 
         let (stop_tasks, tasks_stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(crate::openplatform::qr::auto_answer(
+            emulator.clone(),
+            tasks_stopped.clone(),
+        ));
         tokio::spawn(purge_periodically(emulator.clone(), tasks_stopped));
 
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -190,7 +243,9 @@ impl Server {
 
         tracing::info!("shutting down");
         drop(listener);
+        crate::control::remove_serve_info(&data_dir, port);
         emulator.approvals.cancel_all();
+        emulator.qr.release_polls();
         let _ = stop_tasks.send(true);
         if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
             .await
@@ -203,6 +258,34 @@ impl Server {
     }
 }
 
+/// The router as a service that fails for responses marked
+/// [`DropConnection`]: hyper then closes the connection (HTTP/1.1) or resets
+/// the stream (HTTP/2) without sending anything, as a crashed client would.
+fn dropping_service(
+    router: axum::Router,
+) -> impl tower::Service<
+    axum::http::Request<hyper::body::Incoming>,
+    Response = axum::response::Response,
+    Error = DroppedByFault,
+    Future = impl Future<Output = Result<axum::response::Response, DroppedByFault>> + Send,
+> + Clone {
+    use tower::ServiceExt;
+    tower::service_fn(move |req: axum::http::Request<hyper::body::Incoming>| {
+        let router = router.clone();
+        async move {
+            let response = match router.oneshot(req.map(axum::body::Body::new)).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            };
+            if response.extensions().get::<DropConnection>().is_some() {
+                Err(DroppedByFault)
+            } else {
+                Ok(response)
+            }
+        }
+    })
+}
+
 /// Drops expired state every [`PURGE_EVERY`] until told to stop. Lookups
 /// check expiry themselves; this only keeps memory bounded.
 async fn purge_periodically(emulator: Arc<Emulator>, mut stop: tokio::sync::watch::Receiver<bool>) {
@@ -211,7 +294,8 @@ async fn purge_periodically(emulator: Arc<Emulator>, mut stop: tokio::sync::watc
     loop {
         tokio::select! {
             _ = tick.tick() => {
-                let dropped = emulator.store.purge(emulator.clock.now());
+                let now = emulator.clock.now();
+                let dropped = emulator.store.purge(now) + emulator.qr.purge(now);
                 if dropped > 0 {
                     tracing::debug!(dropped, "purged expired entries");
                 }

@@ -123,13 +123,47 @@ pub struct IssuedCode {
 
 /// How long a code lives (the Open Platform's documented 10 minutes).
 pub const CODE_TTL: Duration = Duration::from_secs(600);
+/// How long an access_token lives (`expires_in: 7200`).
+pub const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(7200);
+/// How long a refresh_token lives (30 days; refreshing does not extend it).
+pub const REFRESH_TOKEN_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// What a redeemed code granted: one person, one app, one scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub appid: String,
+    pub account_id: String,
+    pub openid: String,
+    pub scope: String,
+}
+
+/// An access_token and the refresh_token it came with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessGrant {
+    pub grant: Grant,
+    pub refresh_token: String,
+}
+
+/// A refresh_token and the access_token it last handed out (refreshing
+/// while that one lives extends it instead of minting a new one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshGrant {
+    pub grant: Grant,
+    pub access_token: String,
+}
 
 /// All expiring state of one server.
 #[derive(Debug)]
 pub struct Store {
     pub authorize_sessions: Expiring<FastLoginSession>,
     pub codes: Expiring<IssuedCode>,
+    pub access_tokens: Expiring<AccessGrant>,
+    pub refresh_tokens: Expiring<RefreshGrant>,
 }
+
+/// How long expired tokens stay known, so using one says "expired"
+/// (42001, 42002) rather than "invalid".
+const TOKEN_GRACE: Duration = Duration::from_secs(24 * 3600);
 
 impl Default for Store {
     fn default() -> Self {
@@ -137,13 +171,24 @@ impl Default for Store {
             authorize_sessions: Expiring::new(Duration::ZERO),
             // Keep expired codes a while so their redemption says "expired".
             codes: Expiring::new(Duration::from_secs(3600)),
+            access_tokens: Expiring::new(TOKEN_GRACE),
+            refresh_tokens: Expiring::new(TOKEN_GRACE),
         }
     }
 }
 
 impl Store {
     pub fn purge(&self, now: SystemTime) -> usize {
-        self.authorize_sessions.purge(now) + self.codes.purge(now)
+        self.authorize_sessions.purge(now)
+            + self.codes.purge(now)
+            + self.access_tokens.purge(now)
+            + self.refresh_tokens.purge(now)
+    }
+
+    /// Forgets everything issued (the control API's reset).
+    pub fn clear(&self) {
+        self.authorize_sessions.clear();
+        self.codes.clear();
     }
 
     /// Issues a fresh code for `session`, valid for [`CODE_TTL`].

@@ -213,7 +213,7 @@ async fn uuid_is_bound_to_its_request() {
     let own = format!("https://localhost.weixin.qq.com:{}", server.addr.port());
     let check = server.check_login().await.json();
     let uuid = check["jsdata"]["authorize_uuid"].as_str().unwrap();
-    let body = TestServer::authorize_body(uuid, APPID, REDIRECT, "st4te");
+    let body = authorize_body(uuid, APPID, REDIRECT, "st4te");
     assert_eq!(
         server
             .post("/api/authorize", Some(&own), body)
@@ -262,7 +262,7 @@ async fn ask_mode_holds_the_response_until_a_decision() {
                 .as_str()
                 .unwrap()
                 .to_owned();
-            let body = TestServer::authorize_body(&uuid, APPID, REDIRECT, "st4te");
+            let body = authorize_body(&uuid, APPID, REDIRECT, "st4te");
             let request = server.request(Method::POST, "/api/authorize", Some(ORIGIN), body);
             let stream = server.connect().await;
             tokio::spawn(async move {
@@ -303,7 +303,7 @@ async fn client_disconnect_withdraws_the_pending_decision() {
     let mut events = server.emu.approvals.subscribe();
     let check = server.check_login().await.json();
     let uuid = check["jsdata"]["authorize_uuid"].as_str().unwrap();
-    let body = TestServer::authorize_body(uuid, APPID, REDIRECT, "st4te");
+    let body = authorize_body(uuid, APPID, REDIRECT, "st4te");
     let head = format!(
         "POST /api/authorize HTTP/1.1\r\nHost: localhost.weixin.qq.com\r\nOrigin: {ORIGIN}\r\n\
          Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
@@ -472,7 +472,7 @@ async fn shutdown_answers_held_requests_and_stops_listening() {
         .as_str()
         .unwrap()
         .to_owned();
-    let body = TestServer::authorize_body(&uuid, APPID, REDIRECT, "st4te");
+    let body = authorize_body(&uuid, APPID, REDIRECT, "st4te");
     let request = server.request(Method::POST, "/api/authorize", Some(ORIGIN), body);
     let stream = server.connect().await;
     let held = tokio::spawn(async move {

@@ -10,6 +10,8 @@ use serde::Serialize;
 use tauri::{AppHandle, Emitter, Runtime, State};
 use wxemu::approval::{ApprovalMode, AuthorizeRequest, Decision};
 use wxemu::config::{Account, ClientState, WebsiteApp};
+use wxemu::journal::{Entry, Filter};
+use wxemu::openplatform::qr::QrSummary;
 use wxemu::Emulator;
 
 use crate::confirm::ConfirmView;
@@ -217,6 +219,61 @@ fn save(emu: &Emulator, change: impl FnOnce(&mut wxemu::config::Config)) -> Resu
     change(&mut next);
     next.validate()?;
     emu.update_config(|c| *c = next).map_err(|e| e.to_string())
+}
+
+// ---- request journal (the same one the control API serves) ----
+
+/// The newest `limit` journal entries matching `filter`, oldest first.
+#[tauri::command]
+pub fn journal_list(
+    desktop: State<'_, Desktop>,
+    filter: Option<Filter>,
+    limit: Option<usize>,
+) -> Result<Vec<Entry>, String> {
+    let emu = emulator(&desktop)?;
+    let entries = emu
+        .journal
+        .list(&filter.unwrap_or_default(), Some(limit.unwrap_or(500)));
+    Ok(entries.iter().map(|e| (**e).clone()).collect())
+}
+
+/// Empties the journal; returns how many entries were dropped.
+#[tauri::command]
+pub fn journal_clear(desktop: State<'_, Desktop>) -> Result<usize, String> {
+    Ok(emulator(&desktop)?.journal.clear())
+}
+
+// ---- QR logins (the Open Platform page's codes), as the phone ----
+
+#[tauri::command]
+pub fn qr_list(desktop: State<'_, Desktop>) -> Result<Vec<QrSummary>, String> {
+    Ok(emulator(&desktop)?.qr_list())
+}
+
+/// The phone of `account` scans QR login `uuid`.
+#[tauri::command]
+pub fn qr_scan(
+    desktop: State<'_, Desktop>,
+    uuid: String,
+    account: String,
+) -> Result<QrSummary, String> {
+    emulator(&desktop)?
+        .qr_scan(&uuid, &account)
+        .map_err(|e| e.to_string())
+}
+
+#[tauri::command]
+pub fn qr_confirm(desktop: State<'_, Desktop>, uuid: String) -> Result<QrSummary, String> {
+    emulator(&desktop)?
+        .qr_confirm(&uuid)
+        .map_err(|e| e.to_string())
+}
+
+#[tauri::command]
+pub fn qr_cancel(desktop: State<'_, Desktop>, uuid: String) -> Result<QrSummary, String> {
+    emulator(&desktop)?
+        .qr_cancel(&uuid)
+        .map_err(|e| e.to_string())
 }
 
 /// A tray switch: `account:<id>`, `state:<state>` or `mode:<mode>`.

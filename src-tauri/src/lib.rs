@@ -122,6 +122,12 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         commands::config_get,
         commands::save_accounts,
         commands::save_apps,
+        commands::journal_list,
+        commands::journal_clear,
+        commands::qr_list,
+        commands::qr_scan,
+        commands::qr_confirm,
+        commands::qr_cancel,
     ])
 }
 

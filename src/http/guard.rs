@@ -20,7 +20,7 @@ pub const WECHAT_ORIGIN: &str = "https://open.weixin.qq.com";
 
 /// Host names wxemu answers to. Anything else is a DNS-rebinding attempt
 /// (a foreign name that resolves to 127.0.0.1) or a misconfigured client.
-const OUR_HOSTS: [&str; 4] = [CANONICAL_HOST, "localhost", "127.0.0.1", "[::1]"];
+pub(crate) const OUR_HOSTS: [&str; 4] = [CANONICAL_HOST, "localhost", "127.0.0.1", "[::1]"];
 
 /// Refuses requests whose Host (or HTTP/2 :authority) is not one of ours.
 pub async fn check_host(req: Request, next: Next) -> Response {

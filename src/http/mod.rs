@@ -15,7 +15,7 @@ use axum::Router;
 use http_body_util::BodyExt;
 
 use crate::emulator::Emulator;
-use crate::{avatar, fastlogin};
+use crate::{avatar, control, fastlogin, faults, journal, openplatform};
 
 /// What a client may cost the server: bounds on time and size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +28,9 @@ pub struct Limits {
     pub header_read_timeout: Duration,
     /// Time to finish the TLS handshake.
     pub tls_handshake_timeout: Duration,
+    /// How long the QR long poll holds before answering 408 (the real one
+    /// holds ~25 s).
+    pub long_poll_hold: Duration,
 }
 
 impl Default for Limits {
@@ -37,21 +40,32 @@ impl Default for Limits {
             body_read_timeout: Duration::from_secs(10),
             header_read_timeout: Duration::from_secs(10),
             tls_handshake_timeout: Duration::from_secs(10),
+            long_poll_hold: Duration::from_secs(25),
         }
     }
 }
 
+/// Every route. Layers, outermost first: the journal (so it sees even
+/// refused requests), the Host check, fault injection (fast-login routes
+/// get theirs inside their CORS layer, so a browser can read a faulty
+/// reply), then the handlers.
 pub fn router(emu: Arc<Emulator>) -> Router {
     let fast_login = Router::new()
         .route("/api/check-login", browser_post(fastlogin::check_login))
         .route("/api/authorize", browser_post(fastlogin::authorize))
+        .layer(from_fn_with_state(emu.clone(), faults::inject_fast_login))
         .layer(from_fn_with_state(emu.clone(), guard::fast_login_cors));
     Router::new()
         .merge(fast_login)
+        .merge(control::router(emu.clone()))
+        .merge(openplatform::routes())
         .route("/avatar/{id}/{size}", get(avatar::serve))
         .route("/", get(index))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(from_fn_with_state(emu.clone(), faults::inject))
         .layer(from_fn(guard::check_host))
+        .layer(from_fn_with_state(emu.clone(), journal::record))
         .with_state(emu)
 }
 
@@ -78,6 +92,14 @@ async fn index(
         "wxemu {} is running: a fake WeChat desktop client on port {}.\n",
         env!("CARGO_PKG_VERSION"),
         emu.port()
+    )
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> impl IntoResponse {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        format!("{method} is not allowed on {}\n", uri.path()),
     )
 }
 

@@ -26,10 +26,9 @@ pub const APPID: &str = "wxa04304ceaedaf538";
 pub const REDIRECT: &str = "https://site.example/cb?app=website";
 
 pub struct TestServer {
-    pub addr: SocketAddr,
+    pub client: Client,
     pub emu: Arc<Emulator>,
     pub data_dir: tempfile::TempDir,
-    pub ca_der: Vec<u8>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -73,6 +72,10 @@ impl Builder {
         change(&mut self.config);
         self
     }
+    /// Registers a website app in the config.
+    pub fn app(self, app: wxemu::config::WebsiteApp) -> Self {
+        self.config(|c| c.apps.push(app))
+    }
     pub fn options(mut self, change: impl FnOnce(&mut ServeOptions)) -> Self {
         change(&mut self.options);
         self
@@ -88,10 +91,9 @@ impl Builder {
             let _ = stopped.await;
         }));
         TestServer {
-            addr,
+            client: Client { addr, ca_der },
             emu,
             data_dir: self.data_dir,
-            ca_der,
             stop: Some(stop),
             task: Some(task),
         }
@@ -122,7 +124,23 @@ impl TestServer {
         self.task.take().unwrap().await.unwrap();
         self.data_dir
     }
+}
 
+/// A client of a running wxemu: real TLS, trusting only its CA.
+#[derive(Clone)]
+pub struct Client {
+    pub addr: SocketAddr,
+    pub ca_der: Vec<u8>,
+}
+
+impl std::ops::Deref for TestServer {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl Client {
     pub fn tls_config(
         &self,
         alpn: &[&[u8]],
@@ -208,6 +226,21 @@ impl TestServer {
         builder.body(Full::new(body.into())).unwrap()
     }
 
+    /// A GET without Origin (what a page load, a script tag or a site's
+    /// backend sends).
+    pub async fn get(&self, path_and_query: &str) -> Reply {
+        let request = Request::builder()
+            .method(Method::GET)
+            .uri(path_and_query)
+            .header(
+                "host",
+                format!("localhost.weixin.qq.com:{}", self.addr.port()),
+            )
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        self.send(request).await
+    }
+
     pub async fn post(&self, path: &str, origin: Option<&str>, body: impl Into<Bytes>) -> Reply {
         self.send(self.request(Method::POST, path, origin, body))
             .await
@@ -224,13 +257,6 @@ impl TestServer {
         self.check_login_for(APPID, REDIRECT, "st4te").await
     }
 
-    pub fn authorize_body(uuid: &str, appid: &str, redirect_uri: &str, state: &str) -> String {
-        json!({"apiname": "qrconnectfastauthorize",
-            "jsdata": {"data": "{\"x\":576,\"y\":391.5}", "appid": appid, "scope": "snsapi_login",
-                       "redirect_uri": redirect_uri, "state": state, "authorize_uuid": uuid}})
-        .to_string()
-    }
-
     pub async fn authorize(
         &self,
         uuid: &str,
@@ -241,7 +267,7 @@ impl TestServer {
         self.post(
             "/api/authorize",
             Some(ORIGIN),
-            Self::authorize_body(uuid, appid, redirect_uri, state),
+            authorize_body(uuid, appid, redirect_uri, state),
         )
         .await
     }
@@ -268,6 +294,13 @@ impl TestServer {
     }
 }
 
+pub fn authorize_body(uuid: &str, appid: &str, redirect_uri: &str, state: &str) -> String {
+    json!({"apiname": "qrconnectfastauthorize",
+        "jsdata": {"data": "{\"x\":576,\"y\":391.5}", "appid": appid, "scope": "snsapi_login",
+                   "redirect_uri": redirect_uri, "state": state, "authorize_uuid": uuid}})
+    .to_string()
+}
+
 pub async fn read(response: hyper::Response<hyper::body::Incoming>) -> Reply {
     let (parts, body) = response.into_parts();
     Reply {
@@ -292,4 +325,86 @@ pub async fn next_event<T>(
     })
     .await
     .expect("the expected approval event within 10 s")
+}
+
+impl TestServer {
+    /// The control token, as `wxemu ctl` reads it: from the data directory.
+    pub fn control_token(&self) -> String {
+        std::fs::read_to_string(self.data_dir.path().join("control-token"))
+            .expect("control-token written at start")
+            .trim()
+            .to_owned()
+    }
+
+    /// A control API call with the right token and no Origin (a script).
+    pub async fn control(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Reply {
+        let auth = format!("Bearer {}", self.control_token());
+        self.control_with(method, path, &[("authorization", auth.as_str())], body)
+            .await
+    }
+
+    /// A control API call with exactly these extra headers.
+    pub async fn control_with(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<serde_json::Value>,
+    ) -> Reply {
+        let path = format!("/__wxemu{path}");
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let mut request = self.request(method, &path, None, body);
+        for (name, value) in headers {
+            request.headers_mut().insert(
+                hyper::header::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                value.parse().unwrap(),
+            );
+        }
+        self.send(request).await
+    }
+
+    /// A control call that must succeed; its JSON.
+    pub async fn ctl(&self, method: Method, path: &str, body: Option<serde_json::Value>) -> Value {
+        let reply = self.control(method.clone(), path, body).await;
+        assert!(
+            reply.status.is_success(),
+            "{method} {path}: {} {}",
+            reply.status,
+            reply.text()
+        );
+        if reply.body.is_empty() {
+            Value::Null
+        } else {
+            reply.json()
+        }
+    }
+
+    /// check-login's authorize_uuid, asserting success.
+    pub async fn uuid(&self) -> String {
+        let check = self.check_login().await;
+        assert_eq!(check.errcode(), 0, "{}", check.text());
+        check.json()["jsdata"]["authorize_uuid"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+/// The code inside an allowed authorize's redirect_url.
+pub fn code_of(reply: &Reply) -> String {
+    let body = reply.json();
+    let url = body["jsdata"]["redirect_url"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no redirect_url: {body}"));
+    let query = url.split_once('?').unwrap().1;
+    query
+        .split('&')
+        .find_map(|p| p.strip_prefix("code="))
+        .unwrap()
+        .to_owned()
 }

@@ -241,6 +241,10 @@ test("A second launch opens the dashboard in the first and exits", async () => {
   // Let the page fetch its status before the picture.
   await new Promise((r) => setTimeout(r, 1500));
   console.log(`screenshot: ${screenshot(id, "dashboard.png")}`);
+  // The journal tab (its place in the tab bar), with this run's requests.
+  x("xdotool", "mousemove", "--window", id, "414", "71", "click", "1");
+  await new Promise((r) => setTimeout(r, 700));
+  console.log(`screenshot: ${screenshot(id, "dashboard-journal.png")}`);
   assert.equal(app.exitCode, null, "the first instance still runs");
 });
 

@@ -22,8 +22,12 @@ const TEXT = {
     app_name: "名称", callback_domains: "回调域名（逗号分隔）", ca_path: "CA 证书路径", ca_status: "信任状态",
     ca_hint: "在系统中信任此 CA 的命令：", copy: "复制命令", trusted: "已信任", not_trusted: "未信任",
     unknown: "未知", saved: "已保存", copied: "已复制", running: "运行中", stopped: "未运行",
-    journal_missing: "请求日志需要 journal 模块（qa 分支），尚未合入。",
-    qr_missing: "二维码会话需要开放平台模块（openplatform 分支），尚未合入。",
+    filter_placeholder: "筛选：路径、来源、应用、errcode…", all_endpoints: "全部接口", clear: "清空",
+    col_time: "时间", col_endpoint: "接口", col_decision: "决定", col_latency: "耗时", journal_empty: "还没有请求",
+    copy_curl: "复制为 curl", copied_curl: "已复制 curl 命令（密钥已打码）",
+    qr_hint: "开放平台登录页显示的二维码：以某个账号“扫码”，再确认或取消（模拟手机）。", col_status: "状态",
+    qr_empty: "没有二维码登录", scan_as: "扫码：", confirm: "确认登录", cancel: "取消",
+    waiting: "等待扫码", scanned: "已扫码", cancelled: "已取消", confirmed: "已确认", expired: "已过期",
   },
   en: {
     dashboard: "Dashboard", tab_status: "Status", tab_pending: "Pending", tab_accounts: "Accounts", tab_apps: "Apps",
@@ -42,8 +46,12 @@ const TEXT = {
     ca_status: "Trust status", ca_hint: "Commands that trust this CA on this system:", copy: "Copy commands",
     trusted: "Trusted", not_trusted: "Not trusted", unknown: "Unknown", saved: "Saved", copied: "Copied",
     running: "Running", stopped: "Not serving",
-    journal_missing: "The request journal needs the journal module (qa branch), not merged yet.",
-    qr_missing: "QR sessions need the Open Platform module (openplatform branch), not merged yet.",
+    filter_placeholder: "Filter: path, origin, app, errcode…", all_endpoints: "All endpoints", clear: "Clear",
+    col_time: "Time", col_endpoint: "Endpoint", col_decision: "Decision", col_latency: "Latency", journal_empty: "No requests yet",
+    copy_curl: "Copy as curl", copied_curl: "curl command copied (secrets are masked)",
+    qr_hint: "The QR codes the Open Platform login page shows: scan one as an account, then confirm or cancel (the phone's part).",
+    col_status: "Status", qr_empty: "No QR logins", scan_as: "Scan as:", confirm: "Confirm", cancel: "Cancel",
+    waiting: "Waiting", scanned: "Scanned", cancelled: "Cancelled", confirmed: "Confirmed", expired: "Expired",
   },
 };
 let lang = localStorage.getItem("lang") || (navigator.language.startsWith("zh") ? "zh" : "en");
@@ -52,6 +60,7 @@ const t = (key, vars = {}) => (TEXT[lang][key] || key).replace(/\{(\w+)\}/g, (_,
 function translate() {
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
   document.querySelectorAll("[data-t]").forEach((el) => { el.textContent = t(el.dataset.t); });
+  document.querySelectorAll("[data-tp]").forEach((el) => { el.placeholder = t(el.dataset.tp); });
   $("lang").textContent = lang === "zh" ? "EN" : "中文";
 }
 
@@ -94,9 +103,11 @@ async function refresh() {
     const editable = await invoke("config_get");
     const select = $("account");
     select.replaceChildren(...editable.accounts.map((a) => new Option(`${a.nickname} (${a.id})`, a.id)));
+    accountIds = editable.accounts.map((a) => [a.id, `${a.nickname} (${a.id})`]);
     if (status.account) select.value = status.account.id;
     if (!editing.accounts) renderAccounts(editable.accounts);
     if (!editing.apps) renderApps(editable.apps);
+    await Promise.all([refreshJournal(), refreshQr()]);
   }
 }
 
@@ -134,6 +145,87 @@ function renderCa() {
   s.textContent = trust ? t(trust.status) : "—";
   s.className = trust && trust.status === "trusted" ? "trusted" : trust && trust.status === "not_trusted" ? "untrusted" : "";
   $("ca-commands").textContent = trust ? trust.commands.join("\n") : "";
+}
+
+// ---- journal ----
+let journal = [];
+async function refreshJournal() {
+  const endpoint = $("journal-endpoint").value || null;
+  journal = await invoke("journal_list", { filter: endpoint ? { endpoint } : null, limit: 500 });
+  renderJournal();
+}
+function renderJournal() {
+  const needle = $("journal-filter").value.trim().toLowerCase();
+  const shown = journal.filter((e) => !needle ||
+    [e.path, e.origin, e.app, e.errcode, e.decision, e.method].some((v) => v != null && String(v).toLowerCase().includes(needle)));
+  const rows = shown.slice().reverse().map((e) => {
+    const tr = document.createElement("tr");
+    const cells = [new Date(e.at).toLocaleTimeString(), e.origin || "—", `${e.method} ${e.path}`, e.app || "—",
+      e.errcode ?? (e.status ?? "—"), e.decision || "—", `${Math.round(e.latency_ms)} ms`];
+    cells.forEach((v, i) => {
+      const td = document.createElement("td"); td.textContent = v;
+      if (i === 1) td.className = "origin";
+      if (i === 4 && e.errcode != null) td.className = e.errcode === 0 ? "okc" : "err";
+      tr.append(td);
+    });
+    const td = document.createElement("td");
+    const copy = document.createElement("button"); copy.textContent = t("copy_curl");
+    copy.onclick = () => navigator.clipboard.writeText(curlOf(e)).then(() => toast(t("copied_curl")));
+    td.append(copy); tr.append(td);
+    return tr;
+  });
+  $("journal-rows").replaceChildren(...rows);
+  $("journal-empty").hidden = rows.length > 0;
+}
+const shq = (s) => `'${String(s).replace(/'/g, "'\\''")}'`;
+// The request again, over the same TLS, validated against wxemu's CA.
+function curlOf(e) {
+  const host = "localhost.weixin.qq.com";
+  const url = `https://${host}:${status.port}${e.path}${e.query ? "?" + e.query : ""}`;
+  const parts = ["curl", "--cacert", shq(status.trust ? status.trust.ca_path : "ca.pem"),
+    "--resolve", `${host}:${status.port}:127.0.0.1`, "-X", e.method];
+  if (e.origin) parts.push("-H", shq(`Origin: ${e.origin}`));
+  if (e.body != null) parts.push("-H", shq("Content-Type: text/plain;charset=UTF-8"),
+    "--data", shq(typeof e.body === "string" ? e.body : JSON.stringify(e.body)));
+  parts.push(shq(url));
+  return parts.join(" ");
+}
+
+// ---- QR logins ----
+let accountIds = [];
+async function refreshQr() {
+  const list = await invoke("qr_list");
+  const rows = list.slice().reverse().map((q) => {
+    const tr = document.createElement("tr");
+    const left = Math.max(0, Math.round((q.expires_at - Date.now()) / 1000));
+    let site = q.redirect_uri;
+    try { site = new URL(q.redirect_uri).host; } catch { /* keep it */ }
+    const statusText = t(q.status) + (q.account_id ? ` (${q.account_id})` : "");
+    for (const v of [q.uuid.slice(0, 10) + "…", q.appid, site, statusText, q.status === "expired" ? "—" : `${left}s`]) {
+      const td = document.createElement("td"); td.textContent = v; tr.append(td);
+    }
+    const td = document.createElement("td");
+    if (q.status === "waiting" || q.status === "cancelled") {
+      const who = document.createElement("select");
+      accountIds.forEach(([id, label]) => who.add(new Option(label, id)));
+      if (status.account) who.value = status.account.id;
+      const scan = document.createElement("button"); scan.className = "primary"; scan.textContent = t("scan_as");
+      scan.onclick = () => call("qr_scan", { uuid: q.uuid, account: who.value }).then(refresh);
+      td.append(scan, " ", who);
+    } else if (q.status === "scanned") {
+      const ok = document.createElement("button"); ok.className = "primary"; ok.textContent = t("confirm");
+      ok.onclick = () => call("qr_confirm", { uuid: q.uuid }).then(refresh);
+      const no = document.createElement("button"); no.textContent = t("cancel");
+      no.onclick = () => call("qr_cancel", { uuid: q.uuid }).then(refresh);
+      td.append(ok, " ", no);
+    }
+    tr.append(td);
+    return tr;
+  });
+  // Do not rebuild under an open account picker.
+  if (document.activeElement && document.activeElement.closest("#qr-rows")) return;
+  $("qr-rows").replaceChildren(...rows);
+  $("qr-empty").hidden = rows.length > 0;
 }
 
 // ---- editors ----
@@ -218,6 +310,9 @@ $("add-app").onclick = () => {
 };
 $("save-apps").onclick = () => call("save_apps", { apps: collectApps() })
   .then(() => { editing.apps = false; toast(t("saved")); refresh(); });
+$("journal-filter").oninput = renderJournal;
+$("journal-endpoint").onchange = () => refreshJournal();
+$("journal-clear").onclick = () => call("journal_clear").then(refreshJournal);
 $("copy-ca").onclick = () => navigator.clipboard.writeText($("ca-commands").textContent).then(() => toast(t("copied")));
 
 translate();

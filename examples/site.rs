@@ -1,0 +1,484 @@
+//! A tiny third-party website with "Log in with WeChat", pointed at wxemu.
+//!
+//! ```text
+//! cargo run --example site -- --wxemu https://localhost.weixin.qq.com:14013 \
+//!     --port 8080 --appid wx0123456789abcdef --secret THE_SECRET
+//! ```
+//!
+//! It is what a real site does, in one file:
+//! 1. `/` links to `/login`, which stores a random `state` in the visitor's
+//!    session and redirects to wxemu's `/connect/qrconnect` (the redirect
+//!    variant); `/embedded` shows the QR code in the page with wxLogin.js
+//!    (`?self_redirect=true|false` picks who navigates after the login,
+//!    `&fast_login=0` shows only the QR code).
+//! 2. wxemu sends the browser back to `/callback?code=..&state=..`. The site
+//!    checks `state` against the session (CSRF), then trades the code for an
+//!    access token *server-side* with its secret over HTTPS, trusting only
+//!    wxemu's CA, and fetches the profile from `/sns/userinfo`.
+//! 3. `/me` shows who logged in.
+//!
+//! Plain HTTP on 127.0.0.1 is fine for a development site.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use clap::Parser;
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Bytes;
+use hyper_util::rt::TokioIo;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Debug, Parser)]
+#[command(about = "An example website using \"Log in with WeChat\" against wxemu")]
+struct Args {
+    /// wxemu's base URL (its login page, wxLogin.js and token API).
+    #[arg(long, default_value = "https://localhost.weixin.qq.com:14013")]
+    wxemu: url::Url,
+    /// Port for this site on 127.0.0.1.
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// The website app's AppID (an [[apps]] entry in wxemu's config).
+    #[arg(long, env = "SITE_APPID")]
+    appid: String,
+    /// The app's AppSecret. Only this server ever sees it.
+    #[arg(long, env = "SITE_SECRET")]
+    secret: String,
+    /// wxemu's CA certificate (PEM) [default: the one `wxemu ca path` prints].
+    #[arg(long, value_name = "FILE")]
+    ca: Option<PathBuf>,
+}
+
+/// wxLogin.js on wxemu (the real one lives on res.wx.qq.com).
+const WXLOGIN_JS_PATH: &str = "/connect/zh_CN/htmledition/js/wxLogin.js";
+const SESSION_COOKIE: &str = "site_session";
+
+struct Site {
+    wxemu: url::Url,
+    base_url: String,
+    appid: String,
+    secret: String,
+    tls: Arc<rustls::ClientConfig>,
+    sessions: Mutex<HashMap<String, Session>>,
+}
+
+/// What the site remembers about one visitor.
+#[derive(Default, Clone)]
+struct Session {
+    /// The `state` sent with the last login attempt.
+    state: Option<String>,
+    user: Option<Value>,
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    if let Err(message) = run(args).await {
+        eprintln!("site: {message}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let ca_path = match args.ca {
+        Some(path) => path,
+        None => {
+            let data_dir = std::env::var_os("WXEMU_DATA_DIR")
+                .map(PathBuf::from)
+                .or_else(wxemu::cli::default_data_dir)
+                .ok_or("no data directory: pass --ca (see `wxemu ca path`)")?;
+            wxemu_certs::ca_cert_path(&data_dir)
+        }
+    };
+    let site = Arc::new(Site {
+        tls: tls_config(&ca_path)?,
+        base_url: format!("http://127.0.0.1:{}", args.port),
+        wxemu: args.wxemu,
+        appid: args.appid,
+        secret: args.secret,
+        sessions: Mutex::default(),
+    });
+    let app = Router::new()
+        .route("/", get(home))
+        .route("/login", get(login))
+        .route("/embedded", get(embedded))
+        .route("/callback", get(callback))
+        .route("/me", get(me))
+        .with_state(site.clone());
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], args.port)))
+        .await
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", args.port))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    println!("example site on http://{addr}/ (wxemu at {})", site.wxemu);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Trust exactly wxemu's CA: no system roots, no "accept anything".
+fn tls_config(ca_path: &std::path::Path) -> Result<Arc<rustls::ClientConfig>, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(ca_path)
+        .map_err(|e| format!("cannot read the CA {}: {e}", ca_path.display()))?
+    {
+        let cert = cert.map_err(|e| format!("bad PEM in {}: {e}", ca_path.display()))?;
+        roots
+            .add(cert)
+            .map_err(|e| format!("bad CA certificate in {}: {e}", ca_path.display()))?;
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+// ---------------------------------------------------------------- pages
+
+async fn home(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
+    let (_, session) = site.session(&headers);
+    let who = match &session.user {
+        Some(user) => format!(
+            "<p>Logged in as <b>{}</b>. <a href=\"/me\">Your profile</a></p>",
+            esc(user["nickname"].as_str().unwrap_or(""))
+        ),
+        None => String::new(),
+    };
+    page(
+        "Example site",
+        &format!(
+            "{who}<p><a class=\"wechat\" id=\"login\" href=\"/login\">Log in with WeChat</a></p>\
+             <p>Or with the QR code in this page: \
+             <a href=\"/embedded?self_redirect=true\">embedded, frame navigates</a> · \
+             <a href=\"/embedded?self_redirect=false\">embedded, page navigates</a></p>"
+        ),
+    )
+}
+
+/// The redirect variant: a fresh state in the session, then off to wxemu.
+async fn login(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
+    let (sid, state) = site.new_state(&headers);
+    let mut url = site.wxemu.join("/connect/qrconnect").expect("a fixed path");
+    url.query_pairs_mut()
+        .append_pair("appid", &site.appid)
+        .append_pair("redirect_uri", &site.redirect_uri())
+        .append_pair("response_type", "code")
+        .append_pair("scope", "snsapi_login")
+        .append_pair("state", &state);
+    url.set_fragment(Some("wechat_redirect"));
+    with_cookie(sid, Redirect::to(url.as_str()))
+}
+
+#[derive(Deserialize)]
+struct EmbeddedQuery {
+    self_redirect: Option<String>,
+    /// `0`: QR code only, no fast login.
+    fast_login: Option<String>,
+}
+
+/// The embedded variant: wxLogin.js draws the QR code into #login_container.
+async fn embedded(
+    State(site): State<Arc<Site>>,
+    headers: HeaderMap,
+    Query(query): Query<EmbeddedQuery>,
+) -> Response {
+    let (sid, state) = site.new_state(&headers);
+    let self_redirect = query.self_redirect.as_deref() == Some("true");
+    let script = site.wxemu.join(WXLOGIN_JS_PATH).expect("a fixed path");
+    // wxLogin.js expects redirect_uri already URL-encoded; values go into a
+    // JS string, so encode them as JSON.
+    let options = serde_json::json!({
+        "id": "login_container",
+        "appid": site.appid,
+        "scope": "snsapi_login",
+        "redirect_uri": form_encode(&site.redirect_uri()),
+        "state": state,
+        "self_redirect": self_redirect,
+        "fast_login": if query.fast_login.as_deref() == Some("0") { 0 } else { 1 },
+    });
+    let body = format!(
+        "<p>Scan the code with WeChat (self_redirect: {self_redirect}).</p>\
+         <div id=\"login_container\"></div>\
+         <p id=\"ready\"></p>\
+         <script src=\"{script}\"></script>\
+         <script>\
+           var options = {options};\
+           options.onReady = function (ok) {{ document.getElementById('ready').textContent = ok ? 'wxReady' : 'not ready'; }};\
+           new WxLogin(options);\
+         </script>",
+        script = esc(script.as_str()),
+        options = json_for_script(&options),
+    );
+    with_cookie(sid, page("Log in with WeChat (embedded)", &body))
+}
+
+#[derive(Deserialize)]
+struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+}
+
+/// wxemu sends the browser here with the code. Check the state, trade the
+/// code server-side, remember the user.
+async fn callback(
+    State(site): State<Arc<Site>>,
+    headers: HeaderMap,
+    Query(query): Query<CallbackQuery>,
+) -> Response {
+    // With self_redirect=true the login lands here inside wxLogin.js's
+    // frame, where the browser does not send our SameSite=Lax session
+    // cookie (the navigation came from wxemu's cross-site frame). Move the
+    // whole window here instead: that navigation is ours, so the cookie
+    // goes along, and the code is still unused.
+    if headers
+        .get("sec-fetch-dest")
+        .is_some_and(|dest| dest == "iframe")
+    {
+        return Html(
+            "<!DOCTYPE html><script>window.top.location.href = window.location.href;</script>\
+             <a href=\"\" target=\"_top\">Continue</a>",
+        )
+        .into_response();
+    }
+    let (sid, session) = site.session(&headers);
+    let expected = session.state.clone();
+    // One state, one use: clear it whatever happens next.
+    site.update(&sid, |s| s.state = None);
+    if expected.is_none() || query.state != expected {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "state mismatch: this login did not start here (CSRF?)",
+        );
+    }
+    let Some(code) = query.code.filter(|c| !c.is_empty()) else {
+        return error_page(StatusCode::BAD_REQUEST, "no code: the login was refused");
+    };
+    match site.fetch_user(&code).await {
+        Ok(user) => {
+            site.update(&sid, |s| s.user = Some(user));
+            Redirect::to("/me").into_response()
+        }
+        Err(message) => error_page(StatusCode::BAD_GATEWAY, &message),
+    }
+}
+
+async fn me(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
+    let (_, session) = site.session(&headers);
+    let Some(user) = session.user else {
+        return Redirect::to("/").into_response();
+    };
+    let field = |name: &str| esc(user[name].as_str().unwrap_or(""));
+    let body = format!(
+        "<div class=\"profile\"><img id=\"avatar\" src=\"{avatar}\" width=\"96\" height=\"96\" alt=\"\">\
+         <h2 id=\"nickname\">{nickname}</h2>\
+         <p>openid: <code id=\"openid\">{openid}</code></p>\
+         <p>unionid: <code id=\"unionid\">{unionid}</code></p>\
+         <p>{city} {province} {country}</p></div>\
+         <p><a href=\"/\">Home</a></p>",
+        avatar = field("headimgurl"),
+        nickname = field("nickname"),
+        openid = field("openid"),
+        unionid = field("unionid"),
+        city = field("city"),
+        province = field("province"),
+        country = field("country"),
+    );
+    page("Logged in", &body)
+}
+
+// ---------------------------------------------------------------- the token API
+
+impl Site {
+    fn redirect_uri(&self) -> String {
+        format!("{}/callback", self.base_url)
+    }
+
+    /// code -> access_token -> userinfo, the two calls every site makes.
+    async fn fetch_user(&self, code: &str) -> Result<Value, String> {
+        let mut token_url = self
+            .wxemu
+            .join("/sns/oauth2/access_token")
+            .expect("a fixed path");
+        token_url
+            .query_pairs_mut()
+            .append_pair("appid", &self.appid)
+            .append_pair("secret", &self.secret)
+            .append_pair("code", code)
+            .append_pair("grant_type", "authorization_code");
+        let token = self.get_json(&token_url).await?;
+        let access_token = token["access_token"]
+            .as_str()
+            .ok_or("no access_token in the reply")?;
+        let openid = token["openid"].as_str().ok_or("no openid in the reply")?;
+        let mut info_url = self.wxemu.join("/sns/userinfo").expect("a fixed path");
+        info_url
+            .query_pairs_mut()
+            .append_pair("access_token", access_token)
+            .append_pair("openid", openid);
+        let mut user = self.get_json(&info_url).await?;
+        if user.get("unionid").is_none() {
+            user["unionid"] = token["unionid"].clone();
+        }
+        Ok(user)
+    }
+
+    /// One HTTPS GET, validated against wxemu's CA. WeChat reports errors
+    /// as HTTP 200 with an errcode, so check that too.
+    async fn get_json(&self, url: &url::Url) -> Result<Value, String> {
+        let host = url.host_str().ok_or("wxemu URL has no host")?.to_owned();
+        let port = url.port_or_known_default().unwrap_or(443);
+        let tcp = connect(&host, port).await?;
+        let name = ServerName::try_from(host.clone()).map_err(|e| e.to_string())?;
+        let tls = tokio_rustls::TlsConnector::from(self.tls.clone())
+            .connect(name, tcp)
+            .await
+            .map_err(|e| format!("TLS to {host}:{port} failed: {e}"))?;
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::spawn(conn);
+        let path_and_query = &url[url::Position::BeforePath..];
+        let request = hyper::Request::get(path_and_query)
+            .header(header::HOST, format!("{host}:{port}"))
+            .body(Empty::<Bytes>::new())
+            .map_err(|e| e.to_string())?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| e.to_string())?;
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes();
+        let json: Value = serde_json::from_slice(&body)
+            .map_err(|e| format!("{} did not answer JSON: {e}", url.path()))?;
+        match json["errcode"].as_i64() {
+            Some(code) if code != 0 => Err(format!(
+                "{} failed: errcode {code}, {}",
+                url.path(),
+                json["errmsg"].as_str().unwrap_or("")
+            )),
+            _ => Ok(json),
+        }
+    }
+}
+
+/// `localhost.weixin.qq.com` has the public A record 127.0.0.1; an offline
+/// machine may have no DNS for it, and wxemu only ever listens on loopback.
+async fn connect(host: &str, port: u16) -> Result<tokio::net::TcpStream, String> {
+    match tokio::net::TcpStream::connect((host, port)).await {
+        Ok(stream) => Ok(stream),
+        Err(_) if host.eq_ignore_ascii_case("localhost.weixin.qq.com") => {
+            tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .map_err(|e| format!("cannot reach wxemu on 127.0.0.1:{port}: {e}"))
+        }
+        Err(e) => Err(format!("cannot reach {host}:{port}: {e}")),
+    }
+}
+
+// ---------------------------------------------------------------- sessions
+
+impl Site {
+    /// The visitor's session id (a new one when they have none) and a copy
+    /// of the session.
+    fn session(&self, headers: &HeaderMap) -> (String, Session) {
+        let sid = cookie(headers, SESSION_COOKIE).unwrap_or_else(random_token);
+        let session = self.sessions.lock().map_or_else(
+            |_| Session::default(),
+            |s| s.get(&sid).cloned().unwrap_or_default(),
+        );
+        (sid, session)
+    }
+
+    fn update(&self, sid: &str, change: impl FnOnce(&mut Session)) {
+        if let Ok(mut sessions) = self.sessions.lock() {
+            change(sessions.entry(sid.to_owned()).or_default());
+        }
+    }
+
+    /// Starts a login: a fresh unguessable state, kept in the session.
+    fn new_state(&self, headers: &HeaderMap) -> (String, String) {
+        let (sid, _) = self.session(headers);
+        let state = random_token();
+        self.update(&sid, |s| s.state = Some(state.clone()));
+        (sid, state)
+    }
+}
+
+fn random_token() -> String {
+    use rand::distributions::{Alphanumeric, DistString};
+    Alphanumeric.sample_string(&mut rand::thread_rng(), 24)
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+fn with_cookie(sid: String, response: impl IntoResponse) -> Response {
+    // SameSite=Lax: sent on the top-level navigation back from wxemu.
+    let cookie = format!("{SESSION_COOKIE}={sid}; Path=/; HttpOnly; SameSite=Lax");
+    ([(header::SET_COOKIE, cookie)], response).into_response()
+}
+
+// ---------------------------------------------------------------- HTML
+
+fn page(title: &str, body: &str) -> Response {
+    Html(format!(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{title}</title>\
+         <style>body{{font:16px/1.5 system-ui,sans-serif;max-width:40em;margin:3em auto;padding:0 1em}}\
+         a.wechat{{display:inline-block;background:#07c160;color:#fff;padding:.6em 1.2em;border-radius:4px;text-decoration:none}}\
+         .profile img{{border-radius:8px}}</style></head>\
+         <body><h1>{title}</h1>{body}</body></html>",
+        title = esc(title)
+    ))
+    .into_response()
+}
+
+fn error_page(status: StatusCode, message: &str) -> Response {
+    let body = format!(
+        "<p id=\"error\">{}</p><p><a href=\"/\">Home</a></p>",
+        esc(message)
+    );
+    (status, page("Login failed", &body)).into_response()
+}
+
+fn esc(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+fn form_encode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// JSON that is safe inside a <script> element.
+fn json_for_script(value: &Value) -> String {
+    value.to_string().replace('<', "\\u003c")
+}

@@ -1,0 +1,561 @@
+//! The token API over real TLS: every path and errcode, lifetimes on the
+//! emulated clock, openid/unionid rules, strict vs permissive apps.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use hyper::StatusCode;
+use serde_json::{json, Value};
+use wxemu::config::{Account, PlatformMode, WebsiteApp};
+use wxemu::openplatform::identity;
+use wxemu::openplatform::qr::{QrStatus, QrTarget};
+use wxemu::state::IssuedCode;
+
+const SECRET: &str = "any-secret-works-in-permissive-mode";
+
+/// A code from the fast-login flow (check-login + authorize).
+async fn fast_login_code(server: &TestServer) -> String {
+    let reply = server.login(REDIRECT, "st").await;
+    let url = reply.json()["jsdata"]["redirect_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let query = url.split_once('?').unwrap().1;
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned()
+}
+
+/// A code from a QR login scanned and confirmed by `account`.
+fn qr_code(server: &TestServer, appid: &str, account: &str) -> String {
+    let qr = server.emu.qr_create(QrTarget {
+        appid: appid.into(),
+        scope: "snsapi_login".into(),
+        redirect_uri: REDIRECT.into(),
+        state: "st".into(),
+    });
+    server.emu.qr_scan(&qr.uuid, account).unwrap();
+    match server.emu.qr_confirm(&qr.uuid).unwrap().status {
+        QrStatus::Confirmed { code, .. } => code,
+        other => panic!("{other:?}"),
+    }
+}
+
+async fn api(server: &TestServer, path: &str, params: &[(&str, &str)]) -> Value {
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish();
+    let reply = server.get(&format!("{path}?{query}")).await;
+    assert_eq!(reply.status, StatusCode::OK, "errors are HTTP 200 too");
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/json; charset=utf-8")
+    );
+    reply.json()
+}
+
+async fn redeem(server: &TestServer, appid: &str, secret: &str, code: &str) -> Value {
+    api(
+        server,
+        "/sns/oauth2/access_token",
+        &[
+            ("appid", appid),
+            ("secret", secret),
+            ("code", code),
+            ("grant_type", "authorization_code"),
+        ],
+    )
+    .await
+}
+
+async fn refresh(server: &TestServer, appid: &str, refresh_token: &str) -> Value {
+    api(
+        server,
+        "/sns/oauth2/refresh_token",
+        &[
+            ("appid", appid),
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ],
+    )
+    .await
+}
+
+async fn auth(server: &TestServer, token: &Value) -> Value {
+    api(
+        server,
+        "/sns/auth",
+        &[
+            ("access_token", token["access_token"].as_str().unwrap()),
+            ("openid", token["openid"].as_str().unwrap()),
+        ],
+    )
+    .await
+}
+
+async fn userinfo(server: &TestServer, token: &Value, lang: Option<&str>) -> Value {
+    let mut params = vec![
+        ("access_token", token["access_token"].as_str().unwrap()),
+        ("openid", token["openid"].as_str().unwrap()),
+    ];
+    if let Some(lang) = lang {
+        params.push(("lang", lang));
+    }
+    api(server, "/sns/userinfo", &params).await
+}
+
+/// Asserts an error reply: the code, and the text with a rid suffix.
+#[track_caller]
+fn assert_error(reply: &Value, errcode: i64, text: &str) {
+    assert_eq!(reply["errcode"], errcode, "{reply}");
+    let errmsg = reply["errmsg"].as_str().unwrap();
+    let rid = errmsg
+        .strip_prefix(&format!("{text}, rid: "))
+        .unwrap_or_else(|| panic!("{errmsg:?} is not {text:?} + rid"));
+    let parts: Vec<&str> = rid.split('-').collect();
+    assert_eq!(parts.len(), 3, "{rid}");
+    assert!(
+        parts
+            .iter()
+            .all(|p| p.len() == 8 && p.bytes().all(|b| b.is_ascii_hexdigit())),
+        "{rid}"
+    );
+    assert_eq!(reply.as_object().unwrap().len(), 2, "{reply}");
+}
+
+#[tokio::test]
+async fn codes_from_fast_login_and_qr_redeem_the_same_way() {
+    let server = TestServer::start().await;
+    for code in [
+        fast_login_code(&server).await,
+        qr_code(&server, APPID, "default"),
+    ] {
+        let token = redeem(&server, APPID, SECRET, &code).await;
+        let fields: Vec<&String> = token.as_object().unwrap().keys().collect();
+        assert_eq!(
+            fields,
+            [
+                "access_token",
+                "expires_in",
+                "openid",
+                "refresh_token",
+                "scope",
+                "unionid"
+            ],
+            "{token}"
+        );
+        assert!(token["access_token"].as_str().unwrap().len() >= 32);
+        assert_eq!(token["expires_in"], json!(7200));
+        assert!(token["refresh_token"].as_str().unwrap().len() >= 32);
+        assert_eq!(token["openid"], identity::openid("default", APPID));
+        assert_eq!(token["scope"], "snsapi_login");
+        assert_eq!(token["unionid"], identity::unionid("default", APPID));
+        assert_eq!(
+            auth(&server, &token).await,
+            json!({"errcode": 0, "errmsg": "ok"})
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_code_works_once_and_for_ten_minutes() {
+    let server = TestServer::start().await;
+    let code = fast_login_code(&server).await;
+    assert!(redeem(&server, APPID, SECRET, &code).await["access_token"].is_string());
+    assert_error(
+        &redeem(&server, APPID, SECRET, &code).await,
+        40163,
+        "code been used",
+    );
+
+    let code = qr_code(&server, APPID, "default");
+    server.emu.clock.advance(Duration::from_secs(599));
+    let other = qr_code(&server, APPID, "default");
+    server.emu.clock.advance(Duration::from_secs(1));
+    assert_error(
+        &redeem(&server, APPID, SECRET, &code).await,
+        42003,
+        "code expired",
+    );
+    assert!(redeem(&server, APPID, SECRET, &other).await["access_token"].is_string());
+
+    assert_error(
+        &redeem(&server, APPID, SECRET, "nonexistentcode").await,
+        40029,
+        "invalid code",
+    );
+    // Another app's code is invalid here and stays usable by its app.
+    let code = qr_code(&server, APPID, "default");
+    assert_error(
+        &redeem(&server, "wxsomeoneelse", SECRET, &code).await,
+        40029,
+        "invalid code",
+    );
+    assert!(redeem(&server, APPID, SECRET, &code).await["access_token"].is_string());
+}
+
+#[tokio::test]
+async fn missing_parameters_and_bad_grant_types() {
+    let server = TestServer::start().await;
+    let path = "/sns/oauth2/access_token";
+    let full = [
+        ("appid", APPID),
+        ("secret", SECRET),
+        ("code", "c"),
+        ("grant_type", "authorization_code"),
+    ];
+    for (drop, errcode, text) in [
+        ("appid", 41002, "appid missing"),
+        ("secret", 41004, "appsecret missing"),
+        ("code", 41008, "missing code"),
+        ("grant_type", 40002, "invalid grant_type"),
+    ] {
+        let params: Vec<_> = full.iter().copied().filter(|(k, _)| *k != drop).collect();
+        assert_error(&api(&server, path, &params).await, errcode, text);
+        // An empty value is missing too.
+        let params: Vec<_> = full
+            .iter()
+            .map(|&(k, v)| (k, if k == drop { "" } else { v }))
+            .collect();
+        assert_error(&api(&server, path, &params).await, errcode, text);
+    }
+    let mut wrong = full;
+    wrong[3].1 = "client_credential";
+    assert_error(
+        &api(&server, path, &wrong).await,
+        40002,
+        "invalid grant_type",
+    );
+
+    let path = "/sns/oauth2/refresh_token";
+    let full = [
+        ("appid", APPID),
+        ("grant_type", "refresh_token"),
+        ("refresh_token", "r"),
+    ];
+    for (drop, errcode, text) in [
+        ("appid", 41002, "appid missing"),
+        ("refresh_token", 41003, "refresh_token missing"),
+        ("grant_type", 40002, "invalid grant_type"),
+    ] {
+        let params: Vec<_> = full.iter().copied().filter(|(k, _)| *k != drop).collect();
+        assert_error(&api(&server, path, &params).await, errcode, text);
+    }
+
+    for path in ["/sns/auth", "/sns/userinfo"] {
+        let full = [("access_token", "t"), ("openid", "o")];
+        assert_error(
+            &api(&server, path, &full[1..]).await,
+            41001,
+            "access_token missing",
+        );
+        assert_error(
+            &api(&server, path, &full[..1]).await,
+            41009,
+            "missing openid",
+        );
+        assert_error(
+            &api(&server, path, &full).await,
+            40014,
+            "invalid access_token",
+        );
+    }
+}
+
+#[tokio::test]
+async fn strict_mode_checks_appid_and_secret() {
+    let server = TestServer::builder()
+        .config(|c| {
+            c.platform.mode = PlatformMode::Strict;
+            c.apps.push(WebsiteApp {
+                appid: APPID.into(),
+                secret: "s3cret".into(),
+                callback_domains: vec!["site.example".into()],
+                ..WebsiteApp::default()
+            });
+        })
+        .start()
+        .await;
+    let code = fast_login_code(&server).await;
+    assert_error(
+        &redeem(&server, "wxunknown", "s3cret", &code).await,
+        40013,
+        "invalid appid",
+    );
+    assert_error(
+        &redeem(&server, APPID, "wrong", &code).await,
+        40125,
+        "invalid appsecret",
+    );
+    assert_error(
+        &redeem(&server, APPID, "s3cre", &code).await,
+        40125,
+        "invalid appsecret",
+    );
+    // The failed attempts did not spend the code.
+    let token = redeem(&server, APPID, "s3cret", &code).await;
+    assert!(token["access_token"].is_string(), "{token}");
+    assert_error(
+        &refresh(
+            &server,
+            "wxunknown",
+            token["refresh_token"].as_str().unwrap(),
+        )
+        .await,
+        40013,
+        "invalid appid",
+    );
+
+    // Fast login refuses unknown apps and foreign redirect hosts in strict mode.
+    let unknown = server.check_login_for("wxunknown", REDIRECT, "s").await;
+    assert_eq!(unknown.errcode(), 10010, "{}", unknown.text());
+    let foreign = server
+        .check_login_for(APPID, "https://evil.example/cb", "s")
+        .await;
+    assert_eq!(foreign.errcode(), 10011, "{}", foreign.text());
+}
+
+#[tokio::test]
+async fn permissive_mode_checks_only_configured_secrets() {
+    let server = TestServer::builder()
+        .app(WebsiteApp {
+            appid: "wxconfigured".into(),
+            secret: "s3cret".into(),
+            ..WebsiteApp::default()
+        })
+        .start()
+        .await;
+    let code = qr_code(&server, "wxconfigured", "default");
+    assert_error(
+        &redeem(&server, "wxconfigured", "wrong", &code).await,
+        40125,
+        "invalid appsecret",
+    );
+    assert!(redeem(&server, "wxconfigured", "s3cret", &code).await["openid"].is_string());
+    let code = qr_code(&server, APPID, "default");
+    assert!(redeem(&server, APPID, "whatever", &code).await["openid"].is_string());
+}
+
+#[tokio::test]
+async fn refresh_extends_a_live_token_and_replaces_an_expired_one() {
+    let server = TestServer::start().await;
+    let code = fast_login_code(&server).await;
+    let token = redeem(&server, APPID, SECRET, &code).await;
+    let refresh_token = token["refresh_token"].as_str().unwrap();
+
+    // While the access_token lives, refreshing extends it (real behaviour).
+    server.emu.clock.advance(Duration::from_secs(7000));
+    let renewed = refresh(&server, APPID, refresh_token).await;
+    assert_eq!(renewed["access_token"], token["access_token"]);
+    assert_eq!(renewed["refresh_token"], token["refresh_token"]);
+    assert_eq!(renewed["expires_in"], json!(7200));
+    assert_eq!(renewed["openid"], token["openid"]);
+    assert_eq!(renewed["scope"], "snsapi_login");
+    assert_eq!(renewed["unionid"], token["unionid"]);
+    server.emu.clock.advance(Duration::from_secs(7000));
+    assert_eq!(
+        auth(&server, &token).await["errcode"],
+        0,
+        "renewed to 14200 s"
+    );
+
+    // Expired after 2 h: 42001; refreshing then mints a new one.
+    server.emu.clock.advance(Duration::from_secs(200));
+    assert_error(&auth(&server, &token).await, 42001, "access_token expired");
+    assert_error(
+        &userinfo(&server, &token, None).await,
+        42001,
+        "access_token expired",
+    );
+    let fresh = refresh(&server, APPID, refresh_token).await;
+    assert_ne!(fresh["access_token"], token["access_token"]);
+    assert_eq!(fresh["refresh_token"], token["refresh_token"]);
+    assert_eq!(auth(&server, &fresh).await["errcode"], 0);
+    assert_error(&auth(&server, &token).await, 42001, "access_token expired");
+
+    assert_error(
+        &refresh(&server, APPID, "unknown").await,
+        40030,
+        "invalid refresh_token",
+    );
+    assert_error(
+        &refresh(&server, "wxother", refresh_token).await,
+        40030,
+        "invalid refresh_token",
+    );
+    // 30 days after the code was redeemed the refresh_token is dead.
+    // 14 200 s have passed so far.
+    server
+        .emu
+        .clock
+        .advance(Duration::from_secs(30 * 24 * 3600 - 14_200 - 1));
+    assert!(refresh(&server, APPID, refresh_token).await["access_token"].is_string());
+    server.emu.clock.advance(Duration::from_secs(1));
+    assert_error(
+        &refresh(&server, APPID, refresh_token).await,
+        42002,
+        "refresh_token expired",
+    );
+}
+
+#[tokio::test]
+async fn auth_checks_the_openid() {
+    let server = TestServer::start().await;
+    let code = fast_login_code(&server).await;
+    let token = redeem(&server, APPID, SECRET, &code).await;
+    let mut wrong = token.clone();
+    wrong["openid"] = json!(identity::openid("default", "wxother"));
+    assert_error(&auth(&server, &wrong).await, 40003, "invalid openid");
+    assert_error(
+        &userinfo(&server, &wrong, None).await,
+        40003,
+        "invalid openid",
+    );
+    let mut unknown = token.clone();
+    unknown["access_token"] = json!("not-a-token");
+    assert_error(
+        &auth(&server, &unknown).await,
+        40014,
+        "invalid access_token",
+    );
+}
+
+#[tokio::test]
+async fn userinfo_answers_in_the_asked_language() {
+    let server = TestServer::start().await;
+    let code = fast_login_code(&server).await;
+    let token = redeem(&server, APPID, SECRET, &code).await;
+    let info = userinfo(&server, &token, Some("zh_CN")).await;
+    let avatar = format!(
+        "https://localhost.weixin.qq.com:{}/avatar/default/132",
+        server.addr.port()
+    );
+    assert_eq!(
+        info,
+        json!({
+            "openid": token["openid"],
+            "nickname": "微信测试用户",
+            "sex": 1,
+            "province": "广东",
+            "city": "深圳",
+            "country": "中国",
+            "headimgurl": avatar,
+            "privilege": [],
+            "unionid": token["unionid"],
+        })
+    );
+    let tw = userinfo(&server, &token, Some("zh_TW")).await;
+    assert_eq!(
+        (&tw["province"], &tw["city"], &tw["country"]),
+        (&json!("廣東"), &json!("深圳"), &json!("中國"))
+    );
+    for lang in [Some("en"), None] {
+        let en = userinfo(&server, &token, lang).await;
+        assert_eq!(
+            (&en["province"], &en["city"], &en["country"]),
+            (&json!("Guangdong"), &json!("Shenzhen"), &json!("CN"))
+        );
+    }
+}
+
+#[tokio::test]
+async fn userinfo_needs_a_scope_that_allows_it() {
+    let server = TestServer::start().await;
+    server.emu.store.codes.insert(
+        "basecode".into(),
+        IssuedCode {
+            appid: APPID.into(),
+            scope: "snsapi_base".into(),
+            account_id: "default".into(),
+            redirect_uri: REDIRECT.into(),
+            used: false,
+        },
+        server.emu.clock.now() + Duration::from_secs(600),
+    );
+    let token = redeem(&server, APPID, SECRET, "basecode").await;
+    assert_eq!(token["scope"], "snsapi_base");
+    assert_eq!(auth(&server, &token).await["errcode"], 0);
+    assert_error(
+        &userinfo(&server, &token, None).await,
+        48001,
+        "api unauthorized",
+    );
+}
+
+#[tokio::test]
+async fn openid_per_app_unionid_per_owner() {
+    let server = TestServer::builder()
+        .config(|c| {
+            for (appid, owner) in [("wxshop", "acme"), ("wxblog", "acme"), ("wxlone", "")] {
+                c.apps.push(WebsiteApp {
+                    appid: appid.into(),
+                    owner: owner.into(),
+                    ..WebsiteApp::default()
+                });
+            }
+            c.accounts.push(Account {
+                id: "alice".into(),
+                nickname: "Alice".into(),
+                ..Account::default()
+            });
+        })
+        .start()
+        .await;
+    let mut tokens = Vec::new();
+    for (appid, account) in [
+        ("wxshop", "default"),
+        ("wxblog", "default"),
+        ("wxlone", "default"),
+        ("wxshop", "alice"),
+        ("wxshop", "default"),
+    ] {
+        let code = qr_code(&server, appid, account);
+        tokens.push(redeem(&server, appid, SECRET, &code).await);
+    }
+    let [shop, blog, lone, alice, shop_again] = &tokens[..] else {
+        unreachable!()
+    };
+    assert_ne!(shop["openid"], blog["openid"], "openid is per app");
+    assert_eq!(shop["unionid"], blog["unionid"], "unionid is per owner");
+    assert_ne!(shop["unionid"], lone["unionid"]);
+    assert_eq!(lone["unionid"], identity::unionid("default", "wxlone"));
+    assert_ne!(shop["openid"], alice["openid"], "openid is per person");
+    assert_ne!(shop["unionid"], alice["unionid"]);
+    assert_eq!(shop["openid"], shop_again["openid"], "stable");
+    assert_eq!(userinfo(&server, alice, None).await["nickname"], "Alice");
+
+    // The same on another server (another install, after a restart).
+    let other = TestServer::builder()
+        .app(WebsiteApp {
+            appid: "wxshop".into(),
+            owner: "acme".into(),
+            ..WebsiteApp::default()
+        })
+        .start()
+        .await;
+    let code = qr_code(&other, "wxshop", "default");
+    let again = redeem(&other, "wxshop", SECRET, &code).await;
+    assert_eq!(again["openid"], shop["openid"]);
+    assert_eq!(again["unionid"], shop["unionid"]);
+}
+
+#[tokio::test]
+async fn browsers_elsewhere_cannot_read_tokens() {
+    let server = TestServer::start().await;
+    let code = fast_login_code(&server).await;
+    let request = hyper::Request::builder()
+        .uri(format!(
+            "/sns/oauth2/access_token?appid={APPID}&secret=x&code={code}&grant_type=authorization_code"
+        ))
+        .header("host", format!("localhost.weixin.qq.com:{}", server.addr.port()))
+        .header("origin", "https://evil.example")
+        .body(http_body_util::Full::new(bytes::Bytes::new()))
+        .unwrap();
+    let reply = server.send(request).await;
+    assert!(reply.header("access-control-allow-origin").is_none());
+    assert!(reply.header("access-control-allow-credentials").is_none());
+}
