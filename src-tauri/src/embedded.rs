@@ -149,18 +149,24 @@ mod tests {
     async fn a_taken_port_is_reported_with_the_next_one() {
         let dir = tempfile::tempdir().unwrap();
         let first = EmbeddedServer::new(options(dir.path(), 0));
-        let emu = first.start(None).await.unwrap();
+        let Ok(emu) = first.start(None).await else {
+            panic!("port 0 must bind");
+        };
         let taken = emu.port();
 
         let second = EmbeddedServer::new(options(dir.path(), taken));
-        let failure = second.start(None).await.unwrap_err();
+        let Err(failure) = second.start(None).await else {
+            panic!("a second server bound port {taken}");
+        };
         assert_eq!(failure.port, taken);
         assert!(failure.suggestion.is_some(), "{failure:?}");
         assert!(failure.message.contains("already in use"), "{failure:?}");
         assert_eq!(second.failure(), Some(failure));
 
         // The fix the dashboard offers: start on another port.
-        let emu2 = second.start(Some(0)).await.unwrap();
+        let Ok(emu2) = second.start(Some(0)).await else {
+            panic!("port 0 must bind");
+        };
         assert_ne!(emu2.port(), taken);
         assert!(second.failure().is_none());
 
@@ -169,7 +175,7 @@ mod tests {
         assert!(first.emulator().is_none());
         // The port is free again once stopped.
         let again = EmbeddedServer::new(options(dir.path(), taken));
-        again.start(None).await.unwrap();
+        assert!(again.start(None).await.is_ok());
         again.stop().await;
     }
 }

@@ -33,7 +33,9 @@ fn harness() -> Harness {
         .manage(Desktop::new(options, false))
         .build(mock_context(noop_assets()))
         .unwrap();
-    let emu = tauri::async_runtime::block_on(app.state::<Desktop>().server.start(None)).unwrap();
+    let Ok(emu) = tauri::async_runtime::block_on(app.state::<Desktop>().server.start(None)) else {
+        panic!("the embedded server must start on port 0");
+    };
     let webview = tauri::WebviewWindowBuilder::new(&app, "dashboard", Default::default())
         .build()
         .unwrap();
@@ -200,4 +202,60 @@ fn the_confirm_window_and_the_dashboard_answer_pending_requests() {
     assert!(h
         .invoke("confirm_decide", json!({"id": 1, "decision": "maybe"}))
         .is_err());
+}
+
+#[test]
+fn the_dashboard_plays_the_phone_for_qr_logins() {
+    let h = harness();
+    assert_eq!(h.invoke("qr_list", json!({})).unwrap(), json!([]));
+    let qr = h.emu.qr_create(wxemu::openplatform::qr::QrTarget {
+        appid: "wx1".into(),
+        scope: "snsapi_login".into(),
+        redirect_uri: "https://shop.example/cb".into(),
+        state: "s".into(),
+    });
+    let listed = h.invoke("qr_list", json!({})).unwrap();
+    assert_eq!(listed[0]["uuid"], qr.uuid.as_str());
+    assert_eq!(listed[0]["status"], "waiting");
+
+    let err = h
+        .invoke("qr_confirm", json!({"uuid": qr.uuid}))
+        .unwrap_err();
+    assert!(err.as_str().unwrap().contains("scan"), "{err}");
+    let err = h
+        .invoke("qr_scan", json!({"uuid": qr.uuid, "account": "nobody"}))
+        .unwrap_err();
+    assert!(err.as_str().unwrap().contains("nobody"), "{err}");
+
+    let scanned = h
+        .invoke("qr_scan", json!({"uuid": qr.uuid, "account": "default"}))
+        .unwrap();
+    assert_eq!(scanned["status"], "scanned");
+    assert_eq!(
+        h.invoke("qr_cancel", json!({"uuid": qr.uuid})).unwrap()["status"],
+        "cancelled"
+    );
+    h.invoke("qr_scan", json!({"uuid": qr.uuid, "account": "default"}))
+        .unwrap();
+    let confirmed = h.invoke("qr_confirm", json!({"uuid": qr.uuid})).unwrap();
+    assert_eq!(confirmed["status"], "confirmed");
+    assert!(!confirmed["code"].as_str().unwrap().is_empty());
+}
+
+#[test]
+fn the_journal_lists_and_clears() {
+    let h = harness();
+    assert_eq!(h.invoke("journal_list", json!({})).unwrap(), json!([]));
+    assert!(h
+        .invoke("journal_list", json!({"filter": {"endpoint": "nope"}}))
+        .is_err());
+    assert_eq!(
+        h.invoke(
+            "journal_list",
+            json!({"filter": {"endpoint": "authorize"}, "limit": 5})
+        )
+        .unwrap(),
+        json!([])
+    );
+    assert_eq!(h.invoke("journal_clear", json!({})).unwrap(), 0);
 }
