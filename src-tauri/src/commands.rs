@@ -42,6 +42,8 @@ fn changed<R: Runtime>(app: &AppHandle<R>) {
 /// The request the confirm window should show now.
 #[tauri::command]
 pub fn confirm_current<R: Runtime>(app: AppHandle<R>) -> Option<ConfirmView> {
+    // Called once per page load: the window is ready to show requests.
+    tracing::info!("confirm page loaded");
     crate::confirm::current_view(&app)
 }
 

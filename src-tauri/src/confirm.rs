@@ -10,10 +10,17 @@
 //! `confirm_decide`; closing the window denies. A request that ends any other
 //! way (deadline, client gone, decided elsewhere) leaves the queue through
 //! its `Finished` event, so nothing is shown for a request nobody waits on.
+//!
+//! Speed versus memory: a new webview costs WebKit a process start (a few
+//! hundred ms), a loaded hidden one costs ~100 MB. So the window is loaded
+//! (hidden) when a login page shows up — its check-login, which comes
+//! before any authorize — and dropped again after a quiet while
+//! ([`Warmth`]). Idle, no WebKit process runs; when the person clicks
+//! "log in", the window is already there.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use serde::Serialize;
 use tauri::{
@@ -22,6 +29,8 @@ use tauri::{
 };
 use tokio::sync::broadcast::error::RecvError;
 use wxemu::approval::{ApprovalEvent, ApprovalMode, AuthorizeRequest, Position};
+use wxemu::endpoint::Endpoint;
+use wxemu::journal::Filter;
 use wxemu::Emulator;
 
 use crate::Desktop;
@@ -40,6 +49,109 @@ pub struct ConfirmQueue {
     waiting: VecDeque<Arc<AuthorizeRequest>>,
     /// Latency of the last confirm window shown, in milliseconds.
     last_latency_ms: Option<u64>,
+}
+
+/// How long the hidden confirm window stays loaded after the last
+/// check-login or confirm; `None`: always (`--prewarm-confirm`).
+#[derive(Debug)]
+pub struct Warmth {
+    keep_for: Option<Duration>,
+    until: Mutex<Option<Instant>>,
+}
+
+impl Warmth {
+    pub fn new(keep_for: Option<Duration>) -> Warmth {
+        Warmth {
+            keep_for,
+            until: Mutex::new(None),
+        }
+    }
+
+    /// `--prewarm-confirm`: the window is loaded all the time.
+    pub fn always(&self) -> bool {
+        self.keep_for.is_none()
+    }
+
+    /// Something happened that may lead to a confirm: stay warm a while.
+    fn touch(&self) -> Option<Duration> {
+        let keep_for = self.keep_for.filter(|d| !d.is_zero())?;
+        *lock(&self.until) = Some(Instant::now() + keep_for);
+        Some(keep_for)
+    }
+
+    fn keep_loaded(&self) -> bool {
+        match self.keep_for {
+            None => true,
+            Some(_) => lock(&self.until).is_some_and(|until| Instant::now() < until),
+        }
+    }
+}
+
+/// Loads the hidden confirm window whenever a login page asks check-login,
+/// for as long as `emulator` runs.
+pub async fn warm_on_check_login<R: Runtime>(app: AppHandle<R>, emulator: Arc<Emulator>) {
+    let mut since = emulator
+        .journal
+        .list(&Filter::default(), Some(1))
+        .last()
+        .map_or(0, |e| e.id);
+    loop {
+        let filter = Filter {
+            endpoint: Some(Endpoint::CheckLogin),
+            since: Some(since),
+            ..Filter::default()
+        };
+        let Some(entry) = emulator
+            .journal
+            .wait(&filter, Duration::from_secs(600))
+            .await
+        else {
+            if app.state::<Desktop>().server.emulator().is_none() {
+                return;
+            }
+            continue;
+        };
+        since = entry.id;
+        tracing::debug!(id = entry.id, errcode = ?entry.errcode, "check-login seen");
+        if entry.errcode == Some(0) && emulator.approvals.mode() == ApprovalMode::Ask {
+            warm(&app);
+        }
+    }
+}
+
+/// Loads the hidden window (if needed) and drops it after the warm period
+/// unless something used it since.
+fn warm<R: Runtime>(app: &AppHandle<R>) {
+    let Some(keep_for) = app.state::<Desktop>().warmth.touch() else {
+        return;
+    };
+    if app.get_webview_window(WINDOW_LABEL).is_none() {
+        if let Err(e) = build(app, None) {
+            tracing::warn!("cannot load the confirm window ahead: {e}");
+            return;
+        }
+        tracing::debug!("confirm window loaded ahead (check-login)");
+    }
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(keep_for + Duration::from_millis(50)).await;
+        cool_down(&app);
+    });
+}
+
+/// Drops the hidden window once it is neither shown nor warm.
+fn cool_down<R: Runtime>(app: &AppHandle<R>) {
+    let desktop = app.state::<Desktop>();
+    if desktop.warmth.keep_loaded() || !lock(&desktop.confirm).is_empty() {
+        return;
+    }
+    if let Some(window) = app.get_webview_window(WINDOW_LABEL) {
+        if !window.is_visible().unwrap_or(false) {
+            // Closing the webview lets WebKit's processes go.
+            let _ = window.destroy();
+            tracing::debug!("confirm window unloaded");
+        }
+    }
 }
 
 /// What the window has to do after a queue change.
@@ -321,14 +433,10 @@ fn hide<R: Runtime>(app: &AppHandle<R>) {
     let Some(window) = app.get_webview_window(WINDOW_LABEL) else {
         return;
     };
-    let keep = app.state::<Desktop>().prewarm_confirm;
-    let _ = if keep {
-        window.hide()
-    } else {
-        // Closing the webview lets WebKit's processes go: back to the
-        // footprint of a tray icon.
-        window.destroy()
-    };
+    let _ = window.hide();
+    // Someone is logging in: the next confirm may follow soon.
+    warm(app);
+    cool_down(app);
 }
 
 /// The page rendered request `id`: show the window, on top and focused.

@@ -27,7 +27,7 @@ use tauri::{AppHandle, Manager, RunEvent, Runtime, WebviewUrl, WebviewWindowBuil
 use wxemu::approval::{ApprovalMode, Decision};
 use wxemu::{Emulator, ServeOptions};
 
-use crate::confirm::ConfirmQueue;
+use crate::confirm::{ConfirmQueue, Warmth};
 use crate::embedded::EmbeddedServer;
 
 pub const DASHBOARD_LABEL: &str = "dashboard";
@@ -57,10 +57,15 @@ pub struct DesktopArgs {
     /// Open the dashboard at start.
     #[arg(long)]
     pub dashboard: bool,
-    /// Keep a hidden confirm window loaded: it appears faster, at the cost
-    /// of WebKit's processes running while idle.
+    /// Keep a hidden confirm window loaded all the time: fastest, at the
+    /// cost of WebKit's processes (~100 MB) running while idle.
     #[arg(long)]
     pub prewarm_confirm: bool,
+    /// How long the confirm window stays loaded (hidden) after a login
+    /// page's check-login or a confirm, so it appears at once (0s: never
+    /// load ahead).
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = humantime::parse_duration)]
+    pub confirm_warm: Duration,
     /// Ask the running app to quit (stops its server cleanly).
     #[arg(long)]
     pub quit: bool,
@@ -70,16 +75,18 @@ pub struct DesktopArgs {
 pub struct Desktop {
     pub server: EmbeddedServer,
     pub confirm: Mutex<ConfirmQueue>,
-    pub prewarm_confirm: bool,
+    pub warmth: Warmth,
     quitting: AtomicBool,
 }
 
 impl Desktop {
-    pub fn new(options: ServeOptions, prewarm_confirm: bool) -> Desktop {
+    /// `warm`: how long the confirm window stays loaded after a
+    /// check-login; `None` keeps it loaded all the time.
+    pub fn new(options: ServeOptions, warm: Option<Duration>) -> Desktop {
         Desktop {
             server: EmbeddedServer::new(options),
             confirm: Mutex::new(ConfirmQueue::default()),
-            prewarm_confirm,
+            warmth: Warmth::new(warm),
             quitting: AtomicBool::new(false),
         }
     }
@@ -166,7 +173,10 @@ pub fn run() -> std::process::ExitCode {
                 _ => open_dashboard(app),
             }
         }))
-        .manage(Desktop::new(options, args.prewarm_confirm))
+        .manage(Desktop::new(
+            options,
+            (!args.prewarm_confirm).then_some(args.confirm_warm),
+        ))
         .on_window_event(on_window_event)
         .setup(move |app| {
             if quit_only {
@@ -221,8 +231,9 @@ fn init_tracing() {
 /// Wires a freshly started server to the confirm window and the tray.
 pub fn on_server_started<R: Runtime>(app: &AppHandle<R>, emu: Arc<Emulator>) {
     emu.approvals.set_mode(ApprovalMode::Ask);
-    tauri::async_runtime::spawn(confirm::follow(app.clone(), emu));
-    if app.state::<Desktop>().prewarm_confirm
+    tauri::async_runtime::spawn(confirm::follow(app.clone(), emu.clone()));
+    tauri::async_runtime::spawn(confirm::warm_on_check_login(app.clone(), emu));
+    if app.state::<Desktop>().warmth.always()
         && app.get_webview_window(confirm::WINDOW_LABEL).is_none()
     {
         if let Err(e) = confirm::build(app, None) {

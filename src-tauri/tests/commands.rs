@@ -30,7 +30,7 @@ fn harness() -> Harness {
         ..ServeOptions::new(dir.path().to_owned())
     };
     let app = wxemu_desktop::with_commands(mock_builder())
-        .manage(Desktop::new(options, false))
+        .manage(Desktop::new(options, Some(Duration::ZERO)))
         .build(mock_context(noop_assets()))
         .unwrap();
     let Ok(emu) = tauri::async_runtime::block_on(app.state::<Desktop>().server.start(None)) else {

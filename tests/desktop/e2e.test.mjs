@@ -90,10 +90,12 @@ function post(pathname, body) {
 const target = { appid: "wxdesktope2e", scope: "snsapi_login", redirect_uri: "https://shop.example.com/wechat/callback", state: "st4te" };
 
 // check-login, then authorize with the page position; returns the pending
-// authorize reply.
-async function authorize(position) {
+// authorize reply. `afterCheckLogin` runs in between: where a person reads
+// the page and clicks the fast-login button.
+async function authorize(position, afterCheckLogin = async () => {}) {
   const check = await post("/api/check-login", { apiname: "qrconnectchecklogin", jsdata: target });
   assert.equal(check.json.errcode, 0, JSON.stringify(check.json));
+  await afterCheckLogin();
   return post("/api/authorize", {
     apiname: "qrconnectfastauthorize",
     jsdata: { ...target, authorize_uuid: check.json.jsdata.authorize_uuid, data: JSON.stringify(position) },
@@ -171,7 +173,10 @@ after(() => {
 
 test("Allow: the confirm window appears where the page asked, on top; clicking Allow returns the redirect_url", async () => {
   const shown = nextLine(/confirm window shown/);
-  const reply = authorize({ x: 431, y: 207.5 });
+  // check-login loads the (hidden) confirm window; the person clicks after
+  // the page is up, by which time it is ready.
+  const loaded = nextLine(/confirm page loaded/);
+  const reply = authorize({ x: 431, y: 207.5 }, () => loaded);
   const id = await visibleWindow(CONFIRM_TITLE);
   const line = await shown;
   const latency = Number(line.match(/latency_ms=(\d+)/)[1]);
@@ -255,4 +260,21 @@ test("--quit stops the server cleanly and exits the app", async () => {
   assert.equal(await exited, 0);
   assert.ok(log.some((l) => /wxemu server stopped/.test(l)), "server stopped before exit");
   await assert.rejects(post("/api/check-login", { apiname: "qrconnectchecklogin", jsdata: target }), /ECONNREFUSED/);
+});
+
+test("Cold start (--confirm-warm 0s): the window is created on demand and still shows the request", async () => {
+  const started = nextLine(/wxemu server started/);
+  app = startApp(["--port", String(port), "--data-dir", dataDir, "--decision-timeout", DECISION_TIMEOUT, "--confirm-warm", "0s"]);
+  await started;
+  const shown = nextLine(/confirm window shown/);
+  const reply = authorize({ x: 500, y: 400 });
+  const id = await visibleWindow(CONFIRM_TITLE);
+  console.log(`cold confirm window latency: ${(await shown).match(/latency_ms=(\d+)/)[1]} ms`);
+  assert.deepEqual(geometry(id), { x: 500, y: 400, width: 360, height: 263 });
+  pressKey(id, "Return");
+  assert.equal((await reply).json.errcode, 0);
+  await gone(id);
+  const exited = new Promise((resolve) => app.on("exit", resolve));
+  app.kill("SIGTERM");
+  assert.equal(await exited, 0, "SIGTERM quits cleanly");
 });
