@@ -168,6 +168,7 @@ before(async () => {
 
 after(() => {
   if (app && app.exitCode === null) app.kill("SIGKILL");
+  fs.mkdirSync(SHOTS, { recursive: true });
   fs.writeFileSync(path.join(ROOT, "artifacts/desktop-e2e.log"), log.join("\n") + "\n");
 });
 
