@@ -54,6 +54,14 @@ pub fn confirm_rendered<R: Runtime>(app: AppHandle<R>, id: u64) -> Option<u64> {
     crate::confirm::rendered(&app, id)
 }
 
+/// The confirm window has painted request `id` on screen (two animation
+/// frames after it was shown). Returns the latency from the request's
+/// arrival in milliseconds: what a person waits for.
+#[tauri::command]
+pub fn confirm_painted<R: Runtime>(app: AppHandle<R>, id: u64) -> Option<u64> {
+    crate::confirm::painted(&app, id)
+}
+
 /// Allow or Deny from the confirm window (Enter, Esc, buttons, close).
 #[tauri::command]
 pub fn confirm_decide(desktop: State<'_, Desktop>, id: u64, decision: Decision) -> bool {

@@ -47,7 +47,7 @@ pub const REQUEST_EVENT: &str = "confirm:request";
 pub struct ConfirmQueue {
     showing: Option<Arc<AuthorizeRequest>>,
     waiting: VecDeque<Arc<AuthorizeRequest>>,
-    /// Latency of the last confirm window shown, in milliseconds.
+    /// Request arrival to the window painted on screen, last time, in ms.
     last_latency_ms: Option<u64>,
 }
 
@@ -451,13 +451,29 @@ pub fn rendered<R: Runtime>(app: &AppHandle<R>, id: u64) -> Option<u64> {
     let _ = window.show();
     let _ = window.set_always_on_top(true);
     let _ = window.set_focus();
-    let latency = SystemTime::now()
-        .duration_since(showing.received_at)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
-    queue(app).last_latency_ms = Some(latency);
+    let latency = since(showing.received_at);
     tracing::info!(id, latency_ms = latency, x, y, "confirm window shown");
     Some(latency)
+}
+
+/// The page painted request `id` in the shown window.
+pub fn painted<R: Runtime>(app: &AppHandle<R>, id: u64) -> Option<u64> {
+    let mut q = queue(app);
+    let showing = q.showing()?;
+    if showing.id != id {
+        return None;
+    }
+    let latency = since(showing.received_at);
+    q.last_latency_ms = Some(latency);
+    tracing::info!(id, latency_ms = latency, "confirm window painted");
+    Some(latency)
+}
+
+fn since(t: SystemTime) -> u64 {
+    SystemTime::now()
+        .duration_since(t)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 #[cfg(test)]

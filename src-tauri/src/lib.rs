@@ -119,6 +119,7 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
     builder.invoke_handler(tauri::generate_handler![
         commands::confirm_current,
         commands::confirm_rendered,
+        commands::confirm_painted,
         commands::confirm_decide,
         commands::status,
         commands::start_server,

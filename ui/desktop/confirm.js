@@ -45,7 +45,14 @@ function render(view) {
   // The DOM holds the new request now; the app shows the window, and its
   // first frame is this content. (No requestAnimationFrame: a hidden
   // webview gets no frames.)
-  invoke("confirm_rendered", { id: view.id }).catch(console.error);
+  invoke("confirm_rendered", { id: view.id })
+    .then(() => {
+      // Shown now; two frames later the content is on screen.
+      requestAnimationFrame(() => requestAnimationFrame(() => {
+        if (current && current.id === view.id) invoke("confirm_painted", { id: view.id }).catch(console.error);
+      }));
+    })
+    .catch(console.error);
 }
 
 function decide(decision) {
