@@ -259,3 +259,21 @@ fn the_journal_lists_and_clears() {
     );
     assert_eq!(h.invoke("journal_clear", json!({})).unwrap(), 0);
 }
+
+#[test]
+fn tray_switches_and_tooltip_follow_the_emulator() {
+    let h = harness();
+    let app = h.app.handle();
+    let tip = wxemu_desktop::tray::tooltip(app);
+    assert!(tip.contains(&format!(":{}", h.emu.port())), "{tip}");
+    assert!(tip.contains("Logged in"), "{tip}");
+    wxemu_desktop::commands::apply_switch(app, "state:locked").unwrap();
+    assert_eq!(h.emu.client_state(), ClientState::Locked);
+    assert!(wxemu_desktop::tray::tooltip(app).contains("Locked"));
+    wxemu_desktop::commands::apply_switch(app, "mode:deny").unwrap();
+    assert_eq!(h.emu.approvals.mode(), ApprovalMode::Deny);
+    wxemu_desktop::commands::apply_switch(app, "account:default").unwrap();
+    assert!(wxemu_desktop::commands::apply_switch(app, "account:ghost").is_err());
+    assert!(wxemu_desktop::commands::apply_switch(app, "state:asleep").is_err());
+    assert!(wxemu_desktop::commands::apply_switch(app, "bogus").is_err());
+}
