@@ -184,6 +184,8 @@ test("Allow: the confirm window appears where the page asked, on top; clicking A
   console.log(`confirm window latency (request arrival → window mapped): ${ms(await shown)} ms`);
   console.log(`confirm window latency (request arrival → content painted): ${ms(await painted)} ms`);
   assert.deepEqual(geometry(id), { x: 431, y: 208, width: 360, height: 263 });
+  // On top of other windows (the hint a window manager honours).
+  assert.match(x("xprop", "-id", id, "_NET_WM_STATE"), /_NET_WM_STATE_ABOVE/);
   console.log(`screenshot: ${screenshot(id, "confirm.png")}`);
   x("xdotool", "mousemove", "--window", id, String(ALLOW_BUTTON.x), String(ALLOW_BUTTON.y), "click", "1");
   const r = await reply;
@@ -279,4 +281,29 @@ test("Cold start (--confirm-warm 0s): the window is created on demand and still 
   const exited = new Promise((resolve) => app.on("exit", resolve));
   app.kill("SIGTERM");
   assert.equal(await exited, 0, "SIGTERM quits cleanly");
+});
+
+test("Port in use: the app starts anyway and its dashboard says so, with the port to use instead", async () => {
+  const blocker = net.createServer();
+  await new Promise((resolve) => blocker.listen(port, "127.0.0.1", resolve));
+  try {
+    const failed = nextLine(/already in use/);
+    app = startApp(["--port", String(port), "--data-dir", dataDir]);
+    const line = await failed;
+    assert.match(line, new RegExp(`port ${port} .*already in use`));
+    const id = await visibleWindow(DASHBOARD_TITLE);
+    await new Promise((r) => setTimeout(r, 1500));
+    console.log(`screenshot: ${screenshot(id, "dashboard-port-in-use.png")}`);
+    assert.equal(app.exitCode, null, "the app keeps running in the tray");
+    // The fix it offers: the "Use port N" button (its place on the page).
+    const suggestion = Number(line.match(/--port (\d+)/)[1]);
+    const started = nextLine(new RegExp(`wxemu server started port=${suggestion}`));
+    x("xdotool", "mousemove", "--window", id, "96", "235", "click", "1");
+    await started;
+    const exited = new Promise((resolve) => app.on("exit", resolve));
+    app.kill("SIGTERM");
+    assert.equal(await exited, 0);
+  } finally {
+    blocker.close();
+  }
 });
