@@ -17,7 +17,7 @@ use wxemu::{Emulator, ServeOptions};
 use wxemu_desktop::Desktop;
 
 struct Harness {
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
     app: App<MockRuntime>,
     webview: WebviewWindow<MockRuntime>,
     emu: Arc<Emulator>,
@@ -25,9 +25,14 @@ struct Harness {
 
 fn harness() -> Harness {
     let dir = tempfile::tempdir().unwrap();
+    harness_at(dir.path().to_owned(), Some(dir))
+}
+
+/// An app whose data directory is `data_dir` (kept alive by `keep`).
+fn harness_at(data_dir: std::path::PathBuf, keep: Option<tempfile::TempDir>) -> Harness {
     let options = ServeOptions {
         port: 0,
-        ..ServeOptions::new(dir.path().to_owned())
+        ..ServeOptions::new(data_dir)
     };
     let app = wxemu_desktop::with_commands(mock_builder())
         .manage(Desktop::new(options, Some(Duration::ZERO)))
@@ -40,7 +45,7 @@ fn harness() -> Harness {
         .build()
         .unwrap();
     Harness {
-        _dir: dir,
+        _dir: keep,
         app,
         webview,
         emu,
@@ -276,4 +281,71 @@ fn tray_switches_and_tooltip_follow_the_emulator() {
     assert!(wxemu_desktop::commands::apply_switch(app, "account:ghost").is_err());
     assert!(wxemu_desktop::commands::apply_switch(app, "state:asleep").is_err());
     assert!(wxemu_desktop::commands::apply_switch(app, "bogus").is_err());
+}
+
+/// Set in the child process of `killing_the_app_mid_save_loses_nothing`.
+const SAVER_DIR: &str = "WXEMU_DESKTOP_TEST_SAVER_DIR";
+
+fn accounts(n: usize) -> Value {
+    let list: Vec<Value> = (0..n)
+        .map(|i| json!({"id": format!("user{i}"), "nickname": format!("用户 {i} {}", "x".repeat(200))}))
+        .collect();
+    json!({ "accounts": list })
+}
+
+/// The child: saves two account lists in turn through the dashboard's
+/// command, forever (until killed).
+#[test]
+#[ignore = "the child process of killing_the_app_mid_save_loses_nothing"]
+fn saver_child() {
+    let Some(dir) = std::env::var_os(SAVER_DIR) else {
+        return; // Only runs as the child of the test below.
+    };
+    let h = harness_at(dir.into(), None);
+    // A complete file exists before the parent may kill us.
+    h.invoke("save_accounts", accounts(40)).unwrap();
+    println!("saving");
+    for i in 1.. {
+        let n = if i % 2 == 0 { 40 } else { 80 };
+        h.invoke("save_accounts", accounts(n)).unwrap();
+    }
+}
+
+/// SIGKILL while the dashboard saves the config: afterwards the file is
+/// always the old or the new list, never a torn one.
+#[test]
+fn killing_the_app_mid_save_loses_nothing() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    for round in 0..15u64 {
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "saver_child",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(SAVER_DIR, dir.path())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        while !line.contains("saving") {
+            line.clear();
+            assert!(
+                out.read_line(&mut line).unwrap() > 0,
+                "the saver child died"
+            );
+        }
+        // Let it get somewhere into a save: kill points differ per round.
+        std::thread::sleep(Duration::from_millis(3 + round * 7 % 40));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let config = Config::load(&dir.path().join("config.toml"))
+            .unwrap_or_else(|e| panic!("round {round}: {e}"));
+        let n = config.accounts.len();
+        assert!(n == 40 || n == 80, "round {round}: {n} accounts");
+    }
 }
