@@ -186,7 +186,11 @@ pub fn run() -> std::process::ExitCode {
                 std::process::exit(0);
             }
             let handle = app.handle().clone();
-            tray::create(&handle)?;
+            if let Err(e) = tray::create(&handle) {
+                // No tray (no StatusNotifier host, say): the dashboard and
+                // the confirm window still work; `--dashboard` opens it.
+                tracing::warn!("cannot create the tray icon: {e}");
+            }
             let started =
                 tauri::async_runtime::block_on(handle.state::<Desktop>().server.start(None));
             match started {
