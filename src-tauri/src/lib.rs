@@ -1,0 +1,332 @@
+//! wxemu's desktop app: the embedded wxemu server behind a tray icon, a
+//! WeChat-style confirm window for each login request, and a dashboard.
+//!
+//! The app has no protocol logic: it starts the same [`wxemu::Server`] as
+//! `wxemu serve` (same data directory and config file), sets the approval
+//! mode to `ask` and answers requests from its confirm window.
+//!
+//! - [`embedded`]: starting/stopping the server, port-in-use reporting.
+//! - [`confirm`]: the request queue and the confirm window.
+//! - [`tray`]: the tray icon and its menu.
+//! - [`commands`]: the IPC commands of the app's pages (`ui/desktop/`).
+//! - [`trust`]: is the CA trusted, and the commands to trust it.
+
+pub mod commands;
+pub mod confirm;
+pub mod embedded;
+pub mod tray;
+pub mod trust;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use clap::Parser;
+use tauri::{AppHandle, Manager, RunEvent, Runtime, WebviewUrl, WebviewWindowBuilder, WindowEvent};
+use wxemu::approval::{ApprovalMode, Decision};
+use wxemu::{Emulator, ServeOptions};
+
+use crate::confirm::{ConfirmQueue, Warmth};
+use crate::embedded::EmbeddedServer;
+
+pub const DASHBOARD_LABEL: &str = "dashboard";
+
+/// `wxemu-desktop` command line. A second launch hands its arguments to
+/// the running app (which then opens its dashboard, or quits on `--quit`).
+#[derive(Debug, Parser)]
+#[command(
+    name = "wxemu-desktop",
+    version,
+    about = "wxemu in the tray: a fake WeChat desktop client with a confirm window"
+)]
+pub struct DesktopArgs {
+    /// Port on 127.0.0.1. The real login page tries 14013, 14014, 14015, 13013, 13014, 13015.
+    #[arg(long, default_value_t = wxemu::emulator::DEFAULT_PORT)]
+    pub port: u16,
+    /// Where the CA, keys and config live [default: the same as `wxemu serve`].
+    #[arg(long, env = "WXEMU_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Config file [default: <data dir>/config.toml].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// How long a login request waits for an answer before it fails with 10046
+    /// (e.g. 60s) [default: the config's decision_timeout].
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub decision_timeout: Option<Duration>,
+    /// Open the dashboard at start.
+    #[arg(long)]
+    pub dashboard: bool,
+    /// Keep a hidden confirm window loaded all the time: fastest, at the
+    /// cost of WebKit's processes (~100 MB) running while idle.
+    #[arg(long)]
+    pub prewarm_confirm: bool,
+    /// How long the confirm window stays loaded (hidden) after a login
+    /// page's check-login or a confirm, so it appears at once (0s: never
+    /// load ahead).
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = humantime::parse_duration)]
+    pub confirm_warm: Duration,
+    /// Ask the running app to quit (stops its server cleanly).
+    #[arg(long)]
+    pub quit: bool,
+}
+
+/// The app's managed state.
+pub struct Desktop {
+    pub server: EmbeddedServer,
+    pub confirm: Mutex<ConfirmQueue>,
+    pub warmth: Warmth,
+    quitting: AtomicBool,
+}
+
+impl Desktop {
+    /// `warm`: how long the confirm window stays loaded after a
+    /// check-login; `None` keeps it loaded all the time.
+    pub fn new(options: ServeOptions, warm: Option<Duration>) -> Desktop {
+        Desktop {
+            server: EmbeddedServer::new(options),
+            confirm: Mutex::new(ConfirmQueue::default()),
+            warmth: Warmth::new(warm),
+            quitting: AtomicBool::new(false),
+        }
+    }
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn serve_options(args: &DesktopArgs) -> Result<ServeOptions, String> {
+    let data_dir = match &args.data_dir {
+        Some(dir) => dir.clone(),
+        None => wxemu::cli::default_data_dir().ok_or(
+            "cannot find a home directory for the data directory; pass --data-dir or set WXEMU_DATA_DIR",
+        )?,
+    };
+    let mut options = ServeOptions::new(data_dir);
+    options.port = args.port;
+    if let Some(config) = &args.config {
+        options.config_path = config.clone();
+    }
+    // The confirm window is the decision source.
+    options.approval = ApprovalMode::Ask;
+    options.decision_timeout = args.decision_timeout;
+    Ok(options)
+}
+
+/// Registers the IPC commands (shared by the app and the tests).
+pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder.invoke_handler(tauri::generate_handler![
+        commands::confirm_current,
+        commands::confirm_rendered,
+        commands::confirm_painted,
+        commands::confirm_decide,
+        commands::status,
+        commands::start_server,
+        commands::set_client_state,
+        commands::set_account,
+        commands::set_approval_mode,
+        commands::resolve,
+        commands::config_get,
+        commands::save_accounts,
+        commands::save_apps,
+        commands::journal_list,
+        commands::journal_clear,
+        commands::qr_list,
+        commands::qr_scan,
+        commands::qr_confirm,
+        commands::qr_cancel,
+    ])
+}
+
+/// Linux: no OpenGL in the app's own process unless asked for. GTK would
+/// otherwise load the GL driver at start (Mesa's llvmpipe alone is ~25 MB)
+/// for a tray icon and two small pages that render fine without it.
+/// `WXEMU_DESKTOP_GL=1` (or any `GDK_GL` setting) keeps GL.
+fn prefer_no_gl() {
+    if cfg!(target_os = "linux")
+        && std::env::var_os("GDK_GL").is_none()
+        && std::env::var_os("WXEMU_DESKTOP_GL").is_none()
+    {
+        // Before GTK starts and before any other thread exists.
+        std::env::set_var("GDK_GL", "disable");
+    }
+}
+
+/// The app's `main`.
+pub fn run() -> std::process::ExitCode {
+    prefer_no_gl();
+    let args = DesktopArgs::parse();
+    init_tracing();
+    let options = match serve_options(&args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("wxemu-desktop: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let open_dashboard_at_start = args.dashboard;
+    let quit_only = args.quit;
+    let builder = tauri::Builder::default()
+        .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
+            match DesktopArgs::try_parse_from(&argv) {
+                Ok(second) if second.quit => quit(app.clone()),
+                _ => open_dashboard(app),
+            }
+        }))
+        .manage(Desktop::new(
+            options,
+            (!args.prewarm_confirm).then_some(args.confirm_warm),
+        ))
+        .on_window_event(on_window_event)
+        .setup(move |app| {
+            if quit_only {
+                // Reached only when no other instance took the arguments.
+                eprintln!("wxemu-desktop: no running instance to quit");
+                std::process::exit(0);
+            }
+            let handle = app.handle().clone();
+            if let Err(e) = tray::create(&handle) {
+                // No tray (no StatusNotifier host, say): the dashboard and
+                // the confirm window still work; `--dashboard` opens it.
+                tracing::warn!("cannot create the tray icon: {e}");
+            }
+            let started =
+                tauri::async_runtime::block_on(handle.state::<Desktop>().server.start(None));
+            match started {
+                Ok(emu) => on_server_started(&handle, emu),
+                // The dashboard shows the error and the fix.
+                Err(_) => open_dashboard(&handle),
+            }
+            tray::refresh(&handle);
+            if open_dashboard_at_start {
+                open_dashboard(&handle);
+            }
+            watch_signals(handle);
+            Ok(())
+        });
+    let app = match with_commands(builder).build(tauri::generate_context!()) {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("wxemu-desktop: cannot start: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    app.run(|_app, event| {
+        if let RunEvent::ExitRequested {
+            code: None, api, ..
+        } = event
+        {
+            // Closing the last window leaves the app in the tray.
+            api.prevent_exit();
+        }
+    });
+    std::process::ExitCode::SUCCESS
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("wxemu=info,wxemu_desktop=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Wires a freshly started server to the confirm window and the tray.
+pub fn on_server_started<R: Runtime>(app: &AppHandle<R>, emu: Arc<Emulator>) {
+    emu.approvals.set_mode(ApprovalMode::Ask);
+    tauri::async_runtime::spawn(confirm::follow(app.clone(), emu.clone()));
+    tauri::async_runtime::spawn(confirm::warm_on_check_login(app.clone(), emu));
+    if app.state::<Desktop>().warmth.always()
+        && app.get_webview_window(confirm::WINDOW_LABEL).is_none()
+    {
+        if let Err(e) = confirm::build(app, None) {
+            tracing::warn!("cannot pre-create the confirm window: {e}");
+        }
+    }
+    tray::refresh(app);
+}
+
+fn on_window_event<R: Runtime>(window: &tauri::Window<R>, event: &WindowEvent) {
+    if window.label() != confirm::WINDOW_LABEL {
+        return;
+    }
+    if let WindowEvent::CloseRequested { api, .. } = event {
+        // Closing the confirm window is Deny, like WeChat's close button.
+        api.prevent_close();
+        let app = window.app_handle();
+        let desktop = app.state::<Desktop>();
+        let showing = lock(&desktop.confirm).showing();
+        match (showing, desktop.server.emulator()) {
+            (Some(request), Some(emu)) => {
+                emu.approvals.resolve(request.id, Decision::Deny);
+            }
+            _ => {
+                let _ = window.hide();
+            }
+        }
+    }
+}
+
+/// Shows the dashboard, creating it when needed.
+pub fn open_dashboard<R: Runtime>(app: &AppHandle<R>) {
+    if let Some(window) = app.get_webview_window(DASHBOARD_LABEL) {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+        return;
+    }
+    let built = WebviewWindowBuilder::new(
+        app,
+        DASHBOARD_LABEL,
+        WebviewUrl::App("dashboard.html".into()),
+    )
+    .title("wxemu 控制台 Dashboard")
+    .inner_size(980.0, 700.0)
+    .min_inner_size(640.0, 420.0)
+    .center()
+    .build();
+    if let Err(e) = built {
+        tracing::error!("cannot open the dashboard: {e}");
+    }
+}
+
+/// Stops the server cleanly (pending requests answer at once), then exits.
+pub fn quit<R: Runtime>(app: AppHandle<R>) {
+    if app.state::<Desktop>().quitting.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    tauri::async_runtime::spawn(async move {
+        app.state::<Desktop>().server.stop().await;
+        tracing::info!("bye");
+        app.exit(0);
+    });
+}
+
+/// SIGTERM/SIGINT quit like the tray's Quit.
+fn watch_signals<R: Runtime>(app: AppHandle<R>) {
+    tauri::async_runtime::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let (Ok(mut term), Ok(mut int)) = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::interrupt()),
+            ) else {
+                return;
+            };
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            if tokio::signal::ctrl_c().await.is_err() {
+                return;
+            }
+        }
+        quit(app);
+    });
+}

@@ -1,0 +1,322 @@
+// The dashboard: state switches, pending requests, the accounts and apps
+// editors (saved atomically to the config file by the app), the CA.
+"use strict";
+const { invoke } = window.__TAURI__.core;
+const { listen } = window.__TAURI__.event;
+const $ = (id) => document.getElementById(id);
+
+const TEXT = {
+  zh: {
+    dashboard: "控制台", tab_status: "状态", tab_pending: "待确认", tab_accounts: "账号", tab_apps: "应用",
+    tab_ca: "证书", tab_journal: "请求日志", tab_qr: "二维码",
+    port_in_use_title: "端口被占用，服务未启动",
+    port_in_use_help: "可能是另一个 wxemu，或真实的微信客户端（占用 14013）。可换用网页也会尝试的下一个端口：",
+    use_port: "改用端口 {p}", listening: "监听地址", client_state: "客户端状态", logged_in: "已登录",
+    logged_out: "未登录", locked: "已锁定（测试二维码回退）", account: "当前账号", approval: "登录确认方式",
+    mode_ask: "询问（弹出确认窗口）", mode_auto: "自动允许", mode_deny: "自动拒绝", mode_never: "不回应（超时 10046）",
+    config_file: "配置文件", data_dir: "数据目录", latency: "上次确认窗口延迟",
+    pending_hint: "等待确认的登录请求；也可在确认窗口中回答。", col_app: "应用", col_site: "网站",
+    col_account: "账号", col_left: "剩余", none_pending: "没有待确认的请求", allow: "允许", deny: "拒绝",
+    accounts_hint: "保存后写入配置文件（原子写入）。", nickname: "昵称", sex: "性别", city: "城市",
+    add: "添加", save: "保存", remove: "删除", apps_hint: "网站应用（开放平台）。保存后写入配置文件。",
+    app_name: "名称", callback_domains: "回调域名（逗号分隔）", ca_path: "CA 证书路径", ca_status: "信任状态",
+    ca_hint: "在系统中信任此 CA 的命令：", copy: "复制命令", trusted: "已信任", not_trusted: "未信任",
+    unknown: "未知", saved: "已保存", copied: "已复制", running: "运行中", stopped: "未运行",
+    filter_placeholder: "筛选：路径、来源、应用、errcode…", all_endpoints: "全部接口", clear: "清空",
+    col_time: "时间", col_endpoint: "接口", col_decision: "决定", col_latency: "耗时", journal_empty: "还没有请求",
+    copy_curl: "复制为 curl", copied_curl: "已复制 curl 命令（密钥已打码）",
+    qr_hint: "开放平台登录页显示的二维码：以某个账号“扫码”，再确认或取消（模拟手机）。", col_status: "状态",
+    qr_empty: "没有二维码登录", scan_as: "扫码：", confirm: "确认登录", cancel: "取消",
+    waiting: "等待扫码", scanned: "已扫码", cancelled: "已取消", confirmed: "已确认", expired: "已过期",
+  },
+  en: {
+    dashboard: "Dashboard", tab_status: "Status", tab_pending: "Pending", tab_accounts: "Accounts", tab_apps: "Apps",
+    tab_ca: "Certificate", tab_journal: "Journal", tab_qr: "QR codes",
+    port_in_use_title: "The port is in use: wxemu is not serving",
+    port_in_use_help: "Another wxemu, or a real WeChat (it uses 14013)? Use the next port the login page tries:",
+    use_port: "Use port {p}", listening: "Listening", client_state: "Client state", logged_in: "Logged in",
+    logged_out: "Logged out", locked: "Locked (tests the QR fallback)", account: "Account", approval: "Approval",
+    mode_ask: "Ask (confirm window)", mode_auto: "Allow all", mode_deny: "Deny all", mode_never: "Never answer (10046)",
+    config_file: "Config file", data_dir: "Data directory", latency: "Last confirm window latency",
+    pending_hint: "Login requests waiting for an answer; the confirm window answers them too.", col_app: "App",
+    col_site: "Site", col_account: "Account", col_left: "Left", none_pending: "No pending requests", allow: "Allow",
+    deny: "Deny", accounts_hint: "Saved to the config file atomically.", nickname: "Nickname", sex: "Sex",
+    city: "City", add: "Add", save: "Save", remove: "Remove", apps_hint: "Website apps (Open Platform). Saved to the config file.",
+    app_name: "Name", callback_domains: "Callback domains (comma separated)", ca_path: "CA certificate",
+    ca_status: "Trust status", ca_hint: "Commands that trust this CA on this system:", copy: "Copy commands",
+    trusted: "Trusted", not_trusted: "Not trusted", unknown: "Unknown", saved: "Saved", copied: "Copied",
+    running: "Running", stopped: "Not serving",
+    filter_placeholder: "Filter: path, origin, app, errcode…", all_endpoints: "All endpoints", clear: "Clear",
+    col_time: "Time", col_endpoint: "Endpoint", col_decision: "Decision", col_latency: "Latency", journal_empty: "No requests yet",
+    copy_curl: "Copy as curl", copied_curl: "curl command copied (secrets are masked)",
+    qr_hint: "The QR codes the Open Platform login page shows: scan one as an account, then confirm or cancel (the phone's part).",
+    col_status: "Status", qr_empty: "No QR logins", scan_as: "Scan as:", confirm: "Confirm", cancel: "Cancel",
+    waiting: "Waiting", scanned: "Scanned", cancelled: "Cancelled", confirmed: "Confirmed", expired: "Expired",
+  },
+};
+let lang = localStorage.getItem("lang") || (navigator.language.startsWith("zh") ? "zh" : "en");
+const t = (key, vars = {}) => (TEXT[lang][key] || key).replace(/\{(\w+)\}/g, (_, k) => vars[k]);
+
+function translate() {
+  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  document.querySelectorAll("[data-t]").forEach((el) => { el.textContent = t(el.dataset.t); });
+  document.querySelectorAll("[data-tp]").forEach((el) => { el.placeholder = t(el.dataset.tp); });
+  $("lang").textContent = lang === "zh" ? "EN" : "中文";
+}
+
+function toast(message, error = false) {
+  const el = $("toast");
+  el.textContent = message;
+  el.className = error ? "toast error" : "toast";
+  el.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { el.hidden = true; }, error ? 6000 : 2000);
+}
+
+async function call(cmd, args) {
+  try { return await invoke(cmd, args); } catch (e) { toast(String(e), true); throw e; }
+}
+
+let status = null;
+async function refresh() {
+  status = await invoke("status");
+  const badge = $("server-badge");
+  badge.textContent = status.running ? `${t("running")} · :${status.port}` : t("stopped");
+  badge.className = "badge " + (status.running ? "ok" : "bad");
+  const f = status.failure;
+  $("failure").hidden = !f;
+  if (f) {
+    $("failure-message").textContent = f.message;
+    const button = $("use-suggestion");
+    button.hidden = !f.suggestion;
+    if (f.suggestion) button.textContent = t("use_port", { p: f.suggestion });
+  }
+  $("listening").textContent = status.running ? `https://localhost.weixin.qq.com:${status.port}  (127.0.0.1:${status.port})` : "—";
+  if (status.client_state) $("client-state").value = status.client_state;
+  if (status.approval_mode) $("approval").value = status.approval_mode;
+  $("config-path").textContent = status.config_path;
+  $("data-dir").textContent = status.data_dir;
+  $("latency").textContent = status.last_confirm_latency_ms != null ? `${status.last_confirm_latency_ms} ms` : "—";
+  renderPending();
+  renderCa();
+  if (status.running) {
+    const editable = await invoke("config_get");
+    const select = $("account");
+    select.replaceChildren(...editable.accounts.map((a) => new Option(`${a.nickname} (${a.id})`, a.id)));
+    accountIds = editable.accounts.map((a) => [a.id, `${a.nickname} (${a.id})`]);
+    if (status.account) select.value = status.account.id;
+    if (!editing.accounts) renderAccounts(editable.accounts);
+    if (!editing.apps) renderApps(editable.apps);
+    await Promise.all([refreshJournal(), refreshQr()]);
+  }
+}
+
+function renderPending() {
+  const rows = status.pending.map((r) => {
+    const tr = document.createElement("tr");
+    const left = Math.max(0, Math.round((r.received_at + parseDuration(r.timeout) - Date.now()) / 1000));
+    for (const v of [r.id, r.app_name, r.site, r.nickname, `${left}s`]) {
+      const td = document.createElement("td"); td.textContent = v; tr.append(td);
+    }
+    const td = document.createElement("td");
+    const allow = document.createElement("button"); allow.className = "primary"; allow.textContent = t("allow");
+    allow.onclick = () => call("resolve", { id: r.id, decision: "allow" }).then(refresh);
+    const deny = document.createElement("button"); deny.textContent = t("deny");
+    deny.onclick = () => call("resolve", { id: r.id, decision: "deny" }).then(refresh);
+    td.append(allow, " ", deny); tr.append(td);
+    return tr;
+  });
+  $("pending-rows").replaceChildren(...rows);
+  $("pending-empty").hidden = rows.length > 0;
+}
+
+// humantime's format as serde writes it: "1m 30s", "500ms".
+function parseDuration(text) {
+  const unit = { ms: 1, s: 1000, m: 60000, h: 3600000, d: 86400000 };
+  let total = 0;
+  for (const [, n, u] of String(text).matchAll(/(\d+)\s*(ms|s|m|h|d)/g)) total += Number(n) * unit[u];
+  return total;
+}
+
+function renderCa() {
+  const trust = status.trust;
+  $("ca-path").textContent = trust ? trust.ca_path : "—";
+  const s = $("ca-status");
+  s.textContent = trust ? t(trust.status) : "—";
+  s.className = trust && trust.status === "trusted" ? "trusted" : trust && trust.status === "not_trusted" ? "untrusted" : "";
+  $("ca-commands").textContent = trust ? trust.commands.join("\n") : "";
+}
+
+// ---- journal ----
+let journal = [];
+async function refreshJournal() {
+  const endpoint = $("journal-endpoint").value || null;
+  journal = await invoke("journal_list", { filter: endpoint ? { endpoint } : null, limit: 500 });
+  renderJournal();
+}
+function renderJournal() {
+  const needle = $("journal-filter").value.trim().toLowerCase();
+  const shown = journal.filter((e) => !needle ||
+    [e.path, e.origin, e.app, e.errcode, e.decision, e.method].some((v) => v != null && String(v).toLowerCase().includes(needle)));
+  const rows = shown.slice().reverse().map((e) => {
+    const tr = document.createElement("tr");
+    const cells = [new Date(e.at).toLocaleTimeString(), e.origin || "—", `${e.method} ${e.path}`, e.app || "—",
+      e.errcode ?? (e.status ?? "—"), e.decision || "—", `${Math.round(e.latency_ms)} ms`];
+    cells.forEach((v, i) => {
+      const td = document.createElement("td"); td.textContent = v;
+      if (i === 1) td.className = "origin";
+      if (i === 4 && e.errcode != null) td.className = e.errcode === 0 ? "okc" : "err";
+      tr.append(td);
+    });
+    const td = document.createElement("td");
+    const copy = document.createElement("button"); copy.textContent = t("copy_curl");
+    copy.onclick = () => navigator.clipboard.writeText(curlOf(e)).then(() => toast(t("copied_curl")));
+    td.append(copy); tr.append(td);
+    return tr;
+  });
+  $("journal-rows").replaceChildren(...rows);
+  $("journal-empty").hidden = rows.length > 0;
+}
+const shq = (s) => `'${String(s).replace(/'/g, "'\\''")}'`;
+// The request again, over the same TLS, validated against wxemu's CA.
+function curlOf(e) {
+  const host = "localhost.weixin.qq.com";
+  const url = `https://${host}:${status.port}${e.path}${e.query ? "?" + e.query : ""}`;
+  const parts = ["curl", "--cacert", shq(status.trust ? status.trust.ca_path : "ca.pem"),
+    "--resolve", `${host}:${status.port}:127.0.0.1`, "-X", e.method];
+  if (e.origin) parts.push("-H", shq(`Origin: ${e.origin}`));
+  if (e.body != null) parts.push("-H", shq("Content-Type: text/plain;charset=UTF-8"),
+    "--data", shq(typeof e.body === "string" ? e.body : JSON.stringify(e.body)));
+  parts.push(shq(url));
+  return parts.join(" ");
+}
+
+// ---- QR logins ----
+let accountIds = [];
+async function refreshQr() {
+  const list = await invoke("qr_list");
+  const rows = list.slice().reverse().map((q) => {
+    const tr = document.createElement("tr");
+    const left = Math.max(0, Math.round((q.expires_at - Date.now()) / 1000));
+    let site = q.redirect_uri;
+    try { site = new URL(q.redirect_uri).host; } catch { /* keep it */ }
+    const statusText = t(q.status) + (q.account_id ? ` (${q.account_id})` : "");
+    for (const v of [q.uuid.slice(0, 10) + "…", q.appid, site, statusText, q.status === "expired" ? "—" : `${left}s`]) {
+      const td = document.createElement("td"); td.textContent = v; tr.append(td);
+    }
+    const td = document.createElement("td");
+    if (q.status === "waiting" || q.status === "cancelled") {
+      const who = document.createElement("select");
+      accountIds.forEach(([id, label]) => who.add(new Option(label, id)));
+      if (status.account) who.value = status.account.id;
+      const scan = document.createElement("button"); scan.className = "primary"; scan.textContent = t("scan_as");
+      scan.onclick = () => call("qr_scan", { uuid: q.uuid, account: who.value }).then(refresh);
+      td.append(scan, " ", who);
+    } else if (q.status === "scanned") {
+      const ok = document.createElement("button"); ok.className = "primary"; ok.textContent = t("confirm");
+      ok.onclick = () => call("qr_confirm", { uuid: q.uuid }).then(refresh);
+      const no = document.createElement("button"); no.textContent = t("cancel");
+      no.onclick = () => call("qr_cancel", { uuid: q.uuid }).then(refresh);
+      td.append(ok, " ", no);
+    }
+    tr.append(td);
+    return tr;
+  });
+  // Do not rebuild under an open account picker.
+  if (document.activeElement && document.activeElement.closest("#qr-rows")) return;
+  $("qr-rows").replaceChildren(...rows);
+  $("qr-empty").hidden = rows.length > 0;
+}
+
+// ---- editors ----
+const editing = { accounts: false, apps: false };
+function input(value, name, type = "text") {
+  const el = document.createElement("input");
+  el.type = type; el.name = name;
+  if (type === "checkbox") el.checked = !!value; else el.value = value ?? "";
+  el.oninput = el.onchange = () => { editing[el.closest("tbody").id === "account-rows" ? "accounts" : "apps"] = true; };
+  return el;
+}
+function row(cells, onRemove) {
+  const tr = document.createElement("tr");
+  for (const c of cells) { const td = document.createElement("td"); td.append(c); tr.append(td); }
+  const td = document.createElement("td");
+  const rm = document.createElement("button"); rm.className = "danger"; rm.textContent = t("remove");
+  rm.onclick = () => { onRemove(); tr.remove(); };
+  td.append(rm); tr.append(td);
+  return tr;
+}
+
+let accounts = [];
+function renderAccounts(list) {
+  accounts = list.map((a) => ({ ...a }));
+  $("account-rows").replaceChildren(...accounts.map(accountRow));
+}
+function accountRow(a) {
+  const sex = document.createElement("select"); sex.name = "sex";
+  [["0", "?"], ["1", "♂"], ["2", "♀"]].forEach(([v, l]) => sex.add(new Option(l, v)));
+  sex.value = String(a.sex ?? 0);
+  sex.onchange = () => { editing.accounts = true; };
+  const tr = row([input(a.id, "id"), input(a.nickname, "nickname"), input(a.headimgurl, "headimgurl"), sex, input(a.city, "city")],
+    () => { accounts = accounts.filter((x) => x !== a); editing.accounts = true; });
+  tr.account = a;
+  return tr;
+}
+function collectAccounts() {
+  return [...$("account-rows").children].map((tr) => {
+    const get = (n) => tr.querySelector(`[name=${n}]`).value;
+    return { ...tr.account, id: get("id").trim(), nickname: get("nickname"), headimgurl: get("headimgurl").trim(),
+      sex: Number(get("sex")), city: get("city") };
+  });
+}
+
+function renderApps(list) { $("app-rows").replaceChildren(...list.map(appRow)); }
+function appRow(a) {
+  const tr = row([input(a.appid, "appid"), input(a.secret, "secret"), input(a.name, "name"), input(a.icon_url, "icon_url"),
+    input((a.callback_domains || []).join(", "), "callback_domains"), input(a.scan_only, "scan_only", "checkbox")],
+    () => { editing.apps = true; });
+  tr.app = a;
+  return tr;
+}
+function collectApps() {
+  return [...$("app-rows").children].map((tr) => {
+    const get = (n) => tr.querySelector(`[name=${n}]`);
+    return { ...tr.app, appid: get("appid").value.trim(), secret: get("secret").value, name: get("name").value,
+      icon_url: get("icon_url").value.trim(),
+      callback_domains: get("callback_domains").value.split(",").map((s) => s.trim()).filter(Boolean),
+      scan_only: get("scan_only").checked };
+  });
+}
+
+// ---- wiring ----
+document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => {
+  document.querySelectorAll("nav button").forEach((x) => x.classList.toggle("active", x === b));
+  document.querySelectorAll(".tab").forEach((s) => { s.hidden = s.id !== `tab-${b.dataset.tab}`; });
+}));
+$("lang").onclick = () => { lang = lang === "zh" ? "en" : "zh"; localStorage.setItem("lang", lang); translate(); refresh(); };
+$("client-state").onchange = (e) => call("set_client_state", { state: e.target.value });
+$("account").onchange = (e) => call("set_account", { id: e.target.value });
+$("approval").onchange = (e) => call("set_approval_mode", { mode: e.target.value });
+$("use-suggestion").onclick = () => call("start_server", { port: status.failure.suggestion }).then(refresh);
+$("add-account").onclick = () => {
+  const a = { id: `user${accounts.length + 1}`, nickname: "", headimgurl: "", sex: 0, province: "", city: "", country: "CN", language: "zh_CN" };
+  accounts.push(a); $("account-rows").append(accountRow(a)); editing.accounts = true;
+};
+$("save-accounts").onclick = () => call("save_accounts", { accounts: collectAccounts() })
+  .then(() => { editing.accounts = false; toast(t("saved")); refresh(); });
+$("add-app").onclick = () => {
+  $("app-rows").append(appRow({ appid: "", secret: "", name: "", icon_url: "", callback_domains: [], scan_only: false, owner: "" }));
+  editing.apps = true;
+};
+$("save-apps").onclick = () => call("save_apps", { apps: collectApps() })
+  .then(() => { editing.apps = false; toast(t("saved")); refresh(); });
+$("journal-filter").oninput = renderJournal;
+$("journal-endpoint").onchange = () => refreshJournal();
+$("journal-clear").onclick = () => call("journal_clear").then(refreshJournal);
+$("copy-ca").onclick = () => navigator.clipboard.writeText($("ca-commands").textContent).then(() => toast(t("copied")));
+
+translate();
+refresh().catch((e) => toast(String(e), true));
+listen("wxemu:changed", () => refresh());
+// Pending requests come and go without a change event from here.
+setInterval(() => { if (!document.hidden) refresh().catch(() => {}); }, 1000);
