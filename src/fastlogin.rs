@@ -12,6 +12,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,7 @@ use crate::approval::{AuthorizeRequest, Outcome, Position};
 use crate::config::ClientState;
 use crate::emulator::Emulator;
 use crate::http::{read_body, BodyError};
+use crate::journal::ReplyErrcode;
 use crate::state::{random_token, FastLoginSession, Lookup};
 
 pub const CHECK_LOGIN_API: &str = "qrconnectchecklogin";
@@ -83,6 +85,7 @@ fn reply<J: Serialize>(status: StatusCode, reply: &Reply<'_, J>) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        Extension(ReplyErrcode(Some(reply.errcode.into()))),
         body,
     )
         .into_response()

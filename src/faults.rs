@@ -12,6 +12,8 @@
 //! server's service turns it into a service error, on which hyper closes
 //! the connection (HTTP/1.1) or resets the stream (HTTP/2) without a reply.
 
+use crate::journal::ReplyErrcode;
+use axum::Extension;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -269,15 +271,18 @@ fn errcode_reply(endpoint: Endpoint, path: &str, query: Option<&str>, code: i64)
         ),
         Endpoint::LongPoll => {
             let json_wanted = query.is_some_and(|q| q.split('&').any(|p| p == "f=json"));
+            let errcode = Extension(ReplyErrcode(Some(code)));
             if json_wanted {
                 (
                     [(header::CONTENT_TYPE, "application/json")],
+                    errcode,
                     json!({"wx_errcode": code, "wx_code": ""}).to_string(),
                 )
                     .into_response()
             } else {
                 (
                     [(header::CONTENT_TYPE, "application/javascript")],
+                    errcode,
                     format!("window.wx_errcode={code};window.wx_code='';"),
                 )
                     .into_response()
@@ -287,6 +292,7 @@ fn errcode_reply(endpoint: Endpoint, path: &str, query: Option<&str>, code: i64)
         // where the real service has no errcode format of its own.
         _ => (
             [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+            Extension(ReplyErrcode(Some(code))),
             json!({"errcode": code, "errmsg": errmsg}).to_string(),
         )
             .into_response(),

@@ -5,7 +5,7 @@
 //! depends on the background purge; the purge only keeps memory bounded
 //! (the mini-redis pattern: one task that wakes up and drops what is dead).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
@@ -16,8 +16,16 @@ use rand::distributions::{Alphanumeric, DistString};
 /// "never existed" can get different error codes, then the purge drops them.
 #[derive(Debug)]
 pub struct Expiring<V> {
-    entries: Mutex<HashMap<String, Entry<V>>>,
+    inner: Mutex<Inner<V>>,
     grace: Duration,
+}
+
+#[derive(Debug)]
+struct Inner<V> {
+    entries: HashMap<String, Entry<V>>,
+    /// For a capped map: keys oldest first, to drop the oldest entry when a
+    /// new one would exceed `capacity`. May hold keys already removed.
+    order: Option<(VecDeque<String>, usize)>,
 }
 
 #[derive(Debug)]
@@ -36,17 +44,47 @@ pub enum Lookup<V> {
 impl<V: Clone> Expiring<V> {
     pub fn new(grace: Duration) -> Self {
         Expiring {
-            entries: Mutex::new(HashMap::new()),
+            inner: Mutex::new(Inner {
+                entries: HashMap::new(),
+                order: None,
+            }),
             grace,
         }
     }
 
+    /// A map that never holds more than `capacity` entries: inserting into
+    /// a full one drops the oldest. For things anyone on the machine can
+    /// create for free (check-login's uuids), so a flood cannot grow memory
+    /// without bound before the entries expire.
+    pub fn capped(grace: Duration, capacity: usize) -> Self {
+        let map = Expiring::new(grace);
+        map.inner_lock().order = Some((VecDeque::new(), capacity.max(1)));
+        map
+    }
+
     pub fn insert(&self, key: String, value: V, expires_at: SystemTime) {
-        self.lock().insert(key, Entry { value, expires_at });
+        let mut inner = self.inner_lock();
+        let Inner { entries, order } = &mut *inner;
+        if let Some((keys, capacity)) = order {
+            // Keys taken or purged meanwhile are no longer the oldest.
+            while keys.front().is_some_and(|k| !entries.contains_key(k)) {
+                keys.pop_front();
+            }
+            while entries.len() >= *capacity {
+                match keys.pop_front() {
+                    Some(oldest) => {
+                        entries.remove(&oldest);
+                    }
+                    None => break,
+                }
+            }
+            keys.push_back(key.clone());
+        }
+        entries.insert(key, Entry { value, expires_at });
     }
 
     pub fn get(&self, key: &str, now: SystemTime) -> Lookup<V> {
-        match self.lock().get(key) {
+        match self.inner_lock().entries.get(key) {
             None => Lookup::Missing,
             Some(e) if now >= e.expires_at => Lookup::Expired(e.value.clone()),
             Some(e) => Lookup::Live(e.value.clone()),
@@ -55,7 +93,7 @@ impl<V: Clone> Expiring<V> {
 
     /// Removes the entry and tells what it was: single-use things are taken.
     pub fn take(&self, key: &str, now: SystemTime) -> Lookup<V> {
-        match self.lock().remove(key) {
+        match self.inner_lock().entries.remove(key) {
             None => Lookup::Missing,
             Some(e) if now >= e.expires_at => Lookup::Expired(e.value),
             Some(e) => Lookup::Live(e.value),
@@ -64,7 +102,7 @@ impl<V: Clone> Expiring<V> {
 
     /// Changes a live entry in place, atomically with the expiry check.
     pub fn update<R>(&self, key: &str, now: SystemTime, f: impl FnOnce(&mut V) -> R) -> Lookup<R> {
-        match self.lock().get_mut(key) {
+        match self.inner_lock().entries.get_mut(key) {
             None => Lookup::Missing,
             Some(e) if now >= e.expires_at => Lookup::Expired(f(&mut e.value)),
             Some(e) => Lookup::Live(f(&mut e.value)),
@@ -73,14 +111,15 @@ impl<V: Clone> Expiring<V> {
 
     /// Drops entries more than `grace` past their expiry; returns how many.
     pub fn purge(&self, now: SystemTime) -> usize {
-        let mut entries = self.lock();
+        let mut inner = self.inner_lock();
+        let entries = &mut inner.entries;
         let before = entries.len();
         entries.retain(|_, e| now < e.expires_at + self.grace);
         before - entries.len()
     }
 
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.inner_lock().entries.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -88,12 +127,16 @@ impl<V: Clone> Expiring<V> {
     }
 
     pub fn clear(&self) {
-        self.lock().clear();
+        let mut inner = self.inner_lock();
+        inner.entries.clear();
+        if let Some((keys, _)) = &mut inner.order {
+            keys.clear();
+        }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry<V>>> {
+    fn inner_lock(&self) -> std::sync::MutexGuard<'_, Inner<V>> {
         // Each operation leaves the map consistent before it can panic.
-        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -120,6 +163,11 @@ pub struct IssuedCode {
     /// "code been used" rather than "invalid code".
     pub used: bool,
 }
+
+/// At most this many check-login uuids wait for their authorize; beyond,
+/// the oldest is forgotten (its authorize gets 10046). A person makes one
+/// per login; this only stops a flood from growing memory.
+pub const MAX_PENDING_FAST_LOGINS: usize = 10_000;
 
 /// How long a code lives (the Open Platform's documented 10 minutes).
 pub const CODE_TTL: Duration = Duration::from_secs(600);
@@ -168,7 +216,7 @@ const TOKEN_GRACE: Duration = Duration::from_secs(24 * 3600);
 impl Default for Store {
     fn default() -> Self {
         Store {
-            authorize_sessions: Expiring::new(Duration::ZERO),
+            authorize_sessions: Expiring::capped(Duration::ZERO, MAX_PENDING_FAST_LOGINS),
             // Keep expired codes a while so their redemption says "expired".
             codes: Expiring::new(Duration::from_secs(3600)),
             access_tokens: Expiring::new(TOKEN_GRACE),
@@ -237,6 +285,28 @@ mod tests {
         assert_eq!(map.purge(t0 + Duration::from_secs(14)), 0);
         assert_eq!(map.purge(t0 + Duration::from_secs(15)), 1);
         assert_eq!(map.get("k", t0), Lookup::Missing);
+    }
+
+    #[test]
+    fn a_capped_map_drops_its_oldest_entries() {
+        let map = Expiring::capped(Duration::ZERO, 3);
+        let t0 = SystemTime::now();
+        let later = t0 + Duration::from_secs(60);
+        for key in ["a", "b", "c"] {
+            map.insert(key.into(), key, later);
+        }
+        // Taking "a" frees a place: nothing else is dropped for "d".
+        assert_eq!(map.take("a", t0), Lookup::Live("a"));
+        map.insert("d".into(), "d", later);
+        assert_eq!(map.len(), 3);
+        assert_eq!(map.get("b", t0), Lookup::Live("b"));
+        // Full: "e" pushes out the oldest, "b".
+        map.insert("e".into(), "e", later);
+        assert_eq!(map.len(), 3);
+        assert_eq!(map.get("b", t0), Lookup::Missing);
+        for key in ["c", "d", "e"] {
+            assert_eq!(map.get(key, t0), Lookup::Live(key));
+        }
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //! injects the page's configuration as a JSON object in place of the text
 //! [`CONFIG_PLACEHOLDER`]; see docs/open-platform.md for its keys.
 
+use crate::journal::ReplyErrcode;
+use axum::Extension;
 use std::sync::Arc;
 
 use axum::extract::{Path, RawQuery, State};
@@ -230,6 +232,7 @@ pub async fn long_poll(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQue
         )
     };
     (
+        Extension(ReplyErrcode(Some(errcode.into()))),
         [
             (header::CONTENT_TYPE, content_type),
             (header::CACHE_CONTROL, "no-store"),

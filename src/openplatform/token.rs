@@ -6,6 +6,8 @@
 //! the real service's `", rid: ..."` suffix. Server-to-server only: no CORS
 //! headers, so a browser page elsewhere cannot read them.
 
+use crate::journal::ReplyErrcode;
+use axum::Extension;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -56,6 +58,7 @@ fn json_reply(body: &Value) -> Response {
             (header::CONTENT_TYPE, "application/json; charset=utf-8"),
             (header::CACHE_CONTROL, "no-store"),
         ],
+        Extension(ReplyErrcode(body.get("errcode").and_then(Value::as_i64))),
         body.to_string(),
     )
         .into_response()
