@@ -3,29 +3,52 @@
 use std::io::Write;
 use std::path::Path;
 
+/// How staged temporary files are named; a crash can leave one behind, never
+/// in place of the file it was for.
+pub const TEMP_PREFIX: &str = ".wxemu-tmp-";
+
 /// Replaces `path` with `bytes` so that readers (and a crash) see either the
-/// old content or the new, never a mix: write a temp file in the same
-/// directory, fsync it, rename it over the target, fsync the directory.
+/// old content or the new, never a mix: [`stage`] then [`persist`].
 /// `mode` is the unix permission of the new file (0o600 for secrets).
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
-    let dir = parent_dir(path);
-    std::fs::create_dir_all(dir)?;
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".wxemu-tmp-");
+    std::fs::create_dir_all(parent_dir(path))?;
     #[cfg(unix)]
-    {
+    let permissions = {
         use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(mode));
-    }
+        Some(std::fs::Permissions::from_mode(mode))
+    };
     // Windows has no mode bits: files in the per-user data directory inherit
     // its owner-only ACL.
     #[cfg(not(unix))]
-    let _ = mode;
-    let mut tmp = builder.tempfile_in(dir)?;
+    let permissions = {
+        let _ = mode;
+        None
+    };
+    persist(stage(path, bytes, permissions)?, path)
+}
+
+/// Writes `bytes` to a new temporary file beside `path` (owner-only until
+/// `permissions`, if given, are applied) and fsyncs it, ready to [`persist`].
+pub fn stage(
+    path: &Path,
+    bytes: &[u8],
+    permissions: Option<std::fs::Permissions>,
+) -> std::io::Result<tempfile::NamedTempFile> {
+    let mut tmp = tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .tempfile_in(parent_dir(path))?;
     tmp.write_all(bytes)?;
+    if let Some(permissions) = permissions {
+        tmp.as_file().set_permissions(permissions)?;
+    }
     tmp.as_file().sync_all()?;
+    Ok(tmp)
+}
+
+/// Renames a [`stage`]d file over `path` and makes the rename durable.
+pub fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> std::io::Result<()> {
     tmp.persist(path).map_err(|e| e.error)?;
-    sync_dir(dir);
+    sync_dir(parent_dir(path));
     Ok(())
 }
 

@@ -15,7 +15,6 @@
 //! permissions of the original are kept; a symlinked hosts file (macOS: `/etc` →
 //! `/private/etc`) is edited at its target.
 
-use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -265,15 +264,8 @@ fn write_preserving(path: &Path, bytes: &[u8]) -> Result<(), HostsError> {
         path: path.to_owned(),
         source,
     };
-    let dir = crate::fsutil::parent_dir(path);
     let permissions = std::fs::metadata(path).map_err(err)?.permissions();
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".wxemu-hosts-")
-        .tempfile_in(dir)
-        .map_err(err)?;
-    tmp.write_all(bytes).map_err(err)?;
-    tmp.as_file().set_permissions(permissions).map_err(err)?;
-    tmp.as_file().sync_all().map_err(err)?;
+    let tmp = crate::fsutil::stage(path, bytes, Some(permissions)).map_err(err)?;
     // Test hook: widens the window between writing and renaming so the kill-in-the-middle
     // test demonstrably lands inside it.
     if let Some(ms) = std::env::var(WRITE_DELAY_ENV)
@@ -282,9 +274,7 @@ fn write_preserving(path: &Path, bytes: &[u8]) -> Result<(), HostsError> {
     {
         std::thread::sleep(std::time::Duration::from_millis(ms.min(1_000)));
     }
-    tmp.persist(path).map_err(|e| err(e.error))?;
-    crate::fsutil::sync_dir(dir);
-    Ok(())
+    crate::fsutil::persist(tmp, path).map_err(err)
 }
 
 #[cfg(test)]

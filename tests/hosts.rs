@@ -142,7 +142,7 @@ fn kill_during_rewrites_leaves_old_or_new_content() {
                 .file_name()
                 .unwrap()
                 .to_string_lossy()
-                .starts_with(".wxemu-hosts-")
+                .starts_with(wxemu::fsutil::TEMP_PREFIX)
             {
                 killed_mid_write += 1;
                 std::fs::remove_file(path).unwrap();
