@@ -64,8 +64,14 @@ fn json_reply(body: &Value) -> Response {
         .into_response()
 }
 
-/// `{"errcode":N,"errmsg":"text, rid: xxxxxxxx-xxxxxxxx-xxxxxxxx"}`.
 fn error_reply((code, text): ApiError) -> Response {
+    api_error(code.into(), text)
+}
+
+/// `{"errcode":N,"errmsg":"text, rid: xxxxxxxx-xxxxxxxx-xxxxxxxx"}`: every
+/// Open Platform API error, injected ones too
+/// ([`crate::web::registry::Wire::OpenApi`]).
+pub(crate) fn api_error(code: i64, text: &str) -> Response {
     let rid = format!(
         "{:08x}-{:08x}-{:08x}",
         rand::random::<u32>(),
