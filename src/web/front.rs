@@ -93,7 +93,7 @@ impl Front {
 
     async fn answer(
         &self,
-        family: Result<HostFamily, Response>,
+        family: Result<HostFamily, Box<Response>>,
         route: Option<&'static Route>,
         mut req: Request<Body>,
     ) -> Response {
@@ -101,7 +101,7 @@ impl Front {
         let emu = &*inner.emu;
         let family = match family {
             Ok(family) => family,
-            Err(refusal) => return refusal,
+            Err(refusal) => return *refusal,
         };
         let plain_listener = inner.listener == Listener::PlainApi;
         let route = match route {
