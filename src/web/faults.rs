@@ -66,7 +66,7 @@ async fn apply(emu: &Emulator, endpoint: Endpoint, req: Request, next: Next) -> 
     if req.method() == Method::OPTIONS || !endpoint.accepts_faults() {
         return next.run(req).await;
     }
-    let Some(fault) = emu.faults.take(endpoint) else {
+    let Some(fault) = emu.faults().take(endpoint) else {
         return next.run(req).await;
     };
     if let Some(latency) = fault.latency {

@@ -72,7 +72,7 @@ pub async fn record(State(emu): State<Arc<Emulator>>, req: Request, next: Next) 
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0);
     let endpoint = Endpoint::of(req.uri().path());
-    if endpoint == Endpoint::Control && !emu.journal.includes_control() {
+    if endpoint == Endpoint::Control && !emu.journal().includes_control() {
         return next.run(req).await;
     }
     let method = req.method().to_string();
@@ -126,7 +126,7 @@ pub async fn record(State(emu): State<Arc<Emulator>>, req: Request, next: Next) 
     }
     let dropped = response.extensions().get::<DropConnection>().is_some();
 
-    let bytes = std::mem::take(&mut *seen.lock().unwrap_or_else(|e| e.into_inner()));
+    let bytes = std::mem::take(&mut *wxemu_core::sync::lock(&seen));
     let body = redact_body(&bytes, is_form);
     let note = response.extensions().get::<DecisionNote>();
     let entry = Entry {
@@ -149,7 +149,7 @@ pub async fn record(State(emu): State<Arc<Emulator>>, req: Request, next: Next) 
             .map(|f| f.0.clone()),
         latency_ms,
     };
-    emu.journal.push(entry);
+    emu.journal().push(entry);
     response
 }
 
@@ -172,7 +172,7 @@ impl http_body::Body for Recording {
         let polled = Pin::new(&mut self.inner).poll_frame(cx);
         if let Poll::Ready(Some(Ok(frame))) = &polled {
             if let Some(data) = frame.data_ref() {
-                let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+                let mut seen = wxemu_core::sync::lock(&self.seen);
                 let room = BODY_KEEP.saturating_sub(seen.len());
                 seen.extend_from_slice(&data[..data.len().min(room)]);
             }

@@ -214,8 +214,8 @@ pub async fn long_poll(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQue
     let reply = if uuid.is_empty() {
         PollReply::Unknown
     } else {
-        emu.qr
-            .poll(uuid, last, emu.limits.long_poll_hold, &emu.clock)
+        emu.qr_logins()
+            .poll(uuid, last, emu.limits().long_poll_hold, emu.clock())
             .await
     };
     let (errcode, code) = (reply.wx_errcode(), reply.wx_code());
@@ -244,7 +244,7 @@ pub async fn long_poll(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQue
 
 /// `GET /connect/qrcode/{uuid}`: the QR code as a PNG.
 pub async fn qrcode_image(State(emu): State<Arc<Emulator>>, Path(uuid): Path<String>) -> Response {
-    if emu.qr.get(&uuid, emu.clock.now()).is_none() {
+    if emu.qr_logins().get(&uuid, emu.clock().now()).is_none() {
         return (
             StatusCode::NOT_FOUND,
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
