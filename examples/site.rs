@@ -37,6 +37,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use serde::Deserialize;
 use serde_json::Value;
+use wxemu::web::registry;
 
 #[derive(Debug, Parser)]
 #[command(about = "An example website using \"Log in with WeChat\" against wxemu")]
@@ -59,7 +60,7 @@ struct Args {
 }
 
 /// wxLogin.js on wxemu (the real one lives on res.wx.qq.com).
-const WXLOGIN_JS_PATH: &str = "/connect/zh_CN/htmledition/js/wxLogin.js";
+const WXLOGIN_JS_PATH: &str = registry::WXLOGIN_JS.path;
 const SESSION_COOKIE: &str = "site_session";
 
 struct Site {
@@ -178,7 +179,7 @@ async fn home(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
 /// The redirect variant: a fresh state in the session, then off to wxemu.
 async fn login(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
     let (sid, state) = site.new_state(&headers);
-    let mut url = site.wxemu_url("/connect/qrconnect");
+    let mut url = site.wxemu_url(registry::LOGIN_PAGE.path);
     url.query_pairs_mut()
         .append_pair("appid", &site.appid)
         .append_pair("redirect_uri", &site.redirect_uri())
@@ -324,7 +325,7 @@ impl Site {
 
     /// code -> access_token -> userinfo, the two calls every site makes.
     async fn fetch_user(&self, code: &str) -> Result<Value, String> {
-        let mut token_url = self.wxemu_url("/sns/oauth2/access_token");
+        let mut token_url = self.wxemu_url(registry::ACCESS_TOKEN.path);
         token_url
             .query_pairs_mut()
             .append_pair("appid", &self.appid)
@@ -336,7 +337,7 @@ impl Site {
             .as_str()
             .ok_or("no access_token in the reply")?;
         let openid = token["openid"].as_str().ok_or("no openid in the reply")?;
-        let mut info_url = self.wxemu_url("/sns/userinfo");
+        let mut info_url = self.wxemu_url(registry::USERINFO.path);
         info_url
             .query_pairs_mut()
             .append_pair("access_token", access_token)

@@ -317,7 +317,11 @@ impl Emulator {
     /// The avatar URL shown for `account`: its own, or wxemu's generated one.
     pub fn headimgurl(&self, account: &Account) -> String {
         if account.headimgurl.is_empty() {
-            format!("{}/avatar/{}/132", self.base_url(), account.id)
+            format!(
+                "{}{}",
+                self.base_url(),
+                crate::avatar::path(&account.id, 132)
+            )
         } else {
             account.headimgurl.clone()
         }

@@ -25,6 +25,7 @@ use tokio_rustls::TlsConnector;
 
 use super::named;
 use crate::web::control::{self, ServeInfo, PREFIX};
+use crate::web::registry::{self as r, Route};
 use wxemu_core::approval::ApprovalMode;
 use wxemu_core::config::ClientState;
 use wxemu_core::emulator::{CANONICAL_HOST, DEFAULT_PORT};
@@ -475,7 +476,7 @@ async fn wait_ready(
     loop {
         let last_error = match Client::from_data_dir(data_dir, port) {
             Ok(client) => match client
-                .call(Method::GET, "/health", None, Duration::from_secs(5))
+                .call(Method::GET, r::HEALTH.path, None, Duration::from_secs(5))
                 .await
             {
                 Ok(health) => return Ok(health),
@@ -496,7 +497,16 @@ async fn wait_ready(
 type Call = (Method, String, Option<Value>, Duration);
 
 fn call(method: Method, path: impl Into<String>, body: Option<Value>) -> Call {
-    (method, path.into(), body, CALL_TIMEOUT)
+    (method, below_prefix(path.into()), body, CALL_TIMEOUT)
+}
+
+/// A registry path as the control API documents it: below [`PREFIX`]
+/// (the client puts the prefix back).
+fn below_prefix(path: String) -> String {
+    match path.strip_prefix(PREFIX) {
+        Some(rest) => rest.to_owned(),
+        None => path,
+    }
 }
 
 /// The control call a command stands for.
@@ -505,10 +515,10 @@ fn request_for(command: CtlCommand) -> Result<Call, String> {
         CtlCommand::Token | CtlCommand::Ready { .. } => {
             return Err("token and ready are not single calls".into())
         }
-        CtlCommand::Health => call(Method::GET, "/health", None),
+        CtlCommand::Health => call(Method::GET, r::HEALTH.path, None),
         CtlCommand::Client { state, account } => {
             if state.is_none() && account.is_none() {
-                call(Method::GET, "/client", None)
+                call(Method::GET, r::CLIENT.path, None)
             } else {
                 let mut body = Map::new();
                 if let Some(state) = state {
@@ -517,11 +527,11 @@ fn request_for(command: CtlCommand) -> Result<Call, String> {
                 if let Some(account) = account {
                     body.insert("account".into(), json!(account));
                 }
-                call(Method::PATCH, "/client", Some(Value::Object(body)))
+                call(Method::PATCH, r::CLIENT.path, Some(Value::Object(body)))
             }
         }
-        CtlCommand::Accounts { action } => record_call("/accounts", "id", action)?,
-        CtlCommand::Apps { action } => record_call("/apps", "appid", action)?,
+        CtlCommand::Accounts { action } => record_call(&r::ACCOUNTS, &r::ACCOUNT, "id", action)?,
+        CtlCommand::Apps { action } => record_call(&r::APPS, &r::APP, "appid", action)?,
         CtlCommand::Decide {
             answer,
             count,
@@ -543,7 +553,7 @@ fn request_for(command: CtlCommand) -> Result<Call, String> {
                 };
             call(
                 Method::POST,
-                format!("/authorizations/{id}"),
+                r::AUTHORIZATION.fill(&[&id.to_string()]),
                 Some(json!({ "decision": decision, "account": account })),
             )
         }
@@ -569,42 +579,38 @@ fn request_for(command: CtlCommand) -> Result<Call, String> {
             if let Some(account) = account {
                 body["account"] = json!(account);
             }
-            call(Method::POST, "/decisions", Some(body))
+            call(Method::POST, r::DECISIONS.path, Some(body))
         }
         CtlCommand::Decisions { clear } => call(
             if clear { Method::DELETE } else { Method::GET },
-            "/decisions",
+            r::DECISIONS.path,
             None,
         ),
-        CtlCommand::Policy { mode: None } => call(Method::GET, "/policy", None),
+        CtlCommand::Policy { mode: None } => call(Method::GET, r::POLICY.path, None),
         CtlCommand::Policy { mode: Some(mode) } => {
-            call(Method::PUT, "/policy", Some(json!({ "policy": mode })))
+            call(Method::PUT, r::POLICY.path, Some(json!({ "policy": mode })))
         }
-        CtlCommand::Pending => call(Method::GET, "/authorizations", None),
+        CtlCommand::Pending => call(Method::GET, r::AUTHORIZATIONS.path, None),
         CtlCommand::Qr { pending } => call(
             Method::GET,
-            if pending { "/qr?pending=true" } else { "/qr" },
+            if pending {
+                format!("{}?pending=true", r::QR_LIST.path)
+            } else {
+                r::QR_LIST.path.to_owned()
+            },
             None,
         ),
         CtlCommand::Scan { uuid, account } => call(
             Method::POST,
-            format!("/qr/{}/scan", segment(&uuid)),
+            r::QR_SCAN.fill(&[&uuid]),
             Some(match account {
                 Some(account) => json!({ "account": account }),
                 None => json!({}),
             }),
         ),
-        CtlCommand::Confirm { uuid } => call(
-            Method::POST,
-            format!("/qr/{}/confirm", segment(&uuid)),
-            None,
-        ),
-        CtlCommand::Cancel { uuid } => {
-            call(Method::POST, format!("/qr/{}/cancel", segment(&uuid)), None)
-        }
-        CtlCommand::Expire { uuid } => {
-            call(Method::POST, format!("/qr/{}/expire", segment(&uuid)), None)
-        }
+        CtlCommand::Confirm { uuid } => call(Method::POST, r::QR_CONFIRM.fill(&[&uuid]), None),
+        CtlCommand::Cancel { uuid } => call(Method::POST, r::QR_CANCEL.fill(&[&uuid]), None),
+        CtlCommand::Expire { uuid } => call(Method::POST, r::QR_EXPIRE.fill(&[&uuid]), None),
         CtlCommand::Fault {
             endpoint,
             latency,
@@ -633,27 +639,31 @@ fn request_for(command: CtlCommand) -> Result<Call, String> {
             if let Some(times) = times {
                 body["times"] = json!(times);
             }
-            call(Method::POST, "/faults", Some(body))
+            call(Method::POST, r::FAULTS.path, Some(body))
         }
         CtlCommand::Faults {
             clear: true,
             remove: Some(_),
         } => return Err("give --clear or --remove, not both".into()),
-        CtlCommand::Faults { clear: true, .. } => call(Method::DELETE, "/faults", None),
+        CtlCommand::Faults { clear: true, .. } => call(Method::DELETE, r::FAULTS.path, None),
         CtlCommand::Faults {
             remove: Some(id), ..
-        } => call(Method::DELETE, format!("/faults/{id}"), None),
-        CtlCommand::Faults { .. } => call(Method::GET, "/faults", None),
-        CtlCommand::Clock { action: None } => call(Method::GET, "/clock", None),
+        } => call(Method::DELETE, r::FAULT.fill(&[&id.to_string()]), None),
+        CtlCommand::Faults { .. } => call(Method::GET, r::FAULTS.path, None),
+        CtlCommand::Clock { action: None } => call(Method::GET, r::CLOCK.path, None),
         CtlCommand::Clock {
             action: Some(ClockAction::Advance { by }),
-        } => call(Method::POST, "/clock/advance", Some(json!({ "by": by }))),
+        } => call(
+            Method::POST,
+            r::CLOCK_ADVANCE.path,
+            Some(json!({ "by": by })),
+        ),
         CtlCommand::Clock {
             action: Some(ClockAction::Freeze),
-        } => call(Method::POST, "/clock/freeze", None),
+        } => call(Method::POST, r::CLOCK_FREEZE.path, None),
         CtlCommand::Clock {
             action: Some(ClockAction::Unfreeze),
-        } => call(Method::POST, "/clock/unfreeze", None),
+        } => call(Method::POST, r::CLOCK_UNFREEZE.path, None),
         CtlCommand::Journal {
             wait,
             timeout,
@@ -666,7 +676,7 @@ fn request_for(command: CtlCommand) -> Result<Call, String> {
             clear,
         } => {
             if clear {
-                return Ok(call(Method::DELETE, "/journal", None));
+                return Ok(call(Method::DELETE, r::JOURNAL.path, None));
             }
             let mut query = form_urlencoded_pairs();
             let mut path = path;
@@ -702,7 +712,7 @@ fn request_for(command: CtlCommand) -> Result<Call, String> {
                 query.append_pair("timeout", &timeout);
                 (
                     Method::GET,
-                    format!("/journal/wait?{}", query.finish()),
+                    below_prefix(format!("{}?{}", r::JOURNAL_WAIT.path, query.finish())),
                     None,
                     wait_for + CALL_TIMEOUT,
                 )
@@ -711,15 +721,15 @@ fn request_for(command: CtlCommand) -> Result<Call, String> {
                 call(
                     Method::GET,
                     if q.is_empty() {
-                        "/journal".to_owned()
+                        r::JOURNAL.path.to_owned()
                     } else {
-                        format!("/journal?{q}")
+                        format!("{}?{q}", r::JOURNAL.path)
                     },
                     None,
                 )
             }
         }
-        CtlCommand::Reset => call(Method::POST, "/reset", None),
+        CtlCommand::Reset => call(Method::POST, r::RESET.path, None),
         CtlCommand::Call { method, path, body } => {
             let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes())
                 .map_err(|_| format!("{method:?} is not an HTTP method"))?;
@@ -741,28 +751,27 @@ fn form_urlencoded_pairs() -> url::form_urlencoded::Serializer<'static, String> 
 }
 
 /// Calls on `/accounts` or `/apps`.
-fn record_call(base: &str, key: &str, action: Option<RecordAction>) -> Result<Call, String> {
+fn record_call(
+    list: &Route,
+    one: &Route,
+    key: &str,
+    action: Option<RecordAction>,
+) -> Result<Call, String> {
     Ok(match action.unwrap_or(RecordAction::List) {
-        RecordAction::List => call(Method::GET, base, None),
-        RecordAction::Get { id } => call(Method::GET, format!("{base}/{}", segment(&id)), None),
+        RecordAction::List => call(Method::GET, list.path, None),
+        RecordAction::Get { id } => call(Method::GET, one.fill(&[&id]), None),
         RecordAction::Add { id, fields } => {
             let mut body = fields_to_json(&fields)?;
             body.insert(key.into(), json!(id));
-            call(Method::POST, base, Some(Value::Object(body)))
+            call(Method::POST, list.path, Some(Value::Object(body)))
         }
         RecordAction::Set { id, fields } => call(
             Method::PATCH,
-            format!("{base}/{}", segment(&id)),
+            one.fill(&[&id]),
             Some(Value::Object(fields_to_json(&fields)?)),
         ),
-        RecordAction::Remove { id } => {
-            call(Method::DELETE, format!("{base}/{}", segment(&id)), None)
-        }
+        RecordAction::Remove { id } => call(Method::DELETE, one.fill(&[&id]), None),
     })
-}
-
-fn segment(id: &str) -> String {
-    percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 /// `["nickname=Alice", "sex=2", "callback_domains=[\"a.com\"]"]` → JSON

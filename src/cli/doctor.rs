@@ -617,7 +617,7 @@ async fn check_login(
         "jsdata": {"appid": appid, "scope": "snsapi_login", "redirect_uri": redirect_uri, "state": ""}
     })
     .to_string();
-    let request = hyper::Request::post("/api/check-login")
+    let request = hyper::Request::post(crate::web::registry::CHECK_LOGIN.path)
         .header(hyper::header::HOST, format!("{CANONICAL_HOST}:{port}"))
         .header(hyper::header::ORIGIN, WECHAT_ORIGIN)
         .header(hyper::header::CONTENT_TYPE, "application/json")

@@ -86,15 +86,6 @@ pub fn error_reply(status: StatusCode, apiname: &str, errcode: i32, errmsg: Stri
     )
 }
 
-/// The apiname a reply from the endpoint at `path` carries.
-pub fn reply_apiname(path: &str) -> &'static str {
-    if path.ends_with("/authorize") {
-        AUTHORIZE_REPLY_API
-    } else {
-        CHECK_LOGIN_API
-    }
-}
-
 /// Why a request body was refused, before any state was touched.
 struct Rejection {
     status: StatusCode,

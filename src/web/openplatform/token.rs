@@ -32,8 +32,10 @@ fn json_reply(body: &Value) -> Response {
         .into_response()
 }
 
-/// `{"errcode":N,"errmsg":"text, rid: xxxxxxxx-xxxxxxxx-xxxxxxxx"}`.
-pub fn error_reply(code: i64, text: &str) -> Response {
+/// `{"errcode":N,"errmsg":"text, rid: xxxxxxxx-xxxxxxxx-xxxxxxxx"}`: every
+/// Open Platform API error, injected ones too
+/// ([`crate::web::registry::Wire::OpenApi`]).
+pub(crate) fn api_error(code: i64, text: &str) -> Response {
     let rid = format!(
         "{:08x}-{:08x}-{:08x}",
         rand::random::<u32>(),
@@ -46,7 +48,7 @@ pub fn error_reply(code: i64, text: &str) -> Response {
 fn reply(result: Result<Value, TokenError>) -> Response {
     match result {
         Ok(body) => json_reply(&body),
-        Err(e) => error_reply(e.errcode().into(), &e.to_string()),
+        Err(e) => api_error(e.errcode().into(), &e.to_string()),
     }
 }
 
