@@ -30,11 +30,14 @@
 //!   (`serve --scenario`), [`ctl`] (the `wxemu ctl` client).
 //! - [`hosts`]: the hosts-file line for offline use.
 //! - [`doctor`]: `wxemu doctor`'s checks.
+//! - [`client`]: the HTTPS client of a running wxemu (ctl, doctor, tests,
+//!   benchmark, example site).
 //! - [`setup`]: the `trust`, `hosts` and `doctor` commands.
 
 pub mod approval;
 pub mod avatar;
 pub mod cli;
+pub mod client;
 pub mod clock;
 pub mod config;
 pub mod control;

@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::{from_value, json_body, ok, ApiError, ApiResult};
@@ -35,11 +35,14 @@ pub async fn client(State(emu): State<Arc<Emulator>>) -> ApiResult {
     ok(client_view(&emu))
 }
 
-#[derive(Deserialize)]
+/// The body of `PATCH /client`.
+#[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientChange {
-    state: Option<ClientState>,
-    account: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<ClientState>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
 }
 
 /// Changes the runtime client state (not saved to the config).
