@@ -742,7 +742,8 @@ impl<'a> RequestBuilder<'a> {
         self
     }
 
-    /// The request, its URI as given (relative ones resolve when sent).
+    /// The request, ready for any connection: its URI as given, and a
+    /// relative URI gets the client's `Host` unless one was set.
     pub fn build(self) -> Result<Request<Body>, Error> {
         self.into_parts().map(|(request, _, _)| request)
     }
@@ -755,10 +756,16 @@ impl<'a> RequestBuilder<'a> {
             .uri
             .parse()
             .map_err(|e| Error::Setup(format!("{:?} is not a URI: {e}", self.uri)))?;
+        let mut headers = self.headers;
+        if uri.authority().is_none() {
+            headers
+                .entry(HOST)
+                .or_insert_with(|| self.client.origin.host.clone());
+        }
         let mut request = Request::new(Full::new(self.body));
         *request.method_mut() = self.method;
         *request.uri_mut() = uri;
-        *request.headers_mut() = self.headers;
+        *request.headers_mut() = headers;
         Ok((request, self.client, self.timeout))
     }
 

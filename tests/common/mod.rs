@@ -214,8 +214,8 @@ impl Client {
         reply
     }
 
-    /// A request with `content-type: application/json`; relative paths go
-    /// to `https://localhost.weixin.qq.com:<port>` (which sets `Host`).
+    /// A request with `content-type: application/json` and, for a path,
+    /// `Host: localhost.weixin.qq.com:<port>`.
     pub fn request(
         &self,
         method: Method,
