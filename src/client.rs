@@ -64,7 +64,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
-use crate::emulator::CANONICAL_HOST;
+use wxemu_core::emulator::CANONICAL_HOST;
 
 /// How long one exchange (connect, request, whole answer) may take unless
 /// [`Builder::timeout`] says otherwise.

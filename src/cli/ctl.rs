@@ -1,0 +1,743 @@
+//! `wxemu ctl`: the control API for shell scripts and CI.
+//!
+//! Each subcommand is one call to `/__wxemu/...` on the running server. The
+//! port comes from `<data dir>/serve.json` (written by `wxemu serve`), the
+//! token from `<data dir>/control-token`; the connection is real TLS to
+//! 127.0.0.1 ([`crate::client`]), validated against the data directory's CA
+//! for `localhost.weixin.qq.com`, like any other client. Bodies and queries
+//! are the control API's own request types, serialised. The answer is printed
+//! as JSON on stdout; a refused call prints the error on stderr and exits
+//! non-zero (so does a journal wait that timed out).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use hyper::{Method, StatusCode};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::named;
+use crate::client::{self, Client};
+use crate::web::control::{
+    self, Advance, ClientChange, JournalQuery, ListQuery, PolicyChange, Resolution, Scan,
+    ServeInfo, PREFIX,
+};
+use wxemu_core::approval::{ApprovalMode, Decision, QueuedAnswer};
+use wxemu_core::config::ClientState;
+use wxemu_core::emulator::DEFAULT_PORT;
+use wxemu_core::endpoint::Endpoint;
+use wxemu_core::faults::FaultSpec;
+use wxemu_core::scenario::DecisionBatch;
+use wxemu_core::Named;
+
+/// How long an ordinary call may take (a journal wait adds its timeout).
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Args)]
+pub struct CtlArgs {
+    /// The running server's data directory [default: the OS's per-user data directory].
+    #[arg(long, env = "WXEMU_DATA_DIR", value_name = "DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// The server's port [default: from <data dir>/serve.json, else 14013].
+    #[arg(long, env = "WXEMU_PORT", global = true)]
+    pub port: Option<u16>,
+    #[command(subcommand)]
+    pub command: CtlCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CtlCommand {
+    /// Print the control API's bearer token.
+    Token,
+    /// Is the server up? (version and port)
+    Health,
+    /// Wait until a server runs on this data directory and answers (for CI
+    /// scripts that start `wxemu serve &`).
+    Ready {
+        /// Give up after this long (e.g. 30s).
+        #[arg(long, default_value = "30s")]
+        timeout: String,
+    },
+    /// Show the client state and account; with flags, change them.
+    Client {
+        #[arg(long, value_parser = named::<ClientState>())]
+        state: Option<ClientState>,
+        /// Log the client in as this account id.
+        #[arg(long)]
+        account: Option<String>,
+    },
+    /// List, add, change or remove accounts (saved to the config file).
+    Accounts {
+        #[command(subcommand)]
+        action: Option<RecordAction>,
+    },
+    /// List, add, change or remove website apps (saved to the config file).
+    Apps {
+        #[command(subcommand)]
+        action: Option<RecordAction>,
+    },
+    /// Queue the answer for the next authorize request(s), or answer a
+    /// pending one with --id.
+    Decide {
+        #[arg(value_enum)]
+        answer: Answer,
+        /// Queue this many copies.
+        #[arg(long)]
+        count: Option<u32>,
+        /// Answer after this long (e.g. 2s).
+        #[arg(long)]
+        delay: Option<String>,
+        /// Allow as this account instead of the one shown.
+        #[arg(long)]
+        account: Option<String>,
+        /// Answer the pending authorization with this id now.
+        #[arg(long)]
+        id: Option<u64>,
+    },
+    /// Show the queued decisions and the policy; --clear empties the queue.
+    Decisions {
+        #[arg(long)]
+        clear: bool,
+    },
+    /// Show or set the standing policy used when nothing is queued.
+    Policy {
+        #[arg(value_parser = named::<ApprovalMode>())]
+        mode: Option<ApprovalMode>,
+    },
+    /// List the authorize requests waiting for a decision.
+    Pending,
+    /// List QR logins (--pending: only those still in play).
+    Qr {
+        #[arg(long)]
+        pending: bool,
+    },
+    /// Scan a QR code with the phone of an account.
+    Scan {
+        /// The QR login's uuid [default: the newest still in play].
+        #[arg(default_value = "latest")]
+        uuid: String,
+        /// Whose phone scans [default: the client's current account].
+        #[arg(long)]
+        account: Option<String>,
+    },
+    /// Confirm a scanned QR login on the phone (issues the code).
+    Confirm {
+        #[arg(default_value = "latest")]
+        uuid: String,
+    },
+    /// Cancel a scanned QR login on the phone.
+    Cancel {
+        #[arg(default_value = "latest")]
+        uuid: String,
+    },
+    /// Expire a QR code now.
+    Expire {
+        #[arg(default_value = "latest")]
+        uuid: String,
+    },
+    /// Inject a fault into an endpoint.
+    Fault {
+        #[arg(value_parser = named::<Endpoint>())]
+        endpoint: Endpoint,
+        /// Hold each request this long first (e.g. 2s).
+        #[arg(long)]
+        latency: Option<String>,
+        /// Answer with this errcode in the endpoint's wire format.
+        #[arg(long, allow_negative_numbers = true)]
+        errcode: Option<i64>,
+        /// Answer with this HTTP status.
+        #[arg(long)]
+        status: Option<u16>,
+        /// Close the connection without answering.
+        #[arg(long)]
+        drop: bool,
+        /// Only for the next request.
+        #[arg(long, conflicts_with = "times")]
+        once: bool,
+        /// Only for the next N requests [default: until cleared].
+        #[arg(long)]
+        times: Option<u32>,
+    },
+    /// List faults; --clear removes all, --remove ID one.
+    Faults {
+        #[arg(long)]
+        clear: bool,
+        #[arg(long, value_name = "ID")]
+        remove: Option<u64>,
+    },
+    /// Show the emulated clock, or advance/freeze/unfreeze it.
+    Clock {
+        #[command(subcommand)]
+        action: Option<ClockAction>,
+    },
+    /// List journal entries, wait for one (--wait), or clear (--clear).
+    Journal {
+        /// Wait until a request to this endpoint (check-login, authorize,
+        /// token, long-poll, qrcode, login-page), path (/sns/userinfo), or
+        /// `any` arrives; prints it.
+        #[arg(long, value_name = "ENDPOINT|PATH|any")]
+        wait: Option<String>,
+        /// How long --wait waits (e.g. 30s).
+        #[arg(long, default_value = "30s")]
+        timeout: String,
+        #[arg(long)]
+        path: Option<String>,
+        #[arg(long, value_parser = named::<Endpoint>())]
+        endpoint: Option<Endpoint>,
+        #[arg(long)]
+        app: Option<String>,
+        #[arg(long, allow_negative_numbers = true)]
+        errcode: Option<i64>,
+        /// Only entries after this id.
+        #[arg(long)]
+        since: Option<u64>,
+        /// At most this many (the newest).
+        #[arg(long)]
+        limit: Option<usize>,
+        #[arg(long)]
+        clear: bool,
+    },
+    /// Back to the state after start (keeps accounts and apps).
+    Reset,
+    /// Any control call: `wxemu ctl call POST /decisions '{"decision":"deny"}'`.
+    Call {
+        method: String,
+        /// Path below /__wxemu (or the full path).
+        path: String,
+        /// A JSON body.
+        body: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Answer {
+    Allow,
+    Deny,
+    Timeout,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RecordAction {
+    /// List them (the default).
+    List,
+    /// Show one.
+    Get { id: String },
+    /// Add one: `accounts add alice nickname=Alice sex=2`.
+    Add {
+        id: String,
+        /// field=value pairs (values parsed as JSON when they are JSON).
+        fields: Vec<String>,
+    },
+    /// Change fields: `apps set wx123 scan_only=true`.
+    Set { id: String, fields: Vec<String> },
+    /// Remove one.
+    Remove { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClockAction {
+    /// Move the emulated time forward, e.g. `11m`, `2h`, `31days`.
+    Advance {
+        by: String,
+    },
+    Freeze,
+    Unfreeze,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CtlError {
+    #[error("{0}")]
+    Setup(String),
+    #[error("cannot reach wxemu on port {port}: {message} (is `wxemu serve` running with this data directory?)")]
+    Connect { port: u16, message: String },
+    #[error("{status}: {message}")]
+    Refused { status: StatusCode, message: String },
+}
+
+/// The control API of one running server: the shared HTTPS client (trusting
+/// the data directory's CA) plus the bearer token.
+pub struct Control {
+    client: Client,
+    token: String,
+}
+
+impl Control {
+    /// Finds port, token and CA in `data_dir`.
+    pub fn from_data_dir(data_dir: &Path, port: Option<u16>) -> Result<Control, CtlError> {
+        let port = match port {
+            Some(p) => p,
+            None => read_serve_info(data_dir).map_or(DEFAULT_PORT, |i| i.port),
+        };
+        let token_path = control::token_path(data_dir);
+        let token = std::fs::read_to_string(&token_path)
+            .map_err(|e| {
+                CtlError::Setup(format!(
+                    "cannot read the control token {}: {e} (start `wxemu serve` once with this data directory)",
+                    token_path.display()
+                ))
+            })?
+            .trim()
+            .to_owned();
+        let client = Client::local(port)
+            .trust_data_dir(data_dir)
+            .build()
+            .map_err(|e| CtlError::Setup(e.to_string()))?;
+        Ok(Control { client, token })
+    }
+
+    /// The client, for requests beyond the control API.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// One call; `path` is below `/__wxemu` (a leading `/__wxemu` is kept).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        timeout: Duration,
+    ) -> Result<Value, CtlError> {
+        let full = if path.starts_with(PREFIX) {
+            path.to_owned()
+        } else {
+            format!("{PREFIX}{path}")
+        };
+        let mut request = self
+            .client
+            .request(method, &full)
+            .bearer(&self.token)
+            .timeout(timeout);
+        if let Some(body) = &body {
+            request = request.json(body);
+        }
+        let reply = request.send().await.map_err(|e| match e {
+            client::Error::Setup(message) => CtlError::Setup(message),
+            other => CtlError::Connect {
+                port: self.client.addr().port(),
+                message: other.to_string(),
+            },
+        })?;
+        let value: Value = if reply.body.is_empty() {
+            Value::Null
+        } else {
+            reply.json().unwrap_or_else(|_| Value::String(reply.text()))
+        };
+        if reply.status.is_success() {
+            Ok(value)
+        } else {
+            let message = value
+                .get("error")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .unwrap_or_else(|| value.to_string());
+            Err(CtlError::Refused {
+                status: reply.status,
+                message,
+            })
+        }
+    }
+}
+
+fn read_serve_info(data_dir: &Path) -> Option<ServeInfo> {
+    let bytes = std::fs::read(control::serve_info_path(data_dir)).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Runs one `wxemu ctl` command; Ok(false) means "done, but exit 1"
+/// (a journal wait that timed out).
+pub async fn run(args: CtlArgs, data_dir: PathBuf) -> Result<bool, String> {
+    if let CtlCommand::Token = args.command {
+        let path = control::token_path(&data_dir);
+        let token = std::fs::read_to_string(&path).map_err(|e| {
+            format!(
+                "cannot read {}: {e} (start `wxemu serve` once with this data directory)",
+                path.display()
+            )
+        })?;
+        println!("{}", token.trim());
+        return Ok(true);
+    }
+    if let CtlCommand::Ready { timeout } = &args.command {
+        let timeout = duration("--timeout", timeout)?;
+        let health = wait_ready(&data_dir, args.port, timeout).await?;
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&health).unwrap_or_default()
+        );
+        return Ok(true);
+    }
+    let control = Control::from_data_dir(&data_dir, args.port).map_err(|e| e.to_string())?;
+    let (method, path, body, timeout) = request_for(args.command)?;
+    let value = control
+        .call(method, &path, body, timeout)
+        .await
+        .map_err(|e| e.to_string())?;
+    if !value.is_null() {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        );
+    }
+    if value.get("timed_out") == Some(&Value::Bool(true)) {
+        eprintln!("wxemu ctl: no matching request arrived in time");
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// Polls `health` (re-reading serve.json and the token each time, as the
+/// server may still be starting) until it answers or `timeout` passes.
+async fn wait_ready(
+    data_dir: &Path,
+    port: Option<u16>,
+    timeout: Duration,
+) -> Result<Value, String> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let last_error = match Control::from_data_dir(data_dir, port) {
+            Ok(control) => match control
+                .call(Method::GET, "/health", None, Duration::from_secs(5))
+                .await
+            {
+                Ok(health) => return Ok(health),
+                Err(e) => e.to_string(),
+            },
+            Err(e) => e.to_string(),
+        };
+        if tokio::time::Instant::now() >= deadline {
+            return Err(format!(
+                "wxemu was not ready within {}: {last_error}",
+                humantime::format_duration(timeout)
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+type Call = (Method, String, Option<Value>, Duration);
+
+fn call(method: Method, path: impl Into<String>, body: Option<Value>) -> Call {
+    (method, path.into(), body, CALL_TIMEOUT)
+}
+
+/// A call whose body is one of the control API's own request types.
+fn call_with(
+    method: Method,
+    path: impl Into<String>,
+    body: &impl Serialize,
+) -> Result<Call, String> {
+    let body = serde_json::to_value(body).map_err(|e| e.to_string())?;
+    Ok(call(method, path, Some(body)))
+}
+
+/// `path?query` with `query` serialised as the control API parses it.
+fn with_query(path: &str, query: &impl Serialize) -> Result<String, String> {
+    let query = serde_urlencoded::to_string(query).map_err(|e| e.to_string())?;
+    Ok(if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{query}")
+    })
+}
+
+/// A duration flag such as `--delay 2s`.
+fn duration(flag: &str, text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text).map_err(|e| format!("{flag} {text:?}: {e}"))
+}
+
+fn optional_duration(flag: &str, text: Option<String>) -> Result<Option<Duration>, String> {
+    text.map(|t| duration(flag, &t)).transpose()
+}
+
+/// The control call a command stands for.
+fn request_for(command: CtlCommand) -> Result<Call, String> {
+    Ok(match command {
+        CtlCommand::Token | CtlCommand::Ready { .. } => {
+            return Err("token and ready are not single calls".into())
+        }
+        CtlCommand::Health => call(Method::GET, "/health", None),
+        CtlCommand::Client { state, account } => {
+            if state.is_none() && account.is_none() {
+                call(Method::GET, "/client", None)
+            } else {
+                call_with(Method::PATCH, "/client", &ClientChange { state, account })?
+            }
+        }
+        CtlCommand::Accounts { action } => record_call("/accounts", "id", action)?,
+        CtlCommand::Apps { action } => record_call("/apps", "appid", action)?,
+        CtlCommand::Decide {
+            answer,
+            count,
+            delay,
+            account,
+            id: Some(id),
+        } => {
+            if count.is_some() || delay.is_some() {
+                return Err("--count and --delay queue answers; --id answers now".into());
+            }
+            let decision =
+                match answer {
+                    Answer::Allow => Decision::Allow,
+                    Answer::Deny => Decision::Deny,
+                    Answer::Timeout => return Err(
+                        "a pending authorization times out by itself; use allow or deny with --id"
+                            .into(),
+                    ),
+                };
+            call_with(
+                Method::POST,
+                format!("/authorizations/{id}"),
+                &Resolution { decision, account },
+            )?
+        }
+        CtlCommand::Decide {
+            answer,
+            count,
+            delay,
+            account,
+            id: None,
+        } => {
+            let decision = match answer {
+                Answer::Allow => QueuedAnswer::Allow,
+                Answer::Deny => QueuedAnswer::Deny,
+                Answer::Timeout => QueuedAnswer::Timeout,
+            };
+            let batch = DecisionBatch {
+                decision,
+                delay: optional_duration("--delay", delay)?,
+                account,
+                count,
+            };
+            call_with(Method::POST, "/decisions", &batch)?
+        }
+        CtlCommand::Decisions { clear } => call(
+            if clear { Method::DELETE } else { Method::GET },
+            "/decisions",
+            None,
+        ),
+        CtlCommand::Policy { mode: None } => call(Method::GET, "/policy", None),
+        CtlCommand::Policy { mode: Some(policy) } => {
+            call_with(Method::PUT, "/policy", &PolicyChange { policy })?
+        }
+        CtlCommand::Pending => call(Method::GET, "/authorizations", None),
+        CtlCommand::Qr { pending } => {
+            let query = ListQuery {
+                pending: pending.then_some(true),
+            };
+            call(Method::GET, with_query("/qr", &query)?, None)
+        }
+        CtlCommand::Scan { uuid, account } => call_with(
+            Method::POST,
+            format!("/qr/{}/scan", segment(&uuid)),
+            &Scan { account },
+        )?,
+        CtlCommand::Confirm { uuid } => call(
+            Method::POST,
+            format!("/qr/{}/confirm", segment(&uuid)),
+            None,
+        ),
+        CtlCommand::Cancel { uuid } => {
+            call(Method::POST, format!("/qr/{}/cancel", segment(&uuid)), None)
+        }
+        CtlCommand::Expire { uuid } => {
+            call(Method::POST, format!("/qr/{}/expire", segment(&uuid)), None)
+        }
+        CtlCommand::Fault {
+            endpoint,
+            latency,
+            errcode,
+            status,
+            drop,
+            once,
+            times,
+        } => {
+            let spec = FaultSpec {
+                endpoint,
+                latency: optional_duration("--latency", latency)?,
+                errcode,
+                status,
+                drop,
+                times,
+                once,
+            };
+            call_with(Method::POST, "/faults", &spec)?
+        }
+        CtlCommand::Faults {
+            clear: true,
+            remove: Some(_),
+        } => return Err("give --clear or --remove, not both".into()),
+        CtlCommand::Faults { clear: true, .. } => call(Method::DELETE, "/faults", None),
+        CtlCommand::Faults {
+            remove: Some(id), ..
+        } => call(Method::DELETE, format!("/faults/{id}"), None),
+        CtlCommand::Faults { .. } => call(Method::GET, "/faults", None),
+        CtlCommand::Clock { action: None } => call(Method::GET, "/clock", None),
+        CtlCommand::Clock {
+            action: Some(ClockAction::Advance { by }),
+        } => call_with(
+            Method::POST,
+            "/clock/advance",
+            &Advance {
+                by: duration("advance", &by)?,
+            },
+        )?,
+        CtlCommand::Clock {
+            action: Some(ClockAction::Freeze),
+        } => call(Method::POST, "/clock/freeze", None),
+        CtlCommand::Clock {
+            action: Some(ClockAction::Unfreeze),
+        } => call(Method::POST, "/clock/unfreeze", None),
+        CtlCommand::Journal {
+            wait,
+            timeout,
+            path,
+            endpoint,
+            app,
+            errcode,
+            since,
+            limit,
+            clear,
+        } => {
+            if clear {
+                return Ok(call(Method::DELETE, "/journal", None));
+            }
+            let mut query = JournalQuery {
+                path,
+                endpoint,
+                app,
+                errcode,
+                since,
+                limit,
+                ..JournalQuery::default()
+            };
+            if let Some(target) = &wait {
+                if target.starts_with('/') {
+                    query.path = Some(target.clone());
+                } else if target != "any" {
+                    let known = Endpoint::from_name(target)
+                        .ok_or_else(|| format!("--wait {target:?}: not an endpoint (check-login, authorize, token, long-poll, qrcode, login-page), a /path, or any"))?;
+                    query.endpoint = Some(known);
+                }
+            }
+            if wait.is_some() {
+                if limit.is_some() {
+                    return Err("--limit lists; it does not go with --wait".into());
+                }
+                let wait_for = duration("--timeout", &timeout)?;
+                query.timeout = Some(timeout);
+                (
+                    Method::GET,
+                    with_query("/journal/wait", &query)?,
+                    None,
+                    wait_for + CALL_TIMEOUT,
+                )
+            } else {
+                call(Method::GET, with_query("/journal", &query)?, None)
+            }
+        }
+        CtlCommand::Reset => call(Method::POST, "/reset", None),
+        CtlCommand::Call { method, path, body } => {
+            let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes())
+                .map_err(|_| format!("{method:?} is not an HTTP method"))?;
+            let body = body
+                .map(|b| serde_json::from_str(&b).map_err(|e| format!("the body is not JSON: {e}")))
+                .transpose()?;
+            let path = if path.starts_with('/') {
+                path
+            } else {
+                format!("/{path}")
+            };
+            call(method, path, body)
+        }
+    })
+}
+
+/// Calls on `/accounts` or `/apps`. Their bodies are records (or parts of
+/// one, for `set`) given as fields, sent as the JSON object they spell.
+fn record_call(base: &str, key: &str, action: Option<RecordAction>) -> Result<Call, String> {
+    Ok(match action.unwrap_or(RecordAction::List) {
+        RecordAction::List => call(Method::GET, base, None),
+        RecordAction::Get { id } => call(Method::GET, format!("{base}/{}", segment(&id)), None),
+        RecordAction::Add { id, fields } => {
+            let mut body = fields_to_json(&fields)?;
+            body.insert(key.into(), Value::String(id));
+            call(Method::POST, base, Some(Value::Object(body)))
+        }
+        RecordAction::Set { id, fields } => call(
+            Method::PATCH,
+            format!("{base}/{}", segment(&id)),
+            Some(Value::Object(fields_to_json(&fields)?)),
+        ),
+        RecordAction::Remove { id } => {
+            call(Method::DELETE, format!("{base}/{}", segment(&id)), None)
+        }
+    })
+}
+
+fn segment(id: &str) -> String {
+    percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// `["nickname=Alice", "sex=2", "callback_domains=[\"a.com\"]"]` → JSON
+/// object; a value that is not JSON is a string.
+fn fields_to_json(fields: &[String]) -> Result<Map<String, Value>, String> {
+    let mut map = Map::new();
+    for field in fields {
+        let (key, value) = field
+            .split_once('=')
+            .ok_or_else(|| format!("{field:?}: write fields as key=value"))?;
+        let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
+        map.insert(key.to_owned(), value);
+    }
+    Ok(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn fields_parse_as_json_or_strings() {
+        let map = fields_to_json(&[
+            "nickname=Alice".into(),
+            "sex=2".into(),
+            "scan_only=true".into(),
+            "callback_domains=[\"a.com\"]".into(),
+        ])
+        .unwrap();
+        assert_eq!(
+            Value::Object(map),
+            json!({"nickname": "Alice", "sex": 2, "scan_only": true, "callback_domains": ["a.com"]})
+        );
+        assert!(fields_to_json(&["oops".into()]).is_err());
+    }
+
+    #[test]
+    fn journal_wait_builds_the_query() {
+        let (method, path, _, timeout) = request_for(CtlCommand::Journal {
+            wait: Some("check-login".into()),
+            timeout: "5s".into(),
+            path: None,
+            endpoint: None,
+            app: Some("wx1".into()),
+            errcode: None,
+            since: Some(3),
+            limit: None,
+            clear: false,
+        })
+        .unwrap();
+        assert_eq!(method, Method::GET);
+        assert_eq!(
+            path,
+            "/journal/wait?endpoint=check-login&app=wx1&since=3&timeout=5s"
+        );
+        assert_eq!(timeout, Duration::from_secs(35));
+    }
+}
