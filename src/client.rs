@@ -9,7 +9,7 @@
 //!
 //! Three ways to talk, from convenient to raw:
 //! - [`Client::get`], [`Client::post`], [`Client::request`] build a request
-//!   ([`RequestBuilder`]: headers, JSON or raw body, query, bearer token) and
+//!   ([`RequestBuilder`]: headers, JSON or raw body, bearer token, timeout) and
 //!   [`Client::send`] sends any `hyper` request. Connections are pooled and
 //!   reused (hyper-util's client), and each exchange, body included, is
 //!   bounded by the client's timeout.
@@ -24,8 +24,8 @@
 //! (and so its own `Host`), though the connection still goes to the client's
 //! address: tests send foreign hosts on purpose.
 //!
-//! The module knows nothing of the server but its default name and port, so
-//! anything in the crate, or outside it, can use it.
+//! The module knows nothing of the server but its default name (a core
+//! constant), so anything in the crate, or outside it, can use it.
 //!
 //! ```no_run
 //! # async fn example(data_dir: &std::path::Path) -> Result<(), wxemu::client::Error> {
@@ -37,34 +37,33 @@
 //! # }
 //! ```
 
+mod request;
+mod transport;
+
+pub use request::{RequestBuilder, Response};
+pub use transport::{connect_tls, tls_config, Connection};
+
 use std::future::Future;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper::header::{AsHeaderName, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE, HOST};
+use http_body_util::Full;
+use hyper::header::HeaderValue;
 use hyper::http::uri::{Authority, PathAndQuery, Scheme};
-use hyper::{HeaderMap, Method, Request, StatusCode, Uri, Version};
-use hyper_util::client::legacy::connect::{Connected, Connection as ConnectionInfo};
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper::{Method, Request, Uri};
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::pki_types::CertificateDer;
 use rustls::{ClientConfig, RootCertStore, SupportedProtocolVersion};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
-use tokio_rustls::TlsConnector;
-
 use wxemu_core::emulator::CANONICAL_HOST;
+
+use transport::{parse_server_name, Dialer};
 
 /// How long one exchange (connect, request, whole answer) may take unless
 /// [`Builder::timeout`] says otherwise.
@@ -141,59 +140,6 @@ fn causes(error: &(dyn std::error::Error + 'static)) -> String {
         cause = e.source();
     }
     text
-}
-
-/// A rustls client config that trusts `roots` only, offers `alpn`, and
-/// allows `versions` of TLS (ring provider, as the server uses).
-pub fn tls_config(
-    roots: RootCertStore,
-    alpn: &[&[u8]],
-    versions: &[&'static SupportedProtocolVersion],
-) -> Result<Arc<ClientConfig>, Error> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(versions)
-        .map_err(|e| Error::Setup(format!("TLS versions: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-    Ok(Arc::new(config))
-}
-
-/// TCP to `addr`, then a TLS handshake validated for `server_name`.
-pub async fn connect_tls(
-    addr: SocketAddr,
-    tls: Arc<ClientConfig>,
-    server_name: &str,
-) -> Result<TlsStream<TcpStream>, Error> {
-    handshake(addr, tls, parse_server_name(server_name)?).await
-}
-
-fn parse_server_name(name: &str) -> Result<ServerName<'static>, Error> {
-    ServerName::try_from(name.to_owned())
-        .map_err(|e| Error::Setup(format!("{name:?} is not a server name: {e}")))
-}
-
-async fn handshake(
-    addr: SocketAddr,
-    tls: Arc<ClientConfig>,
-    server_name: ServerName<'static>,
-) -> Result<TlsStream<TcpStream>, Error> {
-    let tcp = TcpStream::connect(addr).await.map_err(|e| Error::Connect {
-        addr,
-        source: Arc::new(e),
-    })?;
-    // Requests are small and answered at once: do not let Nagle hold them.
-    let _ = tcp.set_nodelay(true);
-    let name = server_name.to_str().into_owned();
-    TlsConnector::from(tls)
-        .connect(server_name, tcp)
-        .await
-        .map_err(|e| Error::Tls {
-            addr,
-            server_name: name,
-            source: Arc::new(e),
-        })
 }
 
 /// Where trust comes from, resolved when the client is built.
@@ -321,6 +267,8 @@ impl Builder {
         tls_config(self.roots()?, &self.alpn, &self.tls_versions)
     }
 
+    /// The client; fails on a CA that cannot be read or used, or a server
+    /// name that is not one.
     pub fn build(self) -> Result<Client, Error> {
         let dialer = Dialer {
             addr: self.addr,
@@ -380,95 +328,6 @@ impl Origin {
     }
 }
 
-/// Dials the client's address and does the TLS handshake: the transport
-/// under the pool, [`Client::connect`] and [`Client::connect_tls`].
-#[derive(Clone, Debug)]
-struct Dialer {
-    addr: SocketAddr,
-    server_name: ServerName<'static>,
-    tls: Arc<ClientConfig>,
-}
-
-impl Dialer {
-    async fn dial(self) -> Result<TlsStream<TcpStream>, Error> {
-        handshake(self.addr, self.tls, self.server_name).await
-    }
-}
-
-impl tower::Service<Uri> for Dialer {
-    type Response = TokioIo<Tls>;
-    type Error = Error;
-    type Future = Pin<Box<dyn Future<Output = Result<TokioIo<Tls>, Error>> + Send>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        Poll::Ready(Ok(()))
-    }
-
-    /// Whatever host the URI names, the connection goes to our address.
-    fn call(&mut self, _destination: Uri) -> Self::Future {
-        let dialer = self.clone();
-        Box::pin(async move { Ok(TokioIo::new(Tls(dialer.dial().await?))) })
-    }
-}
-
-/// A TLS stream that tells the pool whether ALPN picked HTTP/2.
-struct Tls(TlsStream<TcpStream>);
-
-fn is_h2(stream: &TlsStream<TcpStream>) -> bool {
-    stream.get_ref().1.alpn_protocol() == Some(H2)
-}
-
-impl ConnectionInfo for Tls {
-    fn connected(&self) -> Connected {
-        let connected = Connected::new();
-        if is_h2(&self.0) {
-            connected.negotiated_h2()
-        } else {
-            connected
-        }
-    }
-}
-
-impl AsyncRead for Tls {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for Tls {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.0.is_write_vectored()
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_shutdown(cx)
-    }
-}
-
 /// An HTTPS client for one wxemu (one address, one server name, one set of
 /// trusted roots). Cheap to clone; clones share the connection pool.
 #[derive(Clone, Debug)]
@@ -497,17 +356,9 @@ impl Client {
         Client::builder(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
     }
 
+    /// Where every connection goes.
     pub fn addr(&self) -> SocketAddr {
         self.dialer.addr
-    }
-
-    /// `https://<server name>:<port>`, what relative URIs resolve against.
-    pub fn base_url(&self) -> String {
-        format!("https://{}", self.origin.authority)
-    }
-
-    pub fn timeout(&self) -> Duration {
-        self.timeout
     }
 
     /// A request to `uri` (a path, or an absolute URI).
@@ -515,10 +366,12 @@ impl Client {
         RequestBuilder::new(self, method, uri)
     }
 
+    /// A GET request to `uri`.
     pub fn get(&self, uri: &str) -> RequestBuilder<'_> {
         self.request(Method::GET, uri)
     }
 
+    /// A POST request to `uri`.
     pub fn post(&self, uri: &str) -> RequestBuilder<'_> {
         self.request(Method::POST, uri)
     }
@@ -548,30 +401,10 @@ impl Client {
 
     /// One new connection of its own, HTTP/2 or HTTP/1.1 as ALPN decided.
     pub async fn connect(&self) -> Result<Connection, Error> {
-        within(self.timeout, async {
-            let stream = self.dialer.clone().dial().await?;
-            let http2 = is_h2(&stream);
-            let io = TokioIo::new(stream);
-            let sender = if http2 {
-                let (sender, connection) =
-                    hyper::client::conn::http2::handshake(TokioExecutor::new(), io)
-                        .await
-                        .map_err(|e| Error::from_exchange(&e))?;
-                tokio::spawn(connection);
-                Sender::Http2(sender)
-            } else {
-                let (sender, connection) = hyper::client::conn::http1::handshake(io)
-                    .await
-                    .map_err(|e| Error::from_exchange(&e))?;
-                tokio::spawn(connection);
-                Sender::Http1(sender)
-            };
-            Ok(Connection {
-                sender,
-                origin: self.origin.clone(),
-                timeout: self.timeout,
-            })
-        })
+        within(
+            self.timeout,
+            Connection::open(&self.dialer, &self.origin, self.timeout),
+        )
         .await
     }
 
@@ -588,232 +421,4 @@ async fn within<T>(
     tokio::time::timeout(timeout, work)
         .await
         .unwrap_or_else(|_| Err(Error::Timeout(timeout)))
-}
-
-enum Sender {
-    Http1(hyper::client::conn::http1::SendRequest<Body>),
-    Http2(hyper::client::conn::http2::SendRequest<Body>),
-}
-
-/// One connection of its own (see [`Client::connect`]); one request at a
-/// time.
-pub struct Connection {
-    sender: Sender,
-    origin: Origin,
-    timeout: Duration,
-}
-
-impl Connection {
-    pub fn is_http2(&self) -> bool {
-        matches!(self.sender, Sender::Http2(_))
-    }
-
-    /// Sends `request` on this connection once it is ready for one, and
-    /// reads the whole answer, within the client's timeout. As hyper-util's
-    /// client does: HTTP/1.1 gets `Host` (if missing) and the path alone;
-    /// HTTP/2 gets the absolute URI, so `:authority` is set.
-    pub async fn send(&mut self, mut request: Request<Body>) -> Result<Response, Error> {
-        let timeout = self.timeout;
-        within(timeout, async {
-            let response = match &mut self.sender {
-                Sender::Http1(sender) => {
-                    let host = match request.uri().authority() {
-                        Some(authority) => HeaderValue::from_str(authority.as_str())
-                            .map_err(|e| Error::Setup(e.to_string()))?,
-                        None => self.origin.host.clone(),
-                    };
-                    request.headers_mut().entry(HOST).or_insert(host);
-                    if request.uri().scheme().is_some() {
-                        let path = request.uri().path_and_query().cloned();
-                        *request.uri_mut() = path.map_or_else(|| Uri::from_static("/"), Uri::from);
-                    }
-                    sender.ready().await.map_err(|e| Error::from_exchange(&e))?;
-                    sender.send_request(request).await
-                }
-                Sender::Http2(sender) => {
-                    *request.uri_mut() = self.origin.absolute(request.uri())?;
-                    sender.ready().await.map_err(|e| Error::from_exchange(&e))?;
-                    sender.send_request(request).await
-                }
-            };
-            Response::read(response.map_err(|e| Error::from_exchange(&e))?).await
-        })
-        .await
-    }
-}
-
-/// A request being put together; [`RequestBuilder::send`] sends it on the
-/// client's pool, [`RequestBuilder::build`] hands it over (e.g. for a
-/// [`Connection`]). A bad header is reported when sending or building.
-#[must_use]
-pub struct RequestBuilder<'a> {
-    client: &'a Client,
-    method: Method,
-    uri: String,
-    headers: HeaderMap,
-    body: Bytes,
-    timeout: Duration,
-    error: Option<Error>,
-}
-
-impl<'a> RequestBuilder<'a> {
-    fn new(client: &'a Client, method: Method, uri: &str) -> Self {
-        RequestBuilder {
-            client,
-            method,
-            uri: uri.to_owned(),
-            headers: HeaderMap::new(),
-            body: Bytes::new(),
-            timeout: client.timeout,
-            error: None,
-        }
-    }
-
-    /// Adds a header (a second one of the same name is added, not replaced).
-    pub fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
-        let (name, value) = (name.as_ref(), value.as_ref());
-        match (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
-            (Ok(name), Ok(value)) => {
-                self.headers.append(name, value);
-            }
-            _ => {
-                self.error
-                    .get_or_insert(Error::Setup(format!("bad header {name}: {value:?}")));
-            }
-        }
-        self
-    }
-
-    /// The `Origin` header, as a page on that origin would send it.
-    pub fn origin(self, origin: &str) -> Self {
-        self.header("origin", origin)
-    }
-
-    /// `Authorization: Bearer <token>`.
-    pub fn bearer(self, token: &str) -> Self {
-        self.header(AUTHORIZATION, format!("Bearer {token}"))
-    }
-
-    /// Appends `query` (anything serde_urlencoded takes: a struct, pairs)
-    /// to the URI's query string.
-    pub fn query(mut self, query: &impl Serialize) -> Self {
-        match serde_urlencoded::to_string(query) {
-            Ok(q) if q.is_empty() => {}
-            Ok(q) => {
-                let separator = if self.uri.contains('?') { '&' } else { '?' };
-                self.uri = format!("{}{separator}{q}", self.uri);
-            }
-            Err(e) => {
-                self.error
-                    .get_or_insert(Error::Setup(format!("query: {e}")));
-            }
-        }
-        self
-    }
-
-    /// The body as given (set `content-type` yourself).
-    pub fn body(mut self, body: impl Into<Bytes>) -> Self {
-        self.body = body.into();
-        self
-    }
-
-    /// `value` as a JSON body, with `content-type: application/json`.
-    pub fn json(mut self, value: &impl Serialize) -> Self {
-        match serde_json::to_vec(value) {
-            Ok(body) => {
-                self.body = Bytes::from(body);
-                self.headers
-                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            }
-            Err(e) => {
-                self.error
-                    .get_or_insert(Error::Setup(format!("JSON body: {e}")));
-            }
-        }
-        self
-    }
-
-    /// A bound for this exchange instead of the client's (e.g. a long poll).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// The request, ready for any connection: its URI as given, and a
-    /// relative URI gets the client's `Host` unless one was set.
-    pub fn build(self) -> Result<Request<Body>, Error> {
-        self.into_parts().map(|(request, _, _)| request)
-    }
-
-    fn into_parts(self) -> Result<(Request<Body>, &'a Client, Duration), Error> {
-        if let Some(error) = self.error {
-            return Err(error);
-        }
-        let uri: Uri = self
-            .uri
-            .parse()
-            .map_err(|e| Error::Setup(format!("{:?} is not a URI: {e}", self.uri)))?;
-        let mut headers = self.headers;
-        if uri.authority().is_none() {
-            headers
-                .entry(HOST)
-                .or_insert_with(|| self.client.origin.host.clone());
-        }
-        let mut request = Request::new(Full::new(self.body));
-        *request.method_mut() = self.method;
-        *request.uri_mut() = uri;
-        *request.headers_mut() = headers;
-        Ok((request, self.client, self.timeout))
-    }
-
-    /// Sends it on the client's pool; the whole answer.
-    pub async fn send(self) -> Result<Response, Error> {
-        let (request, client, timeout) = self.into_parts()?;
-        client.send_within(request, timeout).await
-    }
-}
-
-/// A whole answer.
-#[derive(Debug, Clone)]
-pub struct Response {
-    pub status: StatusCode,
-    pub version: Version,
-    pub headers: HeaderMap,
-    pub body: Bytes,
-}
-
-impl Response {
-    /// Reads the whole body of a hyper response.
-    pub async fn read(response: hyper::Response<Incoming>) -> Result<Response, Error> {
-        let (parts, body) = response.into_parts();
-        let body = body
-            .collect()
-            .await
-            .map_err(|e| Error::from_exchange(&e))?
-            .to_bytes();
-        Ok(Response {
-            status: parts.status,
-            version: parts.version,
-            headers: parts.headers,
-            body,
-        })
-    }
-
-    /// The body as text (invalid UTF-8 replaced).
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    /// A header's value, if present and text.
-    pub fn header(&self, name: impl AsHeaderName) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// The body parsed as JSON.
-    pub fn json<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        serde_json::from_slice(&self.body)
-    }
 }

@@ -101,9 +101,9 @@ pub async fn unfreeze_clock(State(emu): State<Arc<Emulator>>) -> ApiResult {
 
 // ---- journal ----------------------------------------------------------
 
-/// The query of `GET /journal` and `/journal/wait`.
+/// The query of `GET /journal` and `/journal/wait` (only ever a query
+/// string: serde_urlencoded leaves out the fields that are None).
 #[derive(Debug, Default, Serialize, Deserialize)]
-// A query string only: serde_urlencoded leaves out the fields that are None.
 #[serde(deny_unknown_fields)]
 pub struct JournalQuery {
     pub path: Option<String>,
