@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{json_body, ok, ApiError, ApiResult};
@@ -44,10 +44,11 @@ pub async fn policy(State(emu): State<Arc<Emulator>>) -> ApiResult {
     ok(json!({ "policy": emu.approvals().mode() }))
 }
 
-#[derive(Deserialize)]
+/// The body of `PUT /policy`.
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyChange {
-    policy: ApprovalMode,
+    pub policy: ApprovalMode,
 }
 
 /// The standing policy, used once the queue is empty.
@@ -62,12 +63,14 @@ pub async fn pending(State(emu): State<Arc<Emulator>>) -> ApiResult {
     ok(emu.approvals().pending())
 }
 
-#[derive(Deserialize)]
+/// The body of `POST /authorizations/{id}`.
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Resolution {
-    decision: Decision,
+    pub decision: Decision,
     /// Allow as this account instead.
-    account: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
 }
 
 pub async fn resolve(

@@ -15,6 +15,15 @@ mod qr;
 mod runtime;
 mod settings;
 
+// The bodies and queries the control API parses, for clients (`wxemu ctl`)
+// to build instead of spelling JSON by hand. Also parsed here:
+// `scenario::DecisionBatch` (POST /decisions) and `faults::FaultSpec`
+// (POST /faults).
+pub use decisions::{PolicyChange, Resolution};
+pub use qr::{ListQuery, Scan};
+pub use runtime::{Advance, JournalQuery};
+pub use settings::ClientChange;
+
 use std::path::{Path, PathBuf};
 
 use axum::body::Body;

@@ -8,7 +8,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{json_body, ok, query, ApiError, ApiResult};
@@ -72,12 +72,13 @@ pub async fn clock(State(emu): State<Arc<Emulator>>) -> ApiResult {
     ok(clock_view(&emu))
 }
 
-#[derive(Deserialize)]
+/// The body of `POST /clock/advance`.
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Advance {
     /// A duration like "11m", "2h 30m", "90s".
     #[serde(with = "humantime_serde")]
-    by: Duration,
+    pub by: Duration,
 }
 
 /// Moves the emulated time forward: uuids, codes, tokens and QR codes
@@ -100,20 +101,21 @@ pub async fn unfreeze_clock(State(emu): State<Arc<Emulator>>) -> ApiResult {
 
 // ---- journal ----------------------------------------------------------
 
-/// The query of `GET /journal` and `/journal/wait`.
-#[derive(Deserialize)]
+/// The query of `GET /journal` and `/journal/wait` (only ever a query
+/// string: serde_urlencoded leaves out the fields that are None).
+#[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JournalQuery {
-    path: Option<String>,
-    endpoint: Option<Endpoint>,
-    app: Option<String>,
-    errcode: Option<i64>,
-    method: Option<String>,
-    since: Option<u64>,
+    pub path: Option<String>,
+    pub endpoint: Option<Endpoint>,
+    pub app: Option<String>,
+    pub errcode: Option<i64>,
+    pub method: Option<String>,
+    pub since: Option<u64>,
     /// List only: at most this many (the newest).
-    limit: Option<usize>,
+    pub limit: Option<usize>,
     /// Wait only: how long to wait, e.g. "30s" (default 30s, at most 10m).
-    timeout: Option<String>,
+    pub timeout: Option<String>,
 }
 
 /// The longest a journal wait may hold a connection.

@@ -35,13 +35,13 @@ pub async fn client(State(emu): State<Arc<Emulator>>) -> ApiResult {
     ok(client_view(&emu))
 }
 
-/// `PATCH /client`'s body (`wxemu ctl client` sends it).
+/// The body of `PATCH /client`.
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientChange {
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<ClientState>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
 }
 
