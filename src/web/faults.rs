@@ -48,7 +48,7 @@ pub(crate) fn take(emu: &Emulator, route: &Route, method: &Method) -> Option<Fau
     if method == Method::OPTIONS || !route.endpoint.accepts_faults() {
         return None;
     }
-    emu.faults.take(route.endpoint)
+    emu.faults().take(route.endpoint)
 }
 
 /// What `fault` answers instead of the handler; None for a latency-only

@@ -85,7 +85,7 @@ impl Pending {
         endpoint: Endpoint,
         req: &Request<B>,
     ) -> Option<Pending> {
-        if endpoint == Endpoint::Control && !emu.journal.includes_control() {
+        if endpoint == Endpoint::Control && !emu.journal().includes_control() {
             return None;
         }
         let at = SystemTime::now()
@@ -186,7 +186,7 @@ impl Pending {
                 .map(|f| f.0.clone()),
             latency_ms,
         };
-        emu.journal.push(entry);
+        emu.journal().push(entry);
         response
     }
 }

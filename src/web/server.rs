@@ -198,7 +198,7 @@ impl Server {
             data_dir,
             ..
         } = self;
-        let limits = emulator.limits;
+        let limits = *emulator.limits();
         let port = emulator.port();
         if let Err(e) = crate::web::control::write_serve_info(&data_dir, port) {
             tracing::warn!("cannot write serve.json (wxemu ctl will need --port): {e}");
@@ -286,8 +286,8 @@ impl Server {
         drop(listener);
         crate::web::control::remove_serve_info(&data_dir, port);
         drop(http_api);
-        emulator.approvals.cancel_all();
-        emulator.qr.release_polls();
+        emulator.approvals().cancel_all();
+        emulator.qr_logins().release_polls();
         let _ = stop_tasks.send(true);
         if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
             .await
@@ -355,8 +355,8 @@ async fn purge_periodically(emulator: Arc<Emulator>, mut stop: tokio::sync::watc
     loop {
         tokio::select! {
             _ = tick.tick() => {
-                let now = emulator.clock.now();
-                let dropped = emulator.store.purge(now) + emulator.qr.purge(now);
+                let now = emulator.clock().now();
+                let dropped = emulator.store().purge(now) + emulator.qr_logins().purge(now);
                 if dropped > 0 {
                     tracing::debug!(dropped, "purged expired entries");
                 }

@@ -15,6 +15,15 @@ mod qr;
 mod runtime;
 mod settings;
 
+// The bodies and queries the control API parses, for clients (`wxemu ctl`)
+// to build instead of spelling JSON by hand. Also parsed here:
+// `scenario::DecisionBatch` (POST /decisions) and `faults::FaultSpec`
+// (POST /faults).
+pub use decisions::{PolicyChange, Resolution};
+pub use qr::{ListQuery, Scan};
+pub use runtime::{Advance, JournalQuery};
+pub use settings::ClientChange;
+
 use std::path::{Path, PathBuf};
 
 use axum::body::Body;
@@ -242,7 +251,7 @@ pub type ApiResult<T = Response> = Result<T, ApiError>;
 /// Reads a JSON body into `T`; an empty body counts as `{}`. Errors name
 /// the offending field.
 pub async fn json_body<T: DeserializeOwned>(emu: &Emulator, body: Body) -> ApiResult<T> {
-    let bytes = read_body(body, &emu.limits).await?;
+    let bytes = read_body(body, emu.limits()).await?;
     let value: serde_json::Value = if bytes.iter().all(u8::is_ascii_whitespace) {
         json!({})
     } else {
@@ -253,15 +262,7 @@ pub async fn json_body<T: DeserializeOwned>(emu: &Emulator, body: Body) -> ApiRe
 }
 
 pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> ApiResult<T> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner().to_string();
-        ApiError::bad(if path == "." {
-            inner
-        } else {
-            format!("{path}: {inner}")
-        })
-    })
+    wxemu_core::json::from_value(value).map_err(ApiError::bad)
 }
 
 /// Parses a query string into `T`, with a clear error.

@@ -215,8 +215,8 @@ pub async fn long_poll(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQue
     let reply = if uuid.is_empty() {
         PollReply::Unknown
     } else {
-        emu.qr
-            .poll(uuid, last, emu.limits.long_poll_hold, &emu.clock)
+        emu.qr_logins()
+            .poll(uuid, last, emu.limits().long_poll_hold, emu.clock())
             .await
     };
     let json_wanted = params.get("f").is_some_and(|f| f == "json");
@@ -251,7 +251,7 @@ pub(crate) fn poll_reply(errcode: i64, code: &str, json_wanted: bool) -> Respons
 
 /// `GET /connect/qrcode/{uuid}`: the QR code as a PNG.
 pub async fn qrcode_image(State(emu): State<Arc<Emulator>>, Path(uuid): Path<String>) -> Response {
-    if emu.qr.get(&uuid, emu.clock.now()).is_none() {
+    if emu.qr_logins().get(&uuid, emu.clock().now()).is_none() {
         return (
             StatusCode::NOT_FOUND,
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
