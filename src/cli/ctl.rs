@@ -637,7 +637,7 @@ fn request_for(command: CtlCommand) -> Result<Call, String> {
                 query.timeout = Some(timeout);
                 (
                     Method::GET,
-                    with_query(r::JOURNAL_WAIT.path, &query)?,
+                    below_prefix(with_query(r::JOURNAL_WAIT.path, &query)?),
                     None,
                     wait_for + CALL_TIMEOUT,
                 )
