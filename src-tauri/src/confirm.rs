@@ -33,7 +33,8 @@ use wxemu::endpoint::Endpoint;
 use wxemu::journal::Filter;
 use wxemu::Emulator;
 
-use crate::Desktop;
+use crate::events::changed;
+use crate::state::{lock, Desktop};
 
 pub const WINDOW_LABEL: &str = "confirm";
 /// The real client's confirm window size, which the login page centres.
@@ -365,6 +366,8 @@ pub async fn follow<R: Runtime>(app: AppHandle<R>, emulator: Arc<Emulator>) {
             Err(RecvError::Closed) => return,
         };
         apply(&app, change);
+        // The tray's badge and the pages' pending lists follow the queue.
+        changed(&app);
     }
 }
 
@@ -377,10 +380,6 @@ fn merge(before: Change, after: Change) -> Change {
 
 fn queue<R: Runtime>(app: &AppHandle<R>) -> std::sync::MutexGuard<'_, ConfirmQueue> {
     lock(&app.state::<Desktop>().inner().confirm)
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Makes the window follow the queue.

@@ -272,15 +272,15 @@ fn tray_switches_and_tooltip_follow_the_emulator() {
     let tip = wxemu_desktop::tray::tooltip(app);
     assert!(tip.contains(&format!(":{}", h.emu.port())), "{tip}");
     assert!(tip.contains("Logged in"), "{tip}");
-    wxemu_desktop::commands::apply_switch(app, "state:locked").unwrap();
+    wxemu_desktop::switches::apply_switch(app, "state:locked").unwrap();
     assert_eq!(h.emu.client_state(), ClientState::Locked);
     assert!(wxemu_desktop::tray::tooltip(app).contains("Locked"));
-    wxemu_desktop::commands::apply_switch(app, "mode:deny").unwrap();
+    wxemu_desktop::switches::apply_switch(app, "mode:deny").unwrap();
     assert_eq!(h.emu.approvals.mode(), ApprovalMode::Deny);
-    wxemu_desktop::commands::apply_switch(app, "account:default").unwrap();
-    assert!(wxemu_desktop::commands::apply_switch(app, "account:ghost").is_err());
-    assert!(wxemu_desktop::commands::apply_switch(app, "state:asleep").is_err());
-    assert!(wxemu_desktop::commands::apply_switch(app, "bogus").is_err());
+    wxemu_desktop::switches::apply_switch(app, "account:default").unwrap();
+    assert!(wxemu_desktop::switches::apply_switch(app, "account:ghost").is_err());
+    assert!(wxemu_desktop::switches::apply_switch(app, "state:asleep").is_err());
+    assert!(wxemu_desktop::switches::apply_switch(app, "bogus").is_err());
 }
 
 /// Set in the child process of `killing_the_app_mid_save_loses_nothing`.
