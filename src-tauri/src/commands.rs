@@ -18,7 +18,8 @@ use crate::confirm::ConfirmView;
 use crate::elevate::Action;
 use crate::embedded::StartFailure;
 use crate::events::changed;
-use crate::state::{lock, Desktop};
+use crate::locks::lock;
+use crate::state::Desktop;
 use crate::switches::{apply, Switch};
 use crate::trust::{TrustInfo, TrustLine};
 

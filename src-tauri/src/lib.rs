@@ -12,17 +12,20 @@
 //!   what the views share (first-run trust check, server start wiring, the
 //!   tester's switches, opening windows, quitting).
 //! - [`state`] ([`Desktop`], the managed state), [`confirm`] (request queue
-//!   and confirm window), [`embedded`] (the server), [`trust`] and
+//!   and confirm window; [`confirm_queue`] its bookkeeping), [`embedded`] (the server), [`trust`] and
 //!   [`elevate`] (trust stores, administrator prompt), [`events`] (the
-//!   "state changed" event), [`tray_icon`], [`browser`].
+//!   "state changed" event), [`tray_icon`], [`browser`], [`memory`].
 
 pub mod browser;
 pub mod commands;
 pub mod confirm;
+pub mod confirm_queue;
 pub mod elevate;
 pub mod embedded;
 pub mod events;
 pub mod lifecycle;
+mod locks;
+pub mod memory;
 pub mod serving;
 pub mod state;
 pub mod switches;
@@ -41,7 +44,7 @@ use wxemu::approval::{ApprovalMode, Decision};
 use wxemu::ServeOptions;
 
 pub use crate::state::Desktop;
-use crate::state::lock;
+use crate::locks::lock;
 use crate::windows::open_dashboard;
 
 /// `wxemu-desktop` command line. A second launch hands its arguments to
@@ -157,6 +160,7 @@ pub fn run() -> std::process::ExitCode {
     if argv.get(1).is_some_and(|a| a == elevate::HELPER_FLAG) {
         return elevate::helper_main(&argv[2..]);
     }
+    memory::limit_arenas();
     prefer_no_gl();
     let args = DesktopArgs::parse();
     init_tracing();

@@ -1,15 +1,15 @@
 //! The app's managed state ([`Desktop`]): the embedded server, the confirm
-//! queue and its warmth, the last trust answer, and whether the app is quitting. Every other module
-//! reads it through `app.state::<Desktop>()`; it imports none of them but the
-//! two it holds.
+//! queue and its warmth, the last trust answer, and whether the app is
+//! quitting. The views and their helpers read it through
+//! `app.state::<Desktop>()`; it imports only the types it holds.
 
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use wxemu::{Emulator, ServeOptions};
 
-use crate::confirm::{ConfirmQueue, Warmth};
+use crate::confirm_queue::{ConfirmQueue, Warmth};
 use crate::embedded::EmbeddedServer;
 use crate::trust::TrustInfo;
 
@@ -46,10 +46,4 @@ impl Desktop {
                 None => "the wxemu server is not running".to_owned(),
             })
     }
-}
-
-/// A mutex guard even after a panic elsewhere: every value kept behind these
-/// locks is valid between statements, so a poisoned lock holds usable data.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -5,7 +5,8 @@
 
 use tauri::{AppHandle, Manager, Runtime};
 
-use crate::state::{lock, Desktop};
+use crate::locks::lock;
+use crate::state::Desktop;
 use crate::trust::{self, TrustInfo};
 use crate::windows::open_welcome;
 
@@ -17,6 +18,8 @@ pub fn check_at_start<R: Runtime>(app: &AppHandle<R>, show_welcome: bool) {
         let Ok(info) = refresh(&app).await else {
             return;
         };
+        // Start-up is over (server up, stores asked): give back what it freed.
+        crate::memory::trim();
         if info.trusted() {
             tracing::info!("the CA is trusted: starting to the tray");
         } else if show_welcome {

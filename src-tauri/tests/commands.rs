@@ -349,3 +349,24 @@ fn killing_the_app_mid_save_loses_nothing() {
         assert!(n == 40 || n == 80, "round {round}: {n} accounts");
     }
 }
+
+#[test]
+fn every_change_is_announced_to_the_views() {
+    use tauri::Listener;
+    let h = harness();
+    let (tx, rx) = std::sync::mpsc::channel();
+    h.app
+        .listen_any(wxemu_desktop::events::CHANGED_EVENT, move |_| {
+            let _ = tx.send(());
+        });
+    h.invoke("set_client_state", json!({"state": "logged_out"}))
+        .unwrap();
+    rx.recv_timeout(Duration::from_secs(10))
+        .expect("the tray and the pages hear about a client state change");
+    wxemu_desktop::switches::apply_switch(h.app.handle(), "mode:auto").unwrap();
+    rx.recv_timeout(Duration::from_secs(10))
+        .expect("and about a tray switch");
+    // No autostart plugin in the mock app: the page is told it is unavailable.
+    assert_eq!(h.invoke("autostart_get", json!({})).unwrap(), Value::Null);
+    assert!(h.invoke("autostart_set", json!({"enabled": true})).is_err());
+}

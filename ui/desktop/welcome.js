@@ -35,3 +35,9 @@ $("demo").onclick = async () => {
     say(String(e), true);
   }
 };
+
+// Esc closes the window (the app stays in the tray; the dashboard's
+// Certificate tab has the same buttons).
+document.addEventListener("keydown", (e) => {
+  if (e.key === "Escape") window.__TAURI__.window.getCurrentWindow().close();
+});
