@@ -290,7 +290,7 @@ pub async fn trust_uninstall<R: Runtime>(app: AppHandle<R>) -> Result<Vec<TrustL
 async fn trust_apply<R: Runtime>(app: AppHandle<R>, action: Action) -> Result<Vec<TrustLine>, String> {
     use tauri::Manager;
     let data_dir = app.state::<Desktop>().server.options().data_dir;
-    let lines = tauri::async_runtime::spawn_blocking(move || crate::trust::apply(action, &data_dir))
+    let lines = tauri::async_runtime::spawn_blocking(move || crate::trust_install::apply(action, &data_dir))
         .await
         .map_err(|e| format!("the trust change stopped: {e}"))?;
     for line in &lines {

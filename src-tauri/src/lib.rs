@@ -12,8 +12,8 @@
 //!   what the views share (first-run trust check, server start wiring, the
 //!   tester's switches, opening windows, quitting).
 //! - [`state`] ([`Desktop`], the managed state), [`confirm`] (request queue
-//!   and confirm window; [`confirm_queue`] its bookkeeping), [`embedded`] (the server), [`trust`] and
-//!   [`elevate`] (trust stores, administrator prompt), [`events`] (the
+//!   and confirm window; [`confirm_queue`] its bookkeeping), [`embedded`] (the server), [`trust_install`] over
+//!   [`elevate`] over [`trust`] (trust stores, administrator prompt), [`events`] (the
 //!   "state changed" event), [`tray_icon`], [`browser`], [`memory`].
 
 pub mod browser;
@@ -32,6 +32,7 @@ pub mod switches;
 pub mod tray;
 pub mod tray_icon;
 pub mod trust;
+pub mod trust_install;
 pub mod welcome;
 pub mod windows;
 

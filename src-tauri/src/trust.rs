@@ -11,9 +11,7 @@
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use wxemu_certs::trust::{self, CaCert, Outcome, Report, StoreKind, TrustTargets};
-
-use crate::elevate::{self, Action};
+use wxemu_certs::trust::{self, CaCert, Outcome, Report, TrustTargets};
 
 /// The trust verdict the dashboard shows.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
@@ -126,35 +124,6 @@ pub fn targets() -> TrustTargets {
         sudo: None,
         ..TrustTargets::for_this_os()
     }
-}
-
-/// The system-wide store of this OS: written only by an administrator.
-pub fn admin_kinds() -> Vec<StoreKind> {
-    targets()
-        .kinds
-        .into_iter()
-        .filter(|k| *k != StoreKind::Nss)
-        .collect()
-}
-
-/// Installs (or removes) the CA of `data_dir` in every store: the user's
-/// own stores directly, the system store through the elevation prompt.
-pub fn apply(action: Action, data_dir: &Path) -> Vec<TrustLine> {
-    let ca = match action {
-        Action::Install => CaCert::ensure(data_dir),
-        Action::Uninstall => CaCert::load(data_dir),
-    };
-    let ca = match ca {
-        Ok(ca) => ca,
-        Err(e) => return vec![TrustLine::new("CA", Outcome::Failed, e.to_string())],
-    };
-    let mut out = elevate::run(action, data_dir, &admin_kinds());
-    let user = targets().only(&[StoreKind::Nss]);
-    out.extend(lines(&match action {
-        Action::Install => trust::install(&ca, &user),
-        Action::Uninstall => trust::uninstall(&ca, &user),
-    }));
-    out
 }
 
 fn commands(ca: &str) -> Vec<String> {
