@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use wxemu::approval::AuthorizeRequest;
+use wxemu::core::approval::AuthorizeRequest;
 
 use crate::locks::lock;
 

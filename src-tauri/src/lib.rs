@@ -41,7 +41,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use tauri::{Manager, RunEvent, Runtime, WindowEvent};
-use wxemu::approval::{ApprovalMode, Decision};
+use wxemu::core::approval::{ApprovalMode, Decision};
 use wxemu::ServeOptions;
 
 pub use crate::state::Desktop;
@@ -58,7 +58,7 @@ use crate::windows::open_dashboard;
 )]
 pub struct DesktopArgs {
     /// Port on 127.0.0.1. The real login page tries 14013, 14014, 14015, 13013, 13014, 13015.
-    #[arg(long, default_value_t = wxemu::emulator::DEFAULT_PORT)]
+    #[arg(long, default_value_t = wxemu::core::emulator::DEFAULT_PORT)]
     pub port: u16,
     /// Where the CA, keys and config live [default: the same as `wxemu serve`].
     #[arg(long, env = "WXEMU_DATA_DIR", value_name = "DIR")]

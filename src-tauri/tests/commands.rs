@@ -11,8 +11,8 @@ use tauri::test::{
 };
 use tauri::webview::InvokeRequest;
 use tauri::{App, Manager, WebviewWindow};
-use wxemu::approval::{ApprovalMode, AuthorizeRequest, Outcome};
-use wxemu::config::{ClientState, Config};
+use wxemu::core::approval::{ApprovalMode, AuthorizeRequest, Outcome};
+use wxemu::core::config::{ClientState, Config};
 use wxemu::{Emulator, ServeOptions};
 use wxemu_desktop::Desktop;
 
@@ -213,7 +213,7 @@ fn the_confirm_window_and_the_dashboard_answer_pending_requests() {
 fn the_dashboard_plays_the_phone_for_qr_logins() {
     let h = harness();
     assert_eq!(h.invoke("qr_list", json!({})).unwrap(), json!([]));
-    let qr = h.emu.qr_create(wxemu::openplatform::qr::QrTarget {
+    let qr = h.emu.qr_create(wxemu::core::qr::QrTarget {
         appid: "wx1".into(),
         scope: "snsapi_login".into(),
         redirect_uri: "https://shop.example/cb".into(),
