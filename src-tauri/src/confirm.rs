@@ -28,13 +28,12 @@ use tauri::{
 };
 use tokio::sync::broadcast::error::RecvError;
 use wxemu::core::approval::{ApprovalEvent, ApprovalMode, AuthorizeRequest, Position};
-use wxemu::core::endpoint::Endpoint;
-use wxemu::core::journal::Filter;
+use wxemu::core::events::Event;
 use wxemu::Emulator;
 
 pub use crate::confirm_queue::{Change, ConfirmQueue, Warmth};
 use crate::events::changed;
-use crate::locks::lock;
+use wxemu::core::sync::lock;
 use crate::state::Desktop;
 
 pub const WINDOW_LABEL: &str = "confirm";
@@ -44,34 +43,31 @@ pub const HEIGHT: f64 = 263.0;
 /// Event carrying the request to render to an already loaded window.
 pub const REQUEST_EVENT: &str = "confirm:request";
 
-/// Loads the hidden confirm window whenever a login page asks check-login,
-/// for as long as `emulator` runs.
-pub async fn warm_on_check_login<R: Runtime>(app: AppHandle<R>, emulator: Arc<Emulator>) {
-    let mut since = emulator
-        .journal
-        .list(&Filter::default(), Some(1))
-        .last()
-        .map_or(0, |e| e.id);
+/// Follows the core's domain events for as long as `emulator` runs: a
+/// login page's check-login (`CheckLoginServed`) loads the hidden confirm
+/// window ahead of the authorize that may follow; a change of client state,
+/// policy or config tells the views (tray, pages), whoever made it (the
+/// control API too).
+pub async fn follow_events<R: Runtime>(app: AppHandle<R>, emulator: Arc<Emulator>) {
+    let mut events = emulator.subscribe();
     loop {
-        let filter = Filter {
-            endpoint: Some(Endpoint::CheckLogin),
-            since: Some(since),
-            ..Filter::default()
-        };
-        let Some(entry) = emulator
-            .journal
-            .wait(&filter, Duration::from_secs(600))
-            .await
-        else {
-            if app.state::<Desktop>().server.emulator().is_none() {
-                return;
+        // This task holds the emulator, so its events never close: look
+        // now and then whether the server it belongs to is still running.
+        match tokio::time::timeout(Duration::from_secs(600), events.recv()).await {
+            Ok(Some(Event::CheckLoginServed { appid, .. })) => {
+                tracing::debug!(appid, "check-login served");
+                if emulator.approvals().mode() == ApprovalMode::Ask {
+                    warm(&app);
+                }
             }
-            continue;
-        };
-        since = entry.id;
-        tracing::debug!(id = entry.id, errcode = ?entry.errcode, "check-login seen");
-        if entry.errcode == Some(0) && emulator.approvals.mode() == ApprovalMode::Ask {
-            warm(&app);
+            Ok(Some(Event::ClientChanged | Event::ConfigChanged | Event::Missed(_))) => changed(&app),
+            Ok(Some(_)) => {}
+            Ok(None) => return,
+            Err(_) => {
+                if app.state::<Desktop>().server.emulator().is_none() {
+                    return;
+                }
+            }
         }
     }
 }
@@ -218,13 +214,13 @@ fn screens<R: Runtime>(app: &AppHandle<R>) -> Vec<Area> {
 
 /// Follows the approval events of `emulator` for as long as it runs.
 pub async fn follow<R: Runtime>(app: AppHandle<R>, emulator: Arc<Emulator>) {
-    let mut events = emulator.approvals.subscribe();
+    let mut events = emulator.approvals().subscribe();
     loop {
         let change = match events.recv().await {
             Ok(ApprovalEvent::Requested(request)) => {
                 // Only `ask` waits for a person; `never` is for testing
                 // the deadline, so nobody is asked.
-                if emulator.approvals.mode() != ApprovalMode::Ask {
+                if emulator.approvals().mode() != ApprovalMode::Ask {
                     continue;
                 }
                 queue(&app).push(request)
@@ -233,7 +229,7 @@ pub async fn follow<R: Runtime>(app: AppHandle<R>, emulator: Arc<Emulator>) {
             Err(RecvError::Lagged(_)) => {
                 // Missed events: start over from what is really pending.
                 let mut q = queue(&app);
-                let pending = emulator.approvals.pending();
+                let pending = emulator.approvals().pending();
                 let gone: Vec<u64> = q
                     .ids()
                     .into_iter()

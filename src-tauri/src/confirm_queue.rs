@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use wxemu::core::approval::AuthorizeRequest;
 
-use crate::locks::lock;
+use wxemu::core::sync::lock;
 
 /// Requests waiting for the person, the shown one first.
 #[derive(Default)]

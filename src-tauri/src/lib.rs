@@ -24,7 +24,6 @@ pub mod elevate;
 pub mod embedded;
 pub mod events;
 pub mod lifecycle;
-mod locks;
 pub mod memory;
 pub mod serving;
 pub mod state;
@@ -45,7 +44,7 @@ use wxemu::core::approval::{ApprovalMode, Decision};
 use wxemu::ServeOptions;
 
 pub use crate::state::Desktop;
-use crate::locks::lock;
+use wxemu::core::sync::lock;
 use crate::windows::open_dashboard;
 
 /// `wxemu-desktop` command line. A second launch hands its arguments to
@@ -257,7 +256,7 @@ fn on_window_event<R: Runtime>(window: &tauri::Window<R>, event: &WindowEvent) {
         let showing = lock(&desktop.confirm).showing();
         match (showing, desktop.server.emulator()) {
             (Some(request), Some(emu)) => {
-                emu.approvals.resolve(request.id, Decision::Deny);
+                emu.approvals().resolve(request.id, Decision::Deny);
             }
             _ => {
                 let _ = window.hide();

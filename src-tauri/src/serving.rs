@@ -15,9 +15,9 @@ use crate::state::Desktop;
 /// Wires a freshly started server to the confirm window and the views.
 pub fn on_server_started<R: Runtime>(app: &AppHandle<R>, emu: Arc<Emulator>) {
     // The confirm window is the decision source.
-    emu.approvals.set_mode(ApprovalMode::Ask);
+    emu.set_approval_mode(ApprovalMode::Ask);
     tauri::async_runtime::spawn(confirm::follow(app.clone(), emu.clone()));
-    tauri::async_runtime::spawn(confirm::warm_on_check_login(app.clone(), emu));
+    tauri::async_runtime::spawn(confirm::follow_events(app.clone(), emu));
     if app.state::<Desktop>().warmth.always()
         && app.get_webview_window(confirm::WINDOW_LABEL).is_none()
     {

@@ -86,7 +86,7 @@ pub fn apply<R: Runtime>(app: &AppHandle<R>, switch: Switch) -> Result<(), Strin
             }
         }
         Switch::State(state) => emu.set_client_state(state),
-        Switch::Mode(mode) => emu.approvals.set_mode(mode),
+        Switch::Mode(mode) => emu.set_approval_mode(mode),
     }
     changed(app);
     Ok(())

@@ -5,7 +5,7 @@
 
 use tauri::{AppHandle, Manager, Runtime};
 
-use crate::locks::lock;
+use wxemu::core::sync::lock;
 use crate::state::Desktop;
 use crate::trust::{self, TrustInfo};
 use crate::windows::open_welcome;

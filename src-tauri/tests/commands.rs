@@ -103,7 +103,7 @@ fn switches_change_the_emulator() {
     assert_eq!(h.emu.client_state(), ClientState::Locked);
     h.invoke("set_approval_mode", json!({"mode": "never"}))
         .unwrap();
-    assert_eq!(h.emu.approvals.mode(), ApprovalMode::Never);
+    assert_eq!(h.emu.approvals().mode(), ApprovalMode::Never);
     let err = h
         .invoke("set_account", json!({"id": "nobody"}))
         .unwrap_err();
@@ -181,10 +181,10 @@ fn the_confirm_window_and_the_dashboard_answer_pending_requests() {
         ("confirm_decide", "deny", Outcome::Denied),
         ("resolve", "deny", Outcome::Denied),
     ] {
-        let approvals = h.emu.approvals.clone();
+        let approvals = h.emu.approvals().clone();
         let waiter = tauri::async_runtime::spawn(async move { approvals.decide(request()).await });
         let id = loop {
-            if let Some(r) = h.emu.approvals.pending().first() {
+            if let Some(r) = h.emu.approvals().pending().first() {
                 break r.id;
             }
             std::thread::yield_now();
@@ -276,7 +276,7 @@ fn tray_switches_and_tooltip_follow_the_emulator() {
     assert_eq!(h.emu.client_state(), ClientState::Locked);
     assert!(wxemu_desktop::tray::tooltip(app).contains("Locked"));
     wxemu_desktop::switches::apply_switch(app, "mode:deny").unwrap();
-    assert_eq!(h.emu.approvals.mode(), ApprovalMode::Deny);
+    assert_eq!(h.emu.approvals().mode(), ApprovalMode::Deny);
     wxemu_desktop::switches::apply_switch(app, "account:default").unwrap();
     assert!(wxemu_desktop::switches::apply_switch(app, "account:ghost").is_err());
     assert!(wxemu_desktop::switches::apply_switch(app, "state:asleep").is_err());
