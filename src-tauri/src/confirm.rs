@@ -359,8 +359,8 @@ fn since(t: SystemTime) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
+    const SCREEN: Area = Area {
         x: 0.0,
         y: 0.0,
         width: 1280.0,

@@ -180,6 +180,4 @@ mod tests {
         assert!(q.is_empty());
         assert_eq!(q.finish(3), Change::None);
     }
-
-    const SCREEN: Area = Area {
 }

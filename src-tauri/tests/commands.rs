@@ -134,10 +134,15 @@ fn accounts_are_saved_to_the_config_file_and_bad_lists_refused() {
     let err = h
         .invoke(
             "save_accounts",
-            json!({"accounts": [{"id": "bob"}, {"id": "bob"}]}),
+            json!({"accounts": [{"id": "alice"}, {"id": "bob"}, {"id": "bob"}]}),
         )
         .unwrap_err();
     assert!(err.as_str().unwrap().contains("twice"), "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    // Dropping the logged-in account is refused, as in the control API.
+    assert!(h
+        .invoke("save_accounts", json!({"accounts": [{"id": "bob"}]}))
+        .is_err());
     assert_eq!(std::fs::read(&path).unwrap(), before);
 
     let err = h

@@ -24,7 +24,7 @@ import os from "node:os";
 import path from "node:path";
 import {
   BIN, DASHBOARD_TITLE, WELCOME_TITLE, HOST, Log, startApp, freePort, post, x, pressKey, sleep,
-  visibleWindow, visibleWindows, screenshot,
+  visibleWindow, visibleWindows, screenshot, painted,
 } from "./harness.mjs";
 
 const test = (name, fn) => nodeTest(name, { timeout: 90_000, skip: skipReason() }, fn);
@@ -104,7 +104,8 @@ test("Untrusted data dir: the welcome window opens; Trust reports each store; Op
   await started;
   await untrusted;
   const id = await visibleWindow(WELCOME_TITLE);
-  await sleep(800); // the page's fonts and icon, before the picture
+  await painted(id);
+  await sleep(300); // the icon, before the picture
   console.log(`screenshot: ${screenshot(id, "welcome.png")}`);
   const ca = fs.readFileSync(path.join(dataDir, "ca.pem"));
   // Before: neither store trusts the CA.
@@ -151,7 +152,8 @@ test("Dashboard Certificate tab: each store's status, and Remove takes the CA ou
   app = startInNamespace(["--port", String(port), "--data-dir", dataDir, "--dashboard"]);
   await trusted;
   const id = await visibleWindow(DASHBOARD_TITLE);
-  await sleep(1500);
+  await painted(id);
+  await sleep(1000); // its first status call
   // Keyboard only: Tab past the language button and the first four tabs to
   // "Certificate", open it, then Tab past Journal and QR to Trust, Remove.
   pressKey(id, "Tab", "Tab", "Tab", "Tab", "Tab", "Tab", "Return");

@@ -134,3 +134,15 @@ export function screenshot(id, name) {
   execFileSync("import", ["-window", id, file]);
   return file;
 }
+
+// Waits until window `id` shows a page (not a blank, one-colour surface):
+// the page has loaded and painted, so keys reach its focused element.
+export async function painted(id) {
+  for (;;) {
+    const file = screenshot(id, ".painted-probe.png");
+    const spread = Number(execFileSync("convert", [file, "-colorspace", "Gray", "-format", "%[fx:standard_deviation]", "info:"], { encoding: "utf8" }));
+    fs.rmSync(file, { force: true });
+    if (spread > 0.05) return;
+    await sleep(200);
+  }
+}

@@ -12,7 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import {
   CONFIRM_TITLE, DASHBOARD_TITLE, WELCOME_TITLE, Log, startApp, freePort, post, pressKey, sleep,
-  visibleWindow, gone, screenshot,
+  visibleWindow, gone, screenshot, painted,
 } from "./harness.mjs";
 
 const test = (name, fn) => nodeTest(name, { timeout: 90_000 }, fn);
@@ -51,7 +51,8 @@ async function pictures(theme) {
   const shots = {};
 
   const welcome = await visibleWindow(WELCOME_TITLE);
-  await sleep(1000);
+  await painted(welcome);
+  await sleep(300);
   shots.welcome = screenshot(welcome, `welcome-${theme}.png`);
   pressKey(welcome, "Escape");
 

@@ -24,6 +24,8 @@ $("trust").onclick = async () => {
   } finally {
     $("working").hidden = true;
     $("trust").disabled = false;
+    // Disabling took the focus away: give it back, so Tab reaches the demo button.
+    $("trust").focus();
   }
 };
 
