@@ -1,5 +1,7 @@
 //! Opening a web page in the person's default browser (the demo), with the
-//! OS's own opener: `xdg-open` (which honours `$BROWSER`), `open`, `start`.
+//! OS's own opener: `xdg-open`, `open`, `start`; on Linux `$BROWSER` first
+//! when it is set (the old convention; xdg-open itself prefers the desktop's
+//! configured handler).
 
 use std::process::{Command, Stdio};
 
@@ -12,7 +14,10 @@ pub fn open(url: &str) -> Result<(), String> {
         c.args(["/C", "start", ""]);
         c
     } else {
-        Command::new("xdg-open")
+        match std::env::var_os("BROWSER").filter(|b| !b.is_empty()) {
+            Some(browser) => Command::new(browser),
+            None => Command::new("xdg-open"),
+        }
     };
     command
         .arg(url)

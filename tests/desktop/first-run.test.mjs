@@ -40,7 +40,9 @@ let work, home, dataDir, port, app, browserLog;
 
 // The app inside a fresh private mount namespace over the saved store
 // copies (the same copies every time, so an install persists across runs).
-function startInNamespace(args, env = {}) {
+async function startInNamespace(args, env = {}) {
+  // One instance per session: a previous test's app that failed must go first.
+  if (app && app.exitCode === null) { app.kill("SIGKILL"); await app.exited; }
   const mounts = [
     `mount --bind ${work}/anchors /usr/local/share/ca-certificates`,
     `mount --bind ${work}/certs /etc/ssl/certs`,
@@ -80,7 +82,7 @@ before(() => {
   dataDir = path.join(work, "data");
   fs.mkdirSync(path.join(home, ".pki/nssdb"), { recursive: true });
   execFileSync("certutil", ["-N", "-d", `sql:${home}/.pki/nssdb`, "--empty-password"]);
-  // The default browser ($BROWSER, which xdg-open honours): records the URL.
+  // The default browser ($BROWSER): records the URL.
   browserLog = path.join(work, "browser.log");
   fs.writeFileSync(path.join(work, "browser"), `#!/bin/sh\necho "$1" >> '${browserLog}'\n`, { mode: 0o755 });
 });
@@ -100,7 +102,7 @@ test("Untrusted data dir: the welcome window opens; Trust reports each store; Op
   port = await freePort();
   const started = log.next(/wxemu server started/);
   const untrusted = log.next(/the CA is not trusted: opening the welcome window/);
-  app = startInNamespace(["--port", String(port), "--data-dir", dataDir]);
+  app = await startInNamespace(["--port", String(port), "--data-dir", dataDir]);
   await started;
   await untrusted;
   const id = await visibleWindow(WELCOME_TITLE);
@@ -127,7 +129,7 @@ test("Untrusted data dir: the welcome window opens; Trust reports each store; Op
   // The server still answers over real TLS.
   assert.equal((await checkLogin(ca)).json.errcode, 0);
 
-  // Open the demo: Tab to the second button, Enter; xdg-open hands the URL to $BROWSER.
+  // Open the demo: Tab to the second button, Enter; the app hands the URL to $BROWSER.
   const opened = log.next(/opened in the default browser/);
   pressKey(id, "Tab", "Return");
   await opened;
@@ -138,7 +140,7 @@ test("Untrusted data dir: the welcome window opens; Trust reports each store; Op
 
 test("Trusted data dir: the app starts straight to the tray, no welcome window", async () => {
   const trusted = log.next(/the CA is trusted: starting to the tray/);
-  app = startInNamespace(["--port", String(port), "--data-dir", dataDir]);
+  app = await startInNamespace(["--port", String(port), "--data-dir", dataDir]);
   await trusted;
   await sleep(1000);
   assert.deepEqual(visibleWindows(WELCOME_TITLE), [], "no welcome window");
@@ -149,7 +151,7 @@ test("Trusted data dir: the app starts straight to the tray, no welcome window",
 
 test("Dashboard Certificate tab: each store's status, and Remove takes the CA out of every store", async () => {
   const trusted = log.next(/the CA is trusted: starting to the tray/);
-  app = startInNamespace(["--port", String(port), "--data-dir", dataDir, "--dashboard"]);
+  app = await startInNamespace(["--port", String(port), "--data-dir", dataDir, "--dashboard"]);
   await trusted;
   const id = await visibleWindow(DASHBOARD_TITLE);
   await painted(id);
