@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use serde::Serialize;
-use tauri::{AppHandle, Emitter, Runtime, State};
+use tauri::{AppHandle, Runtime, State};
 use wxemu::core::approval::{ApprovalMode, AuthorizeRequest, Decision};
 use wxemu::core::config::{Account, ClientState, WebsiteApp};
 use wxemu::core::journal::{Entry, Filter};
@@ -15,26 +15,16 @@ use wxemu::core::qr::QrSummary;
 use wxemu::Emulator;
 
 use crate::confirm::ConfirmView;
+use crate::elevate::Action;
 use crate::embedded::StartFailure;
-use crate::trust::TrustInfo;
-use crate::Desktop;
-
-/// Event sent to every page after a state change.
-pub const CHANGED_EVENT: &str = "wxemu:changed";
+use crate::events::changed;
+use wxemu::core::sync::lock;
+use crate::state::Desktop;
+use crate::switches::{apply, Switch};
+use crate::trust::{TrustInfo, TrustLine};
 
 fn emulator(desktop: &Desktop) -> Result<Arc<Emulator>, String> {
-    desktop
-        .server
-        .emulator()
-        .ok_or_else(|| match desktop.server.failure() {
-            Some(f) => f.message,
-            None => "the wxemu server is not running".to_owned(),
-        })
-}
-
-fn changed<R: Runtime>(app: &AppHandle<R>) {
-    crate::tray::refresh(app);
-    let _ = app.emit(CHANGED_EVENT, ());
+    desktop.emulator()
 }
 
 // ---- confirm window ----
@@ -93,7 +83,6 @@ pub struct Status {
 pub fn status(desktop: State<'_, Desktop>) -> Status {
     let options = desktop.server.options();
     let emu = desktop.server.emulator();
-    let ca = wxemu_certs::ca_cert_path(&options.data_dir);
     Status {
         running: emu.is_some(),
         port: emu.as_ref().map(|e| e.port()),
@@ -103,7 +92,9 @@ pub fn status(desktop: State<'_, Desktop>) -> Status {
         approval_mode: emu.as_ref().map(|e| e.approvals().mode()),
         config_path: options.config_path.display().to_string(),
         data_dir: options.data_dir.display().to_string(),
-        trust: ca.exists().then(|| crate::trust::info(&ca)),
+        trust: lock(&desktop.trust)
+            .clone()
+            .or_else(|| Some(crate::trust::unchecked(&options.data_dir))),
         pending: emu
             .as_ref()
             .map(|e| {
@@ -114,7 +105,7 @@ pub fn status(desktop: State<'_, Desktop>) -> Status {
                     .collect()
             })
             .unwrap_or_default(),
-        last_confirm_latency_ms: crate::lock(&desktop.confirm).last_latency_ms(),
+        last_confirm_latency_ms: lock(&desktop.confirm).last_latency_ms(),
         version: env!("CARGO_PKG_VERSION"),
     }
 }
@@ -128,7 +119,7 @@ pub async fn start_server<R: Runtime>(
 ) -> Result<u16, String> {
     let result = desktop.server.start(port).await;
     if let Ok(emu) = &result {
-        crate::on_server_started(&app, emu.clone());
+        crate::serving::on_server_started(&app, emu.clone());
     }
     changed(&app);
     result.map(|e| e.port()).map_err(|f| f.message)
@@ -137,36 +128,25 @@ pub async fn start_server<R: Runtime>(
 #[tauri::command]
 pub fn set_client_state<R: Runtime>(
     app: AppHandle<R>,
-    desktop: State<'_, Desktop>,
     state: ClientState,
 ) -> Result<(), String> {
-    emulator(&desktop)?.set_client_state(state);
-    changed(&app);
-    Ok(())
+    apply(&app, Switch::State(state))
 }
 
 #[tauri::command]
 pub fn set_account<R: Runtime>(
     app: AppHandle<R>,
-    desktop: State<'_, Desktop>,
     id: String,
 ) -> Result<(), String> {
-    if !emulator(&desktop)?.set_current_account(&id) {
-        return Err(format!("no account has the id {id:?}"));
-    }
-    changed(&app);
-    Ok(())
+    apply(&app, Switch::Account(id))
 }
 
 #[tauri::command]
 pub fn set_approval_mode<R: Runtime>(
     app: AppHandle<R>,
-    desktop: State<'_, Desktop>,
     mode: ApprovalMode,
 ) -> Result<(), String> {
-    emulator(&desktop)?.set_approval_mode(mode);
-    changed(&app);
-    Ok(())
+    apply(&app, Switch::Mode(mode))
 }
 
 /// Answers a pending request from the dashboard.
@@ -275,38 +255,58 @@ pub fn qr_cancel(desktop: State<'_, Desktop>, uuid: String) -> Result<QrSummary,
         .map_err(|e| e.to_string())
 }
 
-/// A tray switch: `account:<id>`, `state:<state>` or `mode:<mode>`.
-pub fn apply_switch<R: Runtime>(app: &AppHandle<R>, id: &str) -> Result<(), String> {
+// ---- trust (the welcome window and the Certificate tab) ----
+
+/// Asks every trust store again.
+#[tauri::command]
+pub async fn trust_status<R: Runtime>(app: AppHandle<R>) -> Result<TrustInfo, String> {
+    crate::welcome::refresh(&app).await
+}
+
+/// Installs the CA into every store (the system store through the OS's
+/// administrator prompt); one line per store.
+#[tauri::command]
+pub async fn trust_install<R: Runtime>(app: AppHandle<R>) -> Result<Vec<TrustLine>, String> {
+    trust_apply(app, Action::Install).await
+}
+
+/// Removes exactly this CA from every store; one line per store.
+#[tauri::command]
+pub async fn trust_uninstall<R: Runtime>(app: AppHandle<R>) -> Result<Vec<TrustLine>, String> {
+    trust_apply(app, Action::Uninstall).await
+}
+
+async fn trust_apply<R: Runtime>(app: AppHandle<R>, action: Action) -> Result<Vec<TrustLine>, String> {
     use tauri::Manager;
-    let desktop = app.state::<Desktop>();
-    let emu = emulator(&desktop)?;
-    let (kind, value) = id
-        .split_once(':')
-        .ok_or_else(|| format!("unknown menu item {id:?}"))?;
-    match kind {
-        "account" => {
-            if !emu.set_current_account(value) {
-                return Err(format!("no account has the id {value:?}"));
-            }
-        }
-        "state" => {
-            let state = crate::tray::STATES
-                .iter()
-                .find(|(s, _)| s.as_str() == value)
-                .ok_or_else(|| format!("unknown client state {value:?}"))?
-                .0;
-            emu.set_client_state(state);
-        }
-        "mode" => {
-            let mode = crate::tray::MODES
-                .iter()
-                .find(|(m, _)| m.as_str() == value)
-                .ok_or_else(|| format!("unknown approval mode {value:?}"))?
-                .0;
-            emu.set_approval_mode(mode);
-        }
-        _ => return Err(format!("unknown menu item {id:?}")),
+    let data_dir = app.state::<Desktop>().server.options().data_dir;
+    let lines = tauri::async_runtime::spawn_blocking(move || crate::trust_install::apply(action, &data_dir))
+        .await
+        .map_err(|e| format!("the trust change stopped: {e}"))?;
+    for line in &lines {
+        tracing::info!(store = %line.store, outcome = %line.outcome, detail = %line.detail, ?action, "trust store");
     }
-    changed(app);
-    Ok(())
+    crate::welcome::refresh(&app).await?;
+    changed(&app);
+    Ok(lines)
+}
+
+/// Opens the built-in demo site in the default browser; returns its URL.
+#[tauri::command]
+pub fn open_demo(desktop: State<'_, Desktop>) -> Result<String, String> {
+    let url = format!("{}/demo/", emulator(&desktop)?.base_url());
+    crate::browser::open(&url)?;
+    Ok(url)
+}
+
+// ---- start at login ----
+
+/// Whether the app starts at login; `None` where that is not available.
+#[tauri::command]
+pub fn autostart_get<R: Runtime>(app: AppHandle<R>) -> Option<bool> {
+    crate::tray::autostart_enabled(&app)
+}
+
+#[tauri::command]
+pub fn autostart_set<R: Runtime>(app: AppHandle<R>, enabled: bool) -> Result<(), String> {
+    crate::tray::set_autostart(&app, enabled)
 }

@@ -18,11 +18,8 @@
 //! ([`Warmth`]). Idle, no WebKit process runs; when the person clicks
 //! "log in", the window is already there.
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
-
-use crate::lock;
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 use tauri::{
@@ -34,7 +31,10 @@ use wxemu::core::approval::{ApprovalEvent, ApprovalMode, AuthorizeRequest, Posit
 use wxemu::core::events::Event;
 use wxemu::Emulator;
 
-use crate::Desktop;
+pub use crate::confirm_queue::{Change, ConfirmQueue, Warmth};
+use crate::events::changed;
+use wxemu::core::sync::lock;
+use crate::state::Desktop;
 
 pub const WINDOW_LABEL: &str = "confirm";
 /// The real client's confirm window size, which the login page centres.
@@ -43,55 +43,12 @@ pub const HEIGHT: f64 = 263.0;
 /// Event carrying the request to render to an already loaded window.
 pub const REQUEST_EVENT: &str = "confirm:request";
 
-/// Requests waiting for the person, the shown one first.
-#[derive(Default)]
-pub struct ConfirmQueue {
-    showing: Option<Arc<AuthorizeRequest>>,
-    waiting: VecDeque<Arc<AuthorizeRequest>>,
-    /// Request arrival to the window painted on screen, last time, in ms.
-    last_latency_ms: Option<u64>,
-}
-
-/// How long the hidden confirm window stays loaded after the last
-/// check-login or confirm; `None`: always (`--prewarm-confirm`).
-#[derive(Debug)]
-pub struct Warmth {
-    keep_for: Option<Duration>,
-    until: Mutex<Option<Instant>>,
-}
-
-impl Warmth {
-    pub fn new(keep_for: Option<Duration>) -> Warmth {
-        Warmth {
-            keep_for,
-            until: Mutex::new(None),
-        }
-    }
-
-    /// `--prewarm-confirm`: the window is loaded all the time.
-    pub fn always(&self) -> bool {
-        self.keep_for.is_none()
-    }
-
-    /// Something happened that may lead to a confirm: stay warm a while.
-    fn touch(&self) -> Option<Duration> {
-        let keep_for = self.keep_for.filter(|d| !d.is_zero())?;
-        *lock(&self.until) = Some(Instant::now() + keep_for);
-        Some(keep_for)
-    }
-
-    fn keep_loaded(&self) -> bool {
-        match self.keep_for {
-            None => true,
-            Some(_) => lock(&self.until).is_some_and(|until| Instant::now() < until),
-        }
-    }
-}
-
-/// Loads the hidden confirm window whenever a login page's check-login is
-/// answered (the core's `CheckLoginServed` event), for as long as
-/// `emulator` runs.
-pub async fn warm_on_check_login<R: Runtime>(app: AppHandle<R>, emulator: Arc<Emulator>) {
+/// Follows the core's domain events for as long as `emulator` runs: a
+/// login page's check-login (`CheckLoginServed`) loads the hidden confirm
+/// window ahead of the authorize that may follow; a change of client state,
+/// policy or config tells the views (tray, pages), whoever made it (the
+/// control API too).
+pub async fn follow_events<R: Runtime>(app: AppHandle<R>, emulator: Arc<Emulator>) {
     let mut events = emulator.subscribe();
     loop {
         // This task holds the emulator, so its events never close: look
@@ -103,6 +60,7 @@ pub async fn warm_on_check_login<R: Runtime>(app: AppHandle<R>, emulator: Arc<Em
                     warm(&app);
                 }
             }
+            Ok(Some(Event::ClientChanged | Event::ConfigChanged | Event::Missed(_))) => changed(&app),
             Ok(Some(_)) => {}
             Ok(None) => return,
             Err(_) => {
@@ -144,78 +102,9 @@ fn cool_down<R: Runtime>(app: &AppHandle<R>) {
         if !window.is_visible().unwrap_or(false) {
             // Closing the webview lets WebKit's processes go.
             let _ = window.destroy();
+            crate::memory::trim();
             tracing::debug!("confirm window unloaded");
         }
-    }
-}
-
-/// What the window has to do after a queue change.
-#[derive(Debug)]
-pub enum Change {
-    None,
-    Show(Arc<AuthorizeRequest>),
-    Hide,
-}
-
-impl PartialEq for Change {
-    fn eq(&self, other: &Change) -> bool {
-        match (self, other) {
-            (Change::None, Change::None) | (Change::Hide, Change::Hide) => true,
-            (Change::Show(a), Change::Show(b)) => a.id == b.id,
-            _ => false,
-        }
-    }
-}
-
-impl ConfirmQueue {
-    /// Queues `request`; shows it when nothing else is shown.
-    pub fn push(&mut self, request: Arc<AuthorizeRequest>) -> Change {
-        let known = self
-            .showing
-            .iter()
-            .chain(&self.waiting)
-            .any(|r| r.id == request.id);
-        if known {
-            return Change::None;
-        }
-        if self.showing.is_none() {
-            self.showing = Some(request.clone());
-            Change::Show(request)
-        } else {
-            self.waiting.push_back(request);
-            Change::None
-        }
-    }
-
-    /// Drops request `id` (answered, timed out, withdrawn); moves on to the
-    /// next one when it was the shown one.
-    pub fn finish(&mut self, id: u64) -> Change {
-        self.waiting.retain(|r| r.id != id);
-        if self.showing.as_ref().is_some_and(|r| r.id == id) {
-            self.showing = self.waiting.pop_front();
-            match &self.showing {
-                Some(next) => Change::Show(next.clone()),
-                None => Change::Hide,
-            }
-        } else {
-            Change::None
-        }
-    }
-
-    pub fn showing(&self) -> Option<Arc<AuthorizeRequest>> {
-        self.showing.clone()
-    }
-
-    pub fn len(&self) -> usize {
-        self.waiting.len() + usize::from(self.showing.is_some())
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    pub fn last_latency_ms(&self) -> Option<u64> {
-        self.last_latency_ms
     }
 }
 
@@ -261,7 +150,7 @@ pub fn view(emulator: Option<&Emulator>, request: &AuthorizeRequest, queued: usi
 pub fn current_view<R: Runtime>(app: &AppHandle<R>) -> Option<ConfirmView> {
     let (showing, queued) = {
         let q = queue(app);
-        (q.showing()?, q.waiting.len())
+        (q.showing()?, q.waiting())
     };
     let emu = app.state::<Desktop>().server.emulator();
     Some(view(emu.as_deref(), &showing, queued))
@@ -342,11 +231,9 @@ pub async fn follow<R: Runtime>(app: AppHandle<R>, emulator: Arc<Emulator>) {
                 let mut q = queue(&app);
                 let pending = emulator.approvals().pending();
                 let gone: Vec<u64> = q
-                    .showing
-                    .iter()
-                    .chain(&q.waiting)
-                    .filter(|r| !pending.iter().any(|p| p.id == r.id))
-                    .map(|r| r.id)
+                    .ids()
+                    .into_iter()
+                    .filter(|id| !pending.iter().any(|p| p.id == *id))
                     .collect();
                 let mut change = Change::None;
                 for id in gone {
@@ -360,6 +247,8 @@ pub async fn follow<R: Runtime>(app: AppHandle<R>, emulator: Arc<Emulator>) {
             Err(RecvError::Closed) => return,
         };
         apply(&app, change);
+        // The tray's badge and the pages' pending lists follow the queue.
+        changed(&app);
     }
 }
 
@@ -455,7 +344,7 @@ pub fn painted<R: Runtime>(app: &AppHandle<R>, id: u64) -> Option<u64> {
         return None;
     }
     let latency = since(showing.received_at);
-    q.last_latency_ms = Some(latency);
+    q.set_last_latency_ms(latency);
     tracing::info!(id, latency_ms = latency, "confirm window painted");
     Some(latency)
 }
@@ -470,41 +359,6 @@ fn since(t: SystemTime) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
-
-    fn request(id: u64) -> Arc<AuthorizeRequest> {
-        Arc::new(AuthorizeRequest {
-            id,
-            appid: "wx1".into(),
-            app_name: "Demo".into(),
-            app_icon_url: String::new(),
-            site: "example.com".into(),
-            redirect_uri: "https://example.com/cb".into(),
-            origin: None,
-            account_id: "default".into(),
-            nickname: "n".into(),
-            headimgurl: String::new(),
-            position: None,
-            received_at: SystemTime::now(),
-            timeout: Duration::from_secs(60),
-        })
-    }
-
-    #[test]
-    fn requests_queue_and_are_shown_one_after_another() {
-        let mut q = ConfirmQueue::default();
-        assert_eq!(q.push(request(1)), Change::Show(request(1)));
-        assert_eq!(q.push(request(2)), Change::None);
-        assert_eq!(q.push(request(3)), Change::None);
-        assert_eq!(q.push(request(2)), Change::None, "no duplicates");
-        assert_eq!(q.len(), 3);
-        // 2 times out while waiting: it is dropped without being shown.
-        assert_eq!(q.finish(2), Change::None);
-        assert_eq!(q.finish(1), Change::Show(request(3)));
-        assert_eq!(q.finish(3), Change::Hide);
-        assert!(q.is_empty());
-        assert_eq!(q.finish(3), Change::None);
-    }
 
     const SCREEN: Area = Area {
         x: 0.0,

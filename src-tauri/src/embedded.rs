@@ -7,7 +7,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::lock;
+use wxemu::core::sync::lock;
 use std::time::Duration;
 
 use serde::Serialize;

@@ -5,32 +5,47 @@
 //! `wxemu serve` (same data directory and config file), sets the approval
 //! mode to `ask` and answers requests from its confirm window.
 //!
-//! - [`embedded`]: starting/stopping the server, port-in-use reporting.
-//! - [`confirm`]: the request queue and the confirm window.
-//! - [`tray`]: the tray icon and its menu.
-//! - [`commands`]: the IPC commands of the app's pages (`ui/desktop/`).
-//! - [`trust`]: is the CA trusted, and the commands to trust it.
+//! Floors, each importing only from below (none imports `lib.rs`):
+//!
+//! - [`commands`] (IPC for the pages), [`tray`]: the views.
+//! - [`welcome`], [`serving`], [`switches`], [`windows`], [`lifecycle`]:
+//!   what the views share (first-run trust check, server start wiring, the
+//!   tester's switches, opening windows, quitting).
+//! - [`state`] ([`Desktop`], the managed state), [`confirm`] (request queue
+//!   and confirm window; [`confirm_queue`] its bookkeeping), [`embedded`] (the server), [`trust_install`] over
+//!   [`elevate`] over [`trust`] (trust stores, administrator prompt), [`events`] (the
+//!   "state changed" event), [`tray_icon`], [`browser`], [`memory`].
 
+pub mod browser;
 pub mod commands;
 pub mod confirm;
+pub mod confirm_queue;
+pub mod elevate;
 pub mod embedded;
+pub mod events;
+pub mod lifecycle;
+pub mod memory;
+pub mod serving;
+pub mod state;
+pub mod switches;
 pub mod tray;
+pub mod tray_icon;
 pub mod trust;
+pub mod trust_install;
+pub mod welcome;
+pub mod windows;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clap::Parser;
-use tauri::{AppHandle, Manager, RunEvent, Runtime, WebviewUrl, WebviewWindowBuilder, WindowEvent};
+use tauri::{Manager, RunEvent, Runtime, WindowEvent};
 use wxemu::core::approval::{ApprovalMode, Decision};
-use wxemu::{Emulator, ServeOptions};
+use wxemu::ServeOptions;
 
-use crate::confirm::{ConfirmQueue, Warmth};
-use crate::embedded::EmbeddedServer;
-
-pub const DASHBOARD_LABEL: &str = "dashboard";
+pub use crate::state::Desktop;
+use wxemu::core::sync::lock;
+use crate::windows::open_dashboard;
 
 /// `wxemu-desktop` command line. A second launch hands its arguments to
 /// the running app (which then opens its dashboard, or quits on `--quit`).
@@ -69,30 +84,11 @@ pub struct DesktopArgs {
     /// Ask the running app to quit (stops its server cleanly).
     #[arg(long)]
     pub quit: bool,
+    /// Do not open the welcome window when the CA is not trusted (the
+    /// dashboard's Certificate tab still offers Trust).
+    #[arg(long)]
+    pub no_welcome: bool,
 }
-
-/// The app's managed state.
-pub struct Desktop {
-    pub server: EmbeddedServer,
-    pub confirm: Mutex<ConfirmQueue>,
-    pub warmth: Warmth,
-    quitting: AtomicBool,
-}
-
-impl Desktop {
-    /// `warm`: how long the confirm window stays loaded after a
-    /// check-login; `None` keeps it loaded all the time.
-    pub fn new(options: ServeOptions, warm: Option<Duration>) -> Desktop {
-        Desktop {
-            server: EmbeddedServer::new(options),
-            confirm: Mutex::new(ConfirmQueue::default()),
-            warmth: Warmth::new(warm),
-            quitting: AtomicBool::new(false),
-        }
-    }
-}
-
-pub(crate) use wxemu::core::sync::lock;
 
 fn serve_options(args: &DesktopArgs) -> Result<ServeOptions, String> {
     let data_dir = match &args.data_dir {
@@ -134,6 +130,12 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         commands::qr_scan,
         commands::qr_confirm,
         commands::qr_cancel,
+        commands::trust_status,
+        commands::trust_install,
+        commands::trust_uninstall,
+        commands::open_demo,
+        commands::autostart_get,
+        commands::autostart_set,
     ])
 }
 
@@ -153,6 +155,12 @@ fn prefer_no_gl() {
 
 /// The app's `main`.
 pub fn run() -> std::process::ExitCode {
+    // The elevated trust helper (see `elevate`): no window code at all.
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if argv.get(1).is_some_and(|a| a == elevate::HELPER_FLAG) {
+        return elevate::helper_main(&argv[2..]);
+    }
+    memory::limit_arenas();
     prefer_no_gl();
     let args = DesktopArgs::parse();
     init_tracing();
@@ -165,13 +173,18 @@ pub fn run() -> std::process::ExitCode {
     };
     let open_dashboard_at_start = args.dashboard;
     let quit_only = args.quit;
+    let show_welcome = !args.no_welcome;
     let builder = tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
             match DesktopArgs::try_parse_from(&argv) {
-                Ok(second) if second.quit => quit(app.clone()),
+                Ok(second) if second.quit => lifecycle::quit(app.clone()),
                 _ => open_dashboard(app),
             }
         }))
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            None,
+        ))
         .manage(Desktop::new(
             options,
             (!args.prewarm_confirm).then_some(args.confirm_warm),
@@ -192,15 +205,15 @@ pub fn run() -> std::process::ExitCode {
             let started =
                 tauri::async_runtime::block_on(handle.state::<Desktop>().server.start(None));
             match started {
-                Ok(emu) => on_server_started(&handle, emu),
+                Ok(emu) => serving::on_server_started(&handle, emu),
                 // The dashboard shows the error and the fix.
                 Err(_) => open_dashboard(&handle),
             }
-            tray::refresh(&handle);
             if open_dashboard_at_start {
                 open_dashboard(&handle);
             }
-            watch_signals(handle);
+            welcome::check_at_start(&handle, show_welcome);
+            lifecycle::watch_signals(handle);
             Ok(())
         });
     let app = match with_commands(builder).build(tauri::generate_context!()) {
@@ -231,21 +244,6 @@ fn init_tracing() {
         .try_init();
 }
 
-/// Wires a freshly started server to the confirm window and the tray.
-pub fn on_server_started<R: Runtime>(app: &AppHandle<R>, emu: Arc<Emulator>) {
-    emu.approvals().set_mode(ApprovalMode::Ask);
-    tauri::async_runtime::spawn(confirm::follow(app.clone(), emu.clone()));
-    tauri::async_runtime::spawn(confirm::warm_on_check_login(app.clone(), emu));
-    if app.state::<Desktop>().warmth.always()
-        && app.get_webview_window(confirm::WINDOW_LABEL).is_none()
-    {
-        if let Err(e) = confirm::build(app, None) {
-            tracing::warn!("cannot pre-create the confirm window: {e}");
-        }
-    }
-    tray::refresh(app);
-}
-
 fn on_window_event<R: Runtime>(window: &tauri::Window<R>, event: &WindowEvent) {
     if window.label() != confirm::WINDOW_LABEL {
         return;
@@ -265,66 +263,4 @@ fn on_window_event<R: Runtime>(window: &tauri::Window<R>, event: &WindowEvent) {
             }
         }
     }
-}
-
-/// Shows the dashboard, creating it when needed.
-pub fn open_dashboard<R: Runtime>(app: &AppHandle<R>) {
-    if let Some(window) = app.get_webview_window(DASHBOARD_LABEL) {
-        let _ = window.unminimize();
-        let _ = window.show();
-        let _ = window.set_focus();
-        return;
-    }
-    let built = WebviewWindowBuilder::new(
-        app,
-        DASHBOARD_LABEL,
-        WebviewUrl::App("dashboard.html".into()),
-    )
-    .title("wxemu 控制台 Dashboard")
-    .inner_size(980.0, 700.0)
-    .min_inner_size(640.0, 420.0)
-    .center()
-    .build();
-    if let Err(e) = built {
-        tracing::error!("cannot open the dashboard: {e}");
-    }
-}
-
-/// Stops the server cleanly (pending requests answer at once), then exits.
-pub fn quit<R: Runtime>(app: AppHandle<R>) {
-    if app.state::<Desktop>().quitting.swap(true, Ordering::SeqCst) {
-        return;
-    }
-    tauri::async_runtime::spawn(async move {
-        app.state::<Desktop>().server.stop().await;
-        tracing::info!("bye");
-        app.exit(0);
-    });
-}
-
-/// SIGTERM/SIGINT quit like the tray's Quit.
-fn watch_signals<R: Runtime>(app: AppHandle<R>) {
-    tauri::async_runtime::spawn(async move {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{signal, SignalKind};
-            let (Ok(mut term), Ok(mut int)) = (
-                signal(SignalKind::terminate()),
-                signal(SignalKind::interrupt()),
-            ) else {
-                return;
-            };
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = int.recv() => {}
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            if tokio::signal::ctrl_c().await.is_err() {
-                return;
-            }
-        }
-        quit(app);
-    });
 }

@@ -1,54 +1,41 @@
 //! The tray icon: what WeChat's tray icon is, plus the switches a tester
-//! needs (account, client state, approval mode).
+//! needs (account, client state, approval mode) and "Start at login".
 //!
-//! The menu is rebuilt from the emulator's state after every change, so the
-//! check marks always tell the truth, whoever changed the state (tray,
-//! dashboard, control API).
+//! The icon shows the client state at a glance ([`crate::tray_icon`]) with
+//! a red dot while a request waits. Menu, icon and tooltip are rebuilt from
+//! the emulator's state on every [`CHANGED_EVENT`], so they always tell the
+//! truth, whoever changed the state.
 
 use tauri::menu::{CheckMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
-use tauri::{AppHandle, Manager, Runtime};
-use wxemu::core::approval::ApprovalMode;
+use tauri::{AppHandle, Listener, Manager, Runtime};
+use tauri_plugin_autostart::AutoLaunchManager;
 use wxemu::core::config::ClientState;
 
-use crate::Desktop;
+use crate::events::{changed, CHANGED_EVENT};
+use crate::lifecycle::quit;
+use crate::state::Desktop;
+use crate::switches::{apply_switch, state_label, Switch, MODES, STATES};
+use crate::windows::open_dashboard;
 
 pub const TRAY_ID: &str = "wxemu";
-
-pub const STATES: [(ClientState, &str); 3] = [
-    (ClientState::LoggedIn, "已登录 Logged in"),
-    (ClientState::LoggedOut, "未登录 Logged out"),
-    (ClientState::Locked, "已锁定 Locked (QR fallback)"),
-];
-
-pub const MODES: [(ApprovalMode, &str); 4] = [
-    (ApprovalMode::Ask, "询问 Ask (confirm window)"),
-    (ApprovalMode::Auto, "自动允许 Allow all"),
-    (ApprovalMode::Deny, "自动拒绝 Deny all"),
-    (ApprovalMode::Never, "不回应 Never answer (→10046)"),
-];
-
-pub fn state_label(state: ClientState) -> &'static str {
-    STATES
-        .iter()
-        .find(|(s, _)| *s == state)
-        .map(|(_, l)| *l)
-        .unwrap_or("")
-}
+const AUTOSTART_ID: &str = "autostart";
 
 pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<TrayIcon<R>> {
-    let mut builder = TrayIconBuilder::with_id(TRAY_ID)
+    let (state, waiting) = shown_state(app);
+    let tray = TrayIconBuilder::with_id(TRAY_ID)
         .tooltip(tooltip(app))
+        .icon(crate::tray_icon::picture(state, waiting))
         .menu(&menu(app)?)
         .show_menu_on_left_click(true)
-        .on_menu_event(on_menu_event);
-    if let Some(icon) = app.default_window_icon() {
-        builder = builder.icon(icon.clone());
-    }
-    builder.build(app)
+        .on_menu_event(on_menu_event)
+        .build(app)?;
+    let handle = app.clone();
+    app.listen_any(CHANGED_EVENT, move |_| refresh(&handle));
+    Ok(tray)
 }
 
-/// Rebuilds menu and tooltip from the current state.
+/// Rebuilds menu, icon and tooltip from the current state.
 pub fn refresh<R: Runtime>(app: &AppHandle<R>) {
     let Some(tray) = app.tray_by_id(TRAY_ID) else {
         return;
@@ -59,24 +46,61 @@ pub fn refresh<R: Runtime>(app: &AppHandle<R>) {
         }
         Err(e) => tracing::warn!("cannot rebuild the tray menu: {e}"),
     }
+    let (state, waiting) = shown_state(app);
+    let _ = tray.set_icon(Some(crate::tray_icon::picture(state, waiting)));
     let _ = tray.set_tooltip(Some(tooltip(app)));
 }
 
-/// "wxemu · 127.0.0.1:14013 · 已登录 Logged in", or what went wrong.
+/// The client state and whether a request waits (a stopped server shows
+/// as logged out).
+pub fn shown_state<R: Runtime>(app: &AppHandle<R>) -> (ClientState, bool) {
+    match app.state::<Desktop>().server.emulator() {
+        Some(emu) => (emu.client_state(), !emu.approvals().pending().is_empty()),
+        None => (ClientState::LoggedOut, false),
+    }
+}
+
+/// "wxemu · 127.0.0.1:14013 · 已登录 Logged in · nickname", or what went wrong.
 pub fn tooltip<R: Runtime>(app: &AppHandle<R>) -> String {
     let desktop = app.state::<Desktop>();
     match desktop.server.emulator() {
-        Some(emu) => format!(
-            "wxemu · 127.0.0.1:{} · {} · {}",
-            emu.port(),
-            state_label(emu.client_state()),
-            emu.current_account().nickname
-        ),
+        Some(emu) => {
+            let waiting = emu.approvals().pending().len();
+            format!(
+                "wxemu · 127.0.0.1:{} · {} · {}{}",
+                emu.port(),
+                state_label(emu.client_state()),
+                emu.current_account().nickname,
+                if waiting > 0 {
+                    format!(" · {waiting} 待确认 waiting")
+                } else {
+                    String::new()
+                }
+            )
+        }
         None => match desktop.server.failure() {
             Some(f) => format!("wxemu · port {} in use · not serving", f.port),
             None => "wxemu · not serving".to_owned(),
         },
     }
+}
+
+/// Whether the app starts at login (`None`: the autostart plugin is not
+/// running, e.g. in the IPC tests).
+pub fn autostart_enabled<R: Runtime>(app: &AppHandle<R>) -> Option<bool> {
+    app.try_state::<AutoLaunchManager>()?.is_enabled().ok()
+}
+
+/// Turns "Start at login" on or off.
+pub fn set_autostart<R: Runtime>(app: &AppHandle<R>, on: bool) -> Result<(), String> {
+    let manager = app
+        .try_state::<AutoLaunchManager>()
+        .ok_or("start at login is not available here")?;
+    let result = if on { manager.enable() } else { manager.disable() };
+    result.map_err(|e| format!("cannot change start at login: {e}"))?;
+    tracing::info!(on, "start at login changed");
+    changed(app);
+    Ok(())
 }
 
 fn menu<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
@@ -96,7 +120,7 @@ fn menu<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
             for account in emu.config().accounts() {
                 accounts.append(&CheckMenuItem::with_id(
                     app,
-                    format!("account:{}", account.id),
+                    Switch::Account(account.id.clone()).id(),
                     format!("{} ({})", account.nickname, account.id),
                     true,
                     account.id == current.id,
@@ -108,7 +132,7 @@ fn menu<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
             for (state, label) in STATES {
                 states.append(&CheckMenuItem::with_id(
                     app,
-                    format!("state:{}", state.as_str()),
+                    Switch::State(state).id(),
                     label,
                     true,
                     emu.client_state() == state,
@@ -120,7 +144,7 @@ fn menu<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
             for (mode, label) in MODES {
                 modes.append(&CheckMenuItem::with_id(
                     app,
-                    format!("mode:{}", mode.as_str()),
+                    Switch::Mode(mode).id(),
                     label,
                     true,
                     emu.approvals().mode() == mode,
@@ -138,6 +162,16 @@ fn menu<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
         }
     }
     menu.append(&PredefinedMenuItem::separator(app)?)?;
+    if let Some(on) = autostart_enabled(app) {
+        menu.append(&CheckMenuItem::with_id(
+            app,
+            AUTOSTART_ID,
+            "开机启动 Start at login",
+            true,
+            on,
+            None::<&str>,
+        )?)?;
+    }
     menu.append(&MenuItem::with_id(
         app,
         "dashboard",
@@ -157,13 +191,19 @@ fn menu<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
 
 fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
     let id = event.id().as_ref();
-    match id {
-        "dashboard" => crate::open_dashboard(app),
-        "quit" => crate::quit(app.clone()),
-        _ => {
-            if let Err(e) = crate::commands::apply_switch(app, id) {
-                tracing::warn!("{e}");
-            }
+    let result = match id {
+        "dashboard" => {
+            open_dashboard(app);
+            Ok(())
         }
+        "quit" => {
+            quit(app.clone());
+            Ok(())
+        }
+        AUTOSTART_ID => set_autostart(app, !autostart_enabled(app).unwrap_or(false)),
+        _ => apply_switch(app, id),
+    };
+    if let Err(e) = result {
+        tracing::warn!("{e}");
     }
 }

@@ -1,76 +1,129 @@
-//! Is wxemu's CA trusted by the system, and how to trust it.
+//! Is wxemu's CA trusted, and trusting it from the app.
 //!
-//! Only a hint for the dashboard: on Debian-like systems the CA is trusted
-//! when it is in the system bundle; elsewhere the answer is "unknown".
-//! Browsers with their own store (Firefox, Chromium's NSS db) are not
-//! checked here.
+//! The answer comes from [`wxemu_certs::trust::status`], which checks every
+//! store `wxemu trust install` writes to (the system store, every NSS
+//! database, the macOS keychain, the Windows ROOT store), by fingerprint.
+//! Installing splits the stores by who may write them: the per-user ones
+//! (NSS databases in the home directory) are done by the app itself; the
+//! system-wide one goes through the OS's elevation prompt ([`crate::elevate`]).
+//! Either way the result is one [`TrustLine`] per store.
 
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use wxemu_certs::trust::{self, CaCert, Outcome, Report, TrustTargets};
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+/// The trust verdict the dashboard shows.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum TrustStatus {
+    /// Every store there is trusts the CA.
     Trusted,
+    /// Some store does not.
     NotTrusted,
+    /// No store could be checked (no CA yet, no store on this system).
     Unknown,
+}
+
+/// One store's line: `done` / `already` / `skipped` / `failed` (install,
+/// uninstall), `trusted` / `missing` (status), with why.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TrustLine {
+    pub store: String,
+    pub outcome: String,
+    pub detail: String,
+}
+
+impl TrustLine {
+    pub fn new(store: impl Into<String>, outcome: Outcome, detail: impl Into<String>) -> Self {
+        TrustLine {
+            store: store.into(),
+            outcome: outcome.as_str().to_owned(),
+            detail: detail.into(),
+        }
+    }
+}
+
+pub fn lines(report: &Report) -> Vec<TrustLine> {
+    report
+        .stores
+        .iter()
+        .map(|s| TrustLine::new(&s.store, s.outcome, &s.detail))
+        .collect()
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct TrustInfo {
     pub ca_path: String,
     pub status: TrustStatus,
-    /// Shell commands that trust the CA on this OS.
+    /// What each store says.
+    pub stores: Vec<TrustLine>,
+    /// Shell commands that trust the CA by hand on this OS.
     pub commands: Vec<String>,
 }
 
-/// Where Debian/Ubuntu keep the bundle `update-ca-certificates` builds.
-const SYSTEM_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
+impl TrustInfo {
+    pub fn trusted(&self) -> bool {
+        self.status == TrustStatus::Trusted
+    }
+}
 
-pub fn info(ca_path: &Path) -> TrustInfo {
+/// Asks every store about the CA of `data_dir` (runs the stores' tools:
+/// call it off the UI thread).
+pub fn info(data_dir: &Path) -> TrustInfo {
+    let ca_path = wxemu_certs::ca_cert_path(data_dir);
     let shown = ca_path.display().to_string();
+    let (status, stores) = match CaCert::load(data_dir) {
+        Ok(ca) => {
+            let report = trust::status(&ca, &targets());
+            (verdict(&report), lines(&report))
+        }
+        Err(e) => (
+            TrustStatus::Unknown,
+            vec![TrustLine::new("CA", Outcome::Failed, e.to_string())],
+        ),
+    };
     TrustInfo {
-        status: status(ca_path, Path::new(SYSTEM_BUNDLE)),
+        status,
+        stores,
         commands: commands(&shown),
         ca_path: shown,
     }
 }
 
-fn status(ca_path: &Path, bundle: &Path) -> TrustStatus {
-    if !cfg!(target_os = "linux") {
-        return TrustStatus::Unknown;
-    }
-    let (Ok(ca), Ok(bundle)) = (
-        std::fs::read_to_string(ca_path),
-        std::fs::read_to_string(bundle),
-    ) else {
-        return TrustStatus::Unknown;
-    };
-    let Some(ca) = pem_bodies(&ca).into_iter().next() else {
-        return TrustStatus::Unknown;
-    };
-    if pem_bodies(&bundle).contains(&ca) {
-        TrustStatus::Trusted
-    } else {
-        TrustStatus::NotTrusted
+/// What `status` shows before the stores were asked (the check runs in the
+/// background at start): the CA's path and the commands, verdict unknown.
+pub fn unchecked(data_dir: &Path) -> TrustInfo {
+    let shown = wxemu_certs::ca_cert_path(data_dir).display().to_string();
+    TrustInfo {
+        status: TrustStatus::Unknown,
+        stores: Vec::new(),
+        commands: commands(&shown),
+        ca_path: shown,
     }
 }
 
-/// The base64 bodies of the PEM certificates in `text`, whitespace removed.
-fn pem_bodies(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current: Option<String> = None;
-    for line in text.lines().map(str::trim) {
-        if line == "-----BEGIN CERTIFICATE-----" {
-            current = Some(String::new());
-        } else if line == "-----END CERTIFICATE-----" {
-            out.extend(current.take());
-        } else if let Some(body) = current.as_mut() {
-            body.push_str(line);
-        }
+/// Trusted when some store trusts the CA and none lacks it. Stores that do
+/// not exist here (skipped) do not count; a store whose check failed does
+/// not prove trust either way.
+pub fn verdict(report: &Report) -> TrustStatus {
+    let has = |o: Outcome| report.stores.iter().any(|s| s.outcome == o);
+    if has(Outcome::NotTrusted) {
+        TrustStatus::NotTrusted
+    } else if has(Outcome::Trusted) {
+        TrustStatus::Trusted
+    } else {
+        TrustStatus::Unknown
     }
-    out
+}
+
+/// The real stores of this OS. The app has no terminal for sudo to ask on:
+/// root's stores go through [`elevate`] instead.
+pub fn targets() -> TrustTargets {
+    TrustTargets {
+        sudo: None,
+        ..TrustTargets::for_this_os()
+    }
 }
 
 fn commands(ca: &str) -> Vec<String> {
@@ -82,6 +135,7 @@ fn commands(ca: &str) -> Vec<String> {
         vec![format!("certutil -user -addstore Root \"{ca}\"")]
     } else {
         vec![
+            "wxemu trust install   # every store; or by hand:".to_owned(),
             format!("sudo cp '{ca}' /usr/local/share/ca-certificates/wxemu-ca.crt"),
             "sudo update-ca-certificates".to_owned(),
             format!(
@@ -91,28 +145,42 @@ fn commands(ca: &str) -> Vec<String> {
     }
 }
 
-#[cfg(all(test, target_os = "linux"))]
+#[cfg(test)]
 mod tests {
     use super::*;
+    use wxemu_certs::trust::StoreReport;
+
+    fn report(outcomes: &[Outcome]) -> Report {
+        Report {
+            stores: outcomes
+                .iter()
+                .enumerate()
+                .map(|(i, o)| StoreReport {
+                    store: format!("store {i}"),
+                    outcome: *o,
+                    detail: String::new(),
+                })
+                .collect(),
+        }
+    }
 
     #[test]
-    fn finds_the_ca_in_a_bundle() {
+    fn trusted_needs_one_store_that_trusts_and_none_that_lacks() {
+        use Outcome::*;
+        assert_eq!(verdict(&report(&[Trusted, Skipped])), TrustStatus::Trusted);
+        assert_eq!(verdict(&report(&[Trusted, NotTrusted])), TrustStatus::NotTrusted);
+        assert_eq!(verdict(&report(&[Skipped, Skipped])), TrustStatus::Unknown);
+        assert_eq!(verdict(&report(&[Failed])), TrustStatus::Unknown);
+        assert_eq!(verdict(&report(&[])), TrustStatus::Unknown);
+    }
+
+    #[test]
+    fn a_data_dir_without_a_ca_is_unknown_and_says_why() {
         let dir = tempfile::tempdir().unwrap();
-        let ca = wxemu_certs::ensure_ca(dir.path()).unwrap();
-        let bundle = dir.path().join("bundle.crt");
-        std::fs::write(
-            &bundle,
-            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
-        )
-        .unwrap();
-        assert_eq!(status(&ca, &bundle), TrustStatus::NotTrusted);
-        let mut text = std::fs::read_to_string(&bundle).unwrap();
-        text.push_str(&std::fs::read_to_string(&ca).unwrap());
-        std::fs::write(&bundle, text).unwrap();
-        assert_eq!(status(&ca, &bundle), TrustStatus::Trusted);
-        assert_eq!(
-            status(&dir.path().join("nope.pem"), &bundle),
-            TrustStatus::Unknown
-        );
+        let info = info(dir.path());
+        assert_eq!(info.status, TrustStatus::Unknown);
+        assert_eq!(info.stores[0].outcome, "failed");
+        assert!(info.ca_path.ends_with("ca.pem"));
+        assert!(!dir.path().join("ca.pem").exists(), "status creates nothing");
     }
 }

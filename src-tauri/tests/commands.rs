@@ -11,8 +11,8 @@ use tauri::test::{
 };
 use tauri::webview::InvokeRequest;
 use tauri::{App, Manager, WebviewWindow};
-use wxemu::approval::{ApprovalMode, AuthorizeRequest, Outcome};
-use wxemu::config::{ClientState, Config};
+use wxemu::core::approval::{ApprovalMode, AuthorizeRequest, Outcome};
+use wxemu::core::config::{ClientState, Config};
 use wxemu::{Emulator, ServeOptions};
 use wxemu_desktop::Desktop;
 
@@ -103,7 +103,7 @@ fn switches_change_the_emulator() {
     assert_eq!(h.emu.client_state(), ClientState::Locked);
     h.invoke("set_approval_mode", json!({"mode": "never"}))
         .unwrap();
-    assert_eq!(h.emu.approvals.mode(), ApprovalMode::Never);
+    assert_eq!(h.emu.approvals().mode(), ApprovalMode::Never);
     let err = h
         .invoke("set_account", json!({"id": "nobody"}))
         .unwrap_err();
@@ -134,10 +134,15 @@ fn accounts_are_saved_to_the_config_file_and_bad_lists_refused() {
     let err = h
         .invoke(
             "save_accounts",
-            json!({"accounts": [{"id": "bob"}, {"id": "bob"}]}),
+            json!({"accounts": [{"id": "alice"}, {"id": "bob"}, {"id": "bob"}]}),
         )
         .unwrap_err();
     assert!(err.as_str().unwrap().contains("twice"), "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    // Dropping the logged-in account is refused, as in the control API.
+    assert!(h
+        .invoke("save_accounts", json!({"accounts": [{"id": "bob"}]}))
+        .is_err());
     assert_eq!(std::fs::read(&path).unwrap(), before);
 
     let err = h
@@ -181,10 +186,10 @@ fn the_confirm_window_and_the_dashboard_answer_pending_requests() {
         ("confirm_decide", "deny", Outcome::Denied),
         ("resolve", "deny", Outcome::Denied),
     ] {
-        let approvals = h.emu.approvals.clone();
+        let approvals = h.emu.approvals().clone();
         let waiter = tauri::async_runtime::spawn(async move { approvals.decide(request()).await });
         let id = loop {
-            if let Some(r) = h.emu.approvals.pending().first() {
+            if let Some(r) = h.emu.approvals().pending().first() {
                 break r.id;
             }
             std::thread::yield_now();
@@ -213,7 +218,7 @@ fn the_confirm_window_and_the_dashboard_answer_pending_requests() {
 fn the_dashboard_plays_the_phone_for_qr_logins() {
     let h = harness();
     assert_eq!(h.invoke("qr_list", json!({})).unwrap(), json!([]));
-    let qr = h.emu.qr_create(wxemu::openplatform::qr::QrTarget {
+    let qr = h.emu.qr_create(wxemu::core::qr::QrTarget {
         appid: "wx1".into(),
         scope: "snsapi_login".into(),
         redirect_uri: "https://shop.example/cb".into(),
@@ -272,15 +277,15 @@ fn tray_switches_and_tooltip_follow_the_emulator() {
     let tip = wxemu_desktop::tray::tooltip(app);
     assert!(tip.contains(&format!(":{}", h.emu.port())), "{tip}");
     assert!(tip.contains("Logged in"), "{tip}");
-    wxemu_desktop::commands::apply_switch(app, "state:locked").unwrap();
+    wxemu_desktop::switches::apply_switch(app, "state:locked").unwrap();
     assert_eq!(h.emu.client_state(), ClientState::Locked);
     assert!(wxemu_desktop::tray::tooltip(app).contains("Locked"));
-    wxemu_desktop::commands::apply_switch(app, "mode:deny").unwrap();
-    assert_eq!(h.emu.approvals.mode(), ApprovalMode::Deny);
-    wxemu_desktop::commands::apply_switch(app, "account:default").unwrap();
-    assert!(wxemu_desktop::commands::apply_switch(app, "account:ghost").is_err());
-    assert!(wxemu_desktop::commands::apply_switch(app, "state:asleep").is_err());
-    assert!(wxemu_desktop::commands::apply_switch(app, "bogus").is_err());
+    wxemu_desktop::switches::apply_switch(app, "mode:deny").unwrap();
+    assert_eq!(h.emu.approvals().mode(), ApprovalMode::Deny);
+    wxemu_desktop::switches::apply_switch(app, "account:default").unwrap();
+    assert!(wxemu_desktop::switches::apply_switch(app, "account:ghost").is_err());
+    assert!(wxemu_desktop::switches::apply_switch(app, "state:asleep").is_err());
+    assert!(wxemu_desktop::switches::apply_switch(app, "bogus").is_err());
 }
 
 /// Set in the child process of `killing_the_app_mid_save_loses_nothing`.
@@ -348,4 +353,25 @@ fn killing_the_app_mid_save_loses_nothing() {
         let n = config.accounts.len();
         assert!(n == 40 || n == 80, "round {round}: {n} accounts");
     }
+}
+
+#[test]
+fn every_change_is_announced_to_the_views() {
+    use tauri::Listener;
+    let h = harness();
+    let (tx, rx) = std::sync::mpsc::channel();
+    h.app
+        .listen_any(wxemu_desktop::events::CHANGED_EVENT, move |_| {
+            let _ = tx.send(());
+        });
+    h.invoke("set_client_state", json!({"state": "logged_out"}))
+        .unwrap();
+    rx.recv_timeout(Duration::from_secs(10))
+        .expect("the tray and the pages hear about a client state change");
+    wxemu_desktop::switches::apply_switch(h.app.handle(), "mode:auto").unwrap();
+    rx.recv_timeout(Duration::from_secs(10))
+        .expect("and about a tray switch");
+    // No autostart plugin in the mock app: the page is told it is unavailable.
+    assert_eq!(h.invoke("autostart_get", json!({})).unwrap(), Value::Null);
+    assert!(h.invoke("autostart_set", json!({"enabled": true})).is_err());
 }

@@ -8,84 +8,27 @@
 // xwininfo, ImageMagick's import.
 import { test as nodeTest, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
 import fs from "node:fs";
-import https from "node:https";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import {
+  ROOT, BIN, CONFIRM_TITLE, DASHBOARD_TITLE, Log, startApp as start, freePort, post as postTo, x, pressKey,
+  visibleWindow, gone, geometry, screenshot,
+} from "./harness.mjs";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const BIN = process.env.WXEMU_DESKTOP_BIN || path.join(ROOT, "target/debug/wxemu-desktop");
-const SHOTS = path.join(ROOT, "artifacts/screenshots");
-const HOST = "localhost.weixin.qq.com";
-const ORIGIN = "https://open.weixin.qq.com";
-const CONFIRM_TITLE = "微信 WeChat";
-const DASHBOARD_TITLE = "wxemu 控制台 Dashboard";
 const DECISION_TIMEOUT = "6s";
 
 // Every step waits for something that must happen; a hang fails the test.
 const test = (name, fn) => nodeTest(name, { timeout: 60_000 }, fn);
 
 let app, port, dataDir, ca;
-const log = [];
-const waiters = [];
-
-function onLine(line) {
-  log.push(line);
-  for (const w of [...waiters]) {
-    if (w.re.test(line)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(line); }
-  }
-}
-
-// Resolves with the next log line matching `re` (from now on); the test
-// runner's own timeout bounds the wait.
-function nextLine(re) {
-  return new Promise((resolve) => waiters.push({ re, resolve }));
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); });
-    s.on("error", reject);
-  });
-}
-
-function startApp(args) {
-  const child = spawn(BIN, args, {
-    env: { ...process.env, RUST_LOG: "wxemu=info,wxemu_desktop=info", NO_COLOR: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let buf = "";
-  const feed = (chunk) => {
-    buf += chunk;
-    let i;
-    while ((i = buf.indexOf("\n")) >= 0) { onLine(buf.slice(0, i).replace(/\x1b\[[0-9;]*m/g, "")); buf = buf.slice(i + 1); }
-  };
-  child.stdout.on("data", feed);
-  child.stderr.on("data", feed);
-  return child;
-}
-
-// POST over real TLS, validated against wxemu's CA with the real name.
-function post(pathname, body) {
-  return new Promise((resolve, reject) => {
-    const data = JSON.stringify(body);
-    const req = https.request({
-      host: "127.0.0.1", port, servername: HOST, ca, method: "POST", path: pathname,
-      headers: { Host: `${HOST}:${port}`, Origin: ORIGIN, "Content-Type": "text/plain;charset=UTF-8", "Content-Length": Buffer.byteLength(data) },
-    }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (c) => { text += c; });
-      res.on("end", () => resolve({ status: res.statusCode, type: res.headers["content-type"], json: JSON.parse(text) }));
-    });
-    req.on("error", reject);
-    req.end(data);
-  });
-}
+const log = new Log();
+const nextLine = (re) => log.next(re);
+// This suite is about the confirm window and the dashboard: the first-run
+// welcome window (first-run.test.mjs) stays closed.
+const startApp = (args) => start(log, [...args, "--no-welcome"]);
+const post = (pathname, body) => postTo(port, ca, pathname, body);
 
 const target = { appid: "wxdesktope2e", scope: "snsapi_login", redirect_uri: "https://shop.example.com/wechat/callback", state: "st4te" };
 
@@ -102,52 +45,6 @@ async function authorize(position, afterCheckLogin = async () => {}) {
   });
 }
 
-function x(cmd, ...args) {
-  return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-}
-
-// Keys go to the focused window. Xvfb has no window manager to honour the
-// app's focus request (_NET_ACTIVE_WINDOW), so X's default focus applies:
-// the window under the pointer. Put the pointer on the title bar first.
-function pressKey(id, key) {
-  x("xdotool", "mousemove", "--window", id, "60", "15");
-  x("xdotool", "key", key);
-}
-
-// The visible X window titled `title` (the app shows it once rendered).
-async function visibleWindow(title) {
-  for (;;) {
-    try {
-      const ids = x("xdotool", "search", "--onlyvisible", "--name", `^${title}$`).split("\n").filter(Boolean);
-      if (ids.length) return ids[ids.length - 1];
-    } catch { /* none yet: xdotool exits 1 */ }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-async function gone(id) {
-  for (;;) {
-    try {
-      const state = x("xwininfo", "-id", id);
-      if (!/Map State: IsViewable/.test(state)) return;
-    } catch { return; }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-function geometry(id) {
-  const info = x("xwininfo", "-id", id);
-  const num = (label) => Number(info.match(new RegExp(`${label}:\\s+(-?\\d+)`))[1]);
-  return { x: num("Absolute upper-left X"), y: num("Absolute upper-left Y"), width: num("Width"), height: num("Height") };
-}
-
-function screenshot(id, name) {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  const file = path.join(SHOTS, name);
-  execFileSync("import", ["-window", id, file]);
-  return file;
-}
-
 // Where the confirm page draws its buttons (ui/desktop/confirm.css): two
 // 128x32 buttons centred 14px apart, Allow on the right.
 const ALLOW_BUTTON = { x: 180 + 7 + 64, y: 209 };
@@ -161,15 +58,13 @@ before(async () => {
   port = await freePort();
   const started = nextLine(/wxemu server started/);
   app = startApp(["--port", String(port), "--data-dir", dataDir, "--decision-timeout", DECISION_TIMEOUT]);
-  app.on("exit", (code, signal) => onLine(`[app exited code=${code} signal=${signal}]`));
   await started;
   ca = fs.readFileSync(path.join(dataDir, "ca.pem"));
 });
 
 after(() => {
   if (app && app.exitCode === null) app.kill("SIGKILL");
-  fs.mkdirSync(SHOTS, { recursive: true });
-  fs.writeFileSync(path.join(ROOT, "artifacts/desktop-e2e.log"), log.join("\n") + "\n");
+  log.save("desktop-e2e.log");
 });
 
 test("Allow: the confirm window appears where the page asked, on top; clicking Allow returns the redirect_url", async () => {
@@ -262,7 +157,7 @@ test("--quit stops the server cleanly and exits the app", async () => {
   const quitter = startApp(["--quit"]);
   assert.equal(await new Promise((resolve) => quitter.on("exit", resolve)), 0);
   assert.equal(await exited, 0);
-  assert.ok(log.some((l) => /wxemu server stopped/.test(l)), "server stopped before exit");
+  assert.ok(log.lines.some((l) => /wxemu server stopped/.test(l)), "server stopped before exit");
   await assert.rejects(post("/api/check-login", { apiname: "qrconnectchecklogin", jsdata: target }), /ECONNREFUSED/);
 });
 

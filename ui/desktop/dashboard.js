@@ -28,6 +28,9 @@ const TEXT = {
     qr_hint: "开放平台登录页显示的二维码：以某个账号“扫码”，再确认或取消（模拟手机）。", col_status: "状态",
     qr_empty: "没有二维码登录", scan_as: "扫码：", confirm: "确认登录", cancel: "取消",
     waiting: "等待扫码", scanned: "已扫码", cancelled: "已取消", confirmed: "已确认", expired: "已过期",
+    autostart: "开机启动", autostart_hint: "登录系统时启动 wxemu（托盘）", trust: "信任证书（所有证书库）",
+    uninstall: "移除证书", recheck: "重新检查", open_demo: "打开演示",
+    ca_working: "正在修改证书库… 系统可能会要求输入管理员密码。", demo_opened: "已在浏览器中打开演示",
   },
   en: {
     dashboard: "Dashboard", tab_status: "Status", tab_pending: "Pending", tab_accounts: "Accounts", tab_apps: "Apps",
@@ -52,6 +55,9 @@ const TEXT = {
     qr_hint: "The QR codes the Open Platform login page shows: scan one as an account, then confirm or cancel (the phone's part).",
     col_status: "Status", qr_empty: "No QR logins", scan_as: "Scan as:", confirm: "Confirm", cancel: "Cancel",
     waiting: "Waiting", scanned: "Scanned", cancelled: "Cancelled", confirmed: "Confirmed", expired: "Expired",
+    autostart: "Start at login", autostart_hint: "Start wxemu (in the tray) when you log in", trust: "Trust (every store)",
+    uninstall: "Remove", recheck: "Check again", open_demo: "Open the demo",
+    ca_working: "Changing the trust stores… the system may ask for an administrator password.", demo_opened: "The demo is open in your browser",
   },
 };
 let lang = localStorage.getItem("lang") || (navigator.language.startsWith("zh") ? "zh" : "en");
@@ -99,6 +105,9 @@ async function refresh() {
   $("latency").textContent = status.last_confirm_latency_ms != null ? `${status.last_confirm_latency_ms} ms` : "—";
   renderPending();
   renderCa();
+  const autostart = await invoke("autostart_get");
+  $("autostart").disabled = autostart == null;
+  $("autostart").checked = !!autostart;
   if (status.running) {
     const editable = await invoke("config_get");
     const select = $("account");
@@ -145,6 +154,21 @@ function renderCa() {
   s.textContent = trust ? t(trust.status) : "—";
   s.className = trust && trust.status === "trusted" ? "trusted" : trust && trust.status === "not_trusted" ? "untrusted" : "";
   $("ca-commands").textContent = trust ? trust.commands.join("\n") : "";
+  trustReport.render($("ca-stores"), trust ? trust.stores : []);
+}
+
+// Trust / Remove: one line per store, from the app (the system store goes
+// through the OS's administrator prompt).
+async function changeTrust(cmd) {
+  for (const id of ["ca-trust", "ca-uninstall", "ca-recheck"]) $(id).disabled = true;
+  $("ca-working").hidden = false;
+  try {
+    trustReport.render($("ca-report"), await call(cmd));
+    await refresh();
+  } finally {
+    $("ca-working").hidden = true;
+    for (const id of ["ca-trust", "ca-uninstall", "ca-recheck"]) $(id).disabled = false;
+  }
 }
 
 // ---- journal ----
@@ -313,6 +337,11 @@ $("save-apps").onclick = () => call("save_apps", { apps: collectApps() })
 $("journal-filter").oninput = renderJournal;
 $("journal-endpoint").onchange = () => refreshJournal();
 $("journal-clear").onclick = () => call("journal_clear").then(refreshJournal);
+$("ca-trust").onclick = () => changeTrust("trust_install");
+$("ca-uninstall").onclick = () => changeTrust("trust_uninstall");
+$("ca-recheck").onclick = () => call("trust_status").then(refresh);
+$("ca-demo").onclick = () => call("open_demo").then(() => toast(t("demo_opened")));
+$("autostart").onchange = (e) => call("autostart_set", { enabled: e.target.checked }).catch(refresh);
 $("copy-ca").onclick = () => navigator.clipboard.writeText($("ca-commands").textContent).then(() => toast(t("copied")));
 
 translate();

@@ -1,0 +1,40 @@
+//! Opening the app's own windows (other than the confirm window, which
+//! follows the request queue in [`crate::confirm`]): the dashboard and the
+//! first-run welcome window. Each is created on first use and shown again
+//! (not re-created) afterwards.
+
+use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
+
+pub const DASHBOARD_LABEL: &str = "dashboard";
+pub const DASHBOARD_TITLE: &str = "wxemu 控制台 Dashboard";
+pub const WELCOME_LABEL: &str = "welcome";
+pub const WELCOME_TITLE: &str = "欢迎使用 wxemu Welcome";
+
+/// Shows the dashboard, creating it when needed.
+pub fn open_dashboard<R: Runtime>(app: &AppHandle<R>) {
+    open(app, DASHBOARD_LABEL, "dashboard.html", DASHBOARD_TITLE, (980.0, 700.0));
+}
+
+/// Shows the first-run welcome window (trust the CA, open the demo).
+pub fn open_welcome<R: Runtime>(app: &AppHandle<R>) {
+    open(app, WELCOME_LABEL, "welcome.html", WELCOME_TITLE, (560.0, 440.0));
+}
+
+fn open<R: Runtime>(app: &AppHandle<R>, label: &str, page: &str, title: &str, size: (f64, f64)) {
+    if let Some(window) = app.get_webview_window(label) {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+        return;
+    }
+    let built = WebviewWindowBuilder::new(app, label, WebviewUrl::App(page.into()))
+        .title(title)
+        .inner_size(size.0, size.1)
+        .min_inner_size(size.0.min(640.0), size.1.min(420.0))
+        .center()
+        .build();
+    match built {
+        Ok(_) => tracing::info!(window = label, "window opened"),
+        Err(e) => tracing::error!("cannot open the {label} window: {e}"),
+    }
+}
