@@ -31,6 +31,7 @@
 //! - [`hosts`]: the hosts-file line for offline use.
 //! - [`doctor`]: `wxemu doctor`'s checks.
 //! - [`setup`]: the `trust`, `hosts` and `doctor` commands.
+//! - [`web::proxy`]: the interception proxy (CONNECT, tunnels, PAC).
 
 pub mod approval;
 pub mod avatar;
@@ -55,6 +56,7 @@ pub mod server;
 pub mod setup;
 pub mod state;
 pub mod tls;
+pub mod web;
 
 pub use emulator::Emulator;
 pub use server::{ServeOptions, Server};
