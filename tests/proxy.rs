@@ -45,13 +45,11 @@ impl TestProxy {
         let mut options = ProxyOptions::new(0, hosts);
         options.offline = offline;
         let handler: Arc<dyn InterceptHandler> = Arc::new(serve_as_host);
-        let proxy = Proxy::bind(options, ca.clone(), handler)
-            .await
-            .expect("bind");
+        let proxy = Proxy::bind(options, ca.clone()).await.expect("bind");
         let addr = proxy.local_addr();
         assert_eq!(proxy.pac_url(), format!("http://{addr}/proxy.pac"));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(proxy.run(async move {
+        let task = tokio::spawn(proxy.run(handler, async move {
             let _ = stopped.await;
         }));
         TestProxy {

@@ -6,6 +6,7 @@ pub mod control;
 pub mod fastlogin;
 pub mod faults;
 pub mod guard;
+pub mod intercept;
 pub mod journal;
 pub mod openplatform;
 pub mod proxy;

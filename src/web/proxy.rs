@@ -48,6 +48,9 @@ use wxemu_certs::intercept::{normalize_host, InterceptCa};
 pub use hosts::{InterceptedHosts, Target, DEFAULT_INTERCEPTED_HOSTS, HTTPS_PORT};
 pub use pac::{script as pac_script, CONTENT_TYPE as PAC_CONTENT_TYPE};
 
+/// The proxy port `trust env --intercept` assumes when none is given.
+pub const DEFAULT_PROXY_PORT: u16 = 14080;
+
 /// The TLS stream of one intercepted connection, as handed to the [`InterceptHandler`].
 pub type InterceptedStream = tokio_rustls::server::TlsStream<TokioIo<Upgraded>>;
 
@@ -136,25 +139,34 @@ type Body = BoxBody<Bytes, hyper::Error>;
 /// A bound proxy, ready to [`Proxy::run`].
 pub struct Proxy {
     listener: TcpListener,
-    shared: Arc<Shared>,
+    bound: Bound,
 }
 
-struct Shared {
+/// What every connection of one bound proxy shares.
+struct Bound {
     options: ProxyOptions,
     addr: SocketAddr,
     ca: Arc<InterceptCa>,
     /// Leaves by SNI from the CA; for connections that send the expected SNI.
     tls: Arc<rustls::ServerConfig>,
+}
+
+/// [`Bound`] plus the handler, once running.
+struct Shared {
+    bound: Bound,
     handler: Arc<dyn InterceptHandler>,
+}
+
+impl std::ops::Deref for Shared {
+    type Target = Bound;
+    fn deref(&self) -> &Bound {
+        &self.bound
+    }
 }
 
 impl Proxy {
     /// Binds 127.0.0.1:`options.port`.
-    pub async fn bind(
-        options: ProxyOptions,
-        ca: Arc<InterceptCa>,
-        handler: Arc<dyn InterceptHandler>,
-    ) -> Result<Proxy, ProxyError> {
+    pub async fn bind(options: ProxyOptions, ca: Arc<InterceptCa>) -> Result<Proxy, ProxyError> {
         let tls = tls_config(ca.clone())?;
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, options.port));
         let listener = TcpListener::bind(addr).await.map_err(|source| {
@@ -169,33 +181,38 @@ impl Proxy {
             .map_err(|source| ProxyError::Bind { addr, source })?;
         Ok(Proxy {
             listener,
-            shared: Arc::new(Shared {
+            bound: Bound {
                 options,
                 addr,
                 ca,
                 tls,
-                handler,
-            }),
+            },
         })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.shared.addr
+        self.bound.addr
+    }
+
+    pub fn options(&self) -> &ProxyOptions {
+        &self.bound.options
     }
 
     /// `http://127.0.0.1:PORT`, for `HTTPS_PROXY` and `--proxy-server`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.shared.addr)
+        format!("http://{}", self.bound.addr)
     }
 
     /// Where the PAC file is served.
     pub fn pac_url(&self) -> String {
-        format!("http://{}/proxy.pac", self.shared.addr)
+        format!("http://{}/proxy.pac", self.bound.addr)
     }
 
     /// Serves until `shutdown` completes, then drops every connection and tunnel.
-    pub async fn run(self, shutdown: impl Future<Output = ()>) {
-        let Proxy { listener, shared } = self;
+    /// Intercepted connections go to `handler`.
+    pub async fn run(self, handler: Arc<dyn InterceptHandler>, shutdown: impl Future<Output = ()>) {
+        let Proxy { listener, bound } = self;
+        let shared = Arc::new(Shared { bound, handler });
         let (stop, stopped) = watch::channel(false);
         let permits = Arc::new(Semaphore::new(shared.options.max_connections.max(1)));
         tokio::pin!(shutdown);
@@ -235,7 +252,7 @@ impl Proxy {
 }
 
 /// TLS 1.2 and 1.3, ALPN h2 and http/1.1, leaves from `resolver`.
-fn tls_config(
+pub fn tls_config(
     resolver: Arc<dyn ResolvesServerCert>,
 ) -> Result<Arc<rustls::ServerConfig>, rustls::Error> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -412,7 +429,7 @@ impl ResolvesServerCert for FixedLeaf {
 }
 
 /// Connects to a tunnel or forward target, or says in a response why not.
-async fn open(shared: &Shared, target: &Target) -> Result<TcpStream, Response<Body>> {
+async fn open(shared: &Bound, target: &Target) -> Result<TcpStream, Response<Body>> {
     let options = &shared.options;
     let connecting = async {
         match target.loopback_ip() {
@@ -459,7 +476,7 @@ async fn open(shared: &Shared, target: &Target) -> Result<TcpStream, Response<Bo
 }
 
 /// Whether `target` is this proxy (a tunnel to it would only nest proxies).
-fn is_self(shared: &Shared, target: &Target) -> bool {
+fn is_self(shared: &Bound, target: &Target) -> bool {
     target.port == shared.addr.port() && target.loopback_ip().is_some()
 }
 
@@ -578,7 +595,7 @@ async fn forward(shared: Arc<Shared>, mut req: Request<Incoming>) -> Response<Bo
 // The proxy's own pages
 
 /// `/proxy.pac` and `/`, for a loopback Host only.
-fn own_page<B>(shared: &Shared, req: &Request<B>) -> Response<Body> {
+fn own_page<B>(shared: &Bound, req: &Request<B>) -> Response<Body> {
     let host = req
         .headers()
         .get(header::HOST)
@@ -629,7 +646,7 @@ fn own_page<B>(shared: &Shared, req: &Request<B>) -> Response<Body> {
     }
 }
 
-fn status_text(shared: &Shared) -> String {
+fn status_text(shared: &Bound) -> String {
     let options = &shared.options;
     format!(
         "wxemu interception proxy on {addr}\n\

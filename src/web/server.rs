@@ -20,6 +20,7 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 use crate::web::faults::{DropConnection, DroppedByFault};
+use crate::web::intercept::{InterceptError, InterceptOptions, Interception};
 use wxemu_core::approval::ApprovalMode;
 use wxemu_core::config::{Config, ConfigError};
 use wxemu_core::emulator::{Emulator, KNOWN_PORTS};
@@ -47,6 +48,8 @@ pub struct ServeOptions {
     /// Also serve the token API (`/sns/...`, nothing else) over plain HTTP on this
     /// loopback port, for backends that cannot be given the CA. `Some(0)` picks a port.
     pub http_api_port: Option<u16>,
+    /// Interception: the proxy and/or hosts mode (off unless asked for).
+    pub intercept: InterceptOptions,
 }
 
 impl ServeOptions {
@@ -61,6 +64,7 @@ impl ServeOptions {
             limits: Limits::default(),
             scenario: None,
             http_api_port: None,
+            intercept: InterceptOptions::default(),
         }
     }
 }
@@ -94,6 +98,8 @@ pub enum ServeError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Intercept(#[from] InterceptError),
 }
 
 pub struct Server {
@@ -104,6 +110,8 @@ pub struct Server {
     tls: TlsAcceptor,
     certs: wxemu_certs::Material,
     data_dir: PathBuf,
+    /// `--proxy-port` / `--intercept-port`, if asked for.
+    intercept: Option<Interception>,
 }
 
 impl Server {
@@ -151,6 +159,19 @@ impl Server {
             Some(api_port) => Some(bind_loopback(api_port).await?),
             None => None,
         };
+        let intercept = if options.intercept.enabled() {
+            Some(
+                Interception::bind(
+                    &options.data_dir,
+                    &config.intercept,
+                    &options.intercept,
+                    options.limits,
+                )
+                .await?,
+            )
+        } else {
+            None
+        };
         let mut emulator = Emulator::new(config, options.config_path, port, options.approval)
             .with_decision_timeout(options.decision_timeout)
             .with_limits(options.limits)
@@ -166,7 +187,13 @@ impl Server {
             tls,
             certs,
             data_dir: options.data_dir,
+            intercept,
         })
+    }
+
+    /// Interception, if `serve` runs it.
+    pub fn interception(&self) -> Option<&Interception> {
+        self.intercept.as_ref()
     }
 
     pub fn emulator(&self) -> Arc<Emulator> {
@@ -195,6 +222,7 @@ impl Server {
             http_api,
             tls,
             data_dir,
+            intercept,
             ..
         } = self;
         let limits = emulator.limits;
@@ -219,6 +247,23 @@ impl Server {
             emulator.clone(),
             tasks_stopped.clone(),
         ));
+        if let Some(intercept) = intercept {
+            // Intercepted connections are served by the same router, which answers by
+            // Host as the intercepted host.
+            let builder = builder.clone();
+            let service = service.clone();
+            let serve = move |io, peer: SocketAddr| {
+                let builder = builder.clone();
+                let service = service.clone();
+                async move {
+                    let io = crate::web::intercept::hyper_io(io);
+                    if let Err(e) = builder.serve_connection(io, service).await {
+                        tracing::debug!(%peer, "intercepted connection ended: {e}");
+                    }
+                }
+            };
+            tokio::spawn(intercept.run(serve, tasks_stopped.clone()));
+        }
         tokio::spawn(purge_periodically(emulator.clone(), tasks_stopped));
 
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();

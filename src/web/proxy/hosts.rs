@@ -5,17 +5,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use wxemu_certs::CaKind;
 
-/// The WeChat hosts wxemu plays today, intercepted unless the config says otherwise:
-/// the Open Platform's login page and QR (`open.`), its long poll on both hosts the
-/// real page has used (`lp.open.`, `long.open.`), `wxLogin.js` (`res.wx.qq.com`) and the
-/// token API (`api.`).
-pub const DEFAULT_INTERCEPTED_HOSTS: &[&str] = &[
-    "open.weixin.qq.com",
-    "lp.open.weixin.qq.com",
-    "long.open.weixin.qq.com",
-    "res.wx.qq.com",
-    "api.weixin.qq.com",
-];
+pub use wxemu_core::config::DEFAULT_INTERCEPTED_HOSTS;
 
 /// The port intercepted hosts are served on; a CONNECT to one of them on any other port
 /// is refused rather than tunnelled to the real WeChat.

@@ -1,0 +1,230 @@
+//! Interception, as `wxemu serve` runs it: the interception CA, the proxy
+//! (`--proxy-port`, [`crate::web::proxy`]) and hosts mode (`--intercept-port`: the
+//! intercepted names served directly, for machines where a proxy cannot be set and
+//! the names are mapped to 127.0.0.1 instead). Both hand every intercepted TLS
+//! connection to the same router as the main listener; the router answers by Host.
+
+use std::future::Future;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::Path;
+use std::sync::Arc;
+
+use hyper_util::rt::TokioIo;
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use wxemu_certs::intercept::InterceptCa;
+use wxemu_core::config::InterceptConfig;
+use wxemu_core::Limits;
+
+use crate::web::proxy::{InterceptHandler, InterceptedHosts, Proxy, ProxyError, ProxyOptions};
+
+/// What `serve` was asked for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InterceptOptions {
+    /// `--proxy-port`: run the proxy on 127.0.0.1:PORT (0 picks one).
+    pub proxy_port: Option<u16>,
+    /// `--proxy-offline` (or `[intercept] offline`).
+    pub proxy_offline: bool,
+    /// `--intercept-port`: serve the intercepted names on 127.0.0.1:PORT (0 picks one).
+    pub intercept_port: Option<u16>,
+}
+
+impl InterceptOptions {
+    pub fn enabled(&self) -> bool {
+        self.proxy_port.is_some() || self.intercept_port.is_some()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InterceptError {
+    #[error("[intercept] hosts: {0}")]
+    Hosts(String),
+    #[error("the interception CA: {0}")]
+    Certs(#[from] wxemu_certs::Error),
+    #[error(transparent)]
+    Proxy(#[from] ProxyError),
+    #[error("--intercept-port {port}: port {port} on 127.0.0.1 is already in use (or needs privileges: see docs/interception.md); pick another")]
+    PortInUse { port: u16 },
+    #[error("--intercept-port {port}: cannot listen on 127.0.0.1:{port}: {source}")]
+    Bind { port: u16, source: std::io::Error },
+    #[error("cannot set up TLS for interception: {0}")]
+    Tls(#[from] rustls::Error),
+}
+
+/// Interception, bound and ready to run.
+pub struct Interception {
+    ca: Arc<InterceptCa>,
+    hosts: InterceptedHosts,
+    proxy: Option<Proxy>,
+    direct: Option<(TcpListener, TlsAcceptor)>,
+    limits: Limits,
+}
+
+impl Interception {
+    /// Loads or creates the interception CA in `data_dir` (only now: never for a
+    /// `serve` without interception) and binds what `options` asks for.
+    pub async fn bind(
+        data_dir: &Path,
+        config: &InterceptConfig,
+        options: &InterceptOptions,
+        limits: Limits,
+    ) -> Result<Interception, InterceptError> {
+        let hosts = InterceptedHosts::new(&config.hosts).map_err(InterceptError::Hosts)?;
+        let ca = Arc::new(InterceptCa::ensure(data_dir)?);
+        let proxy = match options.proxy_port {
+            Some(port) => {
+                let mut proxy_options = ProxyOptions::new(port, hosts.clone());
+                proxy_options.offline = options.proxy_offline || config.offline;
+                proxy_options.header_read_timeout = limits.header_read_timeout;
+                proxy_options.tls_handshake_timeout = limits.tls_handshake_timeout;
+                Some(Proxy::bind(proxy_options, ca.clone()).await?)
+            }
+            None => None,
+        };
+        let direct = match options.intercept_port {
+            Some(port) => {
+                let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+                let listener = TcpListener::bind(addr).await.map_err(|source| {
+                    if source.kind() == std::io::ErrorKind::AddrInUse {
+                        InterceptError::PortInUse { port }
+                    } else {
+                        InterceptError::Bind { port, source }
+                    }
+                })?;
+                let resolver = Arc::new(OnlyHosts {
+                    ca: ca.clone(),
+                    hosts: hosts.clone(),
+                });
+                let tls = crate::web::proxy::tls_config(resolver)?;
+                Some((listener, TlsAcceptor::from(tls)))
+            }
+            None => None,
+        };
+        Ok(Interception {
+            ca,
+            hosts,
+            proxy,
+            direct,
+            limits,
+        })
+    }
+
+    pub fn ca(&self) -> &InterceptCa {
+        &self.ca
+    }
+
+    pub fn hosts(&self) -> &InterceptedHosts {
+        &self.hosts
+    }
+
+    /// Where the proxy listens, if it runs.
+    pub fn proxy_addr(&self) -> Option<SocketAddr> {
+        self.proxy.as_ref().map(Proxy::local_addr)
+    }
+
+    /// Whether the proxy refuses hosts off this machine.
+    pub fn proxy_offline(&self) -> bool {
+        self.proxy.as_ref().is_some_and(|p| p.options().offline)
+    }
+
+    /// Where hosts mode listens, if it runs.
+    pub fn direct_addr(&self) -> Option<SocketAddr> {
+        self.direct
+            .as_ref()
+            .and_then(|(listener, _)| listener.local_addr().ok())
+    }
+
+    /// Serves until `stop` says so. Every intercepted TLS connection, from the proxy
+    /// or hosts mode, goes to `serve`.
+    pub async fn run<F, Fut>(self, serve: F, mut stop: tokio::sync::watch::Receiver<bool>)
+    where
+        F: Fn(Box<dyn Io>, SocketAddr) -> Fut + Clone + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let Interception {
+            proxy,
+            direct,
+            limits,
+            ..
+        } = self;
+        if let Some(proxy) = proxy {
+            let serve = serve.clone();
+            let handler: Arc<dyn InterceptHandler> =
+                Arc::new(move |c: crate::web::proxy::Intercepted| {
+                    serve(Box::new(c.stream) as Box<dyn Io>, c.peer)
+                });
+            let mut stop = stop.clone();
+            tokio::spawn(proxy.run(handler, async move {
+                let _ = stop.changed().await;
+            }));
+        }
+        let Some((listener, tls)) = direct else {
+            return;
+        };
+        loop {
+            let (tcp, peer) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(pair) => pair,
+                    Err(e) => {
+                        tracing::warn!("intercept accept failed: {e}");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                _ = stop.changed() => return,
+            };
+            let _ = tcp.set_nodelay(true);
+            let tls = tls.clone();
+            let serve = serve.clone();
+            let mut stop = stop.clone();
+            tokio::spawn(async move {
+                let stream =
+                    match tokio::time::timeout(limits.tls_handshake_timeout, tls.accept(tcp)).await
+                    {
+                        Ok(Ok(stream)) => stream,
+                        Ok(Err(e)) => {
+                            return tracing::debug!(%peer, "intercept TLS handshake failed: {e}")
+                        }
+                        Err(_) => {
+                            return tracing::debug!(%peer, "intercept TLS handshake timed out")
+                        }
+                    };
+                tokio::select! {
+                    () = serve(Box::new(stream), peer) => {}
+                    _ = stop.changed() => {}
+                }
+            });
+        }
+    }
+}
+
+/// A connection's byte stream, whichever way it came in.
+pub trait Io: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Io for T {}
+
+/// Wraps a boxed stream for hyper.
+pub fn hyper_io(io: Box<dyn Io>) -> TokioIo<Box<dyn Io>> {
+    TokioIo::new(io)
+}
+
+/// Hosts mode's resolver: leaves for the configured hosts only, so a name the
+/// user did not choose to intercept is never answered as the real one.
+#[derive(Debug)]
+struct OnlyHosts {
+    ca: Arc<InterceptCa>,
+    hosts: InterceptedHosts,
+}
+
+impl ResolvesServerCert for OnlyHosts {
+    fn resolve(&self, client_hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        let host = client_hello.server_name()?;
+        if !self.hosts.contains(host) {
+            tracing::debug!(host, "hosts mode: not an intercepted host");
+            return None;
+        }
+        self.ca.leaf(host).ok()
+    }
+}
