@@ -263,6 +263,34 @@ pub struct HostsArgs {
     /// The hosts file [default: /etc/hosts; %SystemRoot%\System32\drivers\etc\hosts].
     #[arg(long, value_name = "FILE")]
     hosts_file: Option<PathBuf>,
+    /// Hosts mode (`serve --intercept-port 443`): map the intercepted WeChat names
+    /// (a separately marked line) instead of localhost.weixin.qq.com.
+    #[arg(long)]
+    intercept: bool,
+    /// With --intercept: take the names from this config's `[intercept] hosts`
+    /// [default: the built-in list].
+    #[arg(long, value_name = "FILE", requires = "intercept")]
+    config: Option<PathBuf>,
+}
+
+impl HostsArgs {
+    fn mapping(&self) -> Result<crate::cli::hosts::Mapping, String> {
+        use crate::cli::hosts::Mapping;
+        if !self.intercept {
+            return Ok(Mapping::fast_login());
+        }
+        let names = match &self.config {
+            Some(path) => {
+                wxemu_core::config::Config::load(path)
+                    .map_err(|e| e.to_string())?
+                    .intercept
+                    .hosts
+            }
+            None => wxemu_core::config::InterceptConfig::default().hosts,
+        };
+        let hosts = crate::web::proxy::InterceptedHosts::new(&names)?;
+        Ok(Mapping::intercept(hosts.as_slice()))
+    }
 }
 
 pub fn hosts(command: HostsCommand) -> Result<(), String> {
@@ -273,11 +301,12 @@ pub fn hosts(command: HostsCommand) -> Result<(), String> {
         HostsCommand::Status(a) => (a, ""),
     };
     let path = args.hosts_file.clone().unwrap_or_else(hosts::default_path);
+    let mapping = args.mapping()?;
     let change = match command {
-        HostsCommand::Add(_) => hosts::add(&path),
-        HostsCommand::Remove(_) => hosts::remove(&path),
+        HostsCommand::Add(_) => hosts::add_for(&mapping, &path),
+        HostsCommand::Remove(_) => hosts::remove_for(&mapping, &path),
         HostsCommand::Status(_) => {
-            let status = hosts::status(&path).map_err(|e| e.to_string())?;
+            let status = hosts::status_for(&mapping, &path).map_err(|e| e.to_string())?;
             let verdict = match status.resolves_to_loopback() {
                 Some(true) => "maps it to loopback: works offline",
                 Some(false) => "maps it away from loopback: wxemu will not be reached",
@@ -294,7 +323,7 @@ pub fn hosts(command: HostsCommand) -> Result<(), String> {
         }
     };
     match change.map_err(|e| e.to_string())? {
-        Change::Done => println!("done     {verb}: {} in {}", hosts::entry(), path.display()),
+        Change::Done => println!("done     {verb}: {} in {}", mapping.entry(), path.display()),
         Change::Already(why) => println!("already  {}: {why}", path.display()),
     }
     Ok(())
