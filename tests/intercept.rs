@@ -388,7 +388,28 @@ async fn serve_intercepts_through_the_proxy_and_in_hosts_mode() {
         )
         .await
         .expect("TLS as open.weixin.qq.com in hosts mode");
-    assert!(!get_h2(tls, "https://open.weixin.qq.com/").await.is_empty());
+    let page = get_h2(
+        tls,
+        "https://open.weixin.qq.com/connect/qrconnect?appid=wxa04304ceaedaf538&redirect_uri=https%3A%2F%2Fsite.example%2Fcb&response_type=code&scope=snsapi_login&state=s",
+    )
+    .await;
+    assert!(
+        page.contains("<html") || page.contains("<!DOCTYPE"),
+        "{page}"
+    );
+    // Paths the host does not serve get that host's 404, not wxemu's other endpoints.
+    let tcp = tokio::net::TcpStream::connect(direct)
+        .await
+        .expect("direct");
+    let tls = connector
+        .connect(
+            ServerName::try_from("open.weixin.qq.com").expect("name"),
+            tcp,
+        )
+        .await
+        .expect("TLS");
+    let other = get_h2(tls, "https://open.weixin.qq.com/__wxemu/health").await;
+    assert!(other.contains("as open.weixin.qq.com"), "{other}");
     // A name that is not intercepted gets no certificate in hosts mode.
     let tcp = tokio::net::TcpStream::connect(direct)
         .await

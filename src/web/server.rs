@@ -251,7 +251,10 @@ impl Server {
             // Intercepted connections are served by the same router, which answers by
             // Host as the intercepted host.
             let builder = builder.clone();
-            let service = service.clone();
+            let service = crate::web::intercept::AsIntercepted {
+                inner: service.clone(),
+                hosts: Arc::new(intercept.hosts().clone()),
+            };
             let serve = move |io, peer: SocketAddr| {
                 let builder = builder.clone();
                 let service = service.clone();
