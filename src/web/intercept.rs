@@ -264,14 +264,14 @@ pub fn serves(host: &str, path: &str) -> bool {
 pub fn admit<B>(
     hosts: &InterceptedHosts,
     mut req: axum::http::Request<B>,
-) -> Result<axum::http::Request<B>, axum::response::Response> {
+) -> Result<axum::http::Request<B>, Box<axum::response::Response>> {
     use axum::http::{header, HeaderValue, StatusCode};
     let plain = |status: StatusCode, text: String| {
-        axum::response::IntoResponse::into_response((
+        Box::new(axum::response::IntoResponse::into_response((
             status,
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
             text,
-        ))
+        )))
     };
     let authority = req
         .headers()
@@ -339,7 +339,7 @@ where
     fn call(&self, req: axum::http::Request<B>) -> Self::Future {
         match admit(&self.hosts, req) {
             Ok(req) => Box::pin(self.inner.call(req)),
-            Err(answer) => Box::pin(std::future::ready(Ok(answer))),
+            Err(answer) => Box::pin(std::future::ready(Ok(*answer))),
         }
     }
 }
