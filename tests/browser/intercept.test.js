@@ -22,7 +22,14 @@ const WXEMU = path.join(TARGET, "debug", "wxemu");
 const SDK = path.join(ROOT, "tests", "sdk");
 const NICKNAME = "微信测试用户"; // wxemu's built-in account
 
-async function startInterceptStack() {
+/**
+ * wxemu with an offline proxy (the backend always uses it) plus, for `mode: "hosts"`,
+ * hosts mode on its own port; the site; Chromium either through the proxy
+ * (`mode: "proxy"`) or resolving the intercepted names to hosts mode's port with
+ * --host-resolver-rules (what `wxemu hosts add --intercept` does for a whole machine,
+ * without touching /etc/hosts).
+ */
+async function startInterceptStack({ mode = "proxy" } = {}) {
   if (!existsSync(path.join(SDK, "node_modules", "wechat-oauth"))) {
     throw new Error("tests/sdk/node_modules is missing: scripts/test runs npm ci there");
   }
@@ -47,9 +54,11 @@ async function startInterceptStack() {
     const env = { WXEMU_DATA_DIR: dataDir, RUST_LOG: "wxemu=debug" };
     const wxemuPort = await freePort();
     const proxyPort = await freePort();
+    const interceptPort = await freePort();
+    const hostsMode = mode === "hosts" ? ["--intercept-port", String(interceptPort)] : [];
     const wxemu = startProcess(
       WXEMU,
-      ["serve", "--port", String(wxemuPort), "--approve", "auto", "--proxy-port", String(proxyPort), "--proxy-offline"],
+      ["serve", "--port", String(wxemuPort), "--approve", "auto", "--proxy-port", String(proxyPort), "--proxy-offline", ...hostsMode],
       env,
       "wxemu",
       log,
@@ -57,6 +66,7 @@ async function startInterceptStack() {
     children.push(wxemu);
     await waitForPort(wxemuPort, wxemu, "wxemu");
     await waitForPort(proxyPort, wxemu, "wxemu proxy");
+    if (mode === "hosts") await waitForPort(interceptPort, wxemu, "wxemu hosts mode");
 
     // Both CAs in Chromium's NSS database, as `wxemu trust install [--intercept]` would.
     const nssdb = `sql:${path.join(home, ".pki", "nssdb")}`;
@@ -94,8 +104,19 @@ async function startInterceptStack() {
         "--disable-background-networking",
         "--disable-component-update",
         "--no-first-run",
-        // Every host through wxemu's offline proxy; Chromium itself bypasses loopback.
-        `--proxy-server=http://127.0.0.1:${proxyPort}`,
+        ...(mode === "hosts"
+          ? [
+              // The intercepted names on hosts mode's port; nothing else resolves.
+              "--host-resolver-rules=" +
+                ["open.weixin.qq.com", "lp.open.weixin.qq.com", "res.wx.qq.com"]
+                  .map((h) => `MAP ${h} 127.0.0.1:${interceptPort}`)
+                  .concat(["MAP localhost.weixin.qq.com 127.0.0.1", "MAP * ~NOTFOUND", "EXCLUDE 127.0.0.1"])
+                  .join(", "),
+            ]
+          : [
+              // Every host through wxemu's offline proxy; Chromium bypasses loopback.
+              `--proxy-server=http://127.0.0.1:${proxyPort}`,
+            ]),
       ],
       viewport: { width: 1000, height: 720 },
     });
@@ -176,5 +197,27 @@ describe("interception: an unmodified site in chromium", () => {
     assert.equal(res.status, 200);
     const pac = await res.text();
     assert.match(pac, /"open\.weixin\.qq\.com"/);
+  });
+});
+
+describe("interception: hosts mode in chromium (names resolved to --intercept-port)", () => {
+  let stack;
+  before(async () => { stack = await startInterceptStack({ mode: "hosts" }); });
+  after(async () => { await stack?.close(); });
+
+  it("redirect flow logs in with no proxy in the browser", async () => {
+    const page = await stack.context.newPage();
+    page.setDefaultTimeout(20_000);
+    try {
+      await page.goto(stack.siteUrl + "/login");
+      await page.waitForURL(/^https:\/\/open\.weixin\.qq\.com\/connect\/qrconnect\?/);
+      await page.locator("#fast_login_btn").click();
+      await assertLoggedIn(stack, page);
+    } catch (e) {
+      e.message += `\n--- process output ---\n${stack.log.join("")}`;
+      throw e;
+    } finally {
+      await page.close();
+    }
   });
 });
