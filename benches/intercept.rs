@@ -36,13 +36,22 @@ type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
 #[derive(Clone)]
 enum Way {
     /// TLS straight to wxemu as localhost.weixin.qq.com.
-    Direct { addr: SocketAddr, tls: Arc<rustls::ClientConfig> },
+    Direct {
+        addr: SocketAddr,
+        tls: Arc<rustls::ClientConfig>,
+    },
     /// CONNECT api.weixin.qq.com:443 through the proxy, then TLS as that host.
-    Intercepted { proxy: SocketAddr, tls: Arc<rustls::ClientConfig> },
+    Intercepted {
+        proxy: SocketAddr,
+        tls: Arc<rustls::ClientConfig>,
+    },
     /// Plain HTTP straight to a local server.
     Plain { addr: SocketAddr },
     /// CONNECT to the same local server through the proxy, plain HTTP inside.
-    Tunnelled { proxy: SocketAddr, target: SocketAddr },
+    Tunnelled {
+        proxy: SocketAddr,
+        target: SocketAddr,
+    },
 }
 
 async fn through_proxy(proxy: SocketAddr, target: &str) -> TcpStream {
@@ -57,7 +66,11 @@ async fn through_proxy(proxy: SocketAddr, target: &str) -> TcpStream {
         assert_eq!(tcp.read(&mut b).await.unwrap(), 1, "proxy closed");
         head.push(b[0]);
     }
-    assert!(head.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&head));
+    assert!(
+        head.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
     tcp
 }
 
@@ -79,7 +92,10 @@ impl Way {
                 let tcp = TcpStream::connect(addr).await.unwrap();
                 tcp.set_nodelay(true).unwrap();
                 let name = ServerName::try_from("localhost.weixin.qq.com").unwrap();
-                let tls = TlsConnector::from(tls.clone()).connect(name, tcp).await.unwrap();
+                let tls = TlsConnector::from(tls.clone())
+                    .connect(name, tcp)
+                    .await
+                    .unwrap();
                 (
                     handshake(tls).await,
                     format!("localhost.weixin.qq.com:{}", addr.port()),
@@ -88,7 +104,10 @@ impl Way {
             Way::Intercepted { proxy, tls } => {
                 let tcp = through_proxy(*proxy, "api.weixin.qq.com:443").await;
                 let name = ServerName::try_from("api.weixin.qq.com").unwrap();
-                let tls = TlsConnector::from(tls.clone()).connect(name, tcp).await.unwrap();
+                let tls = TlsConnector::from(tls.clone())
+                    .connect(name, tcp)
+                    .await
+                    .unwrap();
                 (handshake(tls).await, "api.weixin.qq.com".to_owned())
             }
             Way::Plain { addr } => {
@@ -129,7 +148,13 @@ async fn post(sender: &mut Sender, host: &str, path: &str, body: String) -> Byte
 /// A userinfo query for a token got the way a site does (fast login, code, token).
 async fn userinfo_query(direct: &Way) -> String {
     let (mut sender, host) = direct.connect().await;
-    let body = post(&mut sender, &host, "/api/check-login", CHECK_LOGIN.to_owned()).await;
+    let body = post(
+        &mut sender,
+        &host,
+        "/api/check-login",
+        CHECK_LOGIN.to_owned(),
+    )
+    .await;
     let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
     let mut request: serde_json::Value = serde_json::from_str(CHECK_LOGIN).unwrap();
     request["apiname"] = "qrconnectfastauthorize".into();
@@ -137,8 +162,16 @@ async fn userinfo_query(direct: &Way) -> String {
     request["jsdata"]["data"] = r#"{"x":576,"y":391.5}"#.into();
     let body = post(&mut sender, &host, "/api/authorize", request.to_string()).await;
     let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
-    let url = json["jsdata"]["redirect_url"].as_str().expect("redirect_url");
-    let code = url.split("code=").nth(1).unwrap().split('&').next().unwrap();
+    let url = json["jsdata"]["redirect_url"]
+        .as_str()
+        .expect("redirect_url");
+    let code = url
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
     let path = format!(
         "/sns/oauth2/access_token?appid={APPID}&secret=s&code={code}&grant_type=authorization_code"
     );
@@ -259,10 +292,30 @@ fn main() {
     let kib = runtime.block_on(kib_server());
     let root = Arc::new("/".to_owned());
     let cases: [(&str, Way, Arc<String>, &'static [u8]); 4] = [
-        ("t0. token API, direct", direct, userinfo.clone(), b"{\"openid\""),
-        ("t1. token API, as api.weixin.qq.com via proxy", intercepted, userinfo, b"{\"openid\""),
-        ("u0. 1 KiB, direct", Way::Plain { addr: kib }, root.clone(), b"xxxx"),
-        ("u1. 1 KiB, through a CONNECT tunnel", Way::Tunnelled { proxy, target: kib }, root, b"xxxx"),
+        (
+            "t0. token API, direct",
+            direct,
+            userinfo.clone(),
+            b"{\"openid\"",
+        ),
+        (
+            "t1. token API, as api.weixin.qq.com via proxy",
+            intercepted,
+            userinfo,
+            b"{\"openid\"",
+        ),
+        (
+            "u0. 1 KiB, direct",
+            Way::Plain { addr: kib },
+            root.clone(),
+            b"xxxx",
+        ),
+        (
+            "u1. 1 KiB, through a CONNECT tunnel",
+            Way::Tunnelled { proxy, target: kib },
+            root,
+            b"xxxx",
+        ),
     ];
     let rounds = if benching { ROUNDS } else { 1 };
     let slice = run_for / rounds as u32;
@@ -287,6 +340,12 @@ fn main() {
     }
     let ratio = |a: usize, b: usize| median(measured.iter().map(|r| r[b] / r[a]).collect());
     println!("median of {rounds} per-round ratios (target >= 0.85):");
-    println!("  t1/t0  token API through the proxy vs direct   {:.3}", ratio(0, 1));
-    println!("  u1/u0  1 KiB through a tunnel vs direct        {:.3}", ratio(2, 3));
+    println!(
+        "  t1/t0  token API through the proxy vs direct   {:.3}",
+        ratio(0, 1)
+    );
+    println!(
+        "  u1/u0  1 KiB through a tunnel vs direct        {:.3}",
+        ratio(2, 3)
+    );
 }

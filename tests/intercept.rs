@@ -450,3 +450,101 @@ where
         .to_bytes();
     String::from_utf8_lossy(&body).into_owned()
 }
+
+/// `wxemu doctor` with interception in use: the interception CA's trust (with the fix),
+/// the proxy answering, and in hosts mode every intercepted name on loopback.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_checks_interception() {
+    use wxemu::cli::doctor::{self, DoctorOptions, Level};
+    let data = tempfile::tempdir().expect("data");
+    let mut options = wxemu::ServeOptions::new(data.path().to_owned());
+    options.port = 0;
+    options.approval = wxemu_core::approval::ApprovalMode::Auto;
+    options.intercept = wxemu::web::intercept::InterceptOptions {
+        proxy_port: Some(0),
+        proxy_offline: true,
+        intercept_port: None,
+    };
+    let server = wxemu::Server::bind(options).await.expect("bind");
+    let proxy = server
+        .interception()
+        .and_then(|i| i.proxy_addr())
+        .expect("proxy");
+    let port = server.local_addr().port();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(server.run(async move {
+        let _ = stopped.await;
+    }));
+
+    let home = tempfile::tempdir().expect("home");
+    let nss = tools::on_path("certutil");
+    let mut options = DoctorOptions::new(data.path().to_owned());
+    options.port = port;
+    options.proxy_port = Some(proxy.port());
+    options.intercept_port = Some(443);
+    options.trust = TrustTargets {
+        home: Some(home.path().to_owned()),
+        nss_dbs: nss.then(|| vec![tools::create_nss_db(home.path())]),
+        ..TrustTargets::for_this_os().only(&[StoreKind::Nss])
+    };
+    // No DNS: open.weixin.qq.com is on loopback, api.weixin.qq.com is not.
+    options.resolver = Arc::new(|name: &str, port: u16| {
+        let ip = if name == "api.weixin.qq.com" {
+            [203, 0, 113, 7]
+        } else {
+            [127, 0, 0, 1]
+        };
+        Ok(vec![SocketAddr::from((ip, port))])
+    });
+    let report = doctor::run(&options).await;
+    let proxy_check = report.check("proxy").expect("proxy check");
+    assert_eq!(proxy_check.level, Level::Ok, "{report}");
+    let names = report.check("intercept-names").expect("names check");
+    assert_eq!(names.level, Level::Fail, "{report}");
+    assert!(names
+        .details
+        .iter()
+        .any(|d| d.contains("api.weixin.qq.com -> 203.0.113.7")));
+    assert_eq!(
+        names.fix.as_deref(),
+        Some("sudo wxemu hosts add --intercept (or docker-compose extra_hosts)")
+    );
+    if nss {
+        let trust_check = report.check("intercept-trust").expect("trust check");
+        assert_eq!(trust_check.level, Level::Fail, "{report}");
+        assert!(trust_check
+            .fix
+            .as_deref()
+            .is_some_and(|f| f.starts_with("wxemu trust install --intercept")));
+        let ca = CaCert::load_of(data.path(), CaKind::Intercept).expect("CA");
+        let targets = options.trust.clone();
+        tokio::task::spawn_blocking(move || trust::install(&ca, &targets))
+            .await
+            .expect("install");
+        let report = doctor::run(&options).await;
+        assert_eq!(
+            report.check("intercept-trust").expect("trust").level,
+            Level::Ok,
+            "{report}"
+        );
+    }
+
+    // The proxy gone: its check fails with the command that starts it.
+    let _ = stop.send(());
+    task.await.expect("server task");
+    let report = doctor::run(&options).await;
+    let proxy_check = report.check("proxy").expect("proxy check");
+    assert_eq!(proxy_check.level, Level::Fail, "{report}");
+    assert_eq!(
+        proxy_check.fix.as_deref(),
+        Some(format!("start it: wxemu serve --proxy-port {}", proxy.port()).as_str())
+    );
+
+    // Without interception in use, none of these checks appear.
+    let fresh = tempfile::tempdir().expect("fresh");
+    let mut plain = DoctorOptions::new(fresh.path().to_owned());
+    plain.resolver = options.resolver.clone();
+    plain.trust = options.trust.clone();
+    let report = doctor::run(&plain).await;
+    assert!(report.check("intercept-trust").is_none() && report.check("proxy").is_none());
+}

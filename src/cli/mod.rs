@@ -3,6 +3,7 @@
 
 pub mod ctl;
 pub mod doctor;
+pub mod doctor_intercept;
 pub mod hosts;
 pub mod prompt;
 pub mod setup;

@@ -354,6 +354,12 @@ pub struct DoctorArgs {
     /// With this redirect_uri [default: https://<the app's first callback domain>/].
     #[arg(long, value_name = "URL")]
     redirect_uri: Option<String>,
+    /// Interception: also check the proxy `wxemu serve --proxy-port PORT` runs.
+    #[arg(long, value_name = "PORT")]
+    proxy_port: Option<u16>,
+    /// Interception, hosts mode: also check the intercepted names resolve to loopback.
+    #[arg(long, value_name = "PORT")]
+    intercept_port: Option<u16>,
 }
 
 pub async fn doctor(args: DoctorArgs) -> Result<(), String> {
@@ -364,6 +370,8 @@ pub async fn doctor(args: DoctorArgs) -> Result<(), String> {
     options.trust = args.trust.targets();
     options.appid = args.appid.clone();
     options.redirect_uri = args.redirect_uri.clone();
+    options.proxy_port = args.proxy_port;
+    options.intercept_port = args.intercept_port;
     if let Some(config) = &args.config {
         options.config_path = config.clone();
     }
