@@ -329,6 +329,8 @@ async fn serve_intercepts_through_the_proxy_and_in_hosts_mode() {
     assert!(interception.proxy_offline());
     assert!(data.path().join("intercept-ca.pem").is_file());
     let ca_der = interception.ca().cert_der().to_vec();
+    let own_ca = server.certs().ca_cert_der.clone();
+    let own_addr = server.local_addr();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(server.run(async move {
         let _ = stopped.await;
@@ -418,6 +420,48 @@ async fn serve_intercepts_through_the_proxy_and_in_hosts_mode() {
         .connect(ServerName::try_from("mp.weixin.qq.com").expect("name"), tcp)
         .await
         .is_err());
+
+    // wxemu's own listener never answers as a real WeChat host, and intercepted
+    // connections never reach wxemu's own endpoints (control API, fast login).
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(CertificateDer::from(own_ca)).expect("root");
+    let mut own_config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    own_config.alpn_protocols = vec![b"h2".to_vec()];
+    let tcp = tokio::net::TcpStream::connect(own_addr).await.expect("own");
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(own_config))
+        .connect(
+            ServerName::try_from("localhost.weixin.qq.com").expect("name"),
+            tcp,
+        )
+        .await
+        .expect("TLS to the fast-login listener");
+    let refused = get_h2(
+        tls,
+        "https://api.weixin.qq.com/sns/auth?access_token=x&openid=y",
+    )
+    .await;
+    assert!(refused.contains("does not serve"), "{refused}");
+    let tcp = tokio::net::TcpStream::connect(direct)
+        .await
+        .expect("direct");
+    let tls = connector
+        .connect(
+            ServerName::try_from("open.weixin.qq.com").expect("name"),
+            tcp,
+        )
+        .await
+        .expect("TLS");
+    let refused = get_h2(tls, "https://localhost.weixin.qq.com/__wxemu/health").await;
+    assert!(
+        refused.contains("intercepted WeChat hosts only"),
+        "{refused}"
+    );
 
     let _ = stop.send(());
     tokio::time::timeout(Duration::from_secs(10), task)

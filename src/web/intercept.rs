@@ -232,40 +232,14 @@ impl ResolvesServerCert for OnlyHosts {
 // ---------------------------------------------------------------------------------------
 // Serving as the intercepted host
 
-/// The paths each intercepted host serves, as the real one does. Anything else gets
-/// that host's 404.
-// TODO(registry): these belong in the endpoint registry as host families (open,
-// lp.open/long.open, res, api); until the registry routes by host, this adapter
-// admits a request by (Host, path) and hands it to the router under wxemu's own name.
-pub fn serves(host: &str, path: &str) -> bool {
-    match host {
-        "open.weixin.qq.com" => {
-            path == "/connect/qrconnect"
-                || path.starts_with("/connect/qrcode/")
-                // wxemu's page polls on its own origin (the real one uses lp.open.).
-                || path == "/connect/l/qrconnect"
-        }
-        "lp.open.weixin.qq.com" | "long.open.weixin.qq.com" => path == "/connect/l/qrconnect",
-        "res.wx.qq.com" => path == "/connect/zh_CN/htmledition/js/wxLogin.js",
-        "api.weixin.qq.com" => matches!(
-            path,
-            "/sns/oauth2/access_token"
-                | "/sns/oauth2/refresh_token"
-                | "/sns/auth"
-                | "/sns/userinfo"
-        ),
-        _ => false,
-    }
-}
-
-/// Admits a request that arrived on an intercepted connection: its Host must be an
-/// intercepted host and its path one that host serves. The request then goes on
-/// under wxemu's own name (what the router answers for). Otherwise the answer.
+/// Admits a request that arrived on an intercepted connection: its Host must be one
+/// of the configured intercepted hosts (the front then routes it by the registry's
+/// host families). Otherwise the answer.
 pub fn admit<B>(
     hosts: &InterceptedHosts,
-    mut req: axum::http::Request<B>,
+    req: axum::http::Request<B>,
 ) -> Result<axum::http::Request<B>, Box<axum::response::Response>> {
-    use axum::http::{header, HeaderValue, StatusCode};
+    use axum::http::{header, StatusCode};
     let plain = |status: StatusCode, text: String| {
         Box::new(axum::response::IntoResponse::into_response((
             status,
@@ -292,23 +266,6 @@ pub fn admit<B>(
                 "this connection serves the intercepted WeChat hosts only, not {authority:?}\n"
             ),
         ));
-    }
-    if !serves(&host, req.uri().path()) {
-        return Err(plain(
-            StatusCode::NOT_FOUND,
-            format!(
-                "404 Not Found: wxemu, as {host}, serves nothing at {}\n",
-                req.uri().path()
-            ),
-        ));
-    }
-    let own = HeaderValue::from_static(wxemu_core::emulator::CANONICAL_HOST);
-    req.headers_mut().insert(header::HOST, own);
-    // HTTP/2 carries the host in the URI (:authority): the origin-form path is enough.
-    if req.uri().authority().is_some() {
-        if let Some(path) = req.uri().path_and_query().cloned() {
-            *req.uri_mut() = path.into();
-        }
     }
     tracing::debug!(
         host,
@@ -350,33 +307,13 @@ mod tests {
     use axum::http::{header, Request, StatusCode};
 
     #[test]
-    fn each_host_serves_its_own_paths_only() {
-        assert!(serves("api.weixin.qq.com", "/sns/oauth2/access_token"));
-        assert!(!serves("api.weixin.qq.com", "/connect/qrconnect"));
-        assert!(serves("open.weixin.qq.com", "/connect/qrcode/abc"));
-        assert!(!serves("open.weixin.qq.com", "/sns/auth"));
-        assert!(!serves("open.weixin.qq.com", "/__wxemu/health"));
-        assert!(!serves("open.weixin.qq.com", "/api/check-login"));
-        assert!(serves("lp.open.weixin.qq.com", "/connect/l/qrconnect"));
-        assert!(serves(
-            "res.wx.qq.com",
-            "/connect/zh_CN/htmledition/js/wxLogin.js"
-        ));
-        assert!(!serves("wx.qq.com", "/"));
-    }
-
-    #[test]
-    fn admitted_requests_go_on_under_wxemus_own_name() {
+    fn only_the_configured_hosts_are_admitted() {
         let hosts = InterceptedHosts::new(["api.weixin.qq.com"]).unwrap();
         let req = Request::get("https://API.weixin.qq.com/sns/auth?x=1")
             .body(())
             .unwrap();
         let admitted = admit(&hosts, req).expect("admitted");
-        assert_eq!(admitted.uri(), "/sns/auth?x=1");
-        assert_eq!(
-            admitted.headers()[header::HOST],
-            wxemu_core::emulator::CANONICAL_HOST
-        );
+        assert_eq!(admitted.uri(), "https://API.weixin.qq.com/sns/auth?x=1");
         let other = Request::get("/sns/auth")
             .header(header::HOST, "open.weixin.qq.com")
             .body(())
@@ -385,13 +322,10 @@ mod tests {
             admit(&hosts, other).unwrap_err().status(),
             StatusCode::MISDIRECTED_REQUEST
         );
-        let missing = Request::get("/nope")
-            .header(header::HOST, "api.weixin.qq.com:443")
+        let own = Request::get("/__wxemu/health")
+            .header(header::HOST, "localhost.weixin.qq.com")
             .body(())
             .unwrap();
-        assert_eq!(
-            admit(&hosts, missing).unwrap_err().status(),
-            StatusCode::NOT_FOUND
-        );
+        assert!(admit(&hosts, own).is_err());
     }
 }

@@ -20,8 +20,8 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 use crate::web::faults::{DropConnection, DroppedByFault};
-use crate::web::intercept::{InterceptError, InterceptOptions, Interception};
 use crate::web::front::{Front, Listener};
+use crate::web::intercept::{InterceptError, InterceptOptions, Interception};
 use wxemu_core::approval::ApprovalMode;
 use wxemu_core::config::{Config, ConfigError};
 use wxemu_core::emulator::{Emulator, KNOWN_PORTS};
@@ -252,11 +252,14 @@ impl Server {
             tasks_stopped.clone(),
         ));
         if let Some(intercept) = intercept {
-            // Intercepted connections are served by the same router, which answers by
-            // Host as the intercepted host.
+            // Intercepted connections get their own front: the registry's real
+            // WeChat host families only, and of those the configured hosts only.
             let builder = builder.clone();
             let service = crate::web::intercept::AsIntercepted {
-                inner: service.clone(),
+                inner: TowerToHyperService::new(dropping_service(Front::new(
+                    emulator.clone(),
+                    Listener::Intercepted,
+                ))),
                 hosts: Arc::new(intercept.hosts().clone()),
             };
             let serve = move |io, peer: SocketAddr| {
