@@ -17,6 +17,10 @@
 //!   the binary's `main` only calls [`cli::main`]. The desktop app
 //!   (`src-tauri/`) is the other shell.
 //!
+//! The crate root re-exports what an embedder needs ([`Server`],
+//! [`Emulator`] and its events, the config model, [`Client`]); start with
+//! [`Server::bind`].
+//!
 //! [`client`] is the one local HTTPS client (ctl, doctor, tests, benchmarks
 //! and the example site use it).
 
@@ -24,5 +28,16 @@ pub mod cli;
 pub mod client;
 pub mod web;
 
-pub use web::server::{ServeOptions, Server};
+// The facade: what the desktop app, tests and embedders need, in one
+// place. Everything else is reachable through its floor (`core`, `web`,
+// `cli`) for the few that need more.
+pub use client::Client;
+pub use web::server::{ServeError, ServeOptions, Server};
+pub use wxemu_core::approval::{
+    ApprovalEvent, ApprovalMode, AuthorizeRequest, Decision, Outcome, Position,
+};
+pub use wxemu_core::config::{Account, ClientState, Config, PlatformMode, WebsiteApp};
+pub use wxemu_core::emulator::{CANONICAL_HOST, DEFAULT_PORT, KNOWN_PORTS};
+pub use wxemu_core::events::{Event, Subscription};
+pub use wxemu_core::qr::{QrStatus, QrSummary, QrTarget};
 pub use wxemu_core::{self as core, Emulator};

@@ -1,45 +1,28 @@
-//! Crash-safe file handling: private directories, atomic replace, no-clobber publish.
-//!
-//! Every file is first written in full to a uniquely named temporary file in the
-//! destination directory, flushed to disk, and only then moved to its final name. A
-//! crash at any point leaves either the old complete file or the new complete file
-//! under the final name, never a truncated one (plus, at worst, a stray `.*.tmp` file).
+//! Crash-safe file handling for certificates and keys, through the one
+//! atomic-write helper (`wxemu_core::fsutil`), with errors that say what was
+//! being done to which file.
 
-use std::fs::{self, OpenOptions};
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::fs;
+use std::io;
+use std::path::Path;
 
 use crate::Error;
+
+pub(crate) use wxemu_core::fsutil::{parent_dir as parent, sync_dir};
 
 /// Permissions for private keys on unix.
 pub(crate) const KEY_MODE: u32 = 0o600;
 /// Permissions for certificates on unix.
 pub(crate) const CERT_MODE: u32 = 0o644;
-/// Permissions for a data directory this crate creates on unix.
-const DIR_MODE: u32 = 0o700;
+
+/// A fully written and flushed temporary file beside its target; removed
+/// on drop unless it was moved into place.
+pub(crate) type TempFile = tempfile::NamedTempFile;
 
 /// Creates `dir` and missing parents (0700 on unix). An existing directory is left as is.
 pub(crate) fn create_private_dir(dir: &Path) -> Result<(), Error> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(DIR_MODE);
-    }
-    #[cfg(not(unix))]
-    let _ = DIR_MODE;
-    builder
-        .create(dir)
-        .map_err(|source| Error::io("create the directory", dir, source))?;
-    if !dir.is_dir() {
-        return Err(Error::io(
-            "use as a directory",
-            dir,
-            io::Error::other("it exists but is not a directory"),
-        ));
-    }
-    Ok(())
+    wxemu_core::fsutil::create_private_dir(dir)
+        .map_err(|source| Error::io("create the directory", dir, source))
 }
 
 /// Whether `path` exists (a dangling symlink counts as existing: it is not ours to replace).
@@ -51,99 +34,31 @@ pub(crate) fn exists(path: &Path) -> Result<bool, Error> {
     }
 }
 
-/// A fully written and flushed temporary file; removed on drop unless it was moved away.
-pub(crate) struct TempFile {
-    path: PathBuf,
-    moved: bool,
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if !self.moved {
-            let _ = fs::remove_file(&self.path);
-        }
-    }
-}
-
-/// Writes `contents` to a new temporary file next to `target` with permissions `mode`
-/// (unix), and fsyncs it.
+/// Writes `contents` to a new temporary file next to `target` with
+/// permissions `mode` (unix), and fsyncs it.
 pub(crate) fn write_temp(target: &Path, contents: &[u8], mode: u32) -> Result<TempFile, Error> {
-    let dir = parent(target);
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "wxemu".to_owned());
-    let tag = crate::random_hex(6)?;
-    let tmp_path = dir.join(format!(".{name}.{}.{tag}.tmp", std::process::id()));
-
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(mode);
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-
-    let mut file = options
-        .open(&tmp_path)
-        .map_err(|source| Error::io("create the temporary file", &tmp_path, source))?;
-    // From here on the guard removes the temporary file on any error.
-    let tmp = TempFile {
-        path: tmp_path,
-        moved: false,
+    let permissions = {
+        use std::os::unix::fs::PermissionsExt;
+        Some(fs::Permissions::from_mode(mode))
     };
-    file.write_all(contents)
-        .and_then(|()| file.sync_all())
-        .map_err(|source| Error::io("write", &tmp.path, source))?;
-    Ok(tmp)
+    #[cfg(not(unix))]
+    let permissions = {
+        let _ = mode;
+        None
+    };
+    wxemu_core::fsutil::stage(target, contents, permissions)
+        .map_err(|source| Error::io("write a temporary file for", target, source))
 }
 
 /// Atomically replaces `target` with `tmp` (rename).
-pub(crate) fn replace(mut tmp: TempFile, target: &Path) -> Result<(), Error> {
-    fs::rename(&tmp.path, target).map_err(|source| Error::io("replace", target, source))?;
-    tmp.moved = true;
-    Ok(())
+pub(crate) fn replace(tmp: TempFile, target: &Path) -> Result<(), Error> {
+    wxemu_core::fsutil::persist(tmp, target).map_err(|source| Error::io("replace", target, source))
 }
 
 /// Moves `tmp` to `target` only if `target` does not exist yet. Returns `false` (and
-/// discards `tmp`) if something already exists there, e.g. because another wxemu process
-/// won the race to create it.
-pub(crate) fn publish_new(mut tmp: TempFile, target: &Path) -> Result<bool, Error> {
-    // A hard link is an atomic "create if absent"; `tmp` is then unlinked by drop.
-    match fs::hard_link(&tmp.path, target) {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
-        // File systems without hard links (FAT, some network shares): check, then rename.
-        Err(_) => {
-            if exists(target)? {
-                return Ok(false);
-            }
-            fs::rename(&tmp.path, target).map_err(|source| Error::io("create", target, source))?;
-            tmp.moved = true;
-            Ok(true)
-        }
-    }
-}
-
-/// Flushes directory entries (renames, links) to disk where the platform supports it.
-pub(crate) fn sync_dir(dir: &Path) {
-    #[cfg(unix)]
-    {
-        // Best effort: some file systems refuse to fsync directories.
-        if let Ok(d) = fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
-}
-
-/// The directory containing `path` (`.` for a bare file name).
-pub(crate) fn parent(path: &Path) -> &Path {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    }
+/// discards `tmp`) if something already exists there.
+pub(crate) fn publish_new(tmp: TempFile, target: &Path) -> Result<bool, Error> {
+    wxemu_core::fsutil::persist_new(tmp, target)
+        .map_err(|source| Error::io("create", target, source))
 }

@@ -6,10 +6,29 @@
 /// segment to pick a size).
 pub const PATH: &str = "/avatar/{id}/{size}";
 
-/// [`PATH`] for one account and size.
+/// [`PATH`] for one account and size. Runs for every check-login reply,
+/// so one pass over the template, no searching (`str::replace` twice cost
+/// more than the rest of the reply's URL).
 pub fn path(id: &str, size: u32) -> String {
-    PATH.replace("{id}", id)
-        .replace("{size}", &size.to_string())
+    use std::fmt::Write;
+    let mut out = String::with_capacity(PATH.len() + id.len());
+    let mut rest = PATH;
+    let mut index = 0;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        match index {
+            0 => out.push_str(id),
+            _ => {
+                let _ = write!(out, "{size}");
+            }
+        }
+        index += 1;
+        rest = rest[open..]
+            .find('}')
+            .map_or("", |close| &rest[open + close + 1..]);
+    }
+    out.push_str(rest);
+    out
 }
 
 /// WeChat's brand green and a few neighbours, picked by account id.

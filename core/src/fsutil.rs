@@ -1,4 +1,8 @@
-//! Small filesystem helpers shared by everything that writes user data.
+//! The one place files are written: every write of user data or keys (the
+//! config, the control token, certificates, the hosts file) is staged in a
+//! temporary file beside its target, fsynced, then renamed over it (or
+//! linked, when the target must not exist yet), so a crash leaves the old
+//! file or the new one, never a mix.
 
 use std::io::Write;
 use std::path::Path;
@@ -49,6 +53,37 @@ pub fn stage(
 pub fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> std::io::Result<()> {
     tmp.persist(path).map_err(|e| e.error)?;
     sync_dir(parent_dir(path));
+    Ok(())
+}
+
+/// Like [`persist`], but only when nothing exists at `path` yet: false
+/// (and the staged file is discarded) when something does, e.g. because
+/// another wxemu process won the race to create it.
+pub fn persist_new(tmp: tempfile::NamedTempFile, path: &Path) -> std::io::Result<bool> {
+    match tmp.persist_noclobber(path) {
+        Ok(_) => {
+            sync_dir(parent_dir(path));
+            Ok(true)
+        }
+        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(e.error),
+    }
+}
+
+/// Creates `dir` and missing parents, owner-only (0700 on unix); an
+/// existing directory is left as it is.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)?;
+    if !dir.is_dir() {
+        return Err(std::io::Error::other("it exists but is not a directory"));
+    }
     Ok(())
 }
 

@@ -96,7 +96,7 @@ impl Front {
 
     async fn answer(
         &self,
-        family: Result<HostFamily, Response>,
+        family: Result<HostFamily, Box<Response>>,
         route: Option<&'static Route>,
         mut req: Request<Body>,
     ) -> Response {
@@ -104,7 +104,7 @@ impl Front {
         let emu = &*inner.emu;
         let family = match family {
             Ok(family) => family,
-            Err(refusal) => return refusal,
+            Err(refusal) => return *refusal,
         };
         // The real WeChat names are answered on intercepted connections only,
         // and wxemu's own names (control API, fast login) never there.

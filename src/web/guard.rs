@@ -20,7 +20,8 @@ pub const WECHAT_ORIGIN: &str = "https://open.weixin.qq.com";
 /// The host family a request is for, by its Host header (or HTTP/2
 /// :authority); a refusal for anything else: a DNS-rebinding attempt (a
 /// foreign name that resolves to 127.0.0.1) or a misconfigured client.
-pub(crate) fn host_family(headers: &HeaderMap, uri: &Uri) -> Result<HostFamily, Response> {
+/// (The refusal is boxed: it is rare, and keeps the usual result small.)
+pub(crate) fn host_family(headers: &HeaderMap, uri: &Uri) -> Result<HostFamily, Box<Response>> {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -31,18 +32,18 @@ pub(crate) fn host_family(headers: &HeaderMap, uri: &Uri) -> Result<HostFamily, 
                 host,
                 "refused a request for a foreign Host (DNS rebinding?)"
             );
-            plain(
+            Box::new(plain(
                 StatusCode::FORBIDDEN,
                 format!(
                     "wxemu answers only for {}; this request was for {host:?}\n",
                     HostFamily::all_names().join(", ")
                 ),
-            )
+            ))
         }),
-        None => Err(plain(
+        None => Err(Box::new(plain(
             StatusCode::BAD_REQUEST,
             "missing Host header\n".into(),
-        )),
+        ))),
     }
 }
 
