@@ -67,6 +67,19 @@ need_node() {
   fi
 }
 
+# need_python_packages DIR: a venv in DIR/.venv with DIR/requirements.txt installed,
+# redone when requirements.txt changes.
+need_python_packages() {
+  local dir="$1"
+  if [ ! -x "$dir/.venv/bin/python" ] || [ "$dir/requirements.txt" -nt "$dir/.venv/.installed" ]; then
+    step "Installing Python packages in ${dir#"$ROOT"/}/.venv"
+    if is_debian; then need_debian_packages python3 python3-venv; fi
+    python3 -m venv "$dir/.venv"
+    "$dir/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$dir/requirements.txt"
+    touch "$dir/.venv/.installed"
+  fi
+}
+
 # need_npm_packages DIR: npm ci in DIR when its node_modules is missing or stale.
 need_npm_packages() {
   local dir="$1"

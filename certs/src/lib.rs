@@ -43,20 +43,34 @@
 //! any certificate this CA issues for another name, so the damage from a stolen key is
 //! limited to the local machine's loopback names. The path length constraint of 0 also
 //! stops the key from minting intermediate CAs.
+//!
+//! # The interception CA
+//!
+//! A second, separate CA ([`CaKind::Intercept`], files [`INTERCEPT_CA_CERT_FILE`] and
+//! [`INTERCEPT_CA_KEY_FILE`]) lets wxemu answer *as* the real WeChat hosts
+//! (`open.weixin.qq.com`, `api.weixin.qq.com`, `res.wx.qq.com`, the Web WeChat hosts) when
+//! a user opts into interception. It is created only then, follows the same rules (ECDSA
+//! P-256, pathlen 0, key 0600, never replaced on its own), and its critical Name
+//! Constraints permit only [`INTERCEPT_PERMITTED`] and their subdomains, excluding
+//! `localhost.weixin.qq.com` and every IP address. Its leaves are made per host in
+//! memory: see [`intercept`].
 
 mod fsutil;
+pub mod intercept;
+mod kind;
 pub mod trust;
+
+pub use kind::{CaKind, INTERCEPT_EXCLUDED, INTERCEPT_PERMITTED};
 
 use std::fmt;
 use std::io;
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rcgen::{
-    BasicConstraints, CertificateParams, CidrSubnet, DistinguishedName, DnType,
-    ExtendedKeyUsagePurpose, GeneralSubtree, IsCa, Issuer, KeyPair, KeyUsagePurpose,
-    NameConstraints, SanType, SerialNumber, PKCS_ECDSA_P256_SHA256,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, SanType, SerialNumber, PKCS_ECDSA_P256_SHA256,
 };
 use ring::rand::{SecureRandom, SystemRandom};
 use time::OffsetDateTime;
@@ -73,6 +87,10 @@ pub const CA_KEY_FILE: &str = "ca-key.pem";
 pub const LEAF_CERT_FILE: &str = "leaf.pem";
 /// Leaf private key, PKCS#8 PEM, 0600.
 pub const LEAF_KEY_FILE: &str = "leaf-key.pem";
+/// Interception CA certificate (public, 0644); see [`intercept`].
+pub const INTERCEPT_CA_CERT_FILE: &str = "intercept-ca.pem";
+/// Interception CA private key, PKCS#8 PEM, 0600.
+pub const INTERCEPT_CA_KEY_FILE: &str = "intercept-ca-key.pem";
 
 /// The host name the fake WeChat client serves.
 pub const SERVER_NAME: &str = "localhost.weixin.qq.com";
@@ -81,6 +99,8 @@ pub const LEAF_NAMES: &[&str] = &[SERVER_NAME, "localhost", "127.0.0.1", "::1"];
 
 /// Organization of the CA's distinguished name.
 pub const CA_ORGANIZATION: &str = "wxemu local CA";
+/// Organization of the interception CA's distinguished name.
+pub const INTERCEPT_CA_ORGANIZATION: &str = "wxemu interception CA";
 /// Approximate CA lifetime.
 pub const CA_VALIDITY_DAYS: i64 = 3650;
 /// Leaf lifetime, measured from its `notBefore` (which is one day before issuance).
@@ -101,6 +121,16 @@ pub fn ca_cert_path(dir: &Path) -> PathBuf {
 /// Path of the CA private key in the data directory `dir`.
 pub fn ca_key_path(dir: &Path) -> PathBuf {
     dir.join(CA_KEY_FILE)
+}
+
+/// Path of the certificate of CA `kind` in the data directory `dir`.
+pub fn ca_cert_path_of(dir: &Path, kind: CaKind) -> PathBuf {
+    dir.join(kind.cert_file())
+}
+
+/// Path of the private key of CA `kind` in the data directory `dir`.
+pub fn ca_key_path_of(dir: &Path, kind: CaKind) -> PathBuf {
+    dir.join(kind.key_file())
 }
 
 /// Path of the leaf certificate in the data directory `dir`.
@@ -299,7 +329,7 @@ pub fn ensure(dir: &Path) -> Result<Material, Error> {
 pub fn ensure_at(dir: &Path, now: SystemTime) -> Result<Material, Error> {
     let now_secs = unix_secs(now);
     fsutil::create_private_dir(dir)?;
-    let (ca, created_ca) = load_or_create_ca(dir, now)?;
+    let (ca, created_ca) = load_or_create_ca(dir, CaKind::FastLogin, now)?;
     ca.check_not_expired(now_secs)?;
 
     let (leaf, renewed_leaf) = match load_leaf(dir, &ca, now_secs) {
@@ -326,9 +356,14 @@ pub fn ensure_at(dir: &Path, now: SystemTime) -> Result<Material, Error> {
 /// installation. Returns the path of the CA certificate. Fails like [`ensure`] if the CA
 /// files are damaged or the CA has expired.
 pub fn ensure_ca(dir: &Path) -> Result<PathBuf, Error> {
+    ensure_ca_of(dir, CaKind::FastLogin)
+}
+
+/// [`ensure_ca`] for either CA: `wxemu ca path [--intercept]`.
+pub fn ensure_ca_of(dir: &Path, kind: CaKind) -> Result<PathBuf, Error> {
     let now = SystemTime::now();
     fsutil::create_private_dir(dir)?;
-    let (ca, _created) = load_or_create_ca(dir, now)?;
+    let (ca, _created) = load_or_create_ca(dir, kind, now)?;
     ca.check_not_expired(unix_secs(now))?;
     Ok(ca.cert_path)
 }
@@ -343,8 +378,19 @@ pub fn issue_leaf_with_ca(
     names: &[&str],
     now: SystemTime,
 ) -> Result<(Vec<u8>, Vec<u8>), Error> {
+    issue_leaf_with_ca_of(dir, CaKind::FastLogin, names, now)
+}
+
+/// [`issue_leaf_with_ca`] with either CA. Deliberately does not check the names against
+/// the CA's constraints: tests use it to prove that verifiers do.
+pub fn issue_leaf_with_ca_of(
+    dir: &Path,
+    kind: CaKind,
+    names: &[&str],
+    now: SystemTime,
+) -> Result<(Vec<u8>, Vec<u8>), Error> {
     fsutil::create_private_dir(dir)?;
-    let (ca, _created) = load_or_create_ca(dir, now)?;
+    let (ca, _created) = load_or_create_ca(dir, kind, now)?;
     ca.check_not_expired(unix_secs(now))?;
     let (cert_der, key) = issue_leaf(&ca, names, now)?;
     Ok((cert_der, key.serialize_der()))
@@ -383,10 +429,10 @@ impl LoadedCa {
     }
 }
 
-/// Loads the CA, or creates it if (and only if) both CA files are missing.
-fn load_or_create_ca(dir: &Path, now: SystemTime) -> Result<(LoadedCa, bool), Error> {
-    let cert_path = ca_cert_path(dir);
-    let key_path = ca_key_path(dir);
+/// Loads CA `kind`, or creates it if (and only if) both of its files are missing.
+fn load_or_create_ca(dir: &Path, kind: CaKind, now: SystemTime) -> Result<(LoadedCa, bool), Error> {
+    let cert_path = ca_cert_path_of(dir, kind);
+    let key_path = ca_key_path_of(dir, kind);
     for _ in 0..CA_CREATION_ATTEMPTS {
         match (fsutil::exists(&cert_path)?, fsutil::exists(&key_path)?) {
             (true, true) => return Ok((load_ca(&cert_path, &key_path)?, false)),
@@ -397,7 +443,7 @@ fn load_or_create_ca(dir: &Path, now: SystemTime) -> Result<(LoadedCa, bool), Er
                 })
             }
             (false, false) => {
-                if let Some(ca) = create_ca(&cert_path, &key_path, now)? {
+                if let Some(ca) = create_ca(&cert_path, &key_path, kind, now)? {
                     return Ok((ca, true));
                 }
                 // Another wxemu created the CA at the same moment; load theirs.
@@ -470,6 +516,7 @@ fn load_ca(cert_path: &Path, key_path: &Path) -> Result<LoadedCa, Error> {
 fn create_ca(
     cert_path: &Path,
     key_path: &Path,
+    kind: CaKind,
     now: SystemTime,
 ) -> Result<Option<LoadedCa>, Error> {
     let now_secs = unix_secs(now);
@@ -480,11 +527,11 @@ fn create_ca(
     params.not_after = offset_date_time(now_secs.checked_add(CA_VALIDITY_DAYS * DAY), now)?;
     params.serial_number = Some(random_serial()?);
     let mut dn = DistinguishedName::new();
-    dn.push(DnType::OrganizationName, CA_ORGANIZATION);
+    dn.push(DnType::OrganizationName, kind.organization());
     dn.push(DnType::OrganizationalUnitName, installation_label());
     dn.push(
         DnType::CommonName,
-        format!("{CA_ORGANIZATION} {}", random_hex(4)?),
+        format!("{} {}", kind.organization(), random_hex(4)?),
     );
     params.distinguished_name = dn;
     params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
@@ -494,18 +541,7 @@ fn create_ca(
         KeyUsagePurpose::DigitalSignature,
     ];
     // rcgen always marks Name Constraints critical.
-    params.name_constraints = Some(NameConstraints {
-        permitted_subtrees: vec![
-            GeneralSubtree::DnsName(SERVER_NAME.to_owned()),
-            GeneralSubtree::DnsName("localhost".to_owned()),
-            GeneralSubtree::IpAddress(CidrSubnet::from_v4_prefix([127, 0, 0, 0], 8)),
-            GeneralSubtree::IpAddress(CidrSubnet::from_v6_prefix(
-                Ipv6Addr::LOCALHOST.octets(),
-                128,
-            )),
-        ],
-        excluded_subtrees: Vec::new(),
-    });
+    params.name_constraints = Some(kind.name_constraints());
 
     let cert = params.self_signed(&key)?;
     let cert_der = cert.der().to_vec();

@@ -29,6 +29,44 @@ pub struct Config {
     pub accounts: Vec<Account>,
     pub apps: Vec<WebsiteApp>,
     pub journal: crate::journal::JournalConfig,
+    pub intercept: InterceptConfig,
+}
+
+/// The real WeChat hosts wxemu plays today, intercepted unless `[intercept] hosts`
+/// says otherwise: the Open Platform's login page and QR (`open.`), its long poll on
+/// both hosts the real page has used (`lp.open.`, `long.open.`), `wxLogin.js`
+/// (`res.wx.qq.com`) and the token API (`api.`).
+pub const DEFAULT_INTERCEPTED_HOSTS: &[&str] = &[
+    "open.weixin.qq.com",
+    "lp.open.weixin.qq.com",
+    "long.open.weixin.qq.com",
+    "res.wx.qq.com",
+    "api.weixin.qq.com",
+];
+
+/// Interception (`serve --proxy-port` or `--intercept-port`): wxemu answers as
+/// the real WeChat hosts, for sites and SDKs that cannot be pointed elsewhere.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InterceptConfig {
+    /// The hosts served as the real ones (checked against the interception CA's
+    /// constraints when interception starts). `["api.weixin.qq.com"]` alone keeps
+    /// the real login page and sends only a backend's API calls to wxemu.
+    pub hosts: Vec<String>,
+    /// The proxy refuses every other host off this machine (as `--proxy-offline`).
+    pub offline: bool,
+}
+
+impl Default for InterceptConfig {
+    fn default() -> Self {
+        InterceptConfig {
+            hosts: DEFAULT_INTERCEPTED_HOSTS
+                .iter()
+                .map(|h| (*h).to_owned())
+                .collect(),
+            offline: false,
+        }
+    }
 }
 
 /// What the emulated desktop client is doing.

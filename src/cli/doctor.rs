@@ -44,6 +44,10 @@ pub struct DoctorOptions {
     pub appid: Option<String>,
     /// The redirect_uri sent with it [default: the app's first callback domain].
     pub redirect_uri: Option<String>,
+    /// Interception: check the proxy on this port (`serve --proxy-port`).
+    pub proxy_port: Option<u16>,
+    /// Interception, hosts mode (`serve --intercept-port`): check the names resolve.
+    pub intercept_port: Option<u16>,
 }
 
 impl DoctorOptions {
@@ -59,6 +63,8 @@ impl DoctorOptions {
             timeout: Duration::from_secs(3),
             appid: None,
             redirect_uri: None,
+            proxy_port: None,
+            intercept_port: None,
         }
     }
 }
@@ -87,7 +93,7 @@ impl Level {
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
     /// Stable identifier: `name`, `port`, `server`, `trust`, `certificates`, `clock`,
-    /// `origins`.
+    /// `origins`; with interception in use `intercept-trust`, `proxy`, `intercept-names`.
     pub id: &'static str,
     pub level: Level,
     pub summary: String,
@@ -99,7 +105,7 @@ pub struct Check {
 }
 
 impl Check {
-    fn new(id: &'static str, level: Level, summary: impl Into<String>) -> Check {
+    pub(crate) fn new(id: &'static str, level: Level, summary: impl Into<String>) -> Check {
         Check {
             id,
             level,
@@ -108,11 +114,11 @@ impl Check {
             fix: None,
         }
     }
-    fn fix(mut self, fix: impl Into<String>) -> Check {
+    pub(crate) fn fix(mut self, fix: impl Into<String>) -> Check {
         self.fix = Some(fix.into());
         self
     }
-    fn details(mut self, details: Vec<String>) -> Check {
+    pub(crate) fn details(mut self, details: Vec<String>) -> Check {
         self.details = details;
         self
     }
@@ -187,6 +193,7 @@ pub async fn run(options: &DoctorOptions) -> Report {
     checks.push(certs);
     checks.push(clock);
     checks.push(check_origins(options));
+    checks.extend(crate::cli::doctor_intercept::checks(options).await);
     Report {
         ok: checks.iter().all(|c| c.level != Level::Fail),
         port: options.port,

@@ -8,6 +8,14 @@
 //! 127.0.0.1 localhost.weixin.qq.com # added by wxemu
 //! ```
 //!
+//! `hosts add --intercept` writes a second, separately marked line for hosts mode
+//! (`serve --intercept-port 443`): the intercepted WeChat names, so that software which
+//! cannot use a proxy reaches wxemu as those hosts:
+//!
+//! ```text
+//! 127.0.0.1 open.weixin.qq.com lp.open.weixin.qq.com ... # added by wxemu (intercept)
+//! ```
+//!
 //! Editing keeps every other byte of the file as it was (line endings, comments, a
 //! missing final newline): `add` then `remove` gives back the original file exactly. The
 //! new content is written to a temporary file next to the hosts file and renamed over it,
@@ -22,10 +30,70 @@ use wxemu_core::emulator::CANONICAL_HOST;
 
 /// Marks the line as ours, so `remove` deletes nothing else.
 pub const MARKER: &str = "# added by wxemu";
+/// Marks the interception line (hosts mode); never confused with [`MARKER`]'s line.
+pub const INTERCEPT_MARKER: &str = "# added by wxemu (intercept)";
+
+/// One marked line: which names it maps to 127.0.0.1, and its marker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mapping {
+    pub names: Vec<String>,
+    pub marker: &'static str,
+}
+
+impl Mapping {
+    /// `localhost.weixin.qq.com` (what plain `wxemu hosts` manages).
+    pub fn fast_login() -> Mapping {
+        Mapping {
+            names: vec![CANONICAL_HOST.to_owned()],
+            marker: MARKER,
+        }
+    }
+
+    /// The intercepted names, for hosts mode (`hosts ... --intercept`).
+    pub fn intercept(names: &[String]) -> Mapping {
+        Mapping {
+            names: names.to_vec(),
+            marker: INTERCEPT_MARKER,
+        }
+    }
+
+    /// The line `add` writes (without a line ending).
+    pub fn entry(&self) -> String {
+        format!("127.0.0.1 {} {}", self.names.join(" "), self.marker)
+    }
+
+    fn is_ours(&self, line: &[u8]) -> bool {
+        let text = String::from_utf8_lossy(strip_eol(line));
+        let text = text.trim_end();
+        match self.marker {
+            // Any line with this marker, whatever names it lists: the config's list
+            // may have changed since it was added.
+            INTERCEPT_MARKER => text.ends_with(INTERCEPT_MARKER),
+            marker => {
+                text.ends_with(marker) && self.names.iter().any(|n| text.contains(n.as_str()))
+            }
+        }
+    }
+
+    /// The address a line maps one of our names to, and which name, if it does.
+    fn mapped_by(&self, line: &[u8]) -> Option<(String, String)> {
+        let text = String::from_utf8_lossy(strip_eol(line));
+        let data = text.split('#').next().unwrap_or("");
+        let mut fields = data.split_whitespace();
+        let ip = fields.next()?;
+        fields.find_map(|field| {
+            let field = field.trim_end_matches('.');
+            self.names
+                .iter()
+                .find(|n| n.eq_ignore_ascii_case(field))
+                .map(|n| (ip.to_owned(), n.clone()))
+        })
+    }
+}
 
 /// The line `add` writes (without a line ending).
 pub fn entry() -> String {
-    format!("127.0.0.1 {CANONICAL_HOST} {MARKER}")
+    Mapping::fast_login().entry()
 }
 
 /// The hosts file of this OS.
@@ -52,11 +120,12 @@ pub enum HostsError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{} line {line} maps {CANONICAL_HOST} to {ip}, not to loopback; wxemu will not override it: fix or remove that line", .path.display())]
+    #[error("{} line {line} maps {name} to {ip}, not to loopback; wxemu will not override it: fix or remove that line", .path.display())]
     Conflict {
         path: PathBuf,
         line: usize,
         ip: String,
+        name: String,
     },
 }
 
@@ -82,6 +151,8 @@ pub struct HostsStatus {
     pub ours: Vec<usize>,
     /// Other lines mapping the name: (1-based line number, address).
     pub others: Vec<(usize, String)>,
+    /// The name each of [`HostsStatus::others`] maps (for messages).
+    pub other_names: Vec<String>,
 }
 
 impl HostsStatus {
@@ -113,33 +184,20 @@ fn strip_eol(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
-fn is_ours(line: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(strip_eol(line));
-    text.trim_end().ends_with(MARKER) && text.contains(CANONICAL_HOST)
-}
-
-/// The address a line maps our name to, if it does.
-fn maps_our_name(line: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(strip_eol(line));
-    let data = text.split('#').next().unwrap_or("");
-    let mut fields = data.split_whitespace();
-    let ip = fields.next()?;
-    fields
-        .any(|name| {
-            name.trim_end_matches('.')
-                .eq_ignore_ascii_case(CANONICAL_HOST)
-        })
-        .then(|| ip.to_owned())
-}
-
 /// Reads what `content` says about our name.
 pub fn inspect(content: &[u8]) -> HostsStatus {
+    inspect_for(&Mapping::fast_login(), content)
+}
+
+/// Reads what `content` says about `mapping`'s names.
+pub fn inspect_for(mapping: &Mapping, content: &[u8]) -> HostsStatus {
     let mut status = HostsStatus::default();
     for (i, line) in lines(content).into_iter().enumerate() {
-        if is_ours(line) {
+        if mapping.is_ours(line) {
             status.ours.push(i + 1);
-        } else if let Some(ip) = maps_our_name(line) {
+        } else if let Some((ip, name)) = mapping.mapped_by(line) {
             status.others.push((i + 1, ip));
+            status.other_names.push(name);
         }
     }
     status
@@ -148,6 +206,12 @@ pub fn inspect(content: &[u8]) -> HostsStatus {
 /// `content` with our line appended, in the file's line-ending style. A file without a
 /// final newline keeps having none, so that [`without_entry`] restores it exactly.
 pub fn with_entry(content: &[u8]) -> Vec<u8> {
+    with_entry_for(&Mapping::fast_login(), content)
+}
+
+/// [`with_entry`] for `mapping`.
+pub fn with_entry_for(mapping: &Mapping, content: &[u8]) -> Vec<u8> {
+    let entry = mapping.entry();
     let eol: &[u8] = if content.windows(2).any(|w| w == b"\r\n") {
         b"\r\n"
     } else {
@@ -155,21 +219,26 @@ pub fn with_entry(content: &[u8]) -> Vec<u8> {
     };
     let mut out = content.to_vec();
     if content.is_empty() || content.ends_with(b"\n") {
-        out.extend_from_slice(entry().as_bytes());
+        out.extend_from_slice(entry.as_bytes());
         out.extend_from_slice(eol);
     } else {
         out.extend_from_slice(eol);
-        out.extend_from_slice(entry().as_bytes());
+        out.extend_from_slice(entry.as_bytes());
     }
     out
 }
 
 /// `content` without our marked lines; everything else byte for byte.
 pub fn without_entry(content: &[u8]) -> Vec<u8> {
+    without_entry_for(&Mapping::fast_login(), content)
+}
+
+/// [`without_entry`] for `mapping`.
+pub fn without_entry_for(mapping: &Mapping, content: &[u8]) -> Vec<u8> {
     let lines = lines(content);
     let mut kept: Vec<&[u8]> = Vec::with_capacity(lines.len());
     for line in lines {
-        if !is_ours(line) {
+        if !mapping.is_ours(line) {
             kept.push(line);
             continue;
         }
@@ -184,7 +253,7 @@ pub fn without_entry(content: &[u8]) -> Vec<u8> {
                     .into_iter()
                     .find(|candidate| {
                         let restored = [&before[..], candidate].concat();
-                        with_entry(&restored) == [&before[..], prev, line].concat()
+                        with_entry_for(mapping, &restored) == [&before[..], prev, line].concat()
                     })
                     .unwrap_or(lf_only);
                 kept.push(original);
@@ -205,42 +274,72 @@ pub enum Change {
 
 /// Adds our line unless the name is already mapped to loopback.
 pub fn add(path: &Path) -> Result<Change, HostsError> {
+    add_for(&Mapping::fast_login(), path)
+}
+
+/// [`add`] for `mapping`: refused if any of its names is mapped elsewhere.
+pub fn add_for(mapping: &Mapping, path: &Path) -> Result<Change, HostsError> {
     let (path, content) = read(path)?;
-    let status = inspect(&content);
+    let status = inspect_for(mapping, &content);
     // A mapping elsewhere wins over ours wherever it is (resolvers differ on which of
     // several lines counts), so it is refused first.
-    if let Some((line, ip)) = status.others.iter().find(|(_, ip)| !is_loopback(ip)) {
+    if let Some(i) = status.others.iter().position(|(_, ip)| !is_loopback(ip)) {
+        let (line, ip) = &status.others[i];
         return Err(HostsError::Conflict {
             path,
             line: *line,
             ip: ip.clone(),
+            name: status.other_names[i].clone(),
         });
     }
     if let Some(&line) = status.ours.first() {
-        return Ok(Change::Already(format!("line {line} is ours")));
+        let current = lines(&content)
+            .get(line - 1)
+            .map(|l| String::from_utf8_lossy(strip_eol(l)).trim_end().to_owned());
+        // The interception line follows the config: a changed host list replaces it.
+        if mapping.marker == MARKER || current.as_deref() == Some(mapping.entry().as_str()) {
+            return Ok(Change::Already(format!("line {line} is ours")));
+        }
+        let updated = with_entry_for(mapping, &without_entry_for(mapping, &content));
+        write_preserving(&path, &updated)?;
+        return Ok(Change::Done);
     }
-    if let Some((line, ip)) = status.others.first() {
+    let unmapped = mapping
+        .names
+        .iter()
+        .any(|name| !status.other_names.contains(name));
+    if let (false, Some((line, ip))) = (unmapped, status.others.first()) {
         return Ok(Change::Already(format!(
             "line {line} maps it to {ip} already (not ours; left alone)"
         )));
     }
-    write_preserving(&path, &with_entry(&content))?;
+    write_preserving(&path, &with_entry_for(mapping, &content))?;
     Ok(Change::Done)
 }
 
 /// Removes our marked lines (and nothing else).
 pub fn remove(path: &Path) -> Result<Change, HostsError> {
+    remove_for(&Mapping::fast_login(), path)
+}
+
+/// [`remove`] for `mapping`.
+pub fn remove_for(mapping: &Mapping, path: &Path) -> Result<Change, HostsError> {
     let (path, content) = read(path)?;
-    if inspect(&content).ours.is_empty() {
+    if inspect_for(mapping, &content).ours.is_empty() {
         return Ok(Change::Already("no line of ours".to_owned()));
     }
-    write_preserving(&path, &without_entry(&content))?;
+    write_preserving(&path, &without_entry_for(mapping, &content))?;
     Ok(Change::Done)
 }
 
 /// What the file says, for `status` and `doctor`.
 pub fn status(path: &Path) -> Result<HostsStatus, HostsError> {
-    read(path).map(|(_, content)| inspect(&content))
+    status_for(&Mapping::fast_login(), path)
+}
+
+/// [`status`] for `mapping`.
+pub fn status_for(mapping: &Mapping, path: &Path) -> Result<HostsStatus, HostsError> {
+    read(path).map(|(_, content)| inspect_for(mapping, &content))
 }
 
 /// The real file behind `path` (following symlinks) and its bytes.
@@ -384,5 +483,76 @@ mod tests {
             Err(HostsError::Conflict { line: 2, .. })
         ));
         assert!(add(&dir.path().join("absent")).is_err());
+    }
+
+    #[test]
+    fn the_interception_line_lives_beside_the_fast_login_line() {
+        let names: Vec<String> = ["open.weixin.qq.com", "api.weixin.qq.com"]
+            .map(String::from)
+            .to_vec();
+        let intercept = Mapping::intercept(&names);
+        assert_eq!(
+            intercept.entry(),
+            "127.0.0.1 open.weixin.qq.com api.weixin.qq.com # added by wxemu (intercept)"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hosts");
+        let original = b"127.0.0.1 localhost\r\n";
+        std::fs::write(&path, original).unwrap();
+        assert_eq!(add(&path).unwrap(), Change::Done);
+        assert_eq!(add_for(&intercept, &path).unwrap(), Change::Done);
+        assert!(matches!(
+            add_for(&intercept, &path).unwrap(),
+            Change::Already(_)
+        ));
+        assert_eq!(status(&path).unwrap().ours, [2]);
+        assert_eq!(status_for(&intercept, &path).unwrap().ours, [3]);
+        assert_eq!(
+            status_for(&intercept, &path)
+                .unwrap()
+                .resolves_to_loopback(),
+            Some(true)
+        );
+
+        // A changed host list replaces the interception line, nothing else.
+        let fewer = Mapping::intercept(&names[1..]);
+        assert_eq!(add_for(&fewer, &path).unwrap(), Change::Done);
+        let text = String::from_utf8(std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(
+            text,
+            format!(
+                "127.0.0.1 localhost\r\n{}\r\n{}\r\n",
+                entry(),
+                fewer.entry()
+            )
+        );
+
+        // Removing one line keeps the other; removing both restores the file.
+        assert_eq!(remove_for(&intercept, &path).unwrap(), Change::Done);
+        assert_eq!(status(&path).unwrap().ours, [2]);
+        assert_eq!(remove(&path).unwrap(), Change::Done);
+        assert_eq!(std::fs::read(&path).unwrap(), original);
+
+        // A real-looking mapping of one intercepted name elsewhere is refused by name.
+        std::fs::write(&path, "203.0.113.7 api.weixin.qq.com\n").unwrap();
+        match add_for(&intercept, &path) {
+            Err(e @ HostsError::Conflict { line: 1, .. }) => {
+                assert!(e.to_string().contains("api.weixin.qq.com"), "{e}")
+            }
+            other => panic!("expected a conflict, got {other:?}"),
+        }
+        // All names already on loopback lines of someone else's: left alone.
+        std::fs::write(
+            &path,
+            "127.0.0.1 open.weixin.qq.com\n127.0.0.1 api.weixin.qq.com\n",
+        )
+        .unwrap();
+        assert!(matches!(
+            add_for(&intercept, &path).unwrap(),
+            Change::Already(_)
+        ));
+        // Only one of them: ours is added.
+        std::fs::write(&path, "127.0.0.1 open.weixin.qq.com\n").unwrap();
+        assert_eq!(add_for(&intercept, &path).unwrap(), Change::Done);
     }
 }

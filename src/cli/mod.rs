@@ -3,6 +3,7 @@
 
 pub mod ctl;
 pub mod doctor;
+pub mod doctor_intercept;
 pub mod hosts;
 pub mod prompt;
 pub mod setup;
@@ -60,7 +61,14 @@ enum Command {
 #[derive(Debug, Subcommand)]
 enum CaCommand {
     /// Print the CA certificate's path (creating the CA if needed).
-    Path(DataDirArg),
+    Path {
+        #[command(flatten)]
+        data_dir: DataDirArg,
+        /// The interception CA (for the real WeChat host names) instead of the
+        /// fast-login CA.
+        #[arg(long)]
+        intercept: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -106,6 +114,20 @@ struct ServeArgs {
     /// backends that cannot trust the CA (off by default; see docs/trust.md).
     #[arg(long, value_name = "PORT")]
     http_api_port: Option<u16>,
+    /// Interception: also run an HTTP proxy on 127.0.0.1:PORT that answers as the
+    /// real WeChat hosts ([intercept] hosts) and tunnels everything else (see
+    /// docs/interception.md; PAC at http://127.0.0.1:PORT/proxy.pac).
+    #[arg(long, value_name = "PORT")]
+    proxy_port: Option<u16>,
+    /// With --proxy-port: refuse every non-intercepted host off this machine
+    /// (loopback is still tunnelled) instead of tunnelling it.
+    #[arg(long, requires = "proxy_port")]
+    proxy_offline: bool,
+    /// Interception, hosts mode: serve the intercepted names directly on
+    /// 127.0.0.1:PORT (443 in practice), for machines where they are mapped to
+    /// 127.0.0.1 (`wxemu hosts add --intercept`, docker extra_hosts).
+    #[arg(long, value_name = "PORT")]
+    intercept_port: Option<u16>,
 }
 
 /// The per-OS data directory: `~/.local/share/wxemu` on Linux,
@@ -170,9 +192,19 @@ async fn run(cli: Cli) -> Result<(), String> {
             }
         }
         Command::Ca {
-            command: CaCommand::Path(dir),
+            command:
+                CaCommand::Path {
+                    data_dir,
+                    intercept,
+                },
         } => {
-            let path = wxemu_certs::ensure_ca(&dir.resolve()?).map_err(|e| e.to_string())?;
+            let kind = if intercept {
+                wxemu_certs::CaKind::Intercept
+            } else {
+                wxemu_certs::CaKind::FastLogin
+            };
+            let path =
+                wxemu_certs::ensure_ca_of(&data_dir.resolve()?, kind).map_err(|e| e.to_string())?;
             println!("{}", path.display());
             Ok(())
         }
@@ -215,6 +247,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         decision_timeout: args.decision_timeout,
         scenario,
         http_api_port: args.http_api_port,
+        intercept: crate::web::intercept::InterceptOptions {
+            proxy_port: args.proxy_port,
+            proxy_offline: args.proxy_offline,
+            intercept_port: args.intercept_port,
+        },
         ..ServeOptions::new(data_dir.clone())
     })
     .await
@@ -300,6 +337,35 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     );
     if let Some(api) = http_api {
         println!("  http api   http://{api}/sns/...  (plain HTTP, token API only)");
+    }
+    if let Some(intercept) = server.interception() {
+        println!(
+            "  intercept  {}  (CA {}{})",
+            intercept.hosts().as_slice().join(", "),
+            intercept.ca().cert_path().display(),
+            if intercept.ca().created() {
+                ": new, trust it once: wxemu trust install --intercept"
+            } else {
+                ""
+            }
+        );
+        if let Some(proxy) = intercept.proxy_addr() {
+            println!(
+                "  proxy      http://{proxy}  (PAC http://{proxy}/proxy.pac; other hosts {})",
+                if intercept.proxy_offline() {
+                    "refused: offline, loopback tunnelled"
+                } else {
+                    "tunnelled"
+                }
+            );
+        }
+        if let Some(direct) = intercept.direct_addr() {
+            println!(
+                "  hosts mode https://{}:{}  ({direct}; map the names to 127.0.0.1: wxemu hosts add --intercept)",
+                intercept.hosts().as_slice().first().map_or("", String::as_str),
+                direct.port()
+            );
+        }
     }
     println!("Press Ctrl-C to stop.");
 

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
 use wxemu_certs::trust::{self, env::Shell, CaCert, StoreKind, TrustTargets};
+use wxemu_certs::CaKind;
 
 use crate::cli::DataDirArg;
 
@@ -30,6 +31,13 @@ pub enum TrustCommand {
         /// Shell syntax [default: from $SHELL].
         #[arg(long, value_parser = parse_shell)]
         shell: Option<Shell>,
+        /// For interception: the proxy variables plus a CA bundle with both wxemu CAs
+        /// added to the system roots.
+        #[arg(long)]
+        intercept: bool,
+        /// With --intercept: the port `wxemu serve --proxy-port` listens on.
+        #[arg(long, value_name = "PORT", default_value_t = crate::web::proxy::DEFAULT_PROXY_PORT, requires = "intercept")]
+        proxy_port: u16,
     },
 }
 
@@ -55,9 +63,26 @@ pub struct TrustArgs {
     /// Use these NSS databases instead of the browsers' own (repeatable).
     #[arg(long = "nss-db", value_name = "DIR")]
     nss_dbs: Vec<PathBuf>,
+    /// The interception CA (for the real WeChat host names) instead of the
+    /// fast-login CA.
+    #[arg(long)]
+    intercept: bool,
+}
+
+/// The CA a `--intercept` flag selects.
+fn ca_kind(intercept: bool) -> CaKind {
+    if intercept {
+        CaKind::Intercept
+    } else {
+        CaKind::FastLogin
+    }
 }
 
 impl TrustArgs {
+    fn kind(&self) -> CaKind {
+        ca_kind(self.intercept)
+    }
+
     fn targets(&self) -> TrustTargets {
         let mut targets = TrustTargets::for_this_os();
         if !self.stores.is_empty() {
@@ -90,12 +115,13 @@ pub fn trust(command: TrustCommand) -> Result<(), String> {
     }
     match command {
         TrustCommand::Install(args) => {
-            let ca = CaCert::ensure(&args.data_dir.resolve()?).map_err(|e| e.to_string())?;
+            let ca = CaCert::ensure_of(&args.data_dir.resolve()?, args.kind())
+                .map_err(|e| e.to_string())?;
             println!("CA {} ({})", ca.path.display(), ca.tag());
             finish(trust::install(&ca, &args.targets()))
         }
         TrustCommand::Status(args) => {
-            let ca = load_existing(&args.data_dir)?;
+            let ca = load_existing(&args.data_dir, args.kind())?;
             println!("CA {} ({})", ca.path.display(), ca.tag());
             let report = trust::status(&ca, &args.targets());
             let untrusted = report
@@ -106,14 +132,15 @@ pub fn trust(command: TrustCommand) -> Result<(), String> {
             finish(report)?;
             if untrusted > 0 {
                 return Err(format!(
-                    "{untrusted} store(s) do not trust the CA: wxemu trust install"
+                    "{untrusted} store(s) do not trust the CA: {}",
+                    ca.kind.install_command()
                 ));
             }
             Ok(())
         }
         TrustCommand::Uninstall { args, purge } => {
             let dir = args.data_dir.resolve()?;
-            let ca = load_existing(&args.data_dir)?;
+            let ca = load_existing(&args.data_dir, args.kind())?;
             println!("CA {} ({})", ca.path.display(), ca.tag());
             let report = trust::uninstall(&ca, &args.targets());
             print!("{report}");
@@ -124,13 +151,23 @@ pub fn trust(command: TrustCommand) -> Result<(), String> {
                 );
             }
             if purge {
-                for name in [
-                    wxemu_certs::CA_CERT_FILE,
-                    wxemu_certs::CA_KEY_FILE,
-                    wxemu_certs::LEAF_CERT_FILE,
-                    wxemu_certs::LEAF_KEY_FILE,
-                    trust::env::BUNDLE_FILE,
-                ] {
+                let files: &[&str] = match ca.kind {
+                    CaKind::FastLogin => &[
+                        wxemu_certs::CA_CERT_FILE,
+                        wxemu_certs::CA_KEY_FILE,
+                        wxemu_certs::LEAF_CERT_FILE,
+                        wxemu_certs::LEAF_KEY_FILE,
+                        trust::env::BUNDLE_FILE,
+                    ],
+                    // Its leaves live in memory only.
+                    CaKind::Intercept => &[
+                        wxemu_certs::INTERCEPT_CA_CERT_FILE,
+                        wxemu_certs::INTERCEPT_CA_KEY_FILE,
+                        trust::env::INTERCEPT_BUNDLE_FILE,
+                        trust::env::INTERCEPT_EXTRA_FILE,
+                    ],
+                };
+                for name in files.iter().copied() {
                     let path = dir.join(name);
                     match std::fs::remove_file(&path) {
                         Ok(()) => println!("deleted  {}", path.display()),
@@ -146,7 +183,38 @@ pub fn trust(command: TrustCommand) -> Result<(), String> {
             }
             Ok(())
         }
-        TrustCommand::Env { data_dir, shell } => {
+        TrustCommand::Env {
+            data_dir,
+            shell,
+            intercept: true,
+            proxy_port,
+        } => {
+            let dir = data_dir.resolve()?;
+            let ca = CaCert::ensure_of(&dir, CaKind::Intercept).map_err(|e| e.to_string())?;
+            // The fast-login CA joins the files when it exists (`serve` creates it), so
+            // evaluating both `trust env` outputs in either order trusts both.
+            let fast_login = CaCert::load(&dir).ok();
+            let system: Vec<PathBuf> = trust::env::SYSTEM_BUNDLES
+                .iter()
+                .map(PathBuf::from)
+                .collect();
+            let (extra, bundle) =
+                trust::env::write_intercept_files(&ca, fast_login.as_ref(), &system)
+                    .map_err(|e| e.to_string())?;
+            let proxy = format!("http://127.0.0.1:{proxy_port}");
+            for line in trust::env::intercept_lines(
+                shell.unwrap_or_else(Shell::detect),
+                &proxy,
+                &extra,
+                &bundle,
+            ) {
+                println!("{line}");
+            }
+            Ok(())
+        }
+        TrustCommand::Env {
+            data_dir, shell, ..
+        } => {
             let ca = CaCert::ensure(&data_dir.resolve()?).map_err(|e| e.to_string())?;
             let system: Vec<PathBuf> = trust::env::SYSTEM_BUNDLES
                 .iter()
@@ -161,9 +229,9 @@ pub fn trust(command: TrustCommand) -> Result<(), String> {
     }
 }
 
-fn load_existing(dir: &DataDirArg) -> Result<CaCert, String> {
+fn load_existing(dir: &DataDirArg, kind: CaKind) -> Result<CaCert, String> {
     let dir = dir.resolve()?;
-    CaCert::load(&dir).map_err(|e| {
+    CaCert::load_of(&dir, kind).map_err(|e| {
         format!(
             "{e}\n(no CA in {}: nothing of wxemu's can be identified in the stores)",
             dir.display()
@@ -195,6 +263,34 @@ pub struct HostsArgs {
     /// The hosts file [default: /etc/hosts; %SystemRoot%\System32\drivers\etc\hosts].
     #[arg(long, value_name = "FILE")]
     hosts_file: Option<PathBuf>,
+    /// Hosts mode (`serve --intercept-port 443`): map the intercepted WeChat names
+    /// (a separately marked line) instead of localhost.weixin.qq.com.
+    #[arg(long)]
+    intercept: bool,
+    /// With --intercept: take the names from this config's `[intercept] hosts`
+    /// [default: the built-in list].
+    #[arg(long, value_name = "FILE", requires = "intercept")]
+    config: Option<PathBuf>,
+}
+
+impl HostsArgs {
+    fn mapping(&self) -> Result<crate::cli::hosts::Mapping, String> {
+        use crate::cli::hosts::Mapping;
+        if !self.intercept {
+            return Ok(Mapping::fast_login());
+        }
+        let names = match &self.config {
+            Some(path) => {
+                wxemu_core::config::Config::load(path)
+                    .map_err(|e| e.to_string())?
+                    .intercept
+                    .hosts
+            }
+            None => wxemu_core::config::InterceptConfig::default().hosts,
+        };
+        let hosts = crate::web::proxy::InterceptedHosts::new(&names)?;
+        Ok(Mapping::intercept(hosts.as_slice()))
+    }
 }
 
 pub fn hosts(command: HostsCommand) -> Result<(), String> {
@@ -205,11 +301,12 @@ pub fn hosts(command: HostsCommand) -> Result<(), String> {
         HostsCommand::Status(a) => (a, ""),
     };
     let path = args.hosts_file.clone().unwrap_or_else(hosts::default_path);
+    let mapping = args.mapping()?;
     let change = match command {
-        HostsCommand::Add(_) => hosts::add(&path),
-        HostsCommand::Remove(_) => hosts::remove(&path),
+        HostsCommand::Add(_) => hosts::add_for(&mapping, &path),
+        HostsCommand::Remove(_) => hosts::remove_for(&mapping, &path),
         HostsCommand::Status(_) => {
-            let status = hosts::status(&path).map_err(|e| e.to_string())?;
+            let status = hosts::status_for(&mapping, &path).map_err(|e| e.to_string())?;
             let verdict = match status.resolves_to_loopback() {
                 Some(true) => "maps it to loopback: works offline",
                 Some(false) => "maps it away from loopback: wxemu will not be reached",
@@ -226,7 +323,7 @@ pub fn hosts(command: HostsCommand) -> Result<(), String> {
         }
     };
     match change.map_err(|e| e.to_string())? {
-        Change::Done => println!("done     {verb}: {} in {}", hosts::entry(), path.display()),
+        Change::Done => println!("done     {verb}: {} in {}", mapping.entry(), path.display()),
         Change::Already(why) => println!("already  {}: {why}", path.display()),
     }
     Ok(())
@@ -257,6 +354,12 @@ pub struct DoctorArgs {
     /// With this redirect_uri [default: https://<the app's first callback domain>/].
     #[arg(long, value_name = "URL")]
     redirect_uri: Option<String>,
+    /// Interception: also check the proxy `wxemu serve --proxy-port PORT` runs.
+    #[arg(long, value_name = "PORT")]
+    proxy_port: Option<u16>,
+    /// Interception, hosts mode: also check the intercepted names resolve to loopback.
+    #[arg(long, value_name = "PORT")]
+    intercept_port: Option<u16>,
 }
 
 pub async fn doctor(args: DoctorArgs) -> Result<(), String> {
@@ -267,6 +370,8 @@ pub async fn doctor(args: DoctorArgs) -> Result<(), String> {
     options.trust = args.trust.targets();
     options.appid = args.appid.clone();
     options.redirect_uri = args.redirect_uri.clone();
+    options.proxy_port = args.proxy_port;
+    options.intercept_port = args.intercept_port;
     if let Some(config) = &args.config {
         options.config_path = config.clone();
     }

@@ -42,6 +42,9 @@ pub enum Listener {
     /// that says where to go, so no browser-facing endpoint is ever
     /// reachable without TLS.
     PlainApi,
+    /// Intercepted connections (the proxy, hosts mode): only the real WeChat
+    /// host families ([`HostFamily::intercepted`]), never wxemu's own names.
+    Intercepted,
 }
 
 /// Every request's way in (see the module docs). Cheap to clone.
@@ -103,10 +106,27 @@ impl Front {
             Ok(family) => family,
             Err(refusal) => return *refusal,
         };
+        // The real WeChat names are answered on intercepted connections only,
+        // and wxemu's own names (control API, fast login) never there.
+        if family.intercepted() != (inner.listener == Listener::Intercepted) {
+            return guard::plain(
+                StatusCode::MISDIRECTED_REQUEST,
+                format!(
+                    "this connection does not serve {:?}\n",
+                    family.names().first().copied().unwrap_or_default()
+                ),
+            );
+        }
         let plain_listener = inner.listener == Listener::PlainApi;
         let route = match route {
             Some(route) if route.plain_http || !plain_listener => route,
             _ if plain_listener => return only_token_api(req.uri().path()),
+            _ if family.intercepted() => {
+                return not_found_as(
+                    family.names().first().copied().unwrap_or_default(),
+                    req.uri().path(),
+                )
+            }
             _ => return not_found(req.uri().path()),
         };
         let cors = match route.access {
@@ -185,6 +205,14 @@ fn method_not_allowed(route: &Route, method: &Method, path: &str) -> Response {
         text,
     )
         .into_response()
+}
+
+/// A path an intercepted host does not serve: that host's 404.
+fn not_found_as(host: &str, path: &str) -> Response {
+    guard::plain(
+        StatusCode::NOT_FOUND,
+        format!("404 Not Found: wxemu, as {host}, serves nothing at {path}\n"),
+    )
 }
 
 fn not_found(path: &str) -> Response {

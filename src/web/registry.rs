@@ -28,17 +28,43 @@ pub enum HostFamily {
     /// wxemu's own names: `localhost.weixin.qq.com`, `localhost`,
     /// `127.0.0.1`, `[::1]`.
     Own,
+    /// Interception: the real Open Platform website (login page, QR image;
+    /// wxemu's page also polls on its own origin).
+    OpenPlatform,
+    /// Interception: the real long-poll hosts.
+    LongPoll,
+    /// Interception: the real `res.wx.qq.com` (wxLogin.js).
+    Res,
+    /// Interception: the real token API host.
+    Api,
 }
 
 impl HostFamily {
     /// Every family, in the order the router tries them.
-    pub const ALL: &'static [HostFamily] = &[HostFamily::Own];
+    pub const ALL: &'static [HostFamily] = &[
+        HostFamily::Own,
+        HostFamily::OpenPlatform,
+        HostFamily::LongPoll,
+        HostFamily::Res,
+        HostFamily::Api,
+    ];
 
     /// The host names of this family (no port).
     pub fn names(self) -> &'static [&'static str] {
         match self {
             HostFamily::Own => &OUR_HOSTS,
+            HostFamily::OpenPlatform => &["open.weixin.qq.com"],
+            HostFamily::LongPoll => &["lp.open.weixin.qq.com", "long.open.weixin.qq.com"],
+            HostFamily::Res => &["res.wx.qq.com"],
+            HostFamily::Api => &["api.weixin.qq.com"],
         }
+    }
+
+    /// Whether this family is one of the real WeChat hosts, answered only on
+    /// intercepted connections (the proxy, hosts mode), never on wxemu's own
+    /// listeners.
+    pub fn intercepted(self) -> bool {
+        self != HostFamily::Own
     }
 
     /// The family a Host header (or HTTP/2 `:authority`) belongs to, port
@@ -214,14 +240,25 @@ pub static CHECK_LOGIN: Route =
 pub static AUTHORIZE: Route =
     fast_login(Endpoint::Authorize, "/api/authorize", AUTHORIZE_REPLY_API);
 
+const OWN_AND_OPEN: &[HostFamily] = &[HostFamily::Own, HostFamily::OpenPlatform];
+const OWN_OPEN_AND_LP: &[HostFamily] = &[
+    HostFamily::Own,
+    HostFamily::OpenPlatform,
+    HostFamily::LongPoll,
+];
+const OWN_AND_RES: &[HostFamily] = &[HostFamily::Own, HostFamily::Res];
+const OWN_AND_API: &[HostFamily] = &[HostFamily::Own, HostFamily::Api];
+
 /// `GET /connect/qrconnect`: the Open Platform login page.
 pub static LOGIN_PAGE: Route = Route {
     wire: Wire::LoginPage,
+    hosts: OWN_AND_OPEN,
     ..own(Endpoint::LoginPage, "/connect/qrconnect", GET)
 };
 /// `GET /connect/l/qrconnect`: the QR long poll.
 pub static LONG_POLL: Route = Route {
     wire: Wire::LongPoll,
+    hosts: OWN_OPEN_AND_LP,
     ..own(Endpoint::LongPoll, "/connect/l/qrconnect", GET)
 };
 /// `GET /connect/qrcode/{uuid}`: the QR image. The real image has no
@@ -229,20 +266,25 @@ pub static LONG_POLL: Route = Route {
 /// comes out in the Open Platform API's.
 pub static QRCODE: Route = Route {
     wire: Wire::OpenApi,
+    hosts: OWN_AND_OPEN,
     ..own(Endpoint::Qrcode, "/connect/qrcode/{uuid}", GET)
 };
 /// The embedding script sites load from res.wx.qq.com.
-pub static WXLOGIN_JS: Route = own(
-    Endpoint::Other,
-    "/connect/zh_CN/htmledition/js/wxLogin.js",
-    GET,
-);
+pub static WXLOGIN_JS: Route = Route {
+    hosts: OWN_AND_RES,
+    ..own(
+        Endpoint::Other,
+        "/connect/zh_CN/htmledition/js/wxLogin.js",
+        GET,
+    )
+};
 
 /// The token API a site's backend calls (api.weixin.qq.com's paths).
 const fn token_api(path: &'static str) -> Route {
     Route {
         wire: Wire::OpenApi,
         plain_http: true,
+        hosts: OWN_AND_API,
         ..own(Endpoint::Token, path, GET)
     }
 }

@@ -21,6 +21,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::web::faults::{DropConnection, DroppedByFault};
 use crate::web::front::{Front, Listener};
+use crate::web::intercept::{InterceptError, InterceptOptions, Interception};
 use wxemu_core::approval::ApprovalMode;
 use wxemu_core::config::{Config, ConfigError};
 use wxemu_core::emulator::{Emulator, KNOWN_PORTS};
@@ -48,6 +49,8 @@ pub struct ServeOptions {
     /// Also serve the token API (`/sns/...`, nothing else) over plain HTTP on this
     /// loopback port, for backends that cannot be given the CA. `Some(0)` picks a port.
     pub http_api_port: Option<u16>,
+    /// Interception: the proxy and/or hosts mode (off unless asked for).
+    pub intercept: InterceptOptions,
 }
 
 impl ServeOptions {
@@ -62,6 +65,7 @@ impl ServeOptions {
             limits: Limits::default(),
             scenario: None,
             http_api_port: None,
+            intercept: InterceptOptions::default(),
         }
     }
 }
@@ -95,6 +99,8 @@ pub enum ServeError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Intercept(#[from] InterceptError),
 }
 
 pub struct Server {
@@ -105,6 +111,8 @@ pub struct Server {
     tls: TlsAcceptor,
     certs: wxemu_certs::Material,
     data_dir: PathBuf,
+    /// `--proxy-port` / `--intercept-port`, if asked for.
+    intercept: Option<Interception>,
 }
 
 impl Server {
@@ -152,6 +160,19 @@ impl Server {
             Some(api_port) => Some(bind_loopback(api_port).await?),
             None => None,
         };
+        let intercept = if options.intercept.enabled() {
+            Some(
+                Interception::bind(
+                    &options.data_dir,
+                    &config.intercept,
+                    &options.intercept,
+                    options.limits,
+                )
+                .await?,
+            )
+        } else {
+            None
+        };
         let mut emulator = Emulator::new(config, options.config_path, port, options.approval)
             .with_decision_timeout(options.decision_timeout)
             .with_limits(options.limits)
@@ -167,7 +188,13 @@ impl Server {
             tls,
             certs,
             data_dir: options.data_dir,
+            intercept,
         })
+    }
+
+    /// Interception, if `serve` runs it.
+    pub fn interception(&self) -> Option<&Interception> {
+        self.intercept.as_ref()
     }
 
     pub fn emulator(&self) -> Arc<Emulator> {
@@ -196,6 +223,7 @@ impl Server {
             http_api,
             tls,
             data_dir,
+            intercept,
             ..
         } = self;
         let limits = *emulator.limits();
@@ -223,6 +251,29 @@ impl Server {
             emulator.clone(),
             tasks_stopped.clone(),
         ));
+        if let Some(intercept) = intercept {
+            // Intercepted connections get their own front: the registry's real
+            // WeChat host families only, and of those the configured hosts only.
+            let builder = builder.clone();
+            let service = crate::web::intercept::AsIntercepted {
+                inner: TowerToHyperService::new(dropping_service(Front::new(
+                    emulator.clone(),
+                    Listener::Intercepted,
+                ))),
+                hosts: Arc::new(intercept.hosts().clone()),
+            };
+            let serve = move |io, peer: SocketAddr| {
+                let builder = builder.clone();
+                let service = service.clone();
+                async move {
+                    let io = crate::web::intercept::hyper_io(io);
+                    if let Err(e) = builder.serve_connection(io, service).await {
+                        tracing::debug!(%peer, "intercepted connection ended: {e}");
+                    }
+                }
+            };
+            tokio::spawn(intercept.run(serve, tasks_stopped.clone()));
+        }
         tokio::spawn(purge_periodically(emulator.clone(), tasks_stopped));
 
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();

@@ -42,7 +42,7 @@ export function freePort() {
 }
 
 /** Resolves once something accepts TCP connections on 127.0.0.1:port. */
-async function waitForPort(port, child, what) {
+export async function waitForPort(port, child, what) {
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) throw new Error(`${what} exited early (code ${child.exitCode})`);
     const ok = await new Promise((resolve) => {
@@ -56,7 +56,7 @@ async function waitForPort(port, child, what) {
   throw new Error(`${what} did not listen on ${port}`);
 }
 
-function startProcess(bin, args, env, what, log) {
+export function startProcess(bin, args, env, what, log) {
   const child = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout.on("data", (d) => log.push(`[${what}] ${d}`));
   child.stderr.on("data", (d) => log.push(`[${what}] ${d}`));

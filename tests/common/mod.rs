@@ -25,6 +25,8 @@ pub const REDIRECT: &str = "https://site.example/cb?app=website";
 pub struct TestServer {
     pub client: Client,
     pub emu: Arc<Emulator>,
+    /// The interception proxy, when the options asked for one.
+    pub proxy_addr: Option<SocketAddr>,
     pub data_dir: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -83,6 +85,7 @@ impl Builder {
         let addr = server.local_addr();
         let emu = server.emulator();
         let ca_der = server.certs().ca_cert_der.clone();
+        let proxy_addr = server.interception().and_then(|i| i.proxy_addr());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(server.run(async {
             let _ = stopped.await;
@@ -90,6 +93,7 @@ impl Builder {
         TestServer {
             client: Client::new(addr, ca_der),
             emu,
+            proxy_addr,
             data_dir: self.data_dir,
             stop: Some(stop),
             task: Some(task),

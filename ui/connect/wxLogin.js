@@ -6,7 +6,8 @@
  * replaces the container's content with a 300x400 iframe showing wxemu's
  * login page. The caller URL-encodes redirect_uri (as with the real script).
  * The page's origin is where this script was loaded from, so it works on
- * whichever port wxemu runs.
+ * whichever port wxemu runs; loaded from res.wx.qq.com (interception) it is
+ * https://open.weixin.qq.com.
  */
 (function (window, document) {
   "use strict";
@@ -16,6 +17,10 @@
   try {
     if (script && script.src) base = new URL(script.src).origin;
   } catch (e) { /* keep the default port */ }
+  // Served as the real res.wx.qq.com (interception), frame the real login page's
+  // origin, as the real script does: the frame's fast login then carries
+  // Origin https://open.weixin.qq.com, the one the desktop client accepts.
+  if (base === "https://res.wx.qq.com") base = "https://open.weixin.qq.com";
 
   function param(name, value) {
     return value === undefined || value === null || value === "" ? "" : "&" + name + "=" + value;

@@ -4,6 +4,11 @@
 //! `NODE_EXTRA_CA_CERTS` *adds* to Node's roots, so it points at `ca.pem`. The others
 //! *replace* the default roots, so they point at `ca-bundle.pem`: the system bundle plus
 //! our CA, written next to `ca.pem`, so that the backend still reaches real HTTPS sites.
+//!
+//! `trust env --intercept` ([`intercept_lines`]) is for a backend whose WeChat calls go
+//! through wxemu's proxy: the proxy variables, and the same two kinds of CA file, holding
+//! the interception CA *and* the fast-login CA (when it exists), so that evaluating both
+//! `trust env` outputs, in either order, never leaves one of them untrusted.
 
 use std::path::{Path, PathBuf};
 
@@ -11,6 +16,10 @@ use super::CaCert;
 
 /// The combined bundle's file name in the data directory.
 pub const BUNDLE_FILE: &str = "ca-bundle.pem";
+/// Interception: the combined bundle (system roots + both wxemu CAs).
+pub const INTERCEPT_BUNDLE_FILE: &str = "intercept-ca-bundle.pem";
+/// Interception: both wxemu CAs and nothing else, for `NODE_EXTRA_CA_CERTS`.
+pub const INTERCEPT_EXTRA_FILE: &str = "intercept-extra-cas.pem";
 
 /// Shell syntaxes `trust env` can print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,20 +103,50 @@ pub const SYSTEM_BUNDLES: &[&str] = &[
 /// Writes `<data dir>/ca-bundle.pem`: the first system bundle of `system_bundles` that
 /// exists (without our CA if it is already in there) plus our CA. Returns its path.
 pub fn write_bundle(ca: &CaCert, system_bundles: &[PathBuf]) -> Result<PathBuf, crate::Error> {
-    let dir = crate::fsutil::parent(&ca.path).to_owned();
-    let path = dir.join(BUNDLE_FILE);
+    let path = crate::fsutil::parent(&ca.path).join(BUNDLE_FILE);
+    write_pem_set(&path, &[ca], system_bundles)?;
+    Ok(path)
+}
+
+/// The two files `trust env --intercept` points at, written next to `intercept`:
+/// ([`INTERCEPT_EXTRA_FILE`]: `intercept` plus `fast_login` if given;
+/// [`INTERCEPT_BUNDLE_FILE`]: the first existing system bundle plus the same).
+pub fn write_intercept_files(
+    intercept: &CaCert,
+    fast_login: Option<&CaCert>,
+    system_bundles: &[PathBuf],
+) -> Result<(PathBuf, PathBuf), crate::Error> {
+    let dir = crate::fsutil::parent(&intercept.path);
+    let cas: Vec<&CaCert> = std::iter::once(intercept).chain(fast_login).collect();
+    let extra = dir.join(INTERCEPT_EXTRA_FILE);
+    write_pem_set(&extra, &cas, &[])?;
+    let bundle = dir.join(INTERCEPT_BUNDLE_FILE);
+    write_pem_set(&bundle, &cas, system_bundles)?;
+    Ok((extra, bundle))
+}
+
+/// Atomically writes `path`: the certificates of the first readable file of
+/// `system_bundles` (none if the list is empty) that are not among `cas`, then `cas`.
+fn write_pem_set(
+    path: &Path,
+    cas: &[&CaCert],
+    system_bundles: &[PathBuf],
+) -> Result<(), crate::Error> {
     let mut out = String::new();
     if let Some(system) = system_bundles.iter().find_map(|p| std::fs::read(p).ok()) {
         for der in super::pem_certificates(&system) {
-            if super::sha256_hex(&der) != ca.sha256 {
+            let fingerprint = super::sha256_hex(&der);
+            if cas.iter().all(|ca| ca.sha256 != fingerprint) {
                 out.push_str(&crate::pem_encode("CERTIFICATE", &der));
             }
         }
     }
-    out.push_str(&crate::pem_encode("CERTIFICATE", &ca.der));
-    let tmp = crate::fsutil::write_temp(&path, out.as_bytes(), crate::fsutil::CERT_MODE)?;
-    crate::fsutil::replace(tmp, &path)?;
-    Ok(path)
+    for ca in cas {
+        out.push_str(&crate::pem_encode("CERTIFICATE", &ca.der));
+    }
+    let tmp = crate::fsutil::write_temp(path, out.as_bytes(), crate::fsutil::CERT_MODE)?;
+    crate::fsutil::replace(tmp, path)?;
+    Ok(())
 }
 
 /// The lines `wxemu trust env` prints.
@@ -134,6 +173,48 @@ pub fn lines(shell: Shell, ca: &CaCert, bundle: &Path) -> Vec<String> {
             ca.tag()
         ),
     ]
+}
+
+/// Hosts a backend should reach directly even with the proxy variables set: loopback
+/// (the site under test, wxemu's own API) and the fast-login name, which the proxy
+/// does not play.
+pub const INTERCEPT_NO_PROXY: &str = "localhost,127.0.0.1,::1,localhost.weixin.qq.com";
+
+/// The lines `wxemu trust env --intercept` prints: route a backend's HTTP(S) through
+/// `proxy_url` (`http://127.0.0.1:PORT`) and trust both CAs (`extra`, `bundle` from
+/// [`write_intercept_files`]).
+pub fn intercept_lines(shell: Shell, proxy_url: &str, extra: &Path, bundle: &Path) -> Vec<String> {
+    let extra = extra.display().to_string();
+    let bundle = bundle.display().to_string();
+    let c = shell.comment();
+    let eval_hint = match shell {
+        Shell::Posix => "eval \"$(wxemu trust env --intercept)\"",
+        Shell::Fish => "wxemu trust env --intercept --shell fish | source",
+        Shell::PowerShell => "wxemu trust env --intercept --shell powershell | Invoke-Expression",
+        Shell::Cmd => "run these lines, or set the variables in the backend's environment",
+    };
+    let mut lines = vec![
+        format!("{c} Send a backend's WeChat API calls to wxemu's proxy: {eval_hint}"),
+        format!("{c} (needs `wxemu serve --proxy-port PORT`; other hosts are tunnelled unless --proxy-offline)"),
+    ];
+    // Lower- and upper-case: curl and Python read the former, Go and others the latter.
+    for name in ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"] {
+        lines.push(shell.set(name, proxy_url));
+    }
+    for name in ["NO_PROXY", "no_proxy"] {
+        lines.push(shell.set(name, INTERCEPT_NO_PROXY));
+    }
+    lines.extend([
+        format!("{c} Node.js 24+ honours the proxy variables with this; older Node needs a proxy agent:"),
+        shell.set("NODE_USE_ENV_PROXY", "1"),
+        format!("{c} Node.js adds these CAs (interception + fast-login) to its own roots:"),
+        shell.set("NODE_EXTRA_CA_CERTS", &extra),
+        format!("{c} Python requests/httpx, OpenSSL-based tools, Go on Linux: system roots + both wxemu CAs"),
+        shell.set("REQUESTS_CA_BUNDLE", &bundle),
+        shell.set("SSL_CERT_FILE", &bundle),
+        shell.set("CURL_CA_BUNDLE", &bundle),
+    ]);
+    lines
 }
 
 #[cfg(test)]
@@ -181,5 +262,51 @@ mod tests {
         assert!(text.contains(&format!("export SSL_CERT_FILE='{}'", bundle.display())));
         assert!(text.contains(&format!("export REQUESTS_CA_BUNDLE='{}'", bundle.display())));
         assert!(text.contains("keytool -importcert"));
+    }
+
+    #[test]
+    fn intercept_files_hold_both_cas_and_the_system_roots() {
+        let data = tempfile::tempdir().expect("tempdir");
+        let fast = CaCert::ensure(data.path()).expect("fast-login CA");
+        let intercept =
+            CaCert::ensure_of(data.path(), crate::CaKind::Intercept).expect("intercept CA");
+        assert_ne!(fast.sha256, intercept.sha256);
+        let root_dir = tempfile::tempdir().expect("tempdir");
+        let root = CaCert::ensure(root_dir.path()).expect("a stand-in system root");
+        let system = data.path().join("system.pem");
+        std::fs::write(
+            &system,
+            format!(
+                "{}{}",
+                crate::pem_encode("CERTIFICATE", &root.der),
+                crate::pem_encode("CERTIFICATE", &intercept.der)
+            ),
+        )
+        .expect("write");
+
+        let (extra, bundle) =
+            write_intercept_files(&intercept, Some(&fast), &[system]).expect("write");
+        let read = |p: &Path| super::super::pem_certificates(&std::fs::read(p).expect("read"));
+        assert_eq!(read(&extra), [intercept.der.clone(), fast.der.clone()]);
+        assert_eq!(
+            read(&bundle),
+            [root.der.clone(), intercept.der.clone(), fast.der.clone()]
+        );
+        assert_eq!(extra.file_name().unwrap(), INTERCEPT_EXTRA_FILE);
+
+        let (extra_only, _) = write_intercept_files(&intercept, None, &[]).expect("write");
+        assert_eq!(read(&extra_only), std::slice::from_ref(&intercept.der));
+
+        let text =
+            intercept_lines(Shell::Posix, "http://127.0.0.1:14080", &extra, &bundle).join("\n");
+        assert!(text.contains("export HTTPS_PROXY='http://127.0.0.1:14080'"));
+        assert!(text.contains("export http_proxy='http://127.0.0.1:14080'"));
+        assert!(text.contains(&format!("export NO_PROXY='{INTERCEPT_NO_PROXY}'")));
+        assert!(text.contains(&format!("export NODE_EXTRA_CA_CERTS='{}'", extra.display())));
+        assert!(text.contains(&format!("export REQUESTS_CA_BUNDLE='{}'", bundle.display())));
+        let fish = intercept_lines(Shell::Fish, "http://127.0.0.1:1", &extra, &bundle);
+        assert!(fish
+            .iter()
+            .any(|l| l == "set -gx HTTPS_PROXY 'http://127.0.0.1:1'"));
     }
 }

@@ -84,10 +84,15 @@ impl SystemLayout {
         ]
     }
 
-    /// Where our CA's anchor file goes: `wxemu-<fingerprint prefix>.<ext>`.
+    /// Where our CA's anchor file goes: `wxemu-<fingerprint prefix>.<ext>`
+    /// (`wxemu-intercept-…` for the interception CA).
     pub fn anchor_path(&self, ca: &CaCert) -> PathBuf {
-        self.anchor_dir
-            .join(format!("wxemu-{}.{}", ca.tag(), self.extension))
+        self.anchor_dir.join(format!(
+            "{}-{}.{}",
+            ca.kind.store_file_prefix(),
+            ca.tag(),
+            self.extension
+        ))
     }
 
     /// The refresh command, as root.
@@ -357,15 +362,16 @@ pub fn status(ca: &CaCert, targets: &TrustTargets) -> StoreReport {
             label,
             Outcome::NotTrusted,
             format!(
-                "{} exists but {} was not rebuilt; run `wxemu trust install`",
+                "{} exists but {} was not rebuilt; run `{}`",
                 anchor.display(),
-                layout.bundle.display()
+                layout.bundle.display(),
+                ca.kind.install_command()
             ),
         ),
         (None, false) => StoreReport::new(
             label,
             Outcome::NotTrusted,
-            "not installed; run `wxemu trust install`",
+            format!("not installed; run `{}`", ca.kind.install_command()),
         ),
     }
 }

@@ -152,7 +152,11 @@ pub fn status(ca: &CaCert, targets: &TrustTargets) -> StoreReport {
     }
     match trusted(ca, targets) {
         Ok(true) => StoreReport::new(LABEL, Outcome::Trusted, ""),
-        Ok(false) => StoreReport::new(LABEL, Outcome::NotTrusted, "run `wxemu trust install`"),
+        Ok(false) => StoreReport::new(
+            LABEL,
+            Outcome::NotTrusted,
+            format!("run `{}`", ca.kind.install_command()),
+        ),
         Err(e) => StoreReport::new(LABEL, Outcome::Failed, e),
     }
 }

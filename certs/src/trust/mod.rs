@@ -27,12 +27,15 @@ use std::process::{Command, Stdio};
 
 use x509_parser::pem::Pem;
 
-use crate::Error;
+use crate::{CaKind, Error};
 
-/// The wxemu CA certificate as the trust stores see it.
+/// A wxemu CA certificate (either [`CaKind`]) as the trust stores see it. Every store
+/// operation takes one, so the same code installs, finds and removes both CAs.
 #[derive(Clone)]
 pub struct CaCert {
-    /// `ca.pem` in the data directory.
+    /// Which of wxemu's CAs this is (decides nicknames, file names and hints).
+    pub kind: CaKind,
+    /// `ca.pem` (or `intercept-ca.pem`) in the data directory.
     pub path: PathBuf,
     /// The certificate, DER.
     pub der: Vec<u8>,
@@ -47,6 +50,7 @@ pub struct CaCert {
 impl fmt::Debug for CaCert {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CaCert")
+            .field("kind", &self.kind)
             .field("path", &self.path)
             .field("sha256", &self.sha256)
             .finish_non_exhaustive()
@@ -54,39 +58,46 @@ impl fmt::Debug for CaCert {
 }
 
 impl CaCert {
-    /// Loads the CA of data directory `dir`, creating it first if it does not exist (for
-    /// `install`).
+    /// Loads the fast-login CA of data directory `dir`, creating it first if it does not
+    /// exist (for `install`).
     pub fn ensure(dir: &Path) -> Result<CaCert, Error> {
-        let path = crate::ensure_ca(dir)?;
-        CaCert::load(dir).map(|ca| CaCert { path, ..ca })
+        CaCert::ensure_of(dir, CaKind::FastLogin)
     }
 
-    /// Loads the CA of data directory `dir` without creating anything (for `status`,
-    /// `uninstall`, `doctor`).
+    /// [`CaCert::ensure`] for either CA.
+    pub fn ensure_of(dir: &Path, kind: CaKind) -> Result<CaCert, Error> {
+        let path = crate::ensure_ca_of(dir, kind)?;
+        CaCert::load_of(dir, kind).map(|ca| CaCert { path, ..ca })
+    }
+
+    /// Loads the fast-login CA of data directory `dir` without creating anything (for
+    /// `status`, `uninstall`, `doctor`).
     pub fn load(dir: &Path) -> Result<CaCert, Error> {
-        let path = crate::ca_cert_path(dir);
+        CaCert::load_of(dir, CaKind::FastLogin)
+    }
+
+    /// [`CaCert::load`] for either CA.
+    pub fn load_of(dir: &Path, kind: CaKind) -> Result<CaCert, Error> {
+        let path = crate::ca_cert_path_of(dir, kind);
+        let corrupt = |reason| Error::CaCertCorrupt {
+            cert: crate::ca_cert_path_of(dir, kind),
+            key: crate::ca_key_path_of(dir, kind),
+            reason,
+        };
         let pem = std::fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
-        let der = crate::pem_certificate_der(&pem).map_err(|reason| Error::CaCertCorrupt {
-            cert: path.clone(),
-            key: crate::ca_key_path(dir),
-            reason,
-        })?;
-        CaCert::from_der(path, der).map_err(|reason| Error::CaCertCorrupt {
-            cert: crate::ca_cert_path(dir),
-            key: crate::ca_key_path(dir),
-            reason,
-        })
+        let der = crate::pem_certificate_der(&pem).map_err(corrupt)?;
+        CaCert::from_der(kind, path, der).map_err(corrupt)
     }
 
     /// A CA from its DER encoding; `path` is where a PEM copy of it lives.
-    pub fn from_der(path: PathBuf, der: Vec<u8>) -> Result<CaCert, String> {
+    pub fn from_der(kind: CaKind, path: PathBuf, der: Vec<u8>) -> Result<CaCert, String> {
         let cert = crate::parse_der(&der)?;
         let common_name = cert
             .subject()
             .iter_common_name()
             .next()
             .and_then(|cn| cn.as_str().ok())
-            .unwrap_or(crate::CA_ORGANIZATION)
+            .unwrap_or(kind.organization())
             .to_owned();
         Ok(CaCert {
             sha256: sha256_hex(&der),
@@ -95,6 +106,7 @@ impl CaCert {
             )
             .to_ascii_uppercase(),
             common_name,
+            kind,
             path,
             der,
         })

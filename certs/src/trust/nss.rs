@@ -51,9 +51,10 @@ impl NssDb {
     }
 }
 
-/// The nickname our CA gets: readable, and unique per CA.
+/// The nickname our CA gets: readable, and unique per CA (`wxemu local CA <tag>`,
+/// `wxemu interception CA <tag>`).
 pub fn nickname(ca: &CaCert) -> String {
-    format!("wxemu local CA {}", ca.tag())
+    format!("{} {}", ca.kind.organization(), ca.tag())
 }
 
 /// The NSS databases of `targets`: the explicit list, or those found under the home
@@ -377,12 +378,15 @@ pub fn status(ca: &CaCert, targets: &TrustTargets) -> Vec<StoreReport> {
                 None if ours.is_empty() => StoreReport::new(
                     label,
                     Outcome::NotTrusted,
-                    "not installed; run `wxemu trust install`",
+                    format!("not installed; run `{}`", ca.kind.install_command()),
                 ),
                 None => StoreReport::new(
                     label,
                     Outcome::NotTrusted,
-                    "present without the C trust flag; run `wxemu trust install`",
+                    format!(
+                        "present without the C trust flag; run `{}`",
+                        ca.kind.install_command()
+                    ),
                 ),
             },
             Err(e) => StoreReport::new(label, Outcome::Failed, e),

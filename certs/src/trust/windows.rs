@@ -161,7 +161,11 @@ pub fn status(ca: &CaCert, targets: &TrustTargets) -> StoreReport {
     })();
     match result {
         Ok(Some(scope)) => StoreReport::new(LABEL, Outcome::Trusted, format!("{scope:?}\\Root")),
-        Ok(None) => StoreReport::new(LABEL, Outcome::NotTrusted, "run `wxemu trust install`"),
+        Ok(None) => StoreReport::new(
+            LABEL,
+            Outcome::NotTrusted,
+            format!("run `{}`", ca.kind.install_command()),
+        ),
         Err(e) => StoreReport::new(LABEL, Outcome::Failed, e),
     }
 }
