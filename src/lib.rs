@@ -55,6 +55,7 @@ pub mod server;
 pub mod setup;
 pub mod state;
 pub mod tls;
+pub mod webwx;
 
 pub use emulator::Emulator;
 pub use server::{ServeOptions, Server};
