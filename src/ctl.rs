@@ -164,6 +164,11 @@ pub enum CtlCommand {
         #[arg(long, value_name = "ID")]
         remove: Option<u64>,
     },
+    /// Web WeChat: sessions, conversations, messages to the bot, logout.
+    Webwx {
+        #[command(subcommand)]
+        action: WebwxAction,
+    },
     /// Show the emulated clock, or advance/freeze/unfreeze it.
     Clock {
         #[command(subcommand)]
@@ -231,6 +236,40 @@ pub enum RecordAction {
     Set { id: String, fields: Vec<String> },
     /// Remove one.
     Remove { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebwxAction {
+    /// List Web WeChat sessions (live and recently ended).
+    Sessions,
+    /// One session with its contacts.
+    Session { id: u64 },
+    /// A session's conversation: what the bot sent and received.
+    Messages {
+        /// [default: the newest session]
+        #[arg(long)]
+        session: Option<u64>,
+    },
+    /// Send the bot a text as a friend, a group (member), an official
+    /// account, or the phone itself (`--from self --to NAME`).
+    Send {
+        /// `friend`, `filehelper`, `self`, or a UserName, contact id, remark or nickname.
+        #[arg(long, default_value = "friend")]
+        from: String,
+        /// With --from self: the recipient [default: filehelper].
+        #[arg(long)]
+        to: Option<String>,
+        /// Group messages: who in the group speaks.
+        #[arg(long)]
+        member: Option<String>,
+        /// [default: the newest live session]
+        #[arg(long)]
+        session: Option<u64>,
+        /// The text (put `--` before it if it starts with '-').
+        text: String,
+    },
+    /// The phone logs a session out (the bot gets 1101).
+    Logout { id: u64 },
 }
 
 #[derive(Debug, Subcommand)]
@@ -642,6 +681,32 @@ fn request_for(command: CtlCommand) -> Result<Call, String> {
             remove: Some(id), ..
         } => call(Method::DELETE, format!("/faults/{id}"), None),
         CtlCommand::Faults { .. } => call(Method::GET, "/faults", None),
+        CtlCommand::Webwx { action } => match action {
+            WebwxAction::Sessions => call(Method::GET, "/webwx/sessions", None),
+            WebwxAction::Session { id } => call(Method::GET, format!("/webwx/sessions/{id}"), None),
+            WebwxAction::Messages { session } => call(
+                Method::GET,
+                match session {
+                    Some(id) => format!("/webwx/messages?session={id}"),
+                    None => "/webwx/messages".to_owned(),
+                },
+                None,
+            ),
+            WebwxAction::Send { from, to, member, session, text } => {
+                let mut body = json!({ "text": text, "from": from });
+                if let Some(to) = to {
+                    body["to"] = json!(to);
+                }
+                if let Some(member) = member {
+                    body["member"] = json!(member);
+                }
+                if let Some(session) = session {
+                    body["session"] = json!(session);
+                }
+                call(Method::POST, "/webwx/messages", Some(body))
+            }
+            WebwxAction::Logout { id } => call(Method::DELETE, format!("/webwx/sessions/{id}"), None),
+        },
         CtlCommand::Clock { action: None } => call(Method::GET, "/clock", None),
         CtlCommand::Clock {
             action: Some(ClockAction::Advance { by }),

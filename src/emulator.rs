@@ -43,8 +43,11 @@ pub struct Emulator {
     initial_mode: ApprovalMode,
     /// The scenario loaded at start: a reset plays it again.
     scenario: Option<Scenario>,
-    /// QR-code logins (the login page's QR code and long poll).
+    /// QR-code logins (the login page's QR code and long poll; Web
+    /// WeChat's too).
     pub qr: QrLogins,
+    /// Web WeChat sessions (src/webwx/).
+    pub webwx: crate::webwx::WebWx,
     /// Apps registered at run time (permissive mode).
     pub apps: AppRegistry,
     config: RwLock<Config>,
@@ -75,6 +78,7 @@ impl Emulator {
             initial_mode: mode,
             scenario: None,
             qr: QrLogins::default(),
+            webwx: crate::webwx::WebWx::new(config.webwx.settings()),
             apps: AppRegistry::default(),
             client: RwLock::new(config.client.clone()),
             config: RwLock::new(config),
@@ -138,6 +142,8 @@ impl Emulator {
         for qr in self.qr_list() {
             let _ = self.qr_expire(&qr.uuid);
         }
+        // Bots held on synccheck learn (1101) that their session is over.
+        self.webwx.reset();
         self.journal.clear();
         let client = self.config().client.clone();
         *self.client.write().unwrap_or_else(|e| e.into_inner()) = client;

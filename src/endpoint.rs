@@ -21,6 +21,12 @@ pub enum Endpoint {
     Qrcode,
     /// `GET /connect/qrconnect`: the Open Platform login page.
     LoginPage,
+    /// Web WeChat's QR login: `/jslogin`, `/qrcode/<uuid>`, the login poll,
+    /// `webwxnewloginpage`.
+    WebwxLogin,
+    /// Web WeChat's session calls: `/cgi-bin/mmwebwx-bin/...` (synccheck,
+    /// webwxsync, webwxsendmsg, ...).
+    Webwx,
     /// `/__wxemu/...`: the control API itself.
     Control,
     /// Anything else (avatars, the index page, unknown paths).
@@ -37,6 +43,11 @@ impl Endpoint {
             _ if path.starts_with("/sns/") => Endpoint::Token,
             _ if path.starts_with("/connect/qrcode/") => Endpoint::Qrcode,
             _ if path == "/__wxemu" || path.starts_with("/__wxemu/") => Endpoint::Control,
+            "/jslogin"
+            | "/cgi-bin/mmwebwx-bin/login"
+            | "/cgi-bin/mmwebwx-bin/webwxnewloginpage" => Endpoint::WebwxLogin,
+            _ if path.starts_with("/qrcode/") => Endpoint::WebwxLogin,
+            _ if path.starts_with("/cgi-bin/mmwebwx-bin/") => Endpoint::Webwx,
             _ => Endpoint::Other,
         }
     }
@@ -49,6 +60,8 @@ impl Endpoint {
             Endpoint::LongPoll => "long-poll",
             Endpoint::Qrcode => "qrcode",
             Endpoint::LoginPage => "login-page",
+            Endpoint::WebwxLogin => "webwx-login",
+            Endpoint::Webwx => "webwx",
             Endpoint::Control => "control",
             Endpoint::Other => "other",
         }
@@ -93,6 +106,10 @@ mod tests {
             ("/__wxemu/health", Endpoint::Control),
             ("/__wxemuX", Endpoint::Other),
             ("/avatar/default/132", Endpoint::Other),
+            ("/jslogin", Endpoint::WebwxLogin),
+            ("/qrcode/Qe3PDEPf1Q==", Endpoint::WebwxLogin),
+            ("/cgi-bin/mmwebwx-bin/login", Endpoint::WebwxLogin),
+            ("/cgi-bin/mmwebwx-bin/synccheck", Endpoint::Webwx),
         ] {
             assert_eq!(Endpoint::of(path), want, "{path}");
         }

@@ -288,6 +288,21 @@ fn errcode_reply(endpoint: Endpoint, path: &str, query: Option<&str>, code: i64)
                     .into_response()
             }
         }
+        Endpoint::WebwxLogin => (
+            [(header::CONTENT_TYPE, "text/javascript")],
+            format!("window.code={code};"),
+        )
+            .into_response(),
+        Endpoint::Webwx if path.ends_with("/synccheck") => (
+            [(header::CONTENT_TYPE, "text/javascript")],
+            format!("window.synccheck={{retcode:\"{code}\",selector:\"0\"}}"),
+        )
+            .into_response(),
+        Endpoint::Webwx => (
+            [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+            json!({"BaseResponse": {"Ret": code, "ErrMsg": errmsg}}).to_string(),
+        )
+            .into_response(),
         // The token API's format (HTTP 200, application/json), also used
         // where the real service has no errcode format of its own.
         _ => (

@@ -14,6 +14,7 @@ mod decisions;
 mod qr;
 mod runtime;
 mod settings;
+mod webwx;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -84,6 +85,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/journal"),
     ("GET", "/journal/wait"),
     ("POST", "/reset"),
+    ("GET", "/webwx/sessions"),
+    ("GET", "/webwx/sessions/{id}"),
+    ("DELETE", "/webwx/sessions/{id}"),
+    ("GET", "/webwx/messages"),
+    ("POST", "/webwx/messages"),
 ];
 
 /// The control routes, to be merged into the main router.
@@ -141,6 +147,15 @@ pub fn router(emu: Arc<Emulator>) -> Router<Arc<Emulator>> {
         .route("/qr/{uuid}/cancel", post(qr::cancel))
         .route("/qr/{uuid}/expire", post(qr::expire))
         .route("/reset", post(runtime::reset))
+        .route("/webwx/sessions", get(webwx::sessions))
+        .route(
+            "/webwx/sessions/{id}",
+            get(webwx::session).delete(webwx::end_session),
+        )
+        .route(
+            "/webwx/messages",
+            get(webwx::messages).post(webwx::inject),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(emu, guard));

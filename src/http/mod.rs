@@ -2,6 +2,7 @@
 //! Host check, plus the small pieces every handler shares.
 
 pub mod guard;
+pub mod webwx;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -59,6 +60,7 @@ pub fn router(emu: Arc<Emulator>) -> Router {
         .merge(fast_login)
         .merge(control::router(emu.clone()))
         .merge(openplatform::routes())
+        .merge(webwx::routes())
         .route("/avatar/{id}/{size}", get(avatar::serve))
         .route("/", get(index))
         .fallback(not_found)

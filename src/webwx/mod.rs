@@ -20,6 +20,7 @@ pub mod contacts;
 pub mod directory;
 pub mod ids;
 pub mod message;
+mod ops;
 pub mod session;
 
 use std::collections::{BTreeMap, HashMap};
@@ -34,6 +35,7 @@ pub use contacts::{Contact, ContactBook, ContactKind};
 use directory::Directory;
 pub use directory::{ContactSummary, Profile, FILEHELPER};
 use message::{plain_text, wire_text};
+pub use ops::LoginPoll;
 pub use message::{ConversationEntry, Direction, WireMessage, MSG_STATUS_NOTIFY, MSG_TEXT};
 use session::{unix_millis, unix_secs, Session, Stored};
 pub use session::{Credentials, EndReason, SessionStatus, SessionSummary};
@@ -77,6 +79,9 @@ impl Default for WebWxSettings {
         }
     }
 }
+
+/// The appid of Web WeChat's jslogin (every client sends this one).
+pub const WEB_APPID: &str = "wx782c26e4c19acffb";
 
 /// Pending login tickets at most (oldest dropped first).
 const MAX_TICKETS: usize = 10_000;
@@ -272,7 +277,14 @@ pub struct WebWx {
     events: broadcast::Sender<WebWxEvent>,
     /// Set at shutdown: held synccheck requests answer at once.
     closing: watch::Sender<bool>,
+    /// The last login-poll answer per QR uuid (Open Platform errcodes): a
+    /// poll answers at once only when something changed since (clients
+    /// send no state of their own; itchat always says tip=1).
+    poll_answers: Mutex<HashMap<String, u16>>,
 }
+
+/// QR uuids whose last login-poll answer is remembered.
+const MAX_POLL_ANSWERS: usize = 10_000;
 
 impl Default for WebWx {
     fn default() -> Self {
@@ -287,7 +299,21 @@ impl WebWx {
             settings: Mutex::new(settings),
             events: broadcast::channel(1024).0,
             closing: watch::channel(false).0,
+            poll_answers: Mutex::new(HashMap::new()),
         }
+    }
+
+    pub(crate) fn last_poll_answer(&self, uuid: &str) -> Option<u16> {
+        self.poll_answers.lock().unwrap_or_else(|e| e.into_inner()).get(uuid).copied()
+    }
+
+    pub(crate) fn note_poll_answer(&self, uuid: &str, code: u16) {
+        let mut answers = self.poll_answers.lock().unwrap_or_else(|e| e.into_inner());
+        if answers.len() >= MAX_POLL_ANSWERS && !answers.contains_key(uuid) {
+            // Forgetting costs at most one repeated 201 per client.
+            answers.clear();
+        }
+        answers.insert(uuid.to_owned(), code);
     }
 
     pub fn settings(&self) -> WebWxSettings {
@@ -889,6 +915,7 @@ impl WebWx {
     /// Forgets everything (control API reset). Held synccheck requests get
     /// 1101.
     pub fn reset(&self) {
+        self.poll_answers.lock().unwrap_or_else(|e| e.into_inner()).clear();
         let mut st = self.lock();
         for s in st.sessions.values_mut() {
             s.wake.send_modify(|v| *v += 1);
