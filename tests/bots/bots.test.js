@@ -148,7 +148,7 @@ function runBot(command, args, env, onEvent) {
   return exited;
 }
 
-async function botScenario(t, { name, command, args, caEnv, scanWith, background = () => false }) {
+async function botScenario(t, { name, command, args, caEnv, scanWith, inject, readBack, background = () => false }) {
   const emu = await startWxemu();
   t.after(() => emu.close());
   const nonce = crypto.randomBytes(4).toString("hex");
@@ -158,9 +158,7 @@ async function botScenario(t, { name, command, args, caEnv, scanWith, background
       // The phone of the default account scans and confirms.
       await scanWith(emu, event.uuid);
     } else if (event.event === "sent") {
-      const res = await emu.control("POST", "/webwx/messages", { text: `ping ${nonce}`, from: "friend" });
-      assert.equal(res.status, 201, res.text);
-      injected = res.json;
+      injected = await inject(emu, `ping ${nonce}`);
     }
   });
   const byEvent = (name) => result.events.filter((e) => e.event === name);
@@ -188,15 +186,13 @@ async function botScenario(t, { name, command, args, caEnv, scanWith, background
 
   // What wxemu saw: the session ended by the bot's logout, and the whole
   // conversation in order.
-  const sessions = await emu.control("GET", "/webwx/sessions");
-  assert.equal(sessions.status, 200, sessions.text);
-  const [session] = sessions.json.sessions;
+  const { sessions, conversation } = await readBack(emu);
+  const [session] = sessions.sessions;
   assert.equal(session.username, login.username);
   assert.equal(session.status, "ended");
   assert.equal(session.ended_reason, "logout");
-  const conv = await emu.control("GET", `/webwx/messages?session=${encodeURIComponent(session.id)}`);
-  assert.equal(conv.status, 200, conv.text);
-  const texts = conv.json.messages
+  assert.equal(conversation.session, session.id);
+  const texts = conversation.messages
     .filter((m) => m.type === 1 && !background(m))
     .map((m) => [m.direction, m.from === login.username ? "self" : m.from, m.to === login.username ? "self" : m.to, m.text]);
   assert.deepEqual(texts, [
@@ -218,6 +214,12 @@ test("itchat-uos logs in, reads contacts, talks and logs out", async (t) => {
       emu.ctl("scan", "--account", "default", "--", uuid);
       emu.ctl("confirm", "--", uuid);
     },
+    // The friend writes and the test reads back through `wxemu ctl webwx`.
+    inject: async (emu, text) => JSON.parse(emu.ctl("webwx", "send", "--from", "friend", "--", text)),
+    readBack: async (emu) => ({
+      sessions: JSON.parse(emu.ctl("webwx", "sessions")),
+      conversation: JSON.parse(emu.ctl("webwx", "messages", "--session", "1")),
+    }),
   });
 });
 
@@ -235,6 +237,19 @@ test("wechat4u logs in, reads contacts, talks and logs out", async (t) => {
         const res = await emu.control("POST", `/qr/${encodeURIComponent(uuid)}/${step}`, step === "scan" ? { account: "default" } : {});
         assert.equal(res.status, 200, res.text);
       }
+    },
+    inject: async (emu, text) => {
+      const res = await emu.control("POST", "/webwx/messages", { text, from: "friend" });
+      assert.equal(res.status, 201, res.text);
+      return res.json;
+    },
+    readBack: async (emu) => {
+      const sessions = await emu.control("GET", "/webwx/sessions");
+      assert.equal(sessions.status, 200, sessions.text);
+      const id = sessions.json.sessions[0].id;
+      const conv = await emu.control("GET", `/webwx/messages?session=${encodeURIComponent(id)}`);
+      assert.equal(conv.status, 200, conv.text);
+      return { sessions: sessions.json, conversation: conv.json };
     },
   });
 });
