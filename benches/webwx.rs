@@ -11,6 +11,7 @@
 //!   - resident memory per idle held session: the server's RSS with all
 //!     sessions held minus its RSS before the first login, divided by
 //!     SESSIONS (each session includes its TLS connection).
+//!
 //! Targets (issue 11): p99 <= 10 ms on loopback, <= 50 KB per idle session.
 //! Under `cargo test` it runs a small smoke round (20 sessions).
 
