@@ -1107,7 +1107,7 @@ async fn the_journal_masks_sids_skeys_and_tickets() {
     }
     assert!(journal.contains("\"endpoint\":\"webwx\""));
     assert!(journal.contains("\"endpoint\":\"webwx-login\""));
-    assert!(journal.contains("@qrticket_0") == false, "tickets masked");
+    assert!(!journal.contains("@qrticket_0"), "tickets masked");
 }
 
 #[tokio::test]
