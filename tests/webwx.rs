@@ -1239,3 +1239,40 @@ async fn malformed_requests_get_the_wires_own_errors() {
     // The session survived all of it.
     assert_eq!(ret(&init(&server, &bot).await), 0);
 }
+
+#[tokio::test]
+async fn shutdown_answers_held_synccheck_requests_at_once() {
+    let server = TestServer::builder()
+        .approval(ApprovalMode::Never)
+        .options(|o| o.limits.long_poll_hold = Duration::from_millis(300))
+        .config(|c| c.webwx.synccheck_hold = Duration::from_secs(25))
+        .start()
+        .await;
+    let bot = login_as(&server, "default").await;
+    let key = init(&server, &bot).await["SyncKey"].clone();
+    let held = {
+        let (client, bot, key) = (server.client.clone(), bot.clone(), key.clone());
+        tokio::spawn(async move {
+            client
+                .get(&format!(
+                    "{CGI}/synccheck?sid={}&uin={}&synckey={}",
+                    bot.sid,
+                    bot.uin,
+                    synckey_query(&key)
+                ))
+                .await
+                .text()
+        })
+    };
+    while server.emu.webwx.session(1).unwrap().held_synccheck == 0 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    server.stop().await;
+    // Answered by the shutdown, not by the end of its 25 s hold (which
+    // outlasts the server's 5 s shutdown grace).
+    let answer = tokio::time::timeout(Duration::from_secs(10), held)
+        .await
+        .expect("answered at shutdown, not after the hold")
+        .unwrap();
+    assert_eq!(answer, "window.synccheck={retcode:\"0\",selector:\"0\"}");
+}
