@@ -1106,6 +1106,29 @@ async fn the_journal_masks_sids_skeys_and_tickets() {
         );
     }
     assert!(journal.contains("\"endpoint\":\"webwx\""));
+    // Ret / window.code / retcode are recorded as the errcode.
+    let polls = server
+        .ctl(
+            Method::GET,
+            "/journal?path=/cgi-bin/mmwebwx-bin/login",
+            None,
+        )
+        .await;
+    let codes: Vec<_> = polls["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["errcode"].clone())
+        .collect();
+    assert!(codes.contains(&json!(200)), "{codes:?}");
+    let inits = server
+        .ctl(
+            Method::GET,
+            "/journal?path=/cgi-bin/mmwebwx-bin/webwxinit",
+            None,
+        )
+        .await;
+    assert_eq!(inits["entries"][0]["errcode"], 0);
     assert!(journal.contains("\"endpoint\":\"webwx-login\""));
     assert!(!journal.contains("@qrticket_0"), "tickets masked");
 }

@@ -96,7 +96,12 @@ impl Endpoint {
     pub fn has_errcode(self) -> bool {
         matches!(
             self,
-            Endpoint::CheckLogin | Endpoint::Authorize | Endpoint::Token | Endpoint::LongPoll
+            Endpoint::CheckLogin
+                | Endpoint::Authorize
+                | Endpoint::Token
+                | Endpoint::LongPoll
+                | Endpoint::WebwxLogin
+                | Endpoint::Webwx
         )
     }
 }
