@@ -422,6 +422,44 @@ mod tests {
     }
 
     #[test]
+    fn webwx_settings_and_contacts_parse_and_validate() {
+        let config: Config = toml::from_str(
+            r#"
+            [webwx]
+            synccheck_hold = "10s"
+            contact_page_size = 50
+
+            [[accounts]]
+            id = "alice"
+            nickname = "Alice"
+
+            [accounts.webwx]
+            friends = [{ id = "bob", nickname = "Bob" }]
+            groups = [{ id = "team", name = "Team", members = ["bob"], others = ["Carol"] }]
+            official = [{ id = "news", nickname = "News" }]
+            "#,
+        )
+        .unwrap();
+        config.validate().unwrap();
+        assert_eq!(
+            config.webwx.settings().synccheck_hold,
+            Duration::from_secs(10)
+        );
+        let book = config.account("alice").unwrap().webwx.unwrap();
+        assert_eq!(book.groups[0].others, ["Carol"]);
+        assert!(config.account("default").unwrap().webwx.is_none());
+
+        let mut bad = config.clone();
+        bad.webwx.synccheck_hold = Duration::from_secs(30);
+        assert!(bad.validate().unwrap_err().contains("synccheck_hold"));
+        let mut bad = config;
+        bad.accounts[0].webwx.as_mut().unwrap().groups[0]
+            .members
+            .push("nobody".into());
+        assert!(bad.validate().unwrap_err().contains("nobody"));
+    }
+
+    #[test]
     fn round_trips_through_save() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(CONFIG_FILE);
