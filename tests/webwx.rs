@@ -315,7 +315,7 @@ async fn the_login_poll_says_408_201_200_and_the_redirect_is_on_the_clients_orig
                 .await
         })
     };
-    while server.emu.qr.held_polls(&uuid) == 0 {
+    while server.emu.webwx_held_login_polls(&uuid) == 0 {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     server
@@ -341,7 +341,7 @@ async fn the_login_poll_says_408_201_200_and_the_redirect_is_on_the_clients_orig
                 .await
         })
     };
-    while server.emu.qr.held_polls(&uuid) == 0 {
+    while server.emu.webwx_held_login_polls(&uuid) == 0 {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     server
@@ -1287,7 +1287,7 @@ async fn shutdown_answers_held_synccheck_requests_at_once() {
                 .text()
         })
     };
-    while server.emu.webwx.session(1).unwrap().held_synccheck == 0 {
+    while server.emu.webwx_session(1).unwrap().held_synccheck == 0 {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     server.stop().await;

@@ -5,8 +5,9 @@
 use std::time::Duration;
 
 use super::{
-    AccountProfile, ConversationEntry, Injection, LoginGrant, SessionSummary, TicketError,
-    WebWxError,
+    AccountProfile, AuthError, Caller, Contact, ContactPage, ContactSummary, ConversationEntry,
+    InitData, Injection, LoginGrant, SendError, SessionSummary, SyncCheck, SyncData, SyncError,
+    TicketError, WebWx, WebWxError, WebWxEvent,
 };
 use crate::emulator::Emulator;
 use crate::qr::{PollReply, QrKind, QrStatus};
@@ -98,5 +99,112 @@ impl Emulator {
     /// The phone logs a session out.
     pub fn webwx_end_session(&self, id: u64) -> Result<SessionSummary, WebWxError> {
         self.webwx.end_session(id, self.clock.now())
+    }
+
+    /// The Web WeChat state itself (tests, the desktop app).
+    pub fn webwx(&self) -> &WebWx {
+        &self.webwx
+    }
+
+    /// Live `session_started` / `session_ended` / `message` events.
+    pub fn webwx_subscribe(&self) -> tokio::sync::broadcast::Receiver<WebWxEvent> {
+        self.webwx.subscribe()
+    }
+
+    /// Whether `uuid` is a Web WeChat QR login still known.
+    pub fn webwx_qr_exists(&self, uuid: &str) -> bool {
+        self.qr
+            .get(uuid, self.clock.now())
+            .is_some_and(|q| q.kind == QrKind::WebWechat)
+    }
+
+    /// Login polls held on `uuid` right now (tests wait for one).
+    pub fn webwx_held_login_polls(&self, uuid: &str) -> usize {
+        self.qr.held_polls(uuid)
+    }
+
+    /// The webwxnewloginpage URL (on the origin the client used) of a
+    /// Web WeChat QR login.
+    pub fn webwx_redirect_base(&self, uuid: &str) -> Option<String> {
+        self.qr
+            .get(uuid, self.clock.now())
+            .map(|q| q.target.redirect_uri)
+    }
+
+    /// Now on the emulated clock, in Unix seconds (the poll's `scan=`,
+    /// cookie dates).
+    pub fn webwx_now(&self) -> std::time::SystemTime {
+        self.clock.now()
+    }
+
+    pub fn webwx_init(&self, caller: Caller<'_>) -> Result<InitData, AuthError> {
+        self.webwx.init(caller, self.clock.now())
+    }
+
+    pub fn webwx_status_notify(&self, caller: Caller<'_>) -> Result<u64, AuthError> {
+        self.webwx.status_notify(caller, self.clock.now())
+    }
+
+    pub fn webwx_contacts_page(
+        &self,
+        caller: Caller<'_>,
+        seq: u64,
+    ) -> Result<ContactPage, AuthError> {
+        self.webwx.contacts_page(caller, seq, self.clock.now())
+    }
+
+    pub fn webwx_batch_get(
+        &self,
+        caller: Caller<'_>,
+        user_names: &[&str],
+    ) -> Result<Vec<Contact>, AuthError> {
+        self.webwx.batch_get(caller, user_names, self.clock.now())
+    }
+
+    pub fn webwx_sync(
+        &self,
+        caller: Caller<'_>,
+        keys: &[(u64, u64)],
+    ) -> Result<SyncData, SyncError> {
+        self.webwx.sync(caller, keys, self.clock.now())
+    }
+
+    pub fn webwx_send_text(
+        &self,
+        caller: Caller<'_>,
+        to: &str,
+        content: &str,
+    ) -> Result<u64, SendError> {
+        self.webwx.send_text(caller, to, content, self.clock.now())
+    }
+
+    pub fn webwx_logout(&self, caller: Caller<'_>) -> Result<(), AuthError> {
+        self.webwx.logout(caller, self.clock.now())
+    }
+
+    /// synccheck, held up to `[webwx] synccheck_hold`.
+    pub async fn webwx_synccheck(
+        &self,
+        caller: Caller<'_>,
+        keys: Option<&[(u64, u64)]>,
+    ) -> SyncCheck {
+        let hold = self.webwx.settings().synccheck_hold;
+        self.webwx.synccheck(caller, keys, hold, &self.clock).await
+    }
+
+    pub fn webwx_sessions(&self) -> Vec<SessionSummary> {
+        self.webwx.sessions()
+    }
+
+    pub fn webwx_session(&self, id: u64) -> Option<SessionSummary> {
+        self.webwx.session(id)
+    }
+
+    pub fn webwx_conversation(&self, id: u64) -> Result<Vec<ConversationEntry>, WebWxError> {
+        self.webwx.conversation(id)
+    }
+
+    pub fn webwx_contacts(&self, id: u64) -> Result<Vec<ContactSummary>, WebWxError> {
+        self.webwx.contacts(id)
     }
 }

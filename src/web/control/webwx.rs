@@ -35,17 +35,16 @@ fn webwx_error(e: WebWxError) -> ApiError {
 
 /// `GET /webwx/sessions`: every kept session, oldest first.
 pub async fn sessions(State(emu): State<Arc<Emulator>>) -> ApiResult {
-    ok(json!({ "sessions": emu.webwx.sessions() }))
+    ok(json!({ "sessions": emu.webwx_sessions() }))
 }
 
 /// `GET /webwx/sessions/{id}`: one session and its contacts.
 pub async fn session(State(emu): State<Arc<Emulator>>, Path(id): Path<String>) -> ApiResult {
     let id = session_id(&id)?;
     let summary = emu
-        .webwx
-        .session(id)
+        .webwx_session(id)
         .ok_or_else(|| webwx_error(WebWxError::UnknownSession(id)))?;
-    let contacts = emu.webwx.contacts(id).map_err(webwx_error)?;
+    let contacts = emu.webwx_contacts(id).map_err(webwx_error)?;
     let mut value = serde_json::to_value(summary).map_err(|e| ApiError::bad(e.to_string()))?;
     value["contacts"] = json!(contacts);
     ok(value)
@@ -71,13 +70,12 @@ pub async fn messages(State(emu): State<Arc<Emulator>>, RawQuery(raw): RawQuery)
     let id = match q.session {
         Some(id) => id,
         None => emu
-            .webwx
-            .sessions()
+            .webwx_sessions()
             .last()
             .map(|s| s.id)
             .ok_or_else(|| ApiError::not_found("no Web WeChat session yet"))?,
     };
-    let messages = emu.webwx.conversation(id).map_err(webwx_error)?;
+    let messages = emu.webwx_conversation(id).map_err(webwx_error)?;
     ok(json!({ "session": id, "messages": messages }))
 }
 

@@ -49,7 +49,7 @@ pub async fn jslogin(
 /// `GET /qrcode/<uuid>`: the QR code the browser shows (libraries draw
 /// their own from the uuid).
 pub async fn qrcode(State(emu): State<Arc<Emulator>>, Path(uuid): Path<String>) -> Response {
-    if !ids::is_login_uuid(&uuid) || emu.qr.get(&uuid, emu.clock.now()).is_none() {
+    if !ids::is_login_uuid(&uuid) || !emu.webwx_qr_exists(&uuid) {
         return (
             StatusCode::NOT_FOUND,
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -105,14 +105,10 @@ pub async fn poll(
             ))
         }
         LoginPoll::Confirmed { ticket } => {
-            let base = emu
-                .qr
-                .get(uuid, emu.clock.now())
-                .map(|q| q.target.redirect_uri)
-                .unwrap_or_else(|| {
-                    format!("{}{CGI}/webwxnewloginpage", request_origin(&headers, &uri))
-                });
-            let scan = wxemu_core::webwx::session::unix_secs(emu.clock.now());
+            let base = emu.webwx_redirect_base(uuid).unwrap_or_else(|| {
+                format!("{}{CGI}/webwxnewloginpage", request_origin(&headers, &uri))
+            });
+            let scan = wxemu_core::webwx::session::unix_secs(emu.webwx_now());
             js(format!(
                 "window.code=200;\nwindow.redirect_uri=\"{base}?ticket={ticket}&uuid={uuid}&lang=zh_CN&scan={scan}\";"
             ))
@@ -151,7 +147,7 @@ pub async fn newloginpage(State(emu): State<Arc<Emulator>>, RawQuery(query): Raw
         "<error><ret>0</ret><message></message><skey>{}</skey><wxsid>{}</wxsid><wxuin>{}</wxuin><pass_ticket>{}</pass_ticket><isgrayscale>1</isgrayscale></error>",
         c.skey, c.sid, c.uin, c.pass_ticket
     );
-    let now = emu.clock.now();
+    let now = emu.webwx_now();
     let session_expiry = cookie_date(now + Duration::from_secs(12 * 3600));
     let long_expiry = cookie_date(now + Duration::from_secs(10 * 365 * 86_400));
     let loadtime = wxemu_core::webwx::session::unix_secs(now).to_string();

@@ -40,7 +40,7 @@ pub async fn init(State(emu): State<Arc<Emulator>>, body: Body) -> Response {
         Ok(v) => v,
         Err(reply) => return reply,
     };
-    let Ok(data) = emu.webwx.init(caller(&ids), emu.clock.now()) else {
+    let Ok(data) = emu.webwx_init(caller(&ids)) else {
         return logged_out();
     };
     let u = &data.user;
@@ -77,7 +77,7 @@ pub async fn status_notify(State(emu): State<Arc<Emulator>>, body: Body) -> Resp
     if body.get("Code").is_some_and(|c| !c.is_number()) {
         return bad_request("Code must be a number");
     }
-    match emu.webwx.status_notify(caller(&ids), emu.clock.now()) {
+    match emu.webwx_status_notify(caller(&ids)) {
         Ok(id) => {
             json_reply(json!({"BaseResponse": base_response(0, OK), "MsgID": id.to_string()}))
         }
@@ -103,7 +103,7 @@ pub async fn get_contact(
     let Some(ids) = cookie_ids(&headers) else {
         return logged_out();
     };
-    match emu.webwx.contacts_page(caller(&ids), seq, emu.clock.now()) {
+    match emu.webwx_contacts_page(caller(&ids), seq) {
         Ok(page) => json_reply(json!({
             "BaseResponse": base_response(0, OK),
             "MemberCount": page.contacts.len(),
@@ -133,7 +133,7 @@ pub async fn batch_get_contact(State(emu): State<Arc<Emulator>>, body: Body) -> 
             None => return bad_request("every List entry needs a UserName string"),
         }
     }
-    match emu.webwx.batch_get(caller(&ids), &names, emu.clock.now()) {
+    match emu.webwx_batch_get(caller(&ids), &names) {
         Ok(contacts) => json_reply(json!({
             "BaseResponse": base_response(0, OK),
             "Count": contacts.len(),
@@ -150,16 +150,11 @@ pub async fn synccheck(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQue
     let params = query_params(query);
     let param = |name: &str| params.get(name).map(String::as_str).unwrap_or("");
     let keys = parse_sync_key_query(param("synckey"));
-    let hold = emu.webwx.settings().synccheck_hold;
     let who = Caller {
         uin: param("uin"),
         sid: param("sid"),
     };
-    let (retcode, selector) = match emu
-        .webwx
-        .synccheck(who, keys.as_deref(), hold, &emu.clock)
-        .await
-    {
+    let (retcode, selector) = match emu.webwx_synccheck(who, keys.as_deref()).await {
         SyncCheck::Idle => ("0", "0"),
         SyncCheck::NewMessages => ("0", "2"),
         SyncCheck::LoggedOut => ("1101", "0"),
@@ -181,7 +176,7 @@ pub async fn sync(State(emu): State<Arc<Emulator>>, body: Body) -> Response {
         Ok(keys) => keys,
         Err(e) => return bad_request(&e),
     };
-    let data = match emu.webwx.sync(caller(&ids), &keys, emu.clock.now()) {
+    let data = match emu.webwx_sync(caller(&ids), &keys) {
         Ok(data) => data,
         Err(SyncError::Auth(_)) => return logged_out(),
         Err(e @ SyncError::BadSyncKey) => return bad_request(&e.to_string()),
@@ -237,10 +232,7 @@ pub async fn send_msg(State(emu): State<Arc<Emulator>>, body: Body) -> Response 
         None | Some(Value::Null) => String::new(),
         Some(_) => return bad_request("Msg.LocalID must be a number or a string"),
     };
-    match emu
-        .webwx
-        .send_text(caller(&ids), to, content, emu.clock.now())
-    {
+    match emu.webwx_send_text(caller(&ids), to, content) {
         Ok(id) => json_reply(json!({
             "BaseResponse": base_response(0, OK),
             "MsgID": id.to_string(),
@@ -268,7 +260,7 @@ pub async fn logout(State(emu): State<Arc<Emulator>>, headers: HeaderMap, body: 
         Err(_) => None,
     };
     if let Some(ids) = cookie_ids(&headers).or(form) {
-        let _ = emu.webwx.logout(caller(&ids), emu.clock.now());
+        let _ = emu.webwx_logout(caller(&ids));
     }
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], "").into_response()
 }
