@@ -18,16 +18,15 @@
 //! Under `cargo test` it runs one short round as a smoke test.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::Request;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use rustls::pki_types::{CertificateDer, ServerName};
-use tokio::net::{TcpListener, TcpStream};
-use tokio_rustls::{TlsAcceptor, TlsConnector};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use wxemu::client::{Client, Connection};
 use wxemu::core::approval::ApprovalMode;
 use wxemu::{ServeOptions, Server};
 
@@ -36,85 +35,69 @@ const ROUNDS: usize = 10;
 const ORIGIN: &str = "https://open.weixin.qq.com";
 const CHECK_LOGIN: &str = r#"{"apiname":"qrconnectchecklogin","jsdata":{"appid":"wxa04304ceaedaf538","scope":"snsapi_login","redirect_uri":"https://site.example/cb?app=website","state":"9ec633939ab2fd6f"}}"#;
 
-type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
-
-struct Target {
-    addr: SocketAddr,
-    tls: Arc<rustls::ClientConfig>,
+/// The same client for every case: HTTP/1.1 keep-alive connections, TLS
+/// trusting wxemu's CA (the ceiling serves wxemu's certificate too).
+fn client(addr: SocketAddr, ca_der: &[u8]) -> Client {
+    Client::builder(addr)
+        .trust_der(ca_der.to_vec())
+        .http1_only()
+        .build()
+        .expect("client")
 }
 
-impl Target {
-    async fn connect(&self) -> Sender {
-        let tcp = TcpStream::connect(self.addr).await.expect("connect");
-        tcp.set_nodelay(true).unwrap();
-        let name = ServerName::try_from("localhost.weixin.qq.com").unwrap();
-        let tls = TlsConnector::from(self.tls.clone())
-            .connect(name, tcp)
-            .await
-            .expect("TLS");
-        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
-            .await
-            .unwrap();
-        tokio::spawn(conn);
-        sender
-    }
+async fn connect(client: &Client) -> Connection {
+    client.connect().await.expect("connect")
 }
 
-async fn get(sender: &mut Sender, port: u16, path_and_query: &str) -> Bytes {
+async fn get(connection: &mut Connection, path_and_query: &str) -> Bytes {
     let request = Request::get(path_and_query)
-        .header("host", format!("localhost.weixin.qq.com:{port}"))
         .body(Full::new(Bytes::new()))
         .unwrap();
-    sender.ready().await.expect("connection ready");
-    let response = sender.send_request(request).await.expect("response");
-    response.into_body().collect().await.unwrap().to_bytes()
+    connection.send(request).await.expect("response").body
 }
 
-async fn post(sender: &mut Sender, port: u16, path: &str, body: String) -> Bytes {
+async fn post(connection: &mut Connection, path: &str, body: String) -> Bytes {
     let request = Request::post(path)
-        .header("host", format!("localhost.weixin.qq.com:{port}"))
         .header("origin", ORIGIN)
         .header("content-type", "application/json")
         .body(Full::new(Bytes::from(body)))
         .unwrap();
-    sender.ready().await.expect("connection ready");
-    let response = sender.send_request(request).await.expect("response");
-    response.into_body().collect().await.unwrap().to_bytes()
+    connection.send(request).await.expect("response").body
 }
 
 /// One unit of work (a request, or a whole login) on a connection.
-async fn one(kind: Case, sender: &mut Sender, port: u16) {
+async fn one(kind: Case, connection: &mut Connection) {
     match kind {
         Case::Stack => {
-            let body = get(sender, port, "/").await;
+            let body = get(connection, "/").await;
             assert!(body.starts_with(b"wxemu"), "{body:?}");
         }
         Case::UserInfo(query) => {
-            let body = get(sender, port, query).await;
+            let body = get(connection, query).await;
             assert!(body.starts_with(b"{\"openid\""), "{body:?}");
         }
         Case::Ceiling | Case::CheckLogin => {
-            let body = post(sender, port, "/api/check-login", CHECK_LOGIN.to_owned()).await;
+            let body = post(connection, "/api/check-login", CHECK_LOGIN.to_owned()).await;
             assert!(body.starts_with(b"{\"apiname\""), "{body:?}");
         }
         Case::Login => {
-            login(sender, port).await;
+            login(connection).await;
         }
     }
 }
 
 /// check-login then authorize; returns the code.
-async fn login(sender: &mut Sender, port: u16) -> String {
+async fn login(connection: &mut Connection) -> String {
     {
         {
-            let body = post(sender, port, "/api/check-login", CHECK_LOGIN.to_owned()).await;
+            let body = post(connection, "/api/check-login", CHECK_LOGIN.to_owned()).await;
             let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
             let uuid = json["jsdata"]["authorize_uuid"].as_str().expect("uuid");
             let mut request: serde_json::Value = serde_json::from_str(CHECK_LOGIN).unwrap();
             request["apiname"] = "qrconnectfastauthorize".into();
             request["jsdata"]["authorize_uuid"] = uuid.into();
             request["jsdata"]["data"] = r#"{"x":576,"y":391.5}"#.into();
-            let body = post(sender, port, "/api/authorize", request.to_string()).await;
+            let body = post(connection, "/api/authorize", request.to_string()).await;
             assert!(body.windows(10).any(|w| w == b"\"errcode\":"), "{body:?}");
             let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
             let url = json["jsdata"]["redirect_url"]
@@ -130,15 +113,14 @@ async fn login(sender: &mut Sender, port: u16) -> String {
 }
 
 /// `/sns/userinfo?access_token=..&openid=..` for a token got the way a site does.
-async fn userinfo_query(target: &Target) -> &'static str {
-    let port = target.addr.port();
-    let mut sender = target.connect().await;
-    let code = login(&mut sender, port).await;
+async fn userinfo_query(client: &Client) -> &'static str {
+    let mut connection = connect(client).await;
+    let code = login(&mut connection).await;
     let path = format!(
         "/sns/oauth2/access_token?appid=wxa04304ceaedaf538&secret=s&code={code}&grant_type=authorization_code"
     );
     let token: serde_json::Value =
-        serde_json::from_slice(&get(&mut sender, port, &path).await).unwrap();
+        serde_json::from_slice(&get(&mut connection, &path).await).unwrap();
     let query = format!(
         "/sns/userinfo?access_token={}&openid={}",
         token["access_token"].as_str().expect("access_token"),
@@ -162,20 +144,19 @@ struct Measured {
     p99: Duration,
 }
 
-async fn drive(kind: Case, target: Arc<Target>, run_for: Duration) -> Measured {
-    let port = target.addr.port();
+async fn drive(kind: Case, client: Client, run_for: Duration) -> Measured {
     let mut workers = Vec::new();
     let start = Instant::now();
     for _ in 0..CONNECTIONS {
-        let target = target.clone();
+        let client = client.clone();
         workers.push(tokio::spawn(async move {
-            let mut sender = target.connect().await;
+            let mut connection = connect(&client).await;
             // Warm the connection (handshake done, buffers sized).
-            one(kind, &mut sender, port).await;
+            one(kind, &mut connection).await;
             let mut latencies = Vec::new();
             while start.elapsed() < run_for {
                 let t = Instant::now();
-                one(kind, &mut sender, port).await;
+                one(kind, &mut connection).await;
                 latencies.push(t.elapsed());
             }
             latencies
@@ -238,19 +219,6 @@ async fn ceiling(material: &wxemu_certs::Material) -> SocketAddr {
     addr
 }
 
-fn client_tls(ca_der: &[u8]) -> Arc<rustls::ClientConfig> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(CertificateDer::from(ca_der.to_vec())).unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Arc::new(config)
-}
-
 /// Start-to-first-TLS-answer of the release binary, certificates already
 /// created; then its resident memory once idle.
 fn start_time_and_idle_rss(
@@ -286,15 +254,11 @@ fn start_time_and_idle_rss(
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        let target = Target {
-            addr: ([127, 0, 0, 1], port).into(),
-            tls: client_tls(ca_der),
-        };
         runtime.block_on(async {
+            let client = client(([127, 0, 0, 1], port).into(), ca_der);
             loop {
-                if TcpStream::connect(target.addr).await.is_ok() {
-                    let mut sender = target.connect().await;
-                    one(Case::CheckLogin, &mut sender, port).await;
+                if let Ok(mut connection) = client.connect().await {
+                    one(Case::CheckLogin, &mut connection).await;
                     break;
                 }
                 tokio::time::sleep(Duration::from_micros(200)).await;
@@ -343,12 +307,9 @@ fn main() {
         (addr, material)
     });
     let ceiling_addr = runtime.block_on(ceiling(&material));
-    let tls = client_tls(&material.ca_cert_der);
+    let ca_der = &material.ca_cert_der;
 
-    let userinfo = runtime.block_on(userinfo_query(&Target {
-        addr: wxemu_addr,
-        tls: tls.clone(),
-    }));
+    let userinfo = runtime.block_on(userinfo_query(&client(wxemu_addr, ca_der)));
     let cases = [
         (
             Case::Ceiling,
@@ -378,11 +339,8 @@ fn main() {
     for _ in 0..rounds {
         let mut round = Vec::new();
         for (kind, addr, _) in cases {
-            let target = Arc::new(Target {
-                addr,
-                tls: tls.clone(),
-            });
-            round.push(runtime.block_on(drive(kind, target, slice)));
+            let client = client(addr, ca_der);
+            round.push(runtime.block_on(drive(kind, client, slice)));
         }
         rounds_measured.push(round);
     }

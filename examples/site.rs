@@ -30,13 +30,10 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use clap::Parser;
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Bytes;
-use hyper_util::rt::TokioIo;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
 use serde::Deserialize;
 use serde_json::Value;
+use wxemu::client::Client;
+use wxemu::web::registry;
 
 #[derive(Debug, Parser)]
 #[command(about = "An example website using \"Log in with WeChat\" against wxemu")]
@@ -59,7 +56,7 @@ struct Args {
 }
 
 /// wxLogin.js on wxemu (the real one lives on res.wx.qq.com).
-const WXLOGIN_JS_PATH: &str = "/connect/zh_CN/htmledition/js/wxLogin.js";
+const WXLOGIN_JS_PATH: &str = registry::WXLOGIN_JS.path;
 const SESSION_COOKIE: &str = "site_session";
 
 struct Site {
@@ -67,7 +64,9 @@ struct Site {
     base_url: String,
     appid: String,
     secret: String,
-    tls: Arc<rustls::ClientConfig>,
+    /// HTTPS to wxemu, trusting exactly its CA: no system roots, no
+    /// "accept anything".
+    api: Client,
     sessions: Mutex<HashMap<String, Session>>,
 }
 
@@ -105,8 +104,9 @@ async fn run(args: Args) -> Result<(), String> {
             args.wxemu
         ));
     }
+    let api = wxemu_client(&args.wxemu, &ca_path).await?;
     let site = Arc::new(Site {
-        tls: tls_config(&ca_path)?,
+        api,
         base_url: format!("http://127.0.0.1:{}", args.port),
         wxemu: args.wxemu,
         appid: args.appid,
@@ -133,24 +133,42 @@ async fn run(args: Args) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-/// Trust exactly wxemu's CA: no system roots, no "accept anything".
-fn tls_config(ca_path: &std::path::Path) -> Result<Arc<rustls::ClientConfig>, String> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_file_iter(ca_path)
-        .map_err(|e| format!("cannot read the CA {}: {e}", ca_path.display()))?
-    {
-        let cert = cert.map_err(|e| format!("bad PEM in {}: {e}", ca_path.display()))?;
-        roots
-            .add(cert)
-            .map_err(|e| format!("bad CA certificate in {}: {e}", ca_path.display()))?;
+/// A client for wxemu at `url` (an https URL, checked), trusting the CA in
+/// `ca_path` only.
+async fn wxemu_client(url: &url::Url, ca_path: &std::path::Path) -> Result<Client, String> {
+    let host = match url.host() {
+        Some(url::Host::Domain(name)) => name.to_owned(),
+        Some(url::Host::Ipv4(ip)) => ip.to_string(),
+        Some(url::Host::Ipv6(ip)) => ip.to_string(),
+        None => return Err(format!("--wxemu {url} has no host")),
+    };
+    let port = url.port_or_known_default().unwrap_or(443);
+    Client::builder(resolve(&host, port).await?)
+        .server_name(&host)
+        .trust_pem_file(ca_path)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// `localhost.weixin.qq.com` has the public A record 127.0.0.1; an offline
+/// machine may have no DNS for it, and wxemu only ever listens on loopback
+/// (IPv4, so that is preferred when a name has both).
+async fn resolve(host: &str, port: u16) -> Result<SocketAddr, String> {
+    let found: Result<Vec<SocketAddr>, _> = tokio::net::lookup_host((host, port))
+        .await
+        .map(Iterator::collect);
+    match found {
+        Ok(addrs) if !addrs.is_empty() => Ok(addrs
+            .iter()
+            .find(|a| a.is_ipv4())
+            .copied()
+            .unwrap_or(addrs[0])),
+        _ if host.eq_ignore_ascii_case("localhost.weixin.qq.com") => {
+            Ok(SocketAddr::from(([127, 0, 0, 1], port)))
+        }
+        Ok(_) => Err(format!("{host} has no address")),
+        Err(e) => Err(format!("cannot resolve {host}: {e}")),
     }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(Arc::new(config))
 }
 
 // ---------------------------------------------------------------- pages
@@ -178,7 +196,7 @@ async fn home(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
 /// The redirect variant: a fresh state in the session, then off to wxemu.
 async fn login(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
     let (sid, state) = site.new_state(&headers);
-    let mut url = site.wxemu_url("/connect/qrconnect");
+    let mut url = site.wxemu_url(registry::LOGIN_PAGE.path);
     url.query_pairs_mut()
         .append_pair("appid", &site.appid)
         .append_pair("redirect_uri", &site.redirect_uri())
@@ -324,7 +342,7 @@ impl Site {
 
     /// code -> access_token -> userinfo, the two calls every site makes.
     async fn fetch_user(&self, code: &str) -> Result<Value, String> {
-        let mut token_url = self.wxemu_url("/sns/oauth2/access_token");
+        let mut token_url = self.wxemu_url(registry::ACCESS_TOKEN.path);
         token_url
             .query_pairs_mut()
             .append_pair("appid", &self.appid)
@@ -336,7 +354,7 @@ impl Site {
             .as_str()
             .ok_or("no access_token in the reply")?;
         let openid = token["openid"].as_str().ok_or("no openid in the reply")?;
-        let mut info_url = self.wxemu_url("/sns/userinfo");
+        let mut info_url = self.wxemu_url(registry::USERINFO.path);
         info_url
             .query_pairs_mut()
             .append_pair("access_token", access_token)
@@ -351,34 +369,14 @@ impl Site {
     /// One HTTPS GET, validated against wxemu's CA. WeChat reports errors
     /// as HTTP 200 with an errcode, so check that too.
     async fn get_json(&self, url: &url::Url) -> Result<Value, String> {
-        let host = url.host_str().ok_or("wxemu URL has no host")?.to_owned();
-        let port = url.port_or_known_default().unwrap_or(443);
-        let tcp = connect(&host, port).await?;
-        let name = ServerName::try_from(host.clone()).map_err(|e| e.to_string())?;
-        let tls = tokio_rustls::TlsConnector::from(self.tls.clone())
-            .connect(name, tcp)
+        let reply = self
+            .api
+            .get(url.as_str())
+            .send()
             .await
-            .map_err(|e| format!("TLS to {host}:{port} failed: {e}"))?;
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
-            .await
-            .map_err(|e| e.to_string())?;
-        tokio::spawn(conn);
-        let path_and_query = &url[url::Position::BeforePath..];
-        let request = hyper::Request::get(path_and_query)
-            .header(header::HOST, format!("{host}:{port}"))
-            .body(Empty::<Bytes>::new())
-            .map_err(|e| e.to_string())?;
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|e| e.to_string())?;
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| e.to_string())?
-            .to_bytes();
-        let json: Value = serde_json::from_slice(&body)
+            .map_err(|e| format!("{}: {e}", url.path()))?;
+        let json: Value = reply
+            .json()
             .map_err(|e| format!("{} did not answer JSON: {e}", url.path()))?;
         match json["errcode"].as_i64() {
             Some(code) if code != 0 => Err(format!(
@@ -388,20 +386,6 @@ impl Site {
             )),
             _ => Ok(json),
         }
-    }
-}
-
-/// `localhost.weixin.qq.com` has the public A record 127.0.0.1; an offline
-/// machine may have no DNS for it, and wxemu only ever listens on loopback.
-async fn connect(host: &str, port: u16) -> Result<tokio::net::TcpStream, String> {
-    match tokio::net::TcpStream::connect((host, port)).await {
-        Ok(stream) => Ok(stream),
-        Err(_) if host.eq_ignore_ascii_case("localhost.weixin.qq.com") => {
-            tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .map_err(|e| format!("cannot reach wxemu on 127.0.0.1:{port}: {e}"))
-        }
-        Err(e) => Err(format!("cannot reach {host}:{port}: {e}")),
     }
 }
 

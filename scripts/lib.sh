@@ -46,6 +46,19 @@ need_rust() {
   if is_debian; then need_debian_packages build-essential pkg-config; fi
 }
 
+# need_rust_components NAME...: rustup components (rustfmt, clippy) for the
+# lint steps; the toolchain's own, installed only when missing.
+need_rust_components() {
+  for component in "$@"; do
+    local probe="$component"
+    [ "$component" = rustfmt ] && probe=fmt
+    if ! cargo "$probe" --version >/dev/null 2>&1; then
+      step "Installing the Rust component $component (rustup)"
+      rustup component add "$component"
+    fi
+  done
+}
+
 # need_node: node and npm (browser tests, the Tauri CLI).
 need_node() {
   if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then

@@ -21,6 +21,7 @@
 //! and the example site use it).
 
 pub mod cli;
+pub mod client;
 pub mod web;
 
 pub use web::server::{ServeOptions, Server};

@@ -85,21 +85,8 @@ fn serve(args: &[&str]) -> Serve {
 
 impl Serve {
     fn client(&self) -> Client {
-        let pem = std::fs::read(self.data_dir.path().join("ca.pem")).unwrap();
-        let der = rustls_pemfile_der(&pem);
-        Client {
-            addr: ([127, 0, 0, 1], self.port).into(),
-            ca_der: der,
-        }
+        Client::for_data_dir(([127, 0, 0, 1], self.port).into(), self.data_dir.path())
     }
-}
-
-/// The DER inside a one-certificate PEM file.
-fn rustls_pemfile_der(pem: &[u8]) -> Vec<u8> {
-    use rustls::pki_types::pem::PemObject;
-    rustls::pki_types::CertificateDer::from_pem_slice(pem)
-        .unwrap()
-        .to_vec()
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! docs/control-api.yaml stays true to the code: it is valid OpenAPI 3.1
-//! YAML, documents exactly the routes in `wxemu::web::control::ROUTES`, and
+//! YAML, documents exactly the control routes of the endpoint registry
+//! (`wxemu::web::registry::control_calls`), and
 //! every one of them is really served (not the control API's 404/405).
 
 mod common;
@@ -36,8 +37,7 @@ fn documented() -> BTreeSet<(String, String)> {
 
 #[test]
 fn the_openapi_file_documents_exactly_the_routes() {
-    let code: BTreeSet<(String, String)> = wxemu::web::control::ROUTES
-        .iter()
+    let code: BTreeSet<(String, String)> = wxemu::web::registry::control_calls()
         .map(|(m, p)| (m.to_string(), p.to_string()))
         .collect();
     let docs = documented();
@@ -47,13 +47,16 @@ fn the_openapi_file_documents_exactly_the_routes() {
         undocumented.is_empty(),
         "not in docs/control-api.yaml: {undocumented:?}"
     );
-    assert!(stale.is_empty(), "documented but not in ROUTES: {stale:?}");
+    assert!(
+        stale.is_empty(),
+        "documented but not in the registry: {stale:?}"
+    );
 }
 
 #[tokio::test]
 async fn every_route_is_served() {
     let server = TestServer::start().await;
-    for (method, path) in wxemu::web::control::ROUTES {
+    for (method, path) in wxemu::web::registry::control_calls() {
         let concrete = path
             .replace("{id}", "424242")
             .replace("{appid}", "wxnone")

@@ -5,10 +5,9 @@
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 
-use bytes::Bytes;
-use hyper::{Method, StatusCode};
+use hyper::StatusCode;
 use serde_json::{json, Value};
-use wxemu::cli::ctl::Client;
+use wxemu::cli::ctl::Control;
 
 const APPID: &str = "wxa04304ceaedaf538";
 const REDIRECT: &str = "https://site.example/cb";
@@ -109,16 +108,13 @@ once = true
     .unwrap();
     let mut serving = start(&data_dir, &scenario);
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let client = Client::from_data_dir(&data_dir, None).unwrap();
+    let control = Control::from_data_dir(&data_dir, None).unwrap();
+    let client = control.client();
     let post = |path: &str, body: Value| {
-        let (status, bytes) = runtime
-            .block_on(client.send(
-                Method::POST,
-                path,
-                &[("origin", ORIGIN)],
-                Bytes::from(body.to_string()),
-            ))
+        let reply = runtime
+            .block_on(client.post(path).origin(ORIGIN).json(&body).send())
             .unwrap();
+        let (status, bytes) = (reply.status, reply.body);
         assert_eq!(status, StatusCode::OK);
         serde_json::from_slice::<Value>(&bytes).unwrap()
     };
@@ -218,9 +214,7 @@ once = true
         "/connect/qrconnect?appid={APPID}&redirect_uri={}&response_type=code&scope=snsapi_login&state=s",
         percent_encoding::utf8_percent_encode(REDIRECT, percent_encoding::NON_ALPHANUMERIC)
     );
-    let (status, _) = runtime
-        .block_on(client.send(Method::GET, &page, &[], Bytes::new()))
-        .unwrap();
+    let status = runtime.block_on(client.get(&page).send()).unwrap().status;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         ctl(&data_dir, &["qr", "--pending"])

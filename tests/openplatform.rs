@@ -267,14 +267,14 @@ async fn strict_mode_knows_only_configured_apps() {
             "{redirect}"
         );
     }
-    assert!(server.emu.apps.registered().is_empty());
+    assert!(server.emu.registered_apps().is_empty());
 }
 
 #[tokio::test]
 async fn permissive_mode_registers_unknown_apps() {
     let server = quick().start().await;
     open_page(&server, "").await;
-    let registered = server.emu.apps.registered();
+    let registered = server.emu.registered_apps();
     assert_eq!(registered.len(), 1);
     assert_eq!(registered[0].appid, APPID);
     // Junk is not registered.
@@ -282,7 +282,7 @@ async fn permissive_mode_registers_unknown_apps() {
         let reply = server.get(&page_url(junk, REDIRECT, "s")).await;
         assert!(reply.text().contains("AppID 参数错误"), "{junk}");
     }
-    assert_eq!(server.emu.apps.registered().len(), 1);
+    assert_eq!(server.emu.registered_apps().len(), 1);
 }
 
 #[tokio::test]
@@ -307,7 +307,11 @@ async fn f_xml_refreshes_with_a_new_uuid() {
         .unwrap_or_else(|| panic!("{text}"));
     assert_ne!(uuid, first["uuid"].as_str().unwrap());
     assert_eq!(server.emu.qr_list().len(), 2);
-    assert!(server.emu.qr.get(uuid, server.emu.clock.now()).is_some());
+    assert!(server
+        .emu
+        .qr_logins()
+        .get(uuid, server.emu.clock().now())
+        .is_some());
 }
 
 #[tokio::test]
@@ -399,7 +403,11 @@ async fn long_poll_walks_through_scan_and_confirm() {
         format!("window.wx_errcode=405;window.wx_code='{code}';")
     );
     // The same kind of code fast login issues.
-    let issued = server.emu.store.codes.get(&code, server.emu.clock.now());
+    let issued = server
+        .emu
+        .store()
+        .codes
+        .get(&code, server.emu.clock().now());
     let wxemu::core::store::Lookup::Live(issued) = issued else {
         panic!("{issued:?}");
     };
@@ -482,7 +490,7 @@ async fn a_held_poll_answers_as_soon_as_the_phone_acts() {
     let held = bounded(Some(404));
     let act = async {
         wait_until_held(&server, &uuid).await;
-        server.emu.clock.advance(Duration::from_secs(301));
+        server.emu.clock().advance(Duration::from_secs(301));
     };
     let ((errcode, _), ()) = tokio::join!(held, act);
     assert_eq!(errcode, 402);
@@ -491,7 +499,7 @@ async fn a_held_poll_answers_as_soon_as_the_phone_acts() {
 /// Waits until a long poll on `uuid` is held by the server.
 async fn wait_until_held(server: &TestServer, uuid: &str) {
     tokio::time::timeout(Duration::from_secs(30), async {
-        while server.emu.qr.held_polls(uuid) == 0 {
+        while server.emu.qr_logins().held_polls(uuid) == 0 {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     })
@@ -537,9 +545,9 @@ async fn qr_codes_expire_on_the_emulated_clock() {
         .start()
         .await;
     let uuid = new_qr(&server).await;
-    server.emu.clock.advance(Duration::from_secs(239));
+    server.emu.clock().advance(Duration::from_secs(239));
     assert_eq!(poll(&server, &uuid, None).await.0, 408);
-    server.emu.clock.advance(Duration::from_secs(1));
+    server.emu.clock().advance(Duration::from_secs(1));
     assert_eq!(poll(&server, &uuid, None).await.0, 402);
     assert_eq!(poll(&server, &uuid, Some(402)).await.0, 402);
     assert_eq!(server.emu.qr_scan(&uuid, "default"), Err(QrError::Expired));
@@ -552,8 +560,8 @@ async fn qr_codes_expire_on_the_emulated_clock() {
     // Long after expiry the uuid is forgotten: 500, like an unknown one.
     let purged = server
         .emu
-        .qr
-        .purge(server.emu.clock.now() + Duration::from_secs(3600));
+        .qr_logins()
+        .purge(server.emu.clock().now() + Duration::from_secs(3600));
     assert_eq!(purged, 2);
     assert_eq!(poll(&server, &uuid, None).await.0, 500);
 }

@@ -173,9 +173,9 @@ async fn a_code_works_once_and_for_ten_minutes() {
     );
 
     let code = qr_code(&server, APPID, "default");
-    server.emu.clock.advance(Duration::from_secs(599));
+    server.emu.clock().advance(Duration::from_secs(599));
     let other = qr_code(&server, APPID, "default");
-    server.emu.clock.advance(Duration::from_secs(1));
+    server.emu.clock().advance(Duration::from_secs(1));
     assert_error(
         &redeem(&server, APPID, SECRET, &code).await,
         42003,
@@ -348,7 +348,7 @@ async fn refresh_extends_a_live_token_and_replaces_an_expired_one() {
     let refresh_token = token["refresh_token"].as_str().unwrap();
 
     // While the access_token lives, refreshing extends it (real behaviour).
-    server.emu.clock.advance(Duration::from_secs(7000));
+    server.emu.clock().advance(Duration::from_secs(7000));
     let renewed = refresh(&server, APPID, refresh_token).await;
     assert_eq!(renewed["access_token"], token["access_token"]);
     assert_eq!(renewed["refresh_token"], token["refresh_token"]);
@@ -356,7 +356,7 @@ async fn refresh_extends_a_live_token_and_replaces_an_expired_one() {
     assert_eq!(renewed["openid"], token["openid"]);
     assert_eq!(renewed["scope"], "snsapi_login");
     assert_eq!(renewed["unionid"], token["unionid"]);
-    server.emu.clock.advance(Duration::from_secs(7000));
+    server.emu.clock().advance(Duration::from_secs(7000));
     assert_eq!(
         auth(&server, &token).await["errcode"],
         0,
@@ -364,7 +364,7 @@ async fn refresh_extends_a_live_token_and_replaces_an_expired_one() {
     );
 
     // Expired after 2 h: 42001; refreshing then mints a new one.
-    server.emu.clock.advance(Duration::from_secs(200));
+    server.emu.clock().advance(Duration::from_secs(200));
     assert_error(&auth(&server, &token).await, 42001, "access_token expired");
     assert_error(
         &userinfo(&server, &token, None).await,
@@ -391,10 +391,10 @@ async fn refresh_extends_a_live_token_and_replaces_an_expired_one() {
     // 14 200 s have passed so far.
     server
         .emu
-        .clock
+        .clock()
         .advance(Duration::from_secs(30 * 24 * 3600 - 14_200 - 1));
     assert!(refresh(&server, APPID, refresh_token).await["access_token"].is_string());
-    server.emu.clock.advance(Duration::from_secs(1));
+    server.emu.clock().advance(Duration::from_secs(1));
     assert_error(
         &refresh(&server, APPID, refresh_token).await,
         42002,
@@ -486,7 +486,7 @@ async fn userinfo_answers_in_the_asked_language() {
 #[tokio::test]
 async fn userinfo_needs_a_scope_that_allows_it() {
     let server = TestServer::start().await;
-    server.emu.store.codes.insert(
+    server.emu.store().codes.insert(
         "basecode".into(),
         IssuedCode {
             appid: APPID.into(),
@@ -495,7 +495,7 @@ async fn userinfo_needs_a_scope_that_allows_it() {
             redirect_uri: REDIRECT.into(),
             used: false,
         },
-        server.emu.clock.now() + Duration::from_secs(600),
+        server.emu.clock().now() + Duration::from_secs(600),
     );
     let token = redeem(&server, APPID, SECRET, "basecode").await;
     assert_eq!(token["scope"], "snsapi_base");

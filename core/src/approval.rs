@@ -173,11 +173,11 @@ impl Approvals {
     }
 
     pub fn mode(&self) -> ApprovalMode {
-        *self.mode.read().unwrap_or_else(|e| e.into_inner())
+        *crate::sync::read(&self.mode)
     }
 
     pub fn set_mode(&self, mode: ApprovalMode) {
-        *self.mode.write().unwrap_or_else(|e| e.into_inner()) = mode;
+        *crate::sync::write(&self.mode) = mode;
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<ApprovalEvent> {
@@ -321,11 +321,11 @@ impl Approvals {
     }
 
     fn queue_lock(&self) -> std::sync::MutexGuard<'_, VecDeque<QueuedDecision>> {
-        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+        crate::sync::lock(&self.queue)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, Pending>> {
-        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+        crate::sync::lock(&self.pending)
     }
 }
 

@@ -30,7 +30,7 @@ impl AppRegistry {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, WebsiteApp>> {
-        self.registered.lock().unwrap_or_else(|e| e.into_inner())
+        crate::sync::lock(&self.registered)
     }
 }
 

@@ -1,6 +1,17 @@
 //! Avatars wxemu draws itself, so demos show faces with no network: an SVG
 //! with the nickname's first letter on a colour picked by account id.
 
+/// Where avatars are served, in the router's path syntax: mirrors the
+/// shape of WeChat's `.../mmopen/<id>/132` URLs (SDKs rewrite the last
+/// segment to pick a size).
+pub const PATH: &str = "/avatar/{id}/{size}";
+
+/// [`PATH`] for one account and size.
+pub fn path(id: &str, size: u32) -> String {
+    PATH.replace("{id}", id)
+        .replace("{size}", &size.to_string())
+}
+
 /// WeChat's brand green and a few neighbours, picked by account id.
 const COLOURS: [&str; 6] = [
     "#07C160", "#10AEFF", "#FA9D3B", "#FA5151", "#6467F0", "#2BAD81",
@@ -31,6 +42,11 @@ fn escape_xml(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn paths_name_account_and_size() {
+        assert_eq!(super::path("alice", 132), "/avatar/alice/132");
+    }
+
     #[test]
     fn draws_the_first_letter_escaped() {
         assert!(super::svg("a", "alice").contains(">A</text>"));

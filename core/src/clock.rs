@@ -88,7 +88,7 @@ impl Clock {
     fn lock(&self) -> std::sync::MutexGuard<'_, Skew> {
         // The guarded data is two plain values: a panic elsewhere cannot
         // leave them inconsistent, so a poisoned lock is still usable.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        crate::sync::lock(&self.inner)
     }
 }
 

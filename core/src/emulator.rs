@@ -1,5 +1,8 @@
 //! [`Emulator`]: everything one running wxemu knows, shared by the HTTP
-//! handlers, the terminal prompt and the desktop app.
+//! handlers, the terminal prompt and the desktop app. Its state is private:
+//! every caller goes through its methods (here and in the modules that add
+//! operations: `fastlogin`, `tokens`, `qr`, `settings`, `apps`, `events`),
+//! so one rule lives in one place.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
@@ -9,6 +12,7 @@ use crate::approval::{ApprovalMode, Approvals};
 use crate::apps::AppRegistry;
 use crate::clock::Clock;
 use crate::config::{Account, ClientConfig, ClientState, Config, ConfigError};
+use crate::events::{Bus, Event};
 use crate::faults::Faults;
 use crate::journal::Journal;
 use crate::limits::Limits;
@@ -29,27 +33,28 @@ pub const DEFAULT_PORT: u16 = 14013;
 pub const OUR_HOSTS: [&str; 4] = [CANONICAL_HOST, "localhost", "127.0.0.1", "[::1]"];
 
 pub struct Emulator {
-    pub clock: Clock,
-    pub store: Store,
-    pub approvals: Arc<Approvals>,
-    pub limits: Limits,
-    /// Every request answered, for QA (src/journal.rs).
-    pub journal: Journal,
-    /// Misbehaviour injected by QA (src/faults.rs).
-    pub faults: Faults,
+    pub(crate) clock: Clock,
+    pub(crate) store: Store,
+    pub(crate) approvals: Arc<Approvals>,
+    pub(crate) limits: Limits,
+    /// Every request answered, for QA.
+    pub(crate) journal: Journal,
+    /// Misbehaviour injected by QA.
+    pub(crate) faults: Faults,
+    /// The emulator's own domain events (see `events.rs`).
+    pub(crate) events: Bus,
     /// The bearer token of the control API (`<data dir>/control-token`).
     control_token: String,
     /// The approval mode at start: what a reset returns to.
     initial_mode: ApprovalMode,
     /// The scenario loaded at start: a reset plays it again.
     scenario: Option<Scenario>,
-    /// QR-code logins (the login page's QR code and long poll; Web
-    /// WeChat's too).
-    pub qr: QrLogins,
-    /// Web WeChat sessions (src/webwx/).
-    pub webwx: crate::webwx::WebWx,
+    /// QR-code logins (the login page's QR code and long poll).
+    pub(crate) qr: QrLogins,
+    /// Web WeChat sessions (core/src/webwx/).
+    pub(crate) webwx: crate::webwx::WebWx,
     /// Apps registered at run time (permissive mode).
-    pub apps: AppRegistry,
+    pub(crate) apps: AppRegistry,
     config: RwLock<Config>,
     config_path: PathBuf,
     /// The client's runtime state; starts as the config's `[client]`, and
@@ -73,6 +78,7 @@ impl Emulator {
             journal: Journal::new(config.journal.capacity)
                 .including_control(config.journal.include_control),
             faults: Faults::default(),
+            events: crate::events::bus(),
             // Unknown to anyone until the server installs the file's token.
             control_token: random_token(43),
             initial_mode: mode,
@@ -119,6 +125,47 @@ impl Emulator {
         self
     }
 
+    /// The injectable "now" behind every expiry.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Where logins wait for a decision, and the sources that make one.
+    pub fn approvals(&self) -> &Arc<Approvals> {
+        &self.approvals
+    }
+
+    /// Every request answered, for QA.
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    /// Misbehaviour injected by QA.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    /// What one client may cost the server.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The issued uuids, codes and tokens, for inspection (tests, the
+    /// purge task); they change only through the emulator's operations.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// QR-code logins, for waiting on them (long polls) and inspection.
+    pub fn qr_logins(&self) -> &QrLogins {
+        &self.qr
+    }
+
+    /// Apps permissive mode registered at run time, by appid.
+    pub fn registered_apps(&self) -> Vec<crate::config::WebsiteApp> {
+        self.apps.registered()
+    }
+
     pub fn control_token(&self) -> &str {
         &self.control_token
     }
@@ -146,7 +193,7 @@ impl Emulator {
         self.webwx.reset();
         self.journal.clear();
         let client = self.config().client.clone();
-        *self.client.write().unwrap_or_else(|e| e.into_inner()) = client;
+        *crate::sync::write(&self.client) = client;
         self.play_scenario();
     }
 
@@ -201,7 +248,7 @@ impl Emulator {
     }
 
     pub fn config(&self) -> RwLockReadGuard<'_, Config> {
-        self.config.read().unwrap_or_else(|e| e.into_inner())
+        crate::sync::read(&self.config)
     }
 
     pub fn config_path(&self) -> &Path {
@@ -211,11 +258,13 @@ impl Emulator {
     /// Changes the config, saves it atomically, and only then makes it live:
     /// a failed save changes nothing.
     pub fn update_config(&self, change: impl FnOnce(&mut Config)) -> Result<(), ConfigError> {
-        let mut guard = self.config.write().unwrap_or_else(|e| e.into_inner());
+        let mut guard = crate::sync::write(&self.config);
         let mut next = guard.clone();
         change(&mut next);
         next.save(&self.config_path)?;
         *guard = next;
+        drop(guard);
+        self.publish(Event::ConfigChanged);
         Ok(())
     }
 
@@ -225,31 +274,35 @@ impl Emulator {
         &self,
         change: impl FnOnce(&mut Config) -> Result<T, UpdateError>,
     ) -> Result<T, UpdateError> {
-        let mut guard = self.config.write().unwrap_or_else(|e| e.into_inner());
+        let mut guard = crate::sync::write(&self.config);
         let mut next = guard.clone();
         let value = change(&mut next)?;
         next.validate().map_err(UpdateError::Invalid)?;
         next.save(&self.config_path).map_err(UpdateError::Save)?;
         *guard = next;
+        drop(guard);
+        self.publish(Event::ConfigChanged);
         Ok(value)
     }
 
     pub fn client_state(&self) -> ClientState {
-        self.client.read().unwrap_or_else(|e| e.into_inner()).state
+        crate::sync::read(&self.client).state
     }
 
     pub fn set_client_state(&self, state: ClientState) {
-        self.client.write().unwrap_or_else(|e| e.into_inner()).state = state;
+        crate::sync::write(&self.client).state = state;
+        self.publish(Event::ClientChanged);
+    }
+
+    /// The standing approval policy, used when no decision is queued.
+    pub fn set_approval_mode(&self, mode: ApprovalMode) {
+        self.approvals.set_mode(mode);
+        self.publish(Event::ClientChanged);
     }
 
     /// The account the client is logged in as (whatever its state).
     pub fn current_account(&self) -> Account {
-        let id = self
-            .client
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .account
-            .clone();
+        let id = crate::sync::read(&self.client).account.clone();
         let config = self.config();
         config
             .account(&id)
@@ -261,17 +314,19 @@ impl Emulator {
         if self.config().account(id).is_none() {
             return false;
         }
-        self.client
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .account = id.to_owned();
+        crate::sync::write(&self.client).account = id.to_owned();
+        self.publish(Event::ClientChanged);
         true
     }
 
     /// The avatar URL shown for `account`: its own, or wxemu's generated one.
     pub fn headimgurl(&self, account: &Account) -> String {
         if account.headimgurl.is_empty() {
-            format!("{}/avatar/{}/132", self.base_url(), account.id)
+            format!(
+                "{}{}",
+                self.base_url(),
+                crate::avatar::path(&account.id, 132)
+            )
         } else {
             account.headimgurl.clone()
         }

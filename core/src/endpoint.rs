@@ -1,6 +1,7 @@
-//! Which wxemu endpoint a request path belongs to: the key the journal
-//! records and fault injection matches on, so neither needs to know the
-//! handlers.
+//! The names of wxemu's endpoints: the key the journal records and fault
+//! injection matches on. Which requests belong to which endpoint (host,
+//! path, methods) is the web floor's endpoint registry's business
+//! (`wxemu::web::registry`); the core only knows the names.
 
 use serde::{Deserialize, Serialize};
 
@@ -8,17 +9,17 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Endpoint {
-    /// `POST /api/check-login` (fast login).
+    /// Fast login's check-login.
     CheckLogin,
-    /// `POST /api/authorize` (fast login).
+    /// Fast login's authorize.
     Authorize,
-    /// `/sns/...`: the token API a site's backend calls.
+    /// The token API a site's backend calls (every call of it).
     Token,
-    /// `GET /connect/l/qrconnect`: the QR page's long poll.
+    /// The QR page's long poll.
     LongPoll,
-    /// `GET /connect/qrcode/<uuid>`: the QR image.
+    /// The QR image.
     Qrcode,
-    /// `GET /connect/qrconnect`: the Open Platform login page.
+    /// The Open Platform login page.
     LoginPage,
     /// Web WeChat's QR login: `/jslogin`, `/qrcode/<uuid>`, the login poll,
     /// `webwxnewloginpage`.
@@ -26,7 +27,7 @@ pub enum Endpoint {
     /// Web WeChat's session calls: `/cgi-bin/mmwebwx-bin/...` (synccheck,
     /// webwxsync, webwxsendmsg, ...).
     Webwx,
-    /// `/__wxemu/...`: the control API itself.
+    /// The control API itself.
     Control,
     /// Anything else (avatars, the index page, unknown paths).
     Other,
@@ -52,24 +53,6 @@ impl crate::named::Named for Endpoint {
 }
 
 impl Endpoint {
-    pub fn of(path: &str) -> Endpoint {
-        match path {
-            "/api/check-login" => Endpoint::CheckLogin,
-            "/api/authorize" => Endpoint::Authorize,
-            "/connect/l/qrconnect" => Endpoint::LongPoll,
-            "/connect/qrconnect" => Endpoint::LoginPage,
-            _ if path.starts_with("/sns/") => Endpoint::Token,
-            _ if path.starts_with("/connect/qrcode/") => Endpoint::Qrcode,
-            _ if path == "/__wxemu" || path.starts_with("/__wxemu/") => Endpoint::Control,
-            "/jslogin"
-            | "/cgi-bin/mmwebwx-bin/login"
-            | "/cgi-bin/mmwebwx-bin/webwxnewloginpage" => Endpoint::WebwxLogin,
-            _ if path.starts_with("/qrcode/") => Endpoint::WebwxLogin,
-            _ if path.starts_with("/cgi-bin/mmwebwx-bin/") => Endpoint::Webwx,
-            _ => Endpoint::Other,
-        }
-    }
-
     pub fn as_str(self) -> &'static str {
         match self {
             Endpoint::CheckLogin => "check-login",
@@ -109,32 +92,5 @@ impl Endpoint {
 impl std::fmt::Display for Endpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Endpoint;
-
-    #[test]
-    fn classifies_paths() {
-        for (path, want) in [
-            ("/api/check-login", Endpoint::CheckLogin),
-            ("/api/authorize", Endpoint::Authorize),
-            ("/sns/oauth2/access_token", Endpoint::Token),
-            ("/sns/userinfo", Endpoint::Token),
-            ("/connect/l/qrconnect", Endpoint::LongPoll),
-            ("/connect/qrcode/0123456789abcdef", Endpoint::Qrcode),
-            ("/connect/qrconnect", Endpoint::LoginPage),
-            ("/__wxemu/health", Endpoint::Control),
-            ("/__wxemuX", Endpoint::Other),
-            ("/avatar/default/132", Endpoint::Other),
-            ("/jslogin", Endpoint::WebwxLogin),
-            ("/qrcode/Qe3PDEPf1Q==", Endpoint::WebwxLogin),
-            ("/cgi-bin/mmwebwx-bin/login", Endpoint::WebwxLogin),
-            ("/cgi-bin/mmwebwx-bin/synccheck", Endpoint::Webwx),
-        ] {
-            assert_eq!(Endpoint::of(path), want, "{path}");
-        }
     }
 }

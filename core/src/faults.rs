@@ -173,7 +173,7 @@ impl Faults {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<ActiveFault>> {
-        self.active.lock().unwrap_or_else(|e| e.into_inner())
+        crate::sync::lock(&self.active)
     }
 }
 

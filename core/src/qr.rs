@@ -348,7 +348,7 @@ impl QrLogins {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
         // Every change is a single assignment: a panic elsewhere cannot
         // leave a session half-changed.
-        self.sessions.lock().unwrap_or_else(|e| e.into_inner())
+        crate::sync::lock(&self.sessions)
     }
 }
 

@@ -136,7 +136,7 @@ impl<V: Clone> Expiring<V> {
 
     fn inner_lock(&self) -> std::sync::MutexGuard<'_, Inner<V>> {
         // Each operation leaves the map consistent before it can panic.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        crate::sync::lock(&self.inner)
     }
 }
 

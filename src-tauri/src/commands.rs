@@ -66,7 +66,7 @@ pub fn confirm_painted<R: Runtime>(app: AppHandle<R>, id: u64) -> Option<u64> {
 #[tauri::command]
 pub fn confirm_decide(desktop: State<'_, Desktop>, id: u64, decision: Decision) -> bool {
     match desktop.server.emulator() {
-        Some(emu) => emu.approvals.resolve(id, decision),
+        Some(emu) => emu.approvals().resolve(id, decision),
         None => false,
     }
 }
@@ -100,14 +100,14 @@ pub fn status(desktop: State<'_, Desktop>) -> Status {
         failure: desktop.server.failure(),
         client_state: emu.as_ref().map(|e| e.client_state()),
         account: emu.as_ref().map(|e| e.current_account()),
-        approval_mode: emu.as_ref().map(|e| e.approvals.mode()),
+        approval_mode: emu.as_ref().map(|e| e.approvals().mode()),
         config_path: options.config_path.display().to_string(),
         data_dir: options.data_dir.display().to_string(),
         trust: ca.exists().then(|| crate::trust::info(&ca)),
         pending: emu
             .as_ref()
             .map(|e| {
-                e.approvals
+                e.approvals()
                     .pending()
                     .iter()
                     .map(|r| (**r).clone())
@@ -164,7 +164,7 @@ pub fn set_approval_mode<R: Runtime>(
     desktop: State<'_, Desktop>,
     mode: ApprovalMode,
 ) -> Result<(), String> {
-    emulator(&desktop)?.approvals.set_mode(mode);
+    emulator(&desktop)?.set_approval_mode(mode);
     changed(&app);
     Ok(())
 }
@@ -172,7 +172,7 @@ pub fn set_approval_mode<R: Runtime>(
 /// Answers a pending request from the dashboard.
 #[tauri::command]
 pub fn resolve(desktop: State<'_, Desktop>, id: u64, decision: Decision) -> Result<bool, String> {
-    Ok(emulator(&desktop)?.approvals.resolve(id, decision))
+    Ok(emulator(&desktop)?.approvals().resolve(id, decision))
 }
 
 #[derive(Debug, Serialize)]
@@ -192,22 +192,17 @@ pub fn config_get(desktop: State<'_, Desktop>) -> Result<Editable, String> {
 }
 
 /// Replaces the accounts and saves the config file atomically. Refused
-/// (nothing saved) when the result would not load again.
+/// (nothing saved) when the result would not load again, or would drop the
+/// logged-in account: the same rules as the control API.
 #[tauri::command]
 pub fn save_accounts<R: Runtime>(
     app: AppHandle<R>,
     desktop: State<'_, Desktop>,
     accounts: Vec<Account>,
 ) -> Result<(), String> {
-    let emu = emulator(&desktop)?;
-    save(&emu, |c| c.accounts = accounts)?;
-    // The logged-in account may be gone: fall back to the first one.
-    let current = emu.current_account();
-    if emu.config().account(&current.id).is_none() {
-        if let Some(first) = emu.config().accounts().first() {
-            emu.set_current_account(&first.id);
-        }
-    }
+    emulator(&desktop)?
+        .replace_accounts(accounts)
+        .map_err(|e| e.to_string())?;
     changed(&app);
     Ok(())
 }
@@ -218,20 +213,11 @@ pub fn save_apps<R: Runtime>(
     desktop: State<'_, Desktop>,
     apps: Vec<WebsiteApp>,
 ) -> Result<(), String> {
-    let emu = emulator(&desktop)?;
-    save(&emu, |c| c.apps = apps)?;
+    emulator(&desktop)?
+        .replace_apps(apps)
+        .map_err(|e| e.to_string())?;
     changed(&app);
     Ok(())
-}
-
-fn save(
-    emu: &Emulator,
-    change: impl FnOnce(&mut wxemu::core::config::Config),
-) -> Result<(), String> {
-    let mut next = emu.config().clone();
-    change(&mut next);
-    next.validate()?;
-    emu.update_config(|c| *c = next).map_err(|e| e.to_string())
 }
 
 // ---- request journal (the same one the control API serves) ----
@@ -245,7 +231,7 @@ pub fn journal_list(
 ) -> Result<Vec<Entry>, String> {
     let emu = emulator(&desktop)?;
     let entries = emu
-        .journal
+        .journal()
         .list(&filter.unwrap_or_default(), Some(limit.unwrap_or(500)));
     Ok(entries.iter().map(|e| (**e).clone()).collect())
 }
@@ -253,7 +239,7 @@ pub fn journal_list(
 /// Empties the journal; returns how many entries were dropped.
 #[tauri::command]
 pub fn journal_clear(desktop: State<'_, Desktop>) -> Result<usize, String> {
-    Ok(emulator(&desktop)?.journal.clear())
+    Ok(emulator(&desktop)?.journal().clear())
 }
 
 // ---- QR logins (the Open Platform page's codes), as the phone ----
@@ -317,7 +303,7 @@ pub fn apply_switch<R: Runtime>(app: &AppHandle<R>, id: &str) -> Result<(), Stri
                 .find(|(m, _)| m.as_str() == value)
                 .ok_or_else(|| format!("unknown approval mode {value:?}"))?
                 .0;
-            emu.approvals.set_mode(mode);
+            emu.set_approval_mode(mode);
         }
         _ => return Err(format!("unknown menu item {id:?}")),
     }

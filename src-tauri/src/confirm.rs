@@ -20,6 +20,8 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
+
+use crate::lock;
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::Serialize;
@@ -29,8 +31,7 @@ use tauri::{
 };
 use tokio::sync::broadcast::error::RecvError;
 use wxemu::core::approval::{ApprovalEvent, ApprovalMode, AuthorizeRequest, Position};
-use wxemu::core::endpoint::Endpoint;
-use wxemu::core::journal::Filter;
+use wxemu::core::events::Event;
 use wxemu::Emulator;
 
 use crate::Desktop;
@@ -87,34 +88,28 @@ impl Warmth {
     }
 }
 
-/// Loads the hidden confirm window whenever a login page asks check-login,
-/// for as long as `emulator` runs.
+/// Loads the hidden confirm window whenever a login page's check-login is
+/// answered (the core's `CheckLoginServed` event), for as long as
+/// `emulator` runs.
 pub async fn warm_on_check_login<R: Runtime>(app: AppHandle<R>, emulator: Arc<Emulator>) {
-    let mut since = emulator
-        .journal
-        .list(&Filter::default(), Some(1))
-        .last()
-        .map_or(0, |e| e.id);
+    let mut events = emulator.subscribe();
     loop {
-        let filter = Filter {
-            endpoint: Some(Endpoint::CheckLogin),
-            since: Some(since),
-            ..Filter::default()
-        };
-        let Some(entry) = emulator
-            .journal
-            .wait(&filter, Duration::from_secs(600))
-            .await
-        else {
-            if app.state::<Desktop>().server.emulator().is_none() {
-                return;
+        // This task holds the emulator, so its events never close: look
+        // now and then whether the server it belongs to is still running.
+        match tokio::time::timeout(Duration::from_secs(600), events.recv()).await {
+            Ok(Some(Event::CheckLoginServed { appid, .. })) => {
+                tracing::debug!(appid, "check-login served");
+                if emulator.approvals().mode() == ApprovalMode::Ask {
+                    warm(&app);
+                }
             }
-            continue;
-        };
-        since = entry.id;
-        tracing::debug!(id = entry.id, errcode = ?entry.errcode, "check-login seen");
-        if entry.errcode == Some(0) && emulator.approvals.mode() == ApprovalMode::Ask {
-            warm(&app);
+            Ok(Some(_)) => {}
+            Ok(None) => return,
+            Err(_) => {
+                if app.state::<Desktop>().server.emulator().is_none() {
+                    return;
+                }
+            }
         }
     }
 }
@@ -330,13 +325,13 @@ fn screens<R: Runtime>(app: &AppHandle<R>) -> Vec<Area> {
 
 /// Follows the approval events of `emulator` for as long as it runs.
 pub async fn follow<R: Runtime>(app: AppHandle<R>, emulator: Arc<Emulator>) {
-    let mut events = emulator.approvals.subscribe();
+    let mut events = emulator.approvals().subscribe();
     loop {
         let change = match events.recv().await {
             Ok(ApprovalEvent::Requested(request)) => {
                 // Only `ask` waits for a person; `never` is for testing
                 // the deadline, so nobody is asked.
-                if emulator.approvals.mode() != ApprovalMode::Ask {
+                if emulator.approvals().mode() != ApprovalMode::Ask {
                     continue;
                 }
                 queue(&app).push(request)
@@ -345,7 +340,7 @@ pub async fn follow<R: Runtime>(app: AppHandle<R>, emulator: Arc<Emulator>) {
             Err(RecvError::Lagged(_)) => {
                 // Missed events: start over from what is really pending.
                 let mut q = queue(&app);
-                let pending = emulator.approvals.pending();
+                let pending = emulator.approvals().pending();
                 let gone: Vec<u64> = q
                     .showing
                     .iter()
@@ -377,10 +372,6 @@ fn merge(before: Change, after: Change) -> Change {
 
 fn queue<R: Runtime>(app: &AppHandle<R>) -> std::sync::MutexGuard<'_, ConfirmQueue> {
     lock(&app.state::<Desktop>().inner().confirm)
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Makes the window follow the queue.

@@ -6,6 +6,8 @@
 //! show it and offer to start on that port instead.
 
 use std::sync::{Arc, Mutex};
+
+use crate::lock;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -128,10 +130,6 @@ impl EmbeddedServer {
             }
         }
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]

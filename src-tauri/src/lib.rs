@@ -92,9 +92,7 @@ impl Desktop {
     }
 }
 
-pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+pub(crate) use wxemu::core::sync::lock;
 
 fn serve_options(args: &DesktopArgs) -> Result<ServeOptions, String> {
     let data_dir = match &args.data_dir {
@@ -235,7 +233,7 @@ fn init_tracing() {
 
 /// Wires a freshly started server to the confirm window and the tray.
 pub fn on_server_started<R: Runtime>(app: &AppHandle<R>, emu: Arc<Emulator>) {
-    emu.approvals.set_mode(ApprovalMode::Ask);
+    emu.approvals().set_mode(ApprovalMode::Ask);
     tauri::async_runtime::spawn(confirm::follow(app.clone(), emu.clone()));
     tauri::async_runtime::spawn(confirm::warm_on_check_login(app.clone(), emu));
     if app.state::<Desktop>().warmth.always()
@@ -260,7 +258,7 @@ fn on_window_event<R: Runtime>(window: &tauri::Window<R>, event: &WindowEvent) {
         let showing = lock(&desktop.confirm).showing();
         match (showing, desktop.server.emulator()) {
             (Some(request), Some(emu)) => {
-                emu.approvals.resolve(request.id, Decision::Deny);
+                emu.approvals().resolve(request.id, Decision::Deny);
             }
             _ => {
                 let _ = window.hide();

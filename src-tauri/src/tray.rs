@@ -123,7 +123,7 @@ fn menu<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
                     format!("mode:{}", mode.as_str()),
                     label,
                     true,
-                    emu.approvals.mode() == mode,
+                    emu.approvals().mode() == mode,
                     None::<&str>,
                 )?)?;
             }

@@ -3,32 +3,33 @@
 //! Each subcommand is one call to `/__wxemu/...` on the running server. The
 //! port comes from `<data dir>/serve.json` (written by `wxemu serve`), the
 //! token from `<data dir>/control-token`; the connection is real TLS to
-//! 127.0.0.1, validated against the data directory's CA for
-//! `localhost.weixin.qq.com`, like any other client. The answer is printed
+//! 127.0.0.1 ([`crate::client`]), validated against the data directory's CA
+//! for `localhost.weixin.qq.com`, like any other client. Bodies and queries
+//! are the control API's own request types, serialised. The answer is printed
 //! as JSON on stdout; a refused call prints the error on stderr and exits
 //! non-zero (so does a journal wait that timed out).
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use clap::{Args, Subcommand};
-use http_body_util::{BodyExt, Full};
-use hyper::{Method, Request, StatusCode};
-use hyper_util::rt::TokioIo;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
-use serde_json::{json, Map, Value};
-use tokio::net::TcpStream;
-use tokio_rustls::TlsConnector;
+use hyper::{Method, StatusCode};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 use super::named;
-use crate::web::control::{self, ServeInfo, PREFIX};
-use wxemu_core::approval::ApprovalMode;
+use crate::client::{self, Client};
+use crate::web::control::{
+    self, Advance, ClientChange, JournalQuery, ListQuery, PolicyChange, Resolution, Scan,
+    ServeInfo, PREFIX,
+};
+use crate::web::registry::{self as r, Route};
+use wxemu_core::approval::{ApprovalMode, Decision, QueuedAnswer};
 use wxemu_core::config::ClientState;
-use wxemu_core::emulator::{CANONICAL_HOST, DEFAULT_PORT};
+use wxemu_core::emulator::DEFAULT_PORT;
 use wxemu_core::endpoint::Endpoint;
+use wxemu_core::faults::FaultSpec;
+use wxemu_core::scenario::DecisionBatch;
 use wxemu_core::Named;
 
 /// How long an ordinary call may take (a journal wait adds its timeout).
@@ -294,16 +295,16 @@ pub enum CtlError {
     Refused { status: StatusCode, message: String },
 }
 
-/// A control API client for one running server.
-pub struct Client {
-    port: u16,
+/// The control API of one running server: the shared HTTPS client (trusting
+/// the data directory's CA) plus the bearer token.
+pub struct Control {
+    client: Client,
     token: String,
-    tls: Arc<rustls::ClientConfig>,
 }
 
-impl Client {
+impl Control {
     /// Finds port, token and CA in `data_dir`.
-    pub fn from_data_dir(data_dir: &Path, port: Option<u16>) -> Result<Client, CtlError> {
+    pub fn from_data_dir(data_dir: &Path, port: Option<u16>) -> Result<Control, CtlError> {
         let port = match port {
             Some(p) => p,
             None => read_serve_info(data_dir).map_or(DEFAULT_PORT, |i| i.port),
@@ -318,29 +319,16 @@ impl Client {
             })?
             .trim()
             .to_owned();
-        let ca_path = wxemu_certs::ca_cert_path(data_dir);
-        let ca = CertificateDer::from_pem_file(&ca_path).map_err(|e| {
-            CtlError::Setup(format!("cannot read the CA {}: {e}", ca_path.display()))
-        })?;
-        Client::new(port, token, ca)
+        let client = Client::local(port)
+            .trust_data_dir(data_dir)
+            .build()
+            .map_err(|e| CtlError::Setup(e.to_string()))?;
+        Ok(Control { client, token })
     }
 
-    pub fn new(port: u16, token: String, ca: CertificateDer<'static>) -> Result<Client, CtlError> {
-        let mut roots = rustls::RootCertStore::empty();
-        roots
-            .add(ca)
-            .map_err(|e| CtlError::Setup(format!("the CA certificate is unusable: {e}")))?;
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| CtlError::Setup(e.to_string()))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        Ok(Client {
-            port,
-            token,
-            tls: Arc::new(tls),
-        })
+    /// The client, for requests beyond the control API.
+    pub fn client(&self) -> &Client {
+        &self.client
     }
 
     pub fn token(&self) -> &str {
@@ -360,38 +348,27 @@ impl Client {
         } else {
             format!("{PREFIX}{path}")
         };
-        match tokio::time::timeout(timeout, self.call_inner(method, &full, body)).await {
-            Ok(result) => result,
-            Err(_) => Err(CtlError::Connect {
-                port: self.port,
-                message: format!("no answer within {}", humantime::format_duration(timeout)),
-            }),
+        let mut request = self
+            .client
+            .request(method, &full)
+            .bearer(&self.token)
+            .timeout(timeout);
+        if let Some(body) = &body {
+            request = request.json(body);
         }
-    }
-
-    async fn call_inner(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> Result<Value, CtlError> {
-        let bytes = body.map(|b| b.to_string()).unwrap_or_default();
-        let auth = format!("Bearer {}", self.token);
-        let (status, body) = self
-            .send(
-                method,
-                path,
-                &[("authorization", auth.as_str())],
-                Bytes::from(bytes),
-            )
-            .await?;
-        let value: Value = if body.is_empty() {
+        let reply = request.send().await.map_err(|e| match e {
+            client::Error::Setup(message) => CtlError::Setup(message),
+            other => CtlError::Connect {
+                port: self.client.addr().port(),
+                message: other.to_string(),
+            },
+        })?;
+        let value: Value = if reply.body.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&body)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()))
+            reply.json().unwrap_or_else(|_| Value::String(reply.text()))
         };
-        if status.is_success() {
+        if reply.status.is_success() {
             Ok(value)
         } else {
             let message = value
@@ -399,59 +376,11 @@ impl Client {
                 .and_then(Value::as_str)
                 .map(str::to_owned)
                 .unwrap_or_else(|| value.to_string());
-            Err(CtlError::Refused { status, message })
+            Err(CtlError::Refused {
+                status: reply.status,
+                message,
+            })
         }
-    }
-
-    /// Any request to the server (any path), over a fresh TLS connection
-    /// validated against the CA; `headers` are added as given (the token
-    /// only if they include it). Returns status and body.
-    pub async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: Bytes,
-    ) -> Result<(StatusCode, Bytes), CtlError> {
-        let connect_err = |message: String| CtlError::Connect {
-            port: self.port,
-            message,
-        };
-        let tcp = TcpStream::connect(("127.0.0.1", self.port))
-            .await
-            .map_err(|e| connect_err(e.to_string()))?;
-        let name = ServerName::try_from(CANONICAL_HOST).map_err(|e| connect_err(e.to_string()))?;
-        let stream = TlsConnector::from(self.tls.clone())
-            .connect(name, tcp)
-            .await
-            .map_err(|e| connect_err(format!("TLS: {e}")))?;
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| connect_err(e.to_string()))?;
-        tokio::spawn(connection);
-        let mut request = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("host", format!("{CANONICAL_HOST}:{}", self.port))
-            .header("content-type", "application/json");
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        let request = request
-            .body(Full::new(body))
-            .map_err(|e| CtlError::Setup(e.to_string()))?;
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|e| connect_err(e.to_string()))?;
-        let status = response.status();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| connect_err(e.to_string()))?
-            .to_bytes();
-        Ok((status, body))
     }
 }
 
@@ -475,8 +404,7 @@ pub async fn run(args: CtlArgs, data_dir: PathBuf) -> Result<bool, String> {
         return Ok(true);
     }
     if let CtlCommand::Ready { timeout } = &args.command {
-        let timeout = humantime::parse_duration(timeout)
-            .map_err(|e| format!("--timeout {timeout:?}: {e}"))?;
+        let timeout = duration("--timeout", timeout)?;
         let health = wait_ready(&data_dir, args.port, timeout).await?;
         println!(
             "{}",
@@ -484,9 +412,9 @@ pub async fn run(args: CtlArgs, data_dir: PathBuf) -> Result<bool, String> {
         );
         return Ok(true);
     }
-    let client = Client::from_data_dir(&data_dir, args.port).map_err(|e| e.to_string())?;
+    let control = Control::from_data_dir(&data_dir, args.port).map_err(|e| e.to_string())?;
     let (method, path, body, timeout) = request_for(args.command)?;
-    let value = client
+    let value = control
         .call(method, &path, body, timeout)
         .await
         .map_err(|e| e.to_string())?;
@@ -512,9 +440,9 @@ async fn wait_ready(
 ) -> Result<Value, String> {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
-        let last_error = match Client::from_data_dir(data_dir, port) {
-            Ok(client) => match client
-                .call(Method::GET, "/health", None, Duration::from_secs(5))
+        let last_error = match Control::from_data_dir(data_dir, port) {
+            Ok(control) => match control
+                .call(Method::GET, r::HEALTH.path, None, Duration::from_secs(5))
                 .await
             {
                 Ok(health) => return Ok(health),
@@ -535,7 +463,45 @@ async fn wait_ready(
 type Call = (Method, String, Option<Value>, Duration);
 
 fn call(method: Method, path: impl Into<String>, body: Option<Value>) -> Call {
-    (method, path.into(), body, CALL_TIMEOUT)
+    (method, below_prefix(path.into()), body, CALL_TIMEOUT)
+}
+
+/// A registry path as the control API documents it: below [`PREFIX`]
+/// (the client puts the prefix back).
+fn below_prefix(path: String) -> String {
+    match path.strip_prefix(PREFIX) {
+        Some(rest) => rest.to_owned(),
+        None => path,
+    }
+}
+
+/// A call whose body is one of the control API's own request types.
+fn call_with(
+    method: Method,
+    path: impl Into<String>,
+    body: &impl Serialize,
+) -> Result<Call, String> {
+    let body = serde_json::to_value(body).map_err(|e| e.to_string())?;
+    Ok(call(method, path, Some(body)))
+}
+
+/// `path?query` with `query` serialised as the control API parses it.
+fn with_query(path: &str, query: &impl Serialize) -> Result<String, String> {
+    let query = serde_urlencoded::to_string(query).map_err(|e| e.to_string())?;
+    Ok(if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{query}")
+    })
+}
+
+/// A duration flag such as `--delay 2s`.
+fn duration(flag: &str, text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text).map_err(|e| format!("{flag} {text:?}: {e}"))
+}
+
+fn optional_duration(flag: &str, text: Option<String>) -> Result<Option<Duration>, String> {
+    text.map(|t| duration(flag, &t)).transpose()
 }
 
 /// The control call a command stands for.
@@ -544,23 +510,20 @@ fn request_for(command: CtlCommand) -> Result<Call, String> {
         CtlCommand::Token | CtlCommand::Ready { .. } => {
             return Err("token and ready are not single calls".into())
         }
-        CtlCommand::Health => call(Method::GET, "/health", None),
+        CtlCommand::Health => call(Method::GET, r::HEALTH.path, None),
         CtlCommand::Client { state, account } => {
             if state.is_none() && account.is_none() {
-                call(Method::GET, "/client", None)
+                call(Method::GET, r::CLIENT.path, None)
             } else {
-                let mut body = Map::new();
-                if let Some(state) = state {
-                    body.insert("state".into(), json!(state));
-                }
-                if let Some(account) = account {
-                    body.insert("account".into(), json!(account));
-                }
-                call(Method::PATCH, "/client", Some(Value::Object(body)))
+                call_with(
+                    Method::PATCH,
+                    r::CLIENT.path,
+                    &ClientChange { state, account },
+                )?
             }
         }
-        CtlCommand::Accounts { action } => record_call("/accounts", "id", action)?,
-        CtlCommand::Apps { action } => record_call("/apps", "appid", action)?,
+        CtlCommand::Accounts { action } => record_call(&r::ACCOUNTS, &r::ACCOUNT, "id", action)?,
+        CtlCommand::Apps { action } => record_call(&r::APPS, &r::APP, "appid", action)?,
         CtlCommand::Decide {
             answer,
             count,
@@ -573,18 +536,18 @@ fn request_for(command: CtlCommand) -> Result<Call, String> {
             }
             let decision =
                 match answer {
-                    Answer::Allow => "allow",
-                    Answer::Deny => "deny",
+                    Answer::Allow => Decision::Allow,
+                    Answer::Deny => Decision::Deny,
                     Answer::Timeout => return Err(
                         "a pending authorization times out by itself; use allow or deny with --id"
                             .into(),
                     ),
                 };
-            call(
+            call_with(
                 Method::POST,
-                format!("/authorizations/{id}"),
-                Some(json!({ "decision": decision, "account": account })),
-            )
+                r::AUTHORIZATION.fill(&[&id.to_string()]),
+                &Resolution { decision, account },
+            )?
         }
         CtlCommand::Decide {
             answer,
@@ -594,56 +557,40 @@ fn request_for(command: CtlCommand) -> Result<Call, String> {
             id: None,
         } => {
             let decision = match answer {
-                Answer::Allow => "allow",
-                Answer::Deny => "deny",
-                Answer::Timeout => "timeout",
+                Answer::Allow => QueuedAnswer::Allow,
+                Answer::Deny => QueuedAnswer::Deny,
+                Answer::Timeout => QueuedAnswer::Timeout,
             };
-            let mut body = json!({ "decision": decision });
-            if let Some(count) = count {
-                body["count"] = json!(count);
-            }
-            if let Some(delay) = delay {
-                body["delay"] = json!(delay);
-            }
-            if let Some(account) = account {
-                body["account"] = json!(account);
-            }
-            call(Method::POST, "/decisions", Some(body))
+            let batch = DecisionBatch {
+                decision,
+                delay: optional_duration("--delay", delay)?,
+                account,
+                count,
+            };
+            call_with(Method::POST, r::DECISIONS.path, &batch)?
         }
         CtlCommand::Decisions { clear } => call(
             if clear { Method::DELETE } else { Method::GET },
-            "/decisions",
+            r::DECISIONS.path,
             None,
         ),
-        CtlCommand::Policy { mode: None } => call(Method::GET, "/policy", None),
-        CtlCommand::Policy { mode: Some(mode) } => {
-            call(Method::PUT, "/policy", Some(json!({ "policy": mode })))
+        CtlCommand::Policy { mode: None } => call(Method::GET, r::POLICY.path, None),
+        CtlCommand::Policy { mode: Some(policy) } => {
+            call_with(Method::PUT, r::POLICY.path, &PolicyChange { policy })?
         }
-        CtlCommand::Pending => call(Method::GET, "/authorizations", None),
-        CtlCommand::Qr { pending } => call(
-            Method::GET,
-            if pending { "/qr?pending=true" } else { "/qr" },
-            None,
-        ),
-        CtlCommand::Scan { uuid, account } => call(
-            Method::POST,
-            format!("/qr/{}/scan", segment(&uuid)),
-            Some(match account {
-                Some(account) => json!({ "account": account }),
-                None => json!({}),
-            }),
-        ),
-        CtlCommand::Confirm { uuid } => call(
-            Method::POST,
-            format!("/qr/{}/confirm", segment(&uuid)),
-            None,
-        ),
-        CtlCommand::Cancel { uuid } => {
-            call(Method::POST, format!("/qr/{}/cancel", segment(&uuid)), None)
+        CtlCommand::Pending => call(Method::GET, r::AUTHORIZATIONS.path, None),
+        CtlCommand::Qr { pending } => {
+            let query = ListQuery {
+                pending: pending.then_some(true),
+            };
+            call(Method::GET, with_query(r::QR_LIST.path, &query)?, None)
         }
-        CtlCommand::Expire { uuid } => {
-            call(Method::POST, format!("/qr/{}/expire", segment(&uuid)), None)
+        CtlCommand::Scan { uuid, account } => {
+            call_with(Method::POST, r::QR_SCAN.fill(&[&uuid]), &Scan { account })?
         }
+        CtlCommand::Confirm { uuid } => call(Method::POST, r::QR_CONFIRM.fill(&[&uuid]), None),
+        CtlCommand::Cancel { uuid } => call(Method::POST, r::QR_CANCEL.fill(&[&uuid]), None),
+        CtlCommand::Expire { uuid } => call(Method::POST, r::QR_EXPIRE.fill(&[&uuid]), None),
         CtlCommand::Fault {
             endpoint,
             latency,
@@ -653,44 +600,36 @@ fn request_for(command: CtlCommand) -> Result<Call, String> {
             once,
             times,
         } => {
-            let mut body = json!({ "endpoint": endpoint });
-            if let Some(latency) = latency {
-                body["latency"] = json!(latency);
-            }
-            if let Some(errcode) = errcode {
-                body["errcode"] = json!(errcode);
-            }
-            if let Some(status) = status {
-                body["status"] = json!(status);
-            }
-            if drop {
-                body["drop"] = json!(true);
-            }
-            if once {
-                body["once"] = json!(true);
-            }
-            if let Some(times) = times {
-                body["times"] = json!(times);
-            }
-            call(Method::POST, "/faults", Some(body))
+            let spec = FaultSpec {
+                endpoint,
+                latency: optional_duration("--latency", latency)?,
+                errcode,
+                status,
+                drop,
+                times,
+                once,
+            };
+            call_with(Method::POST, r::FAULTS.path, &spec)?
         }
         CtlCommand::Faults {
             clear: true,
             remove: Some(_),
         } => return Err("give --clear or --remove, not both".into()),
-        CtlCommand::Faults { clear: true, .. } => call(Method::DELETE, "/faults", None),
+        CtlCommand::Faults { clear: true, .. } => call(Method::DELETE, r::FAULTS.path, None),
         CtlCommand::Faults {
             remove: Some(id), ..
-        } => call(Method::DELETE, format!("/faults/{id}"), None),
-        CtlCommand::Faults { .. } => call(Method::GET, "/faults", None),
+        } => call(Method::DELETE, r::FAULT.fill(&[&id.to_string()]), None),
+        CtlCommand::Faults { .. } => call(Method::GET, r::FAULTS.path, None),
         CtlCommand::Webwx { action } => match action {
-            WebwxAction::Sessions => call(Method::GET, "/webwx/sessions", None),
-            WebwxAction::Session { id } => call(Method::GET, format!("/webwx/sessions/{id}"), None),
+            WebwxAction::Sessions => call(Method::GET, r::WEBWX_SESSIONS.path, None),
+            WebwxAction::Session { id } => {
+                call(Method::GET, r::WEBWX_SESSION.fill(&[&id.to_string()]), None)
+            }
             WebwxAction::Messages { session } => call(
                 Method::GET,
                 match session {
-                    Some(id) => format!("/webwx/messages?session={id}"),
-                    None => "/webwx/messages".to_owned(),
+                    Some(id) => format!("{}?session={id}", r::WEBWX_MESSAGES.path),
+                    None => r::WEBWX_MESSAGES.path.to_owned(),
                 },
                 None,
             ),
@@ -701,32 +640,40 @@ fn request_for(command: CtlCommand) -> Result<Call, String> {
                 session,
                 text,
             } => {
-                let mut body = json!({ "text": text, "from": from });
+                let mut body = serde_json::json!({ "text": text, "from": from });
                 if let Some(to) = to {
-                    body["to"] = json!(to);
+                    body["to"] = serde_json::json!(to);
                 }
                 if let Some(member) = member {
-                    body["member"] = json!(member);
+                    body["member"] = serde_json::json!(member);
                 }
                 if let Some(session) = session {
-                    body["session"] = json!(session);
+                    body["session"] = serde_json::json!(session);
                 }
-                call(Method::POST, "/webwx/messages", Some(body))
+                call(Method::POST, r::WEBWX_MESSAGES.path, Some(body))
             }
-            WebwxAction::Logout { id } => {
-                call(Method::DELETE, format!("/webwx/sessions/{id}"), None)
-            }
+            WebwxAction::Logout { id } => call(
+                Method::DELETE,
+                r::WEBWX_SESSION.fill(&[&id.to_string()]),
+                None,
+            ),
         },
-        CtlCommand::Clock { action: None } => call(Method::GET, "/clock", None),
+        CtlCommand::Clock { action: None } => call(Method::GET, r::CLOCK.path, None),
         CtlCommand::Clock {
             action: Some(ClockAction::Advance { by }),
-        } => call(Method::POST, "/clock/advance", Some(json!({ "by": by }))),
+        } => call_with(
+            Method::POST,
+            r::CLOCK_ADVANCE.path,
+            &Advance {
+                by: duration("advance", &by)?,
+            },
+        )?,
         CtlCommand::Clock {
             action: Some(ClockAction::Freeze),
-        } => call(Method::POST, "/clock/freeze", None),
+        } => call(Method::POST, r::CLOCK_FREEZE.path, None),
         CtlCommand::Clock {
             action: Some(ClockAction::Unfreeze),
-        } => call(Method::POST, "/clock/unfreeze", None),
+        } => call(Method::POST, r::CLOCK_UNFREEZE.path, None),
         CtlCommand::Journal {
             wait,
             timeout,
@@ -739,60 +686,43 @@ fn request_for(command: CtlCommand) -> Result<Call, String> {
             clear,
         } => {
             if clear {
-                return Ok(call(Method::DELETE, "/journal", None));
+                return Ok(call(Method::DELETE, r::JOURNAL.path, None));
             }
-            let mut query = form_urlencoded_pairs();
-            let mut path = path;
-            let mut endpoint = endpoint.map(|e| e.as_str().to_owned());
+            let mut query = JournalQuery {
+                path,
+                endpoint,
+                app,
+                errcode,
+                since,
+                limit,
+                ..JournalQuery::default()
+            };
             if let Some(target) = &wait {
                 if target.starts_with('/') {
-                    path = Some(target.clone());
+                    query.path = Some(target.clone());
                 } else if target != "any" {
                     let known = Endpoint::from_name(target)
                         .ok_or_else(|| format!("--wait {target:?}: not an endpoint (check-login, authorize, token, long-poll, qrcode, login-page), a /path, or any"))?;
-                    endpoint = Some(known.as_str().to_owned());
-                }
-            }
-            let pairs = [
-                ("path", path),
-                ("endpoint", endpoint),
-                ("app", app),
-                ("errcode", errcode.map(|c| c.to_string())),
-                ("since", since.map(|s| s.to_string())),
-                ("limit", limit.map(|l| l.to_string())),
-            ];
-            for (key, value) in pairs {
-                if let Some(value) = value {
-                    query.append_pair(key, &value);
+                    query.endpoint = Some(known);
                 }
             }
             if wait.is_some() {
                 if limit.is_some() {
                     return Err("--limit lists; it does not go with --wait".into());
                 }
-                let wait_for = humantime::parse_duration(&timeout)
-                    .map_err(|e| format!("--timeout {timeout:?}: {e}"))?;
-                query.append_pair("timeout", &timeout);
+                let wait_for = duration("--timeout", &timeout)?;
+                query.timeout = Some(timeout);
                 (
                     Method::GET,
-                    format!("/journal/wait?{}", query.finish()),
+                    with_query(r::JOURNAL_WAIT.path, &query)?,
                     None,
                     wait_for + CALL_TIMEOUT,
                 )
             } else {
-                let q = query.finish();
-                call(
-                    Method::GET,
-                    if q.is_empty() {
-                        "/journal".to_owned()
-                    } else {
-                        format!("/journal?{q}")
-                    },
-                    None,
-                )
+                call(Method::GET, with_query(r::JOURNAL.path, &query)?, None)
             }
         }
-        CtlCommand::Reset => call(Method::POST, "/reset", None),
+        CtlCommand::Reset => call(Method::POST, r::RESET.path, None),
         CtlCommand::Call { method, path, body } => {
             let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes())
                 .map_err(|_| format!("{method:?} is not an HTTP method"))?;
@@ -809,33 +739,29 @@ fn request_for(command: CtlCommand) -> Result<Call, String> {
     })
 }
 
-fn form_urlencoded_pairs() -> url::form_urlencoded::Serializer<'static, String> {
-    url::form_urlencoded::Serializer::new(String::new())
-}
-
-/// Calls on `/accounts` or `/apps`.
-fn record_call(base: &str, key: &str, action: Option<RecordAction>) -> Result<Call, String> {
+/// Calls on `/accounts` or `/apps`. Their bodies are records (or parts of
+/// one, for `set`) given as fields, sent as the JSON object they spell.
+fn record_call(
+    list: &Route,
+    one: &Route,
+    key: &str,
+    action: Option<RecordAction>,
+) -> Result<Call, String> {
     Ok(match action.unwrap_or(RecordAction::List) {
-        RecordAction::List => call(Method::GET, base, None),
-        RecordAction::Get { id } => call(Method::GET, format!("{base}/{}", segment(&id)), None),
+        RecordAction::List => call(Method::GET, list.path, None),
+        RecordAction::Get { id } => call(Method::GET, one.fill(&[&id]), None),
         RecordAction::Add { id, fields } => {
             let mut body = fields_to_json(&fields)?;
-            body.insert(key.into(), json!(id));
-            call(Method::POST, base, Some(Value::Object(body)))
+            body.insert(key.into(), Value::String(id));
+            call(Method::POST, list.path, Some(Value::Object(body)))
         }
         RecordAction::Set { id, fields } => call(
             Method::PATCH,
-            format!("{base}/{}", segment(&id)),
+            one.fill(&[&id]),
             Some(Value::Object(fields_to_json(&fields)?)),
         ),
-        RecordAction::Remove { id } => {
-            call(Method::DELETE, format!("{base}/{}", segment(&id)), None)
-        }
+        RecordAction::Remove { id } => call(Method::DELETE, one.fill(&[&id]), None),
     })
-}
-
-fn segment(id: &str) -> String {
-    percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 /// `["nickname=Alice", "sex=2", "callback_domains=[\"a.com\"]"]` → JSON
@@ -846,7 +772,7 @@ fn fields_to_json(fields: &[String]) -> Result<Map<String, Value>, String> {
         let (key, value) = field
             .split_once('=')
             .ok_or_else(|| format!("{field:?}: write fields as key=value"))?;
-        let value = serde_json::from_str(value).unwrap_or_else(|_| json!(value));
+        let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
         map.insert(key.to_owned(), value);
     }
     Ok(map)
@@ -855,6 +781,7 @@ fn fields_to_json(fields: &[String]) -> Result<Map<String, Value>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn fields_parse_as_json_or_strings() {

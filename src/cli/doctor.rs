@@ -11,13 +11,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::rt::TokioIo;
-use rustls::pki_types::{CertificateDer, ServerName};
 use serde::Serialize;
 use wxemu_certs::trust::{self, CaCert, Outcome, TrustTargets};
 
+use crate::client::{self, Client};
 use crate::web::guard::WECHAT_ORIGIN;
 use wxemu_core::emulator::CANONICAL_HOST;
 
@@ -477,20 +474,15 @@ fn describe_port_owner(port: u16) -> String {
 
 async fn check_server(options: &DoctorOptions, ca: &CaCert) -> Check {
     let (appid, redirect) = probe_target(options);
-    match tokio::time::timeout(
-        options.timeout * 2,
-        check_login(options.port, ca, &appid, &redirect),
-    )
-    .await
-    {
-        Err(_) => {
+    let timeout = options.timeout * 2;
+    match check_login(options.port, ca, timeout, &appid, &redirect).await {
+        Err(client::Error::Timeout(_)) => {
             let who = describe_port_owner(options.port);
             Check::new(
                 "server",
                 Level::Fail,
                 format!(
-                    "{who} accepted the connection but answered no TLS check-login within {:?}",
-                    options.timeout * 2
+                    "{who} accepted the connection but answered no TLS check-login within {timeout:?}"
                 ),
             )
             .fix(format!(
@@ -498,7 +490,7 @@ async fn check_server(options: &DoctorOptions, ca: &CaCert) -> Check {
                 next_port(options.port)
             ))
         }
-        Ok(Err(CheckLoginError::Tls(e))) => {
+        Err(client::Error::Tls { source: e, .. }) => {
             let who = describe_port_owner(options.port);
             Check::new(
                 "server",
@@ -510,12 +502,10 @@ async fn check_server(options: &DoctorOptions, ca: &CaCert) -> Check {
                 next_port(options.port)
             ))
         }
-        Ok(Err(CheckLoginError::Http(e))) => {
-            Check::new("server", Level::Fail, format!("check-login failed: {e}"))
-                .fix("restart `wxemu serve`; if it persists, run it with RUST_LOG=wxemu=debug")
-        }
-        Ok(Ok((status, body))) => {
-            let json: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
+        Err(e) => Check::new("server", Level::Fail, format!("check-login failed: {e}"))
+            .fix("restart `wxemu serve`; if it persists, run it with RUST_LOG=wxemu=debug"),
+        Ok(reply) => {
+            let json: Option<serde_json::Value> = reply.json().ok();
             let errcode = json.as_ref().and_then(|j| j["errcode"].as_i64());
             match errcode {
                 Some(0) => {
@@ -551,11 +541,9 @@ async fn check_server(options: &DoctorOptions, ca: &CaCert) -> Check {
                     "server",
                     Level::Fail,
                     format!(
-                        "HTTP {status} with a body that is not check-login's JSON: {}",
-                        String::from_utf8_lossy(&body)
-                            .chars()
-                            .take(120)
-                            .collect::<String>()
+                        "HTTP {} with a body that is not check-login's JSON: {}",
+                        reply.status.as_u16(),
+                        reply.text().chars().take(120).collect::<String>()
                     ),
                 )
                 .fix("the process on the port is not wxemu: quit it or use another --port"),
@@ -574,67 +562,29 @@ fn next_port(port: u16) -> u16 {
         .unwrap_or(known[1])
 }
 
-#[derive(Debug)]
-enum CheckLoginError {
-    Tls(String),
-    Http(String),
-}
-
 /// POSTs a check-login as the real page would (Origin open.weixin.qq.com, SNI
 /// localhost.weixin.qq.com), trusting only `ca`.
 async fn check_login(
     port: u16,
     ca: &CaCert,
+    timeout: Duration,
     appid: &str,
     redirect_uri: &str,
-) -> Result<(u16, Bytes), CheckLoginError> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(CertificateDer::from(ca.der.clone()))
-        .map_err(|e| CheckLoginError::Tls(e.to_string()))?;
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| CheckLoginError::Tls(e.to_string()))?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let tcp = tokio::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port))
-        .await
-        .map_err(|e| CheckLoginError::Http(e.to_string()))?;
-    let name =
-        ServerName::try_from(CANONICAL_HOST).map_err(|e| CheckLoginError::Tls(e.to_string()))?;
-    let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
-        .connect(name, tcp)
-        .await
-        .map_err(|e| CheckLoginError::Tls(e.to_string()))?;
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
-        .await
-        .map_err(|e| CheckLoginError::Http(e.to_string()))?;
-    tokio::spawn(conn);
+) -> Result<client::Response, client::Error> {
+    let client = Client::local(port)
+        .trust_der(ca.der.clone())
+        .timeout(timeout)
+        .build()?;
     let body = serde_json::json!({
         "apiname": crate::web::fastlogin::CHECK_LOGIN_API,
         "jsdata": {"appid": appid, "scope": "snsapi_login", "redirect_uri": redirect_uri, "state": ""}
-    })
-    .to_string();
-    let request = hyper::Request::post("/api/check-login")
-        .header(hyper::header::HOST, format!("{CANONICAL_HOST}:{port}"))
-        .header(hyper::header::ORIGIN, WECHAT_ORIGIN)
-        .header(hyper::header::CONTENT_TYPE, "application/json")
-        .body(Full::new(Bytes::from(body)))
-        .map_err(|e| CheckLoginError::Http(e.to_string()))?;
-    let response = sender
-        .send_request(request)
+    });
+    client
+        .post(crate::web::registry::CHECK_LOGIN.path)
+        .origin(WECHAT_ORIGIN)
+        .json(&body)
+        .send()
         .await
-        .map_err(|e| CheckLoginError::Http(e.to_string()))?;
-    let status = response.status().as_u16();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| CheckLoginError::Http(e.to_string()))?
-        .to_bytes();
-    Ok((status, body))
 }
 
 async fn check_trust(options: &DoctorOptions, ca: &CaCert) -> Check {

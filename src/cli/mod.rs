@@ -304,7 +304,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     println!("Press Ctrl-C to stop.");
 
     if approval == ApprovalMode::Ask {
-        tokio::spawn(crate::cli::prompt::run(server.emulator().approvals.clone()));
+        tokio::spawn(crate::cli::prompt::run(
+            server.emulator().approvals().clone(),
+        ));
     }
     server.run(shutdown).await;
     Ok(())

@@ -1,32 +1,32 @@
 //! Fault injection: make the fake client misbehave on purpose.
 //!
-//! A [`wxemu_core::faults::FaultSpec`] names an endpoint ([`Endpoint`]) and what goes wrong
-//! there: added latency, an errcode in that endpoint's own wire format, a
-//! bare HTTP status, or a dropped connection; for the next request, the next
-//! N, or until cleared. [`inject`] is an axum middleware keyed on the path,
-//! so the handlers know nothing about it. For the fast-login endpoints it
-//! runs inside their CORS layer (a browser must be able to read the faulty
-//! reply); everything else gets it from the outer router.
+//! A [`wxemu_core::faults::FaultSpec`] names an endpoint ([`wxemu_core::endpoint::Endpoint`]) and
+//! what goes wrong there: added latency, an errcode in that endpoint's own
+//! wire format, a bare HTTP status, or a dropped connection; for the next
+//! request, the next N, or until cleared. The front
+//! ([`crate::web::front`]) asks [`take`] once per request, with the route
+//! the request matched, so the handlers know nothing about it; for
+//! browser routes it runs inside the CORS handling (a browser must be able
+//! to read the faulty reply).
+//!
+//! An errcode comes out through the route's [`Wire`] encoder, the same
+//! function the surface's own handlers answer errors with, so an injected
+//! error is byte for byte a real one but for its message text.
 //!
 //! A dropped connection is a response carrying [`DropConnection`]; the
 //! server's service turns it into a service error, on which hyper closes
 //! the connection (HTTP/1.1) or resets the stream (HTTP/2) without a reply.
 
-use std::sync::Arc;
-
-use axum::Extension;
-
-use axum::extract::{Request, State};
 use axum::http::{header, Method, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 use wxemu_core::emulator::Emulator;
-use wxemu_core::endpoint::Endpoint;
+use wxemu_core::faults::FaultSpec;
 
 use crate::web::fastlogin;
 use crate::web::journal::ReplyErrcode;
+use crate::web::openplatform::{page, token};
+use crate::web::registry::{Route, Wire};
 
 /// Marks a response whose connection must be dropped instead of answered.
 #[derive(Debug, Clone, Copy)]
@@ -41,111 +41,74 @@ pub struct AppliedFault(pub String);
 #[error("connection dropped by an injected fault")]
 pub struct DroppedByFault;
 
-/// Fault injection for every endpoint but the fast-login ones (which
-/// get [`inject_fast_login`], inside their CORS layer).
-pub async fn inject(State(emu): State<Arc<Emulator>>, req: Request, next: Next) -> Response {
-    match Endpoint::of(req.uri().path()) {
-        Endpoint::CheckLogin | Endpoint::Authorize => next.run(req).await,
-        endpoint => apply(&emu, endpoint, req, next).await,
+/// The fault this request gets, counted as used. A preflight is the
+/// browser's, not the page's request: faulting it would only turn every
+/// fault into a CORS error. The control API is never faulted.
+pub(crate) fn take(emu: &Emulator, route: &Route, method: &Method) -> Option<FaultSpec> {
+    if method == Method::OPTIONS || !route.endpoint.accepts_faults() {
+        return None;
     }
+    emu.faults().take(route.endpoint)
 }
 
-/// Fault injection for check-login and authorize.
-pub async fn inject_fast_login(
-    State(emu): State<Arc<Emulator>>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let endpoint = Endpoint::of(req.uri().path());
-    apply(&emu, endpoint, req, next).await
-}
-
-async fn apply(emu: &Emulator, endpoint: Endpoint, req: Request, next: Next) -> Response {
-    // A preflight is the browser's, not the page's request: faulting it
-    // would only turn every fault into a CORS error.
-    if req.method() == Method::OPTIONS || !endpoint.accepts_faults() {
-        return next.run(req).await;
-    }
-    let Some(fault) = emu.faults.take(endpoint) else {
-        return next.run(req).await;
-    };
-    if let Some(latency) = fault.latency {
-        tokio::time::sleep(latency).await;
-    }
-    let mut response = if fault.drop {
+/// What `fault` answers instead of the handler; None for a latency-only
+/// fault, after which the handler answers.
+pub(crate) fn reply(fault: &FaultSpec, route: &Route, query: Option<&str>) -> Option<Response> {
+    if fault.drop {
         let mut r = ().into_response();
         r.extensions_mut().insert(DropConnection);
-        r
+        Some(r)
     } else if let Some(code) = fault.errcode {
-        errcode_reply(endpoint, req.uri().path(), req.uri().query(), code)
-    } else if let Some(status) = fault.status {
-        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (
-            status,
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            format!("wxemu: injected HTTP {}\n", status.as_u16()),
-        )
-            .into_response()
+        Some(errcode_reply(route.wire, query, code))
     } else {
-        next.run(req).await
-    };
-    response
-        .extensions_mut()
-        .insert(AppliedFault(fault.describe()));
-    response
+        fault.status.map(|status| {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            (
+                status,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                format!("wxemu: injected HTTP {}\n", status.as_u16()),
+            )
+                .into_response()
+        })
+    }
 }
 
-/// An errcode as `endpoint` itself would send it.
-fn errcode_reply(endpoint: Endpoint, path: &str, query: Option<&str>, code: i64) -> Response {
-    let errmsg = format!("wxemu injected errcode {code}");
-    match endpoint {
-        Endpoint::CheckLogin | Endpoint::Authorize => fastlogin::error_reply(
+/// The message an injected errcode carries where its format has one.
+pub fn injected_errmsg(code: i64) -> String {
+    format!("wxemu injected errcode {code}")
+}
+
+/// An errcode as a route of `wire` sends it.
+pub(crate) fn errcode_reply(wire: Wire, query: Option<&str>, code: i64) -> Response {
+    match wire {
+        Wire::FastLogin { apiname } => fastlogin::error_reply(
             StatusCode::OK,
-            fastlogin::reply_apiname(path),
+            apiname,
             i32::try_from(code).unwrap_or(i32::MAX),
-            errmsg,
+            injected_errmsg(code),
         ),
-        Endpoint::LongPoll => {
+        Wire::LongPoll => {
             let json_wanted = query.is_some_and(|q| q.split('&').any(|p| p == "f=json"));
-            let errcode = Extension(ReplyErrcode(Some(code)));
-            if json_wanted {
-                (
-                    [(header::CONTENT_TYPE, "application/json")],
-                    errcode,
-                    json!({"wx_errcode": code, "wx_code": ""}).to_string(),
-                )
-                    .into_response()
-            } else {
-                (
-                    [(header::CONTENT_TYPE, "application/javascript")],
-                    errcode,
-                    format!("window.wx_errcode={code};window.wx_code='';"),
-                )
-                    .into_response()
-            }
+            page::poll_reply(code, "", json_wanted)
         }
-        Endpoint::WebwxLogin => (
-            [(header::CONTENT_TYPE, "text/javascript")],
-            format!("window.code={code};"),
-        )
-            .into_response(),
-        Endpoint::Webwx if path.ends_with("/synccheck") => (
-            [(header::CONTENT_TYPE, "text/javascript")],
-            format!("window.synccheck={{retcode:\"{code}\",selector:\"0\"}}"),
-        )
-            .into_response(),
-        Endpoint::Webwx => (
-            [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
-            json!({"BaseResponse": {"Ret": code, "ErrMsg": errmsg}}).to_string(),
-        )
-            .into_response(),
-        // The token API's format (HTTP 200, application/json), also used
-        // where the real service has no errcode format of its own.
-        _ => (
-            [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
-            Extension(ReplyErrcode(Some(code))),
-            json!({"errcode": code, "errmsg": errmsg}).to_string(),
-        )
-            .into_response(),
+        Wire::LoginPage => {
+            let mut page = page::error_page(
+                &injected_errmsg(code),
+                "a fault injected through the control API",
+            );
+            page.extensions_mut().insert(ReplyErrcode(Some(code)));
+            page
+        }
+        Wire::WebwxLogin => crate::web::webwx::wire::js(format!("window.code={code};")),
+        Wire::Webwx => crate::web::webwx::wire::error_reply(code, &injected_errmsg(code)),
+        Wire::Synccheck => crate::web::webwx::wire::js(format!(
+            "window.synccheck={{retcode:\"{code}\",selector:\"0\"}}"
+        )),
+        // The Open Platform API's format, also used where the real service
+        // has no errcode format of its own (the QR image; the control API
+        // and plain routes take no faults).
+        Wire::OpenApi | Wire::Control | Wire::Plain => {
+            token::api_error(code, &injected_errmsg(code))
+        }
     }
 }

@@ -1,35 +1,32 @@
 //! Who may talk to wxemu: the Host check against DNS rebinding, and the
-//! Origin check plus CORS for the browser-facing fast-login API.
+//! Origin check plus CORS for the browser-facing fast-login API. The front
+//! ([`crate::web::front`]) runs them per request, as the matched route's
+//! [`Access`] says.
 //!
 //! A web page on another site must never be able to log itself in, so the
 //! Origin of every browser request to the fast-login API is checked, not
 //! only its preflight: a "simple" cross-site POST skips the preflight.
 
-use std::sync::Arc;
-
-use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
-use axum::middleware::Next;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
 use crate::web::fastlogin::{self, errcode};
-use wxemu_core::emulator::{Emulator, OUR_HOSTS};
+use crate::web::registry::{HostFamily, Route, Wire};
+use wxemu_core::emulator::Emulator;
 
 /// The only origin the real login page is served from.
 pub const WECHAT_ORIGIN: &str = "https://open.weixin.qq.com";
 
-/// Refuses requests whose Host (or HTTP/2 :authority) is not one of ours:
-/// anything else is a DNS-rebinding attempt (a foreign name that resolves to
-/// 127.0.0.1) or a misconfigured client.
-pub async fn check_host(req: Request, next: Next) -> Response {
-    let host = req
-        .headers()
+/// The host family a request is for, by its Host header (or HTTP/2
+/// :authority); a refusal for anything else: a DNS-rebinding attempt (a
+/// foreign name that resolves to 127.0.0.1) or a misconfigured client.
+pub(crate) fn host_family(headers: &HeaderMap, uri: &Uri) -> Result<HostFamily, Response> {
+    let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .or_else(|| req.uri().authority().map(|a| a.as_str()));
+        .or_else(|| uri.authority().map(|a| a.as_str()));
     match host {
-        Some(host) if is_our_host(host) => next.run(req).await,
-        Some(host) => {
+        Some(host) => HostFamily::of(host).ok_or_else(|| {
             tracing::warn!(
                 host,
                 "refused a request for a foreign Host (DNS rebinding?)"
@@ -38,25 +35,15 @@ pub async fn check_host(req: Request, next: Next) -> Response {
                 StatusCode::FORBIDDEN,
                 format!(
                     "wxemu answers only for {}; this request was for {host:?}\n",
-                    OUR_HOSTS.join(", ")
+                    HostFamily::all_names().join(", ")
                 ),
             )
-        }
-        None => plain(StatusCode::BAD_REQUEST, "missing Host header\n".into()),
+        }),
+        None => Err(plain(
+            StatusCode::BAD_REQUEST,
+            "missing Host header\n".into(),
+        )),
     }
-}
-
-fn is_our_host(host: &str) -> bool {
-    let name = match host.rsplit_once(':') {
-        // "[::1]:14013", "localhost:14013"; a bare "[::1]" has a ':' inside
-        // the brackets, so only split off a port that follows them.
-        Some((name, port)) if !port.contains(']') && port.bytes().all(|b| b.is_ascii_digit()) => {
-            name
-        }
-        _ => host,
-    };
-    let name = name.strip_suffix('.').unwrap_or(name);
-    OUR_HOSTS.iter().any(|ours| ours.eq_ignore_ascii_case(name))
 }
 
 /// Normalizes an Origin ("https://Example.com:443" -> "https://example.com").
@@ -88,50 +75,61 @@ pub fn origin_allowed(emu: &Emulator, origin: &str) -> bool {
         .any(|extra| parse_origin(extra).as_deref() == Some(origin.as_str()))
 }
 
-/// Origin check and CORS for the fast-login endpoints. Requests without an
-/// Origin (curl, SDKs, test scripts) are not from a browser page and pass.
-pub async fn fast_login_cors(
-    State(emu): State<Arc<Emulator>>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let Some(origin) = req.headers().get(header::ORIGIN).cloned() else {
-        if req.method() == Method::OPTIONS {
-            return StatusCode::NO_CONTENT.into_response();
+/// What the Origin check says about a browser request.
+pub(crate) enum BrowserGate {
+    /// Answer this instead (a refused Origin, or a preflight).
+    Answer(Response),
+    /// Go on; put CORS headers for this Origin on the reply, if any.
+    Pass(Option<HeaderValue>),
+}
+
+/// Origin check and CORS for [`crate::web::registry::Access::Browser`]
+/// routes. Requests without an Origin (curl, SDKs, test scripts) are not
+/// from a browser page and pass.
+pub(crate) fn browser_gate(
+    emu: &Emulator,
+    route: &Route,
+    method: &Method,
+    headers: &HeaderMap,
+) -> BrowserGate {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        if method == Method::OPTIONS {
+            return BrowserGate::Answer(StatusCode::NO_CONTENT.into_response());
         }
-        return next.run(req).await;
+        return BrowserGate::Pass(None);
     };
-    let allowed = origin.to_str().is_ok_and(|o| origin_allowed(&emu, o));
+    let allowed = origin.to_str().is_ok_and(|o| origin_allowed(emu, o));
     if !allowed {
         let shown = String::from_utf8_lossy(origin.as_bytes()).into_owned();
         tracing::warn!(
             origin = %shown,
-            path = req.uri().path(),
+            path = route.path,
             "refused a browser request from a foreign Origin; add it to [server] allowed_origins to allow it"
         );
-        let apiname = fastlogin::reply_apiname(req.uri().path());
-        return fastlogin::error_reply(
+        let apiname = match route.wire {
+            Wire::FastLogin { apiname } => apiname,
+            _ => fastlogin::CHECK_LOGIN_API,
+        };
+        return BrowserGate::Answer(fastlogin::error_reply(
             StatusCode::FORBIDDEN,
             apiname,
             errcode::ORIGIN_NOT_ALLOWED,
             format!("origin {shown} is not allowed to use fast login; allowed: {WECHAT_ORIGIN}, wxemu's own origin, and [server] allowed_origins"),
-        );
+        ));
     }
-    if req.method() == Method::OPTIONS {
-        return preflight(req.headers(), origin);
+    if method == Method::OPTIONS {
+        return BrowserGate::Answer(preflight(route, headers, origin.clone()));
     }
-    let mut response = next.run(req).await;
-    allow_origin(response.headers_mut(), origin);
-    response
+    BrowserGate::Pass(Some(origin.clone()))
 }
 
-fn preflight(request: &HeaderMap, origin: HeaderValue) -> Response {
+fn preflight(route: &Route, request: &HeaderMap, origin: HeaderValue) -> Response {
     let mut response = StatusCode::NO_CONTENT.into_response();
     let headers = response.headers_mut();
     allow_origin(headers, origin);
     headers.insert(
         header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("POST, OPTIONS"),
+        HeaderValue::from_str(&route.allow()).unwrap_or(HeaderValue::from_static("OPTIONS")),
     );
     headers.insert(
         header::ACCESS_CONTROL_ALLOW_HEADERS,
@@ -151,12 +149,13 @@ fn preflight(request: &HeaderMap, origin: HeaderValue) -> Response {
     response
 }
 
-fn allow_origin(headers: &mut HeaderMap, origin: HeaderValue) {
+/// The CORS headers that let the page at `origin` read a reply.
+pub(crate) fn allow_origin(headers: &mut HeaderMap, origin: HeaderValue) {
     headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
     headers.append(header::VARY, HeaderValue::from_static("Origin"));
 }
 
-fn plain(status: StatusCode, body: String) -> Response {
+pub(crate) fn plain(status: StatusCode, body: String) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -168,30 +167,6 @@ fn plain(status: StatusCode, body: String) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn host_names() {
-        for ok in [
-            "localhost.weixin.qq.com:14013",
-            "LOCALHOST.weixin.qq.com",
-            "localhost.weixin.qq.com.:14013",
-            "localhost:1",
-            "127.0.0.1:14013",
-            "[::1]:14013",
-            "[::1]",
-        ] {
-            assert!(is_our_host(ok), "{ok}");
-        }
-        for bad in [
-            "evil.example:14013",
-            "localhost.weixin.qq.com.evil.example",
-            "127.0.0.2:14013",
-            "",
-            "[::2]:14013",
-        ] {
-            assert!(!is_our_host(bad), "{bad}");
-        }
-    }
 
     #[test]
     fn origins_are_normalized() {

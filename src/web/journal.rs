@@ -1,10 +1,11 @@
 //! The journal layer: records every request into the core's
 //! [`wxemu_core::journal::Journal`].
 //!
-//! [`record`] is an axum middleware around the whole router. It notes the
-//! method, path, Origin and the request body as the handler reads it, then
-//! the status and errcode of the reply, the decision an authorize got and
-//! any injected fault; the core masks secrets before anything is stored.
+//! The front ([`crate::web::front`]) starts a [`Pending`] record per
+//! request, with the endpoint the request matched. It notes the method,
+//! path, Origin and the request body as the handler reads it, then the
+//! status and errcode of the reply, the decision an authorize got and any
+//! injected fault; the core masks secrets before anything is stored.
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -12,9 +13,7 @@ use std::task::{Context, Poll};
 use std::time::{Instant, SystemTime};
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
-use axum::http::header;
-use axum::middleware::Next;
+use axum::http::{header, HeaderValue, Method, Request, Uri};
 use axum::response::{IntoResponse, Response};
 use http_body::{Frame, SizeHint};
 use serde_json::Value;
@@ -67,114 +66,156 @@ pub fn errcode_of(body: &[u8]) -> Option<i64> {
     digits.parse().ok()
 }
 
-// ---- the middleware ---------------------------------------------------
+// ---- the record of one request ---------------------------------------
 
-/// Records every request (see the module docs). Outermost layer, so even
-/// requests the Host check refuses are journaled.
-pub async fn record(State(emu): State<Arc<Emulator>>, req: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let at = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
-    let endpoint = Endpoint::of(req.uri().path());
-    if endpoint == Endpoint::Control && !emu.journal.includes_control() {
-        return next.run(req).await;
-    }
-    let method = req.method().to_string();
-    let path = req.uri().path().to_owned();
-    let raw_query = req.uri().query().map(str::to_owned);
-    let is_form = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    let origin = req
-        .headers()
-        .get(header::ORIGIN)
-        .map(|o| String::from_utf8_lossy(o.as_bytes()).into_owned());
+/// What the journal notes of a request before it is answered; finished
+/// into an [`Entry`] with the reply. The front starts one per request (so
+/// even requests the Host check refuses are journaled).
+pub(crate) struct Pending {
+    started: Instant,
+    at: u64,
+    endpoint: Endpoint,
+    method: Method,
+    uri: Uri,
+    is_form: bool,
+    origin: Option<HeaderValue>,
+    /// The request body as the handler read it; None for bodiless requests.
+    seen: Option<Arc<Mutex<Vec<u8>>>>,
+}
 
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let req = req.map(|body| {
-        Body::new(Recording {
-            inner: body,
-            seen: seen.clone(),
-        })
-    });
-    let mut response = next.run(req).await;
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-
-    let dropped = response.extensions().get::<DropConnection>().is_some();
-    let mut errcode = None;
-    let told = response.extensions().get::<ReplyErrcode>().map(|r| r.0);
-    if let (Some(code), false) = (told, cfg!(debug_assertions)) {
-        errcode = code;
-    } else if endpoint.has_errcode() && !dropped {
-        let (parts, body) = response.into_parts();
-        match axum::body::to_bytes(body, REPLY_READ_LIMIT).await {
-            Ok(bytes) => {
-                errcode = errcode_of(&bytes);
-                if let Some(code) = told {
-                    debug_assert_eq!(
-                        code, errcode,
-                        "ReplyErrcode disagrees with the body {bytes:?}"
-                    );
-                }
-                response = Response::from_parts(parts, Body::from(bytes));
-            }
-            Err(e) => {
-                tracing::debug!("reply body failed: {e}");
-                let mut broken = ().into_response();
-                broken.extensions_mut().insert(DropConnection);
-                response = broken;
-            }
+impl Pending {
+    /// None when the journal leaves this request out (control calls,
+    /// unless `[journal] include_control`).
+    pub(crate) fn start<B>(
+        emu: &Emulator,
+        endpoint: Endpoint,
+        req: &Request<B>,
+    ) -> Option<Pending> {
+        if endpoint == Endpoint::Control && !emu.journal().includes_control() {
+            return None;
         }
+        let at = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        let is_form = req.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+            v.as_bytes()
+                .starts_with(b"application/x-www-form-urlencoded")
+        });
+        Some(Pending {
+            started: Instant::now(),
+            at,
+            endpoint,
+            method: req.method().clone(),
+            uri: req.uri().clone(),
+            is_form,
+            origin: req.headers().get(header::ORIGIN).cloned(),
+            seen: None,
+        })
     }
-    let dropped = response.extensions().get::<DropConnection>().is_some();
 
-    let bytes = std::mem::take(&mut *seen.lock().unwrap_or_else(|e| e.into_inner()));
-    let body = redact_body(&bytes, is_form);
-    let note = response.extensions().get::<DecisionNote>();
-    let entry = Entry {
-        id: 0,
-        at,
-        method,
-        app: appid_of(body.as_ref(), raw_query.as_deref()),
-        query: raw_query.as_deref().map(redact_query),
-        path,
-        endpoint,
-        origin,
-        body,
-        status: (!dropped).then(|| response.status().as_u16()),
-        errcode,
-        decision: note.map(|n| n.outcome),
-        account: note.and_then(|n| n.account.clone()),
-        fault: response
-            .extensions()
-            .get::<AppliedFault>()
-            .map(|f| f.0.clone()),
-        latency_ms,
-    };
-    emu.journal.push(entry);
-    response
+    /// `body`, copying the first [`BODY_KEEP`] bytes the handler reads.
+    pub(crate) fn record<B>(&mut self, body: B) -> Body
+    where
+        B: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
+        B::Error: Into<axum::BoxError>,
+    {
+        if body.is_end_stream() {
+            return Body::new(body);
+        }
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        self.seen = Some(seen.clone());
+        Body::new(Recording { inner: body, seen })
+    }
+
+    /// Records the request with its reply; returns the reply.
+    pub(crate) async fn finish(self, emu: &Emulator, mut response: Response) -> Response {
+        let latency_ms = self.started.elapsed().as_secs_f64() * 1000.0;
+        let told = response.extensions().get::<ReplyErrcode>().map(|r| r.0);
+        let mut errcode = told.flatten();
+        // A reply whose errcode its handler did not tell is read back;
+        // debug builds read every reply back and check what the handler
+        // said (release builds trust it: re-reading every reply was most
+        // of the journal's cost per request).
+        let dropped = response.extensions().get::<DropConnection>().is_some();
+        let read_back = told.is_none() || cfg!(debug_assertions);
+        if read_back && self.endpoint.has_errcode() && !dropped {
+            let (parts, body) = response.into_parts();
+            response = match axum::body::to_bytes(body, REPLY_READ_LIMIT).await {
+                Ok(bytes) => {
+                    let parsed = errcode_of(&bytes);
+                    match told {
+                        Some(code) => debug_assert_eq!(
+                            code, parsed,
+                            "ReplyErrcode disagrees with the body {bytes:?}"
+                        ),
+                        None => errcode = parsed,
+                    }
+                    Response::from_parts(parts, Body::from(bytes))
+                }
+                Err(e) => {
+                    tracing::debug!("reply body failed: {e}");
+                    let mut broken = ().into_response();
+                    broken.extensions_mut().insert(DropConnection);
+                    broken
+                }
+            };
+        }
+        let dropped = response.extensions().get::<DropConnection>().is_some();
+
+        let bytes = self
+            .seen
+            .map(|seen| std::mem::take(&mut *seen.lock().unwrap_or_else(|e| e.into_inner())))
+            .unwrap_or_default();
+        let body = redact_body(&bytes, self.is_form);
+        let raw_query = self.uri.query();
+        let note = response.extensions().get::<DecisionNote>();
+        let entry = Entry {
+            id: 0,
+            at: self.at,
+            method: self.method.to_string(),
+            app: appid_of(body.as_ref(), raw_query),
+            query: raw_query.map(redact_query),
+            path: self.uri.path().to_owned(),
+            endpoint: self.endpoint,
+            origin: self
+                .origin
+                .map(|o| String::from_utf8_lossy(o.as_bytes()).into_owned()),
+            body,
+            status: (!dropped).then(|| response.status().as_u16()),
+            errcode,
+            decision: note.map(|n| n.outcome),
+            account: note.and_then(|n| n.account.clone()),
+            fault: response
+                .extensions()
+                .get::<AppliedFault>()
+                .map(|f| f.0.clone()),
+            latency_ms,
+        };
+        emu.journal().push(entry);
+        response
+    }
 }
 
 /// A request body that keeps a copy of the first [`BODY_KEEP`] bytes the
 /// handler reads, so the journal sees exactly what the handler saw
 /// (limits and timeouts stay the handler's).
-struct Recording {
-    inner: Body,
+struct Recording<B> {
+    inner: B,
     seen: Arc<Mutex<Vec<u8>>>,
 }
 
-impl http_body::Body for Recording {
+impl<B> http_body::Body for Recording<B>
+where
+    B: http_body::Body<Data = Bytes> + Unpin,
+{
     type Data = Bytes;
-    type Error = axum::Error;
+    type Error = B::Error;
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+    ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
         let polled = Pin::new(&mut self.inner).poll_frame(cx);
         if let Poll::Ready(Some(Ok(frame))) = &polled {
             if let Some(data) = frame.data_ref() {

@@ -1,13 +1,16 @@
-//! The HTTP surface: one axum [`Router`] for every endpoint, wrapped in the
-//! Host check, plus the small pieces every handler shares.
+//! The HTTP surface: the front every request passes ([`front`]), routes
+//! from one endpoint registry ([`registry`]), one module per wire surface,
+//! and the small pieces every handler shares.
 
 pub mod avatar;
 pub mod control;
 pub mod fastlogin;
 pub mod faults;
+pub mod front;
 pub mod guard;
 pub mod journal;
 pub mod openplatform;
+pub mod registry;
 pub mod server;
 pub mod tls;
 pub mod webwx;
@@ -16,109 +19,81 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::http::{header, Method, StatusCode, Uri};
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 use http_body_util::BodyExt;
 
+use registry::{HostFamily, Route};
 use wxemu_core::emulator::Emulator;
 use wxemu_core::Limits;
 
-/// Every route. Layers, outermost first: the journal (so it sees even
-/// refused requests), the Host check, fault injection (fast-login routes
-/// get theirs inside their CORS layer, so a browser can read a faulty
-/// reply), then the handlers.
-pub fn router(emu: Arc<Emulator>) -> Router {
-    let fast_login = Router::new()
-        .route("/api/check-login", browser_post(fastlogin::check_login))
-        .route("/api/authorize", browser_post(fastlogin::authorize))
-        .layer(from_fn_with_state(emu.clone(), faults::inject_fast_login))
-        .layer(from_fn_with_state(emu.clone(), guard::fast_login_cors));
-    Router::new()
-        .merge(fast_login)
-        .merge(control::router(emu.clone()))
-        .merge(openplatform::routes())
-        .merge(webwx::routes())
-        .route("/avatar/{id}/{size}", get(avatar::serve))
-        .route("/", get(index))
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(from_fn_with_state(emu.clone(), faults::inject))
-        .layer(from_fn(guard::check_host))
-        .layer(from_fn_with_state(emu.clone(), journal::record))
-        .with_state(emu)
+/// A handler bound to the registry route it serves.
+pub(crate) type Binding = (&'static Route, MethodRouter<Arc<Emulator>>);
+
+/// Every handler, bound to its route.
+fn bindings() -> Vec<Binding> {
+    let mut all: Vec<Binding> = vec![
+        (&registry::INDEX, get(index)),
+        (&registry::AVATAR, get(avatar::serve)),
+        (&registry::CHECK_LOGIN, post(fastlogin::check_login)),
+        (&registry::AUTHORIZE, post(fastlogin::authorize)),
+    ];
+    all.extend(openplatform::routes());
+    all.extend(control::routes());
+    all.extend(webwx::routes());
+    all
 }
 
-/// Path prefix of the Open Platform token API (`/sns/oauth2/access_token`,
-/// `/sns/userinfo`, ...), the only thing the plain-HTTP listener serves.
-pub const TOKEN_API_PREFIX: &str = "/sns/";
-
-/// The router of the plain-HTTP listener (`--http-api-port`): the same routes,
-/// but everything outside [`TOKEN_API_PREFIX`] is a 404, so no browser-facing
-/// endpoint (fast login, login pages) is ever reachable without TLS.
-pub fn token_api_router(emu: Arc<Emulator>) -> Router {
-    router(emu).layer(from_fn(only_token_api))
-}
-
-async fn only_token_api(
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    if req.uri().path().starts_with(TOKEN_API_PREFIX) {
-        return next.run(req).await;
+/// One axum router per host family (indexed by [`HostFamily::index`]),
+/// holding the handlers of that family's routes. The front has already
+/// matched the route, checked the method and run every guard; axum only
+/// extracts path parameters and calls the handler.
+///
+/// Panics if a registry route has no handler or two: a programming error
+/// every test that starts a server would show (and `every_route_is_bound`
+/// names).
+pub(crate) fn family_routers(emu: Arc<Emulator>) -> Vec<Router> {
+    let mut routers: Vec<Router<Arc<Emulator>>> =
+        HostFamily::ALL.iter().map(|_| Router::new()).collect();
+    let mut bound: Vec<&'static Route> = Vec::new();
+    for (route, handler) in bindings() {
+        assert!(
+            registry::ALL.iter().any(|r| std::ptr::eq(*r, route)),
+            "{} is bound but not in registry::ALL",
+            route.path
+        );
+        assert!(
+            !bound.iter().any(|r| std::ptr::eq(*r, route)),
+            "{} is bound twice",
+            route.path
+        );
+        bound.push(route);
+        for family in route.hosts {
+            let router = &mut routers[family.index()];
+            *router = std::mem::take(router).route(route.path, handler.clone());
+        }
     }
-    (
-        StatusCode::NOT_FOUND,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        format!(
-            "wxemu's plain-HTTP listener serves only the token API ({TOKEN_API_PREFIX}...); {} is served over HTTPS on localhost.weixin.qq.com\n",
-            req.uri().path()
-        ),
-    )
-        .into_response()
+    for route in registry::ALL {
+        assert!(
+            bound.iter().any(|r| std::ptr::eq(*r, *route)),
+            "{} has no handler",
+            route.path
+        );
+    }
+    routers
+        .into_iter()
+        .map(|r| r.with_state(emu.clone()))
+        .collect()
 }
 
-/// A POST endpoint called from browser pages (OPTIONS is answered by the
-/// CORS layer); other methods get a 405 that says what to use.
-fn browser_post<H, T>(handler: H) -> MethodRouter<Arc<Emulator>>
-where
-    H: axum::handler::Handler<T, Arc<Emulator>>,
-    T: 'static,
-{
-    post(handler).fallback(|method: Method| async move {
-        (
-            StatusCode::METHOD_NOT_ALLOWED,
-            [(header::ALLOW, "POST, OPTIONS")],
-            format!("{method} is not allowed here; use POST\n"),
-        )
-    })
-}
-
-async fn index(
-    axum::extract::State(emu): axum::extract::State<Arc<Emulator>>,
-) -> impl IntoResponse {
+async fn index(State(emu): State<Arc<Emulator>>) -> impl IntoResponse {
     format!(
         "wxemu {} is running: a fake WeChat desktop client on port {}.\n",
         env!("CARGO_PKG_VERSION"),
         emu.port()
-    )
-}
-
-async fn method_not_allowed(method: Method, uri: Uri) -> impl IntoResponse {
-    (
-        StatusCode::METHOD_NOT_ALLOWED,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        format!("{method} is not allowed on {}\n", uri.path()),
-    )
-}
-
-async fn not_found(uri: Uri) -> impl IntoResponse {
-    (
-        StatusCode::NOT_FOUND,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        format!("wxemu has nothing at {}\n", uri.path()),
     )
 }
 
@@ -152,5 +127,20 @@ pub async fn read_body(body: Body, limits: &Limits) -> Result<Bytes, BodyError> 
             limit: limits.max_body_bytes,
         }),
         Ok(Err(e)) => Err(BodyError::Broken(e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_route_is_bound_once() {
+        let emu = std::sync::Arc::new(wxemu_core::emulator::Emulator::new(
+            Default::default(),
+            "/nonexistent/config.toml".into(),
+            0,
+            wxemu_core::approval::ApprovalMode::Auto,
+        ));
+        let routers = super::family_routers(emu);
+        assert_eq!(routers.len(), super::HostFamily::ALL.len());
     }
 }

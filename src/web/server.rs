@@ -20,6 +20,7 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 use crate::web::faults::{DropConnection, DroppedByFault};
+use crate::web::front::{Front, Listener};
 use wxemu_core::approval::ApprovalMode;
 use wxemu_core::config::{Config, ConfigError};
 use wxemu_core::emulator::{Emulator, KNOWN_PORTS};
@@ -197,15 +198,18 @@ impl Server {
             data_dir,
             ..
         } = self;
-        let limits = emulator.limits;
+        let limits = *emulator.limits();
         let port = emulator.port();
         if let Err(e) = crate::web::control::write_serve_info(&data_dir, port) {
             tracing::warn!("cannot write serve.json (wxemu ctl will need --port): {e}");
         }
-        let service =
-            TowerToHyperService::new(dropping_service(crate::web::router(emulator.clone())));
-        let api_service = TowerToHyperService::new(dropping_service(crate::web::token_api_router(
+        let service = TowerToHyperService::new(dropping_service(Front::new(
             emulator.clone(),
+            Listener::Tls,
+        )));
+        let api_service = TowerToHyperService::new(dropping_service(Front::new(
+            emulator.clone(),
+            Listener::PlainApi,
         )));
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
@@ -282,9 +286,9 @@ impl Server {
         drop(listener);
         crate::web::control::remove_serve_info(&data_dir, port);
         drop(http_api);
-        emulator.approvals.cancel_all();
-        emulator.qr.release_polls();
-        emulator.webwx.release_waiters();
+        emulator.approvals().cancel_all();
+        emulator.qr_logins().release_polls();
+        emulator.webwx().release_waiters();
         let _ = stop_tasks.send(true);
         if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
             .await
@@ -297,25 +301,22 @@ impl Server {
     }
 }
 
-/// The router as a service that fails for responses marked
+/// The front as a service that fails for responses marked
 /// [`DropConnection`]: hyper then closes the connection (HTTP/1.1) or resets
 /// the stream (HTTP/2) without sending anything, as a crashed client would.
+/// No future is boxed on the way: hyper polls the front's future directly.
 fn dropping_service(
-    router: axum::Router,
+    front: Front,
 ) -> impl tower::Service<
     axum::http::Request<hyper::body::Incoming>,
     Response = axum::response::Response,
     Error = DroppedByFault,
     Future = impl Future<Output = Result<axum::response::Response, DroppedByFault>> + Send,
 > + Clone {
-    use tower::ServiceExt;
     tower::service_fn(move |req: axum::http::Request<hyper::body::Incoming>| {
-        let router = router.clone();
+        let front = front.clone();
         async move {
-            let response = match router.oneshot(req.map(axum::body::Body::new)).await {
-                Ok(response) => response,
-                Err(never) => match never {},
-            };
+            let response = front.serve(req).await;
             if response.extensions().get::<DropConnection>().is_some() {
                 Err(DroppedByFault)
             } else {
@@ -355,9 +356,10 @@ async fn purge_periodically(emulator: Arc<Emulator>, mut stop: tokio::sync::watc
     loop {
         tokio::select! {
             _ = tick.tick() => {
-                let now = emulator.clock.now();
-                let dropped =
-                    emulator.store.purge(now) + emulator.qr.purge(now) + emulator.webwx.purge(now);
+                let now = emulator.clock().now();
+                let dropped = emulator.store().purge(now)
+                    + emulator.qr_logins().purge(now)
+                    + emulator.webwx().purge(now);
                 if dropped > 0 {
                     tracing::debug!(dropped, "purged expired entries");
                 }

@@ -8,15 +8,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::{HeaderMap, Method, Request, StatusCode};
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use rustls::pki_types::{CertificateDer, ServerName};
+use http_body_util::Full;
+use hyper::{Method, Request, Version};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
-use tokio_rustls::TlsConnector;
 use wxemu::core::approval::ApprovalMode;
 use wxemu::core::config::Config;
 use wxemu::{Emulator, ServeOptions, Server};
@@ -33,27 +30,27 @@ pub struct TestServer {
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
-pub struct Reply {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: Bytes,
+/// A whole answer ([`wxemu::client::Response`]: status, headers, body),
+/// with the shortcuts tests want: JSON that must parse, its errcode.
+pub struct Reply(pub wxemu::client::Response);
+
+impl std::ops::Deref for Reply {
+    type Target = wxemu::client::Response;
+    fn deref(&self) -> &wxemu::client::Response {
+        &self.0
+    }
 }
 
 impl Reply {
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", String::from_utf8_lossy(&self.body)))
+        self.0
+            .json()
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.text()))
     }
     pub fn errcode(&self) -> i64 {
         self.json()["errcode"]
             .as_i64()
             .expect("errcode is a number")
-    }
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(|v| v.to_str().unwrap())
     }
 }
 
@@ -91,7 +88,7 @@ impl Builder {
             let _ = stopped.await;
         }));
         TestServer {
-            client: Client { addr, ca_der },
+            client: Client::new(addr, ca_der),
             emu,
             data_dir: self.data_dir,
             stop: Some(stop),
@@ -126,11 +123,16 @@ impl TestServer {
     }
 }
 
-/// A client of a running wxemu: real TLS, trusting only its CA.
+/// A client of a running wxemu ([`wxemu::client`]): real TLS, trusting only
+/// its CA, SNI `localhost.weixin.qq.com`. `send` and the helpers speak
+/// HTTP/1.1 (pooled connections), `send_h2` HTTP/2.
 #[derive(Clone)]
 pub struct Client {
     pub addr: SocketAddr,
-    pub ca_der: Vec<u8>,
+    /// Trusts the server's CA; the clients below are made from it.
+    trusting: wxemu::client::Builder,
+    http1: wxemu::client::Client,
+    http2: wxemu::client::Client,
 }
 
 impl std::ops::Deref for TestServer {
@@ -140,24 +142,50 @@ impl std::ops::Deref for TestServer {
     }
 }
 
+/// Generous: some requests wait for a decision or a long poll on purpose.
+const TIMEOUT: Duration = Duration::from_secs(60);
+
 impl Client {
+    /// A client of the server at `addr` whose CA is `ca_der`.
+    pub fn new(addr: SocketAddr, ca_der: Vec<u8>) -> Client {
+        Client::trusting(wxemu::client::Client::builder(addr).trust_der(ca_der))
+    }
+
+    /// A client of the server at `addr` with the CA of `data_dir`.
+    pub fn for_data_dir(addr: SocketAddr, data_dir: &std::path::Path) -> Client {
+        Client::trusting(wxemu::client::Client::builder(addr).trust_data_dir(data_dir))
+    }
+
+    fn trusting(trusting: wxemu::client::Builder) -> Client {
+        let trusting = trusting.timeout(TIMEOUT);
+        let http1 = trusting
+            .clone()
+            .http1_only()
+            .build()
+            .expect("HTTP/1.1 client");
+        Client {
+            addr: http1.addr(),
+            http2: trusting
+                .clone()
+                .http2_only()
+                .build()
+                .expect("HTTP/2 client"),
+            http1,
+            trusting,
+        }
+    }
+
     pub fn tls_config(
         &self,
-        alpn: &[&[u8]],
+        alpn: &[&'static [u8]],
         versions: &[&'static rustls::SupportedProtocolVersion],
     ) -> Arc<rustls::ClientConfig> {
-        let mut roots = rustls::RootCertStore::empty();
-        roots
-            .add(CertificateDer::from(self.ca_der.clone()))
-            .unwrap();
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_protocol_versions(versions)
+        self.trusting
+            .clone()
+            .alpn(alpn)
+            .tls_versions(versions)
+            .tls_config()
             .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-        Arc::new(config)
     }
 
     /// A TLS connection validated against the server's CA for `sni`.
@@ -165,46 +193,29 @@ impl Client {
         &self,
         config: Arc<rustls::ClientConfig>,
         sni: &str,
-    ) -> std::io::Result<TlsStream<TcpStream>> {
-        let tcp = TcpStream::connect(self.addr).await?;
-        let name = ServerName::try_from(sni.to_owned()).unwrap();
-        TlsConnector::from(config).connect(name, tcp).await
+    ) -> Result<TlsStream<TcpStream>, wxemu::client::Error> {
+        wxemu::client::connect_tls(self.addr, config, sni).await
     }
 
+    /// A new TLS connection offering only HTTP/1.1.
     pub async fn connect(&self) -> TlsStream<TcpStream> {
-        let config = self.tls_config(&[b"http/1.1"], rustls::DEFAULT_VERSIONS);
-        self.connect_with(config, "localhost.weixin.qq.com")
-            .await
-            .expect("TLS handshake")
+        self.http1.connect_tls().await.expect("TLS handshake")
     }
 
-    /// One request over a fresh HTTP/1.1 connection.
+    /// One HTTP/1.1 request.
     pub async fn send(&self, request: Request<Full<Bytes>>) -> Reply {
-        let stream = self.connect().await;
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .unwrap();
-        tokio::spawn(conn);
-        let response = sender.send_request(request).await.expect("response");
-        read(response).await
+        Reply(self.http1.send(request).await.expect("response"))
     }
 
-    /// One request over a fresh HTTP/2 connection (ALPN h2).
+    /// One HTTP/2 request (ALPN h2).
     pub async fn send_h2(&self, request: Request<Full<Bytes>>) -> Reply {
-        let config = self.tls_config(&[b"h2"], rustls::DEFAULT_VERSIONS);
-        let stream = self
-            .connect_with(config, "localhost.weixin.qq.com")
-            .await
-            .unwrap();
-        assert_eq!(stream.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
-        let (mut sender, conn) =
-            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
-                .await
-                .unwrap();
-        tokio::spawn(conn);
-        read(sender.send_request(request).await.expect("response")).await
+        let reply = Reply(self.http2.send(request).await.expect("response"));
+        assert_eq!(reply.version, Version::HTTP_2);
+        reply
     }
 
+    /// A request with `content-type: application/json` and, for a path,
+    /// `Host: localhost.weixin.qq.com:<port>`.
     pub fn request(
         &self,
         method: Method,
@@ -212,33 +223,27 @@ impl Client {
         origin: Option<&str>,
         body: impl Into<Bytes>,
     ) -> Request<Full<Bytes>> {
-        let mut builder = Request::builder()
-            .method(method)
-            .uri(path)
-            .header(
-                "host",
-                format!("localhost.weixin.qq.com:{}", self.addr.port()),
-            )
-            .header("content-type", "application/json");
+        let mut builder = self
+            .http1
+            .request(method, path)
+            .header("content-type", "application/json")
+            .body(body);
         if let Some(origin) = origin {
-            builder = builder.header("origin", origin);
+            builder = builder.origin(origin);
         }
-        builder.body(Full::new(body.into())).unwrap()
+        builder.build().unwrap()
     }
 
     /// A GET without Origin (what a page load, a script tag or a site's
     /// backend sends).
     pub async fn get(&self, path_and_query: &str) -> Reply {
-        let request = Request::builder()
-            .method(Method::GET)
-            .uri(path_and_query)
-            .header(
-                "host",
-                format!("localhost.weixin.qq.com:{}", self.addr.port()),
-            )
-            .body(Full::new(Bytes::new()))
-            .unwrap();
-        self.send(request).await
+        Reply(
+            self.http1
+                .get(path_and_query)
+                .send()
+                .await
+                .expect("response"),
+        )
     }
 
     pub async fn post(&self, path: &str, origin: Option<&str>, body: impl Into<Bytes>) -> Reply {
@@ -278,14 +283,8 @@ impl Client {
     pub async fn authorize_in_background(&self, uuid: &str) -> tokio::task::JoinHandle<Reply> {
         let body = authorize_body(uuid, APPID, REDIRECT, "st4te");
         let request = self.request(Method::POST, "/api/authorize", Some(ORIGIN), body);
-        let stream = self.connect().await;
-        tokio::spawn(async move {
-            let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-                .await
-                .unwrap();
-            tokio::spawn(conn);
-            read(sender.send_request(request).await.unwrap()).await
-        })
+        let mut connection = self.http1.connect().await.expect("connection");
+        tokio::spawn(async move { Reply(connection.send(request).await.expect("response")) })
     }
 
     /// check-login then authorize for the same target.
@@ -327,12 +326,11 @@ pub fn authorize_body(uuid: &str, appid: &str, redirect_uri: &str, state: &str) 
 }
 
 pub async fn read(response: hyper::Response<hyper::body::Incoming>) -> Reply {
-    let (parts, body) = response.into_parts();
-    Reply {
-        status: parts.status,
-        headers: parts.headers,
-        body: body.collect().await.unwrap().to_bytes(),
-    }
+    Reply(
+        wxemu::client::Response::read(response)
+            .await
+            .expect("whole body"),
+    )
 }
 
 /// Waits for the next approval event matching `want`, at most 10 s.

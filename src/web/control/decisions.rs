@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{json_body, ok, ApiError, ApiResult};
@@ -18,8 +18,8 @@ use wxemu_core::scenario::DecisionBatch;
 
 fn queue_view(emu: &Emulator) -> serde_json::Value {
     json!({
-        "policy": emu.approvals.mode(),
-        "queue": emu.approvals.queued(),
+        "policy": emu.approvals().mode(),
+        "queue": emu.approvals().queued(),
     })
 }
 
@@ -31,43 +31,46 @@ pub async fn list(State(emu): State<Arc<Emulator>>) -> ApiResult {
 pub async fn enqueue(State(emu): State<Arc<Emulator>>, body: Body) -> ApiResult {
     let batch: DecisionBatch = json_body(&emu, body).await?;
     batch.validate(&emu.config()).map_err(ApiError::bad)?;
-    emu.approvals.enqueue(batch.expand());
+    emu.approvals().enqueue(batch.expand());
     Ok((StatusCode::CREATED, Json(queue_view(&emu))).into_response())
 }
 
 pub async fn clear(State(emu): State<Arc<Emulator>>) -> ApiResult {
-    let cleared = emu.approvals.clear_queue();
+    let cleared = emu.approvals().clear_queue();
     ok(json!({ "cleared": cleared }))
 }
 
 pub async fn policy(State(emu): State<Arc<Emulator>>) -> ApiResult {
-    ok(json!({ "policy": emu.approvals.mode() }))
+    ok(json!({ "policy": emu.approvals().mode() }))
 }
 
-#[derive(Deserialize)]
+/// The body of `PUT /policy`.
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyChange {
-    policy: ApprovalMode,
+    pub policy: ApprovalMode,
 }
 
 /// The standing policy, used once the queue is empty.
 pub async fn set_policy(State(emu): State<Arc<Emulator>>, body: Body) -> ApiResult {
     let change: PolicyChange = json_body(&emu, body).await?;
-    emu.approvals.set_mode(change.policy);
+    emu.approvals().set_mode(change.policy);
     ok(json!({ "policy": change.policy }))
 }
 
 /// Authorize requests waiting for a person, oldest first.
 pub async fn pending(State(emu): State<Arc<Emulator>>) -> ApiResult {
-    ok(emu.approvals.pending())
+    ok(emu.approvals().pending())
 }
 
-#[derive(Deserialize)]
+/// The body of `POST /authorizations/{id}`.
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Resolution {
-    decision: Decision,
+    pub decision: Decision,
     /// Allow as this account instead.
-    account: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
 }
 
 pub async fn resolve(
@@ -90,7 +93,7 @@ pub async fn resolve(
         }
     }
     if emu
-        .approvals
+        .approvals()
         .resolve_as(id, resolution.decision, resolution.account)
     {
         ok(json!({ "id": id, "decision": resolution.decision }))

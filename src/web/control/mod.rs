@@ -16,165 +16,125 @@ mod runtime;
 mod settings;
 mod webwx;
 
+// The bodies and queries the control API parses, for clients (`wxemu ctl`)
+// to build instead of spelling JSON by hand. Also parsed here:
+// `scenario::DecisionBatch` (POST /decisions) and `faults::FaultSpec`
+// (POST /faults).
+pub use decisions::{PolicyChange, Resolution};
+pub use qr::{ListQuery, Scan};
+pub use runtime::{Advance, JournalQuery};
+pub use settings::ClientChange;
+
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{OriginalUri, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::middleware::{from_fn_with_state, Next};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::routing::{any, delete, get, post};
+use axum::Json;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
 use crate::web::guard::parse_origin;
-use crate::web::{read_body, BodyError};
+use crate::web::{read_body, Binding, BodyError};
 use wxemu_core::emulator::{Emulator, UpdateError};
 
 /// Where every control route lives.
-pub const PREFIX: &str = "/__wxemu";
+pub use crate::web::registry::CONTROL_PREFIX as PREFIX;
 /// The token file inside the data directory.
 pub const TOKEN_FILE: &str = "control-token";
 /// Written by a running server: how `wxemu ctl` finds its port.
 pub const SERVE_INFO_FILE: &str = "serve.json";
 
-/// Every control route as (method, path below [`PREFIX`]): what
-/// docs/control-api.yaml must document (a test checks both ways). Keep it
-/// in step with [`router`].
-pub const ROUTES: &[(&str, &str)] = &[
-    ("GET", "/health"),
-    ("GET", "/client"),
-    ("PATCH", "/client"),
-    ("GET", "/accounts"),
-    ("POST", "/accounts"),
-    ("GET", "/accounts/{id}"),
-    ("PATCH", "/accounts/{id}"),
-    ("PUT", "/accounts/{id}"),
-    ("DELETE", "/accounts/{id}"),
-    ("GET", "/apps"),
-    ("POST", "/apps"),
-    ("GET", "/apps/{appid}"),
-    ("PATCH", "/apps/{appid}"),
-    ("PUT", "/apps/{appid}"),
-    ("DELETE", "/apps/{appid}"),
-    ("GET", "/decisions"),
-    ("POST", "/decisions"),
-    ("DELETE", "/decisions"),
-    ("GET", "/policy"),
-    ("PUT", "/policy"),
-    ("GET", "/authorizations"),
-    ("POST", "/authorizations/{id}"),
-    ("GET", "/qr"),
-    ("POST", "/qr/{uuid}/scan"),
-    ("POST", "/qr/{uuid}/confirm"),
-    ("POST", "/qr/{uuid}/cancel"),
-    ("POST", "/qr/{uuid}/expire"),
-    ("GET", "/faults"),
-    ("POST", "/faults"),
-    ("DELETE", "/faults"),
-    ("DELETE", "/faults/{id}"),
-    ("GET", "/clock"),
-    ("POST", "/clock/advance"),
-    ("POST", "/clock/freeze"),
-    ("POST", "/clock/unfreeze"),
-    ("GET", "/journal"),
-    ("DELETE", "/journal"),
-    ("GET", "/journal/wait"),
-    ("POST", "/reset"),
-    ("GET", "/webwx/sessions"),
-    ("GET", "/webwx/sessions/{id}"),
-    ("DELETE", "/webwx/sessions/{id}"),
-    ("GET", "/webwx/messages"),
-    ("POST", "/webwx/messages"),
-];
-
-/// The control routes, to be merged into the main router.
-pub fn router(emu: Arc<Emulator>) -> Router<Arc<Emulator>> {
-    let api = Router::new()
-        .route("/health", get(runtime::health))
-        .route("/client", get(settings::client).patch(settings::set_client))
-        .route(
-            "/accounts",
+/// The control API's handlers, bound to their registry routes.
+pub(crate) fn routes() -> Vec<Binding> {
+    use crate::web::registry as r;
+    vec![
+        (&r::HEALTH, get(runtime::health)),
+        (
+            &r::CLIENT,
+            get(settings::client).patch(settings::set_client),
+        ),
+        (
+            &r::ACCOUNTS,
             get(settings::accounts).post(settings::add_account),
-        )
-        .route(
-            "/accounts/{id}",
+        ),
+        (
+            &r::ACCOUNT,
             get(settings::account)
                 .patch(settings::change_account)
                 .put(settings::change_account)
                 .delete(settings::remove_account),
-        )
-        .route("/apps", get(settings::apps).post(settings::add_app))
-        .route(
-            "/apps/{appid}",
+        ),
+        (&r::APPS, get(settings::apps).post(settings::add_app)),
+        (
+            &r::APP,
             get(settings::app)
                 .patch(settings::change_app)
                 .put(settings::change_app)
                 .delete(settings::remove_app),
-        )
-        .route(
-            "/decisions",
+        ),
+        (
+            &r::DECISIONS,
             get(decisions::list)
                 .post(decisions::enqueue)
                 .delete(decisions::clear),
-        )
-        .route("/policy", get(decisions::policy).put(decisions::set_policy))
-        .route("/authorizations", get(decisions::pending))
-        .route("/authorizations/{id}", post(decisions::resolve))
-        .route(
-            "/faults",
+        ),
+        (
+            &r::POLICY,
+            get(decisions::policy).put(decisions::set_policy),
+        ),
+        (&r::AUTHORIZATIONS, get(decisions::pending)),
+        (&r::AUTHORIZATION, post(decisions::resolve)),
+        (
+            &r::FAULTS,
             get(runtime::faults)
                 .post(runtime::add_fault)
                 .delete(runtime::clear_faults),
-        )
-        .route("/faults/{id}", delete(runtime::remove_fault))
-        .route("/clock", get(runtime::clock))
-        .route("/clock/advance", post(runtime::advance_clock))
-        .route("/clock/freeze", post(runtime::freeze_clock))
-        .route("/clock/unfreeze", post(runtime::unfreeze_clock))
-        .route(
-            "/journal",
+        ),
+        (&r::FAULT, delete(runtime::remove_fault)),
+        (&r::CLOCK, get(runtime::clock)),
+        (&r::CLOCK_ADVANCE, post(runtime::advance_clock)),
+        (&r::CLOCK_FREEZE, post(runtime::freeze_clock)),
+        (&r::CLOCK_UNFREEZE, post(runtime::unfreeze_clock)),
+        (
+            &r::JOURNAL,
             get(runtime::journal).delete(runtime::clear_journal),
-        )
-        .route("/journal/wait", get(runtime::wait_journal))
-        .route("/qr", get(qr::list))
-        .route("/qr/{uuid}/scan", post(qr::scan))
-        .route("/qr/{uuid}/confirm", post(qr::confirm))
-        .route("/qr/{uuid}/cancel", post(qr::cancel))
-        .route("/qr/{uuid}/expire", post(qr::expire))
-        .route("/reset", post(runtime::reset))
-        .route("/webwx/sessions", get(webwx::sessions))
-        .route(
-            "/webwx/sessions/{id}",
+        ),
+        (&r::JOURNAL_WAIT, get(runtime::wait_journal)),
+        (&r::QR_LIST, get(qr::list)),
+        (&r::QR_SCAN, post(qr::scan)),
+        (&r::QR_CONFIRM, post(qr::confirm)),
+        (&r::QR_CANCEL, post(qr::cancel)),
+        (&r::QR_EXPIRE, post(qr::expire)),
+        (&r::RESET, post(runtime::reset)),
+        (&r::WEBWX_SESSIONS, get(webwx::sessions)),
+        (
+            &r::WEBWX_SESSION,
             get(webwx::session).delete(webwx::end_session),
-        )
-        .route("/webwx/messages", get(webwx::messages).post(webwx::inject))
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(from_fn_with_state(emu, guard));
-    Router::new().nest(PREFIX, api)
+        ),
+        (&r::WEBWX_MESSAGES, get(webwx::messages).post(webwx::inject)),
+        (&r::CONTROL_UNKNOWN, any(not_found)),
+    ]
 }
 
 // ---- the guard --------------------------------------------------------
 
-async fn guard(State(emu): State<Arc<Emulator>>, req: Request, next: Next) -> Response {
-    if let Some(refusal) = cross_site(&emu, &req) {
-        tracing::warn!(
-            path = req.uri().path(),
-            "refused a cross-site control request: {refusal}"
-        );
-        return ApiError::new(StatusCode::FORBIDDEN, refusal).into_response();
+/// The control API's guard, run by the front before any control route:
+/// a refusal for cross-site requests and, unless `token_needed` is false
+/// (the health probe), for requests without the bearer token.
+pub(crate) fn admit(emu: &Emulator, headers: &HeaderMap, token_needed: bool) -> Option<Response> {
+    if let Some(refusal) = cross_site(emu, headers) {
+        tracing::warn!("refused a cross-site control request: {refusal}");
+        return Some(ApiError::new(StatusCode::FORBIDDEN, refusal).into_response());
     }
     // Readiness probes may call health without the token; it tells nothing.
-    if full_path(&req).trim_start_matches(PREFIX) == "/health" {
-        return next.run(req).await;
+    if !token_needed {
+        return None;
     }
-    let presented = req
-        .headers()
+    let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
@@ -183,7 +143,7 @@ async fn guard(State(emu): State<Arc<Emulator>>, req: Request, next: Next) -> Re
         });
     let expected = emu.control_token().as_bytes();
     match presented {
-        Some(token) if bool::from(token.as_bytes().ct_eq(expected)) => next.run(req).await,
+        Some(token) if bool::from(token.as_bytes().ct_eq(expected)) => None,
         presented => {
             let message = if presented.is_some() {
                 "wrong control token"
@@ -195,14 +155,13 @@ async fn guard(State(emu): State<Arc<Emulator>>, req: Request, next: Next) -> Re
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer realm=\"wxemu control\""),
             );
-            response
+            Some(response)
         }
     }
 }
 
 /// Why a request looks like a web page calling across sites, if it does.
-fn cross_site(emu: &Emulator, req: &Request) -> Option<String> {
-    let headers = req.headers();
+fn cross_site(emu: &Emulator, headers: &HeaderMap) -> Option<String> {
     if let Some(site) = headers.get("sec-fetch-site") {
         if matches!(site.as_bytes(), b"cross-site" | b"same-site") {
             return Some("a web page on another site may not use the control API".into());
@@ -222,29 +181,23 @@ fn cross_site(emu: &Emulator, req: &Request) -> Option<String> {
     })
 }
 
-/// The path as the client sent it (`nest` strips the prefix from the URI).
-fn full_path(req: &Request) -> String {
-    req.extensions()
-        .get::<OriginalUri>()
-        .map(|u| u.path().to_owned())
-        .unwrap_or_else(|| req.uri().path().to_owned())
-}
-
-async fn not_found(req: Request) -> ApiError {
+async fn not_found(uri: Uri) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         format!(
             "no control endpoint at {}; see docs/control-api.md",
-            full_path(&req)
+            uri.path()
         ),
     )
 }
 
-async fn method_not_allowed(req: Request) -> ApiError {
+/// A method the control route at `path` does not take.
+pub(crate) fn method_not_allowed(method: &Method, path: &str) -> Response {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        format!("{} is not allowed on {}", req.method(), full_path(&req)),
+        format!("{method} is not allowed on {path}"),
     )
+    .into_response()
 }
 
 // ---- errors and bodies ------------------------------------------------
@@ -305,7 +258,7 @@ pub type ApiResult<T = Response> = Result<T, ApiError>;
 /// Reads a JSON body into `T`; an empty body counts as `{}`. Errors name
 /// the offending field.
 pub async fn json_body<T: DeserializeOwned>(emu: &Emulator, body: Body) -> ApiResult<T> {
-    let bytes = read_body(body, &emu.limits).await?;
+    let bytes = read_body(body, emu.limits()).await?;
     let value: serde_json::Value = if bytes.iter().all(u8::is_ascii_whitespace) {
         json!({})
     } else {
@@ -316,15 +269,7 @@ pub async fn json_body<T: DeserializeOwned>(emu: &Emulator, body: Body) -> ApiRe
 }
 
 pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> ApiResult<T> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner().to_string();
-        ApiError::bad(if path == "." {
-            inner
-        } else {
-            format!("{path}: {inner}")
-        })
-    })
+    wxemu_core::json::from_value(value).map_err(ApiError::bad)
 }
 
 /// Parses a query string into `T`, with a clear error.

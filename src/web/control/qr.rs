@@ -7,18 +7,19 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{json_body, ok, query, ApiError, ApiResult};
 use wxemu_core::emulator::Emulator;
 use wxemu_core::qr::{QrError, QrStatus, QrSummary};
 
-#[derive(Deserialize)]
+/// The query of `GET /qr`.
+#[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Only QR logins still in play (waiting, scanned, cancelled).
     #[serde(default)]
-    pending: Option<bool>,
+    pub pending: Option<bool>,
 }
 
 fn in_play(s: &QrSummary) -> bool {
@@ -57,11 +58,13 @@ fn qr_error(e: QrError) -> ApiError {
     }
 }
 
-#[derive(Deserialize)]
+/// The body of `POST /qr/{uuid}/scan`.
+#[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scan {
     /// The account whose phone scans [default: the client's current one].
-    account: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
 }
 
 pub async fn scan(

@@ -8,7 +8,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{json_body, ok, query, ApiError, ApiResult};
@@ -28,22 +28,22 @@ pub async fn health(State(emu): State<Arc<Emulator>>) -> ApiResult {
 // ---- faults -----------------------------------------------------------
 
 pub async fn faults(State(emu): State<Arc<Emulator>>) -> ApiResult {
-    ok(emu.faults.list())
+    ok(emu.faults().list())
 }
 
 pub async fn add_fault(State(emu): State<Arc<Emulator>>, body: Body) -> ApiResult {
     let spec: FaultSpec = json_body(&emu, body).await?;
-    let id = emu.faults.add(spec).map_err(ApiError::bad)?;
-    let added = emu.faults.list().into_iter().find(|f| f.id == id);
+    let id = emu.faults().add(spec).map_err(ApiError::bad)?;
+    let added = emu.faults().list().into_iter().find(|f| f.id == id);
     Ok((StatusCode::CREATED, Json(added)).into_response())
 }
 
 pub async fn clear_faults(State(emu): State<Arc<Emulator>>) -> ApiResult {
-    ok(json!({ "cleared": emu.faults.clear() }))
+    ok(json!({ "cleared": emu.faults().clear() }))
 }
 
 pub async fn remove_fault(State(emu): State<Arc<Emulator>>, Path(id): Path<String>) -> ApiResult {
-    let removed = id.parse().is_ok_and(|id| emu.faults.remove(id));
+    let removed = id.parse().is_ok_and(|id| emu.faults().remove(id));
     if removed {
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {
@@ -54,7 +54,7 @@ pub async fn remove_fault(State(emu): State<Arc<Emulator>>, Path(id): Path<Strin
 // ---- clock ------------------------------------------------------------
 
 fn clock_view(emu: &Emulator) -> serde_json::Value {
-    let now = emu.clock.now();
+    let now = emu.clock().now();
     let real = SystemTime::now();
     let offset_ms = match now.duration_since(real) {
         Ok(ahead) => ahead.as_millis() as i64,
@@ -63,7 +63,7 @@ fn clock_view(emu: &Emulator) -> serde_json::Value {
     json!({
         "now": humantime::format_rfc3339_millis(now).to_string(),
         "now_ms": now.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0),
-        "frozen": emu.clock.is_frozen(),
+        "frozen": emu.clock().is_frozen(),
         "offset_ms": offset_ms,
     })
 }
@@ -72,48 +72,50 @@ pub async fn clock(State(emu): State<Arc<Emulator>>) -> ApiResult {
     ok(clock_view(&emu))
 }
 
-#[derive(Deserialize)]
+/// The body of `POST /clock/advance`.
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Advance {
     /// A duration like "11m", "2h 30m", "90s".
     #[serde(with = "humantime_serde")]
-    by: Duration,
+    pub by: Duration,
 }
 
 /// Moves the emulated time forward: uuids, codes, tokens and QR codes
 /// expire as if that much time had passed.
 pub async fn advance_clock(State(emu): State<Arc<Emulator>>, body: Body) -> ApiResult {
     let advance: Advance = json_body(&emu, body).await?;
-    emu.clock.advance(advance.by);
+    emu.clock().advance(advance.by);
     ok(clock_view(&emu))
 }
 
 pub async fn freeze_clock(State(emu): State<Arc<Emulator>>) -> ApiResult {
-    emu.clock.freeze();
+    emu.clock().freeze();
     ok(clock_view(&emu))
 }
 
 pub async fn unfreeze_clock(State(emu): State<Arc<Emulator>>) -> ApiResult {
-    emu.clock.unfreeze();
+    emu.clock().unfreeze();
     ok(clock_view(&emu))
 }
 
 // ---- journal ----------------------------------------------------------
 
-/// The query of `GET /journal` and `/journal/wait`.
-#[derive(Deserialize)]
+/// The query of `GET /journal` and `/journal/wait` (only ever a query
+/// string: serde_urlencoded leaves out the fields that are None).
+#[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JournalQuery {
-    path: Option<String>,
-    endpoint: Option<Endpoint>,
-    app: Option<String>,
-    errcode: Option<i64>,
-    method: Option<String>,
-    since: Option<u64>,
+    pub path: Option<String>,
+    pub endpoint: Option<Endpoint>,
+    pub app: Option<String>,
+    pub errcode: Option<i64>,
+    pub method: Option<String>,
+    pub since: Option<u64>,
     /// List only: at most this many (the newest).
-    limit: Option<usize>,
+    pub limit: Option<usize>,
     /// Wait only: how long to wait, e.g. "30s" (default 30s, at most 10m).
-    timeout: Option<String>,
+    pub timeout: Option<String>,
 }
 
 /// The longest a journal wait may hold a connection.
@@ -138,9 +140,9 @@ pub async fn journal(State(emu): State<Arc<Emulator>>, RawQuery(raw): RawQuery) 
     if q.timeout.is_some() {
         return Err(ApiError::bad("timeout belongs to /__wxemu/journal/wait"));
     }
-    let entries = emu.journal.list(&q.filter(), q.limit);
+    let entries = emu.journal().list(&q.filter(), q.limit);
     ok(json!({
-        "capacity": emu.journal.capacity(),
+        "capacity": emu.journal().capacity(),
         "entries": entries,
     }))
 }
@@ -164,14 +166,14 @@ pub async fn wait_journal(State(emu): State<Arc<Emulator>>, RawQuery(raw): RawQu
             humantime::format_duration(MAX_WAIT)
         )));
     }
-    match emu.journal.wait(&q.filter(), timeout).await {
+    match emu.journal().wait(&q.filter(), timeout).await {
         Some(entry) => ok(json!({ "timed_out": false, "entry": entry })),
         None => ok(json!({ "timed_out": true })),
     }
 }
 
 pub async fn clear_journal(State(emu): State<Arc<Emulator>>) -> ApiResult {
-    ok(json!({ "cleared": emu.journal.clear() }))
+    ok(json!({ "cleared": emu.journal().clear() }))
 }
 
 // ---- reset ------------------------------------------------------------

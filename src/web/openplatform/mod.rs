@@ -15,29 +15,27 @@ pub mod page;
 pub mod token;
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use axum::routing::get;
-use axum::Router;
 
-use wxemu_core::emulator::Emulator;
+use crate::web::Binding;
 
-/// The Open Platform's routes. Plain GETs loaded by pages and called by
-/// site backends: no Origin check and no CORS headers, so no other site's
-/// page can read an answer (the Host check applies to every route).
-pub fn routes() -> Router<Arc<Emulator>> {
-    Router::new()
-        .route("/connect/qrconnect", get(page::qrconnect))
-        .route("/connect/l/qrconnect", get(page::long_poll))
-        .route("/connect/qrcode/{uuid}", get(page::qrcode_image))
-        .route(
-            "/connect/zh_CN/htmledition/js/wxLogin.js",
-            get(page::wxlogin_js),
-        )
-        .route("/sns/oauth2/access_token", get(token::access_token))
-        .route("/sns/oauth2/refresh_token", get(token::refresh_token))
-        .route("/sns/auth", get(token::auth))
-        .route("/sns/userinfo", get(token::userinfo))
+/// The Open Platform's handlers, bound to their registry routes (plain
+/// GETs loaded by pages and called by site backends, [`Access::Open`]).
+///
+/// [`Access::Open`]: crate::web::registry::Access::Open
+pub(crate) fn routes() -> Vec<Binding> {
+    use crate::web::registry as r;
+    vec![
+        (&r::LOGIN_PAGE, get(page::qrconnect)),
+        (&r::LONG_POLL, get(page::long_poll)),
+        (&r::QRCODE, get(page::qrcode_image)),
+        (&r::WXLOGIN_JS, get(page::wxlogin_js)),
+        (&r::ACCESS_TOKEN, get(token::access_token)),
+        (&r::REFRESH_TOKEN, get(token::refresh_token)),
+        (&r::AUTH, get(token::auth)),
+        (&r::USERINFO, get(token::userinfo)),
+    ]
 }
 
 /// Query parameters, decoded (lossily: a broken byte must not fail a page

@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::query_params;
+use crate::web::registry;
 use wxemu_core::emulator::{Emulator, CANONICAL_HOST, KNOWN_PORTS};
 use wxemu_core::qr::{PollReply, QrTarget};
 
@@ -122,8 +123,8 @@ pub async fn qrconnect(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQue
         "state": qr.target.state,
         "scope": scope,
         "uuid": qr.uuid,
-        "qrcode_url": format!("/connect/qrcode/{}", qr.uuid),
-        "long_poll_url": "/connect/l/qrconnect",
+        "qrcode_url": registry::QRCODE.fill(&[&qr.uuid]),
+        "long_poll_url": registry::LONG_POLL.path,
         "login_type": param("login_type"),
         "self_redirect": self_redirect,
         "fast_login": param("fast_login") != "0",
@@ -167,7 +168,7 @@ pub fn script_safe_json(value: &serde_json::Value) -> String {
 }
 
 /// The real service's answer to bad login parameters: an HTML page, HTTP 200.
-fn error_page(title: &str, detail: &str) -> Response {
+pub(crate) fn error_page(title: &str, detail: &str) -> Response {
     let page = format!(
         r#"<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -214,12 +215,18 @@ pub async fn long_poll(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQue
     let reply = if uuid.is_empty() {
         PollReply::Unknown
     } else {
-        emu.qr
-            .poll(uuid, last, emu.limits.long_poll_hold, &emu.clock)
+        emu.qr_logins()
+            .poll(uuid, last, emu.limits().long_poll_hold, emu.clock())
             .await
     };
-    let (errcode, code) = (reply.wx_errcode(), reply.wx_code());
-    let (content_type, body) = if params.get("f").is_some_and(|f| f == "json") {
+    let json_wanted = params.get("f").is_some_and(|f| f == "json");
+    poll_reply(reply.wx_errcode().into(), reply.wx_code(), json_wanted)
+}
+
+/// A long-poll answer in the page's format: JavaScript, or JSON with
+/// `f=json`. Injected errcodes use it too ([`crate::web::registry::Wire::LongPoll`]).
+pub(crate) fn poll_reply(errcode: i64, code: &str, json_wanted: bool) -> Response {
+    let (content_type, body) = if json_wanted {
         (
             "application/json; charset=utf-8",
             json!({"wx_errcode": errcode, "wx_code": code}).to_string(),
@@ -232,7 +239,7 @@ pub async fn long_poll(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQue
         )
     };
     (
-        Extension(ReplyErrcode(Some(errcode.into()))),
+        Extension(ReplyErrcode(Some(errcode))),
         [
             (header::CONTENT_TYPE, content_type),
             (header::CACHE_CONTROL, "no-store"),
@@ -244,7 +251,7 @@ pub async fn long_poll(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQue
 
 /// `GET /connect/qrcode/{uuid}`: the QR code as a PNG.
 pub async fn qrcode_image(State(emu): State<Arc<Emulator>>, Path(uuid): Path<String>) -> Response {
-    if emu.qr.get(&uuid, emu.clock.now()).is_none() {
+    if emu.qr_logins().get(&uuid, emu.clock().now()).is_none() {
         return (
             StatusCode::NOT_FOUND,
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],

@@ -92,7 +92,7 @@ pub async fn poll(
     if !ids::is_login_uuid(uuid) {
         return js("window.code=400;".into());
     }
-    let hold = emu.limits.long_poll_hold.min(Duration::from_secs(29));
+    let hold = emu.limits().long_poll_hold.min(Duration::from_secs(29));
     match emu.webwx_login_poll(uuid, hold).await {
         LoginPoll::Waiting => js("window.code=408;".into()),
         LoginPoll::Gone => js("window.code=400;".into()),

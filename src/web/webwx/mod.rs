@@ -15,42 +15,35 @@ pub mod login;
 pub mod session;
 pub mod wire;
 
-use std::sync::Arc;
-
 use axum::routing::{get, post};
-use axum::Router;
 
-use wxemu_core::emulator::Emulator;
+use crate::web::registry as r;
+use crate::web::Binding;
 
 /// Where the session calls live on every host of the real service.
 pub const CGI: &str = "/cgi-bin/mmwebwx-bin";
 
-/// The Web WeChat routes. Called by bot libraries and the old browser
-/// client; no Origin check and no CORS headers (the Host check applies).
-pub fn routes() -> Router<Arc<Emulator>> {
-    let cgi = |name: &str| format!("{CGI}/{name}");
-    Router::new()
-        .route("/jslogin", get(login::jslogin).post(login::jslogin))
-        .route("/qrcode/{uuid}", get(login::qrcode))
-        .route(&cgi("login"), get(login::poll))
-        .route(&cgi("webwxnewloginpage"), get(login::newloginpage))
-        .route(&cgi("webwxinit"), post(session::init))
-        .route(&cgi("webwxstatusnotify"), post(session::status_notify))
-        .route(
-            &cgi("webwxgetcontact"),
+/// The Web WeChat handlers, bound to their registry routes. Called by bot
+/// libraries and the old browser client; no Origin check and no CORS
+/// headers (the Host check applies).
+pub(crate) fn routes() -> Vec<Binding> {
+    vec![
+        (&r::WEBWX_JSLOGIN, get(login::jslogin).post(login::jslogin)),
+        (&r::WEBWX_QRCODE, get(login::qrcode)),
+        (&r::WEBWX_LOGIN_POLL, get(login::poll)),
+        (&r::WEBWX_NEWLOGINPAGE, get(login::newloginpage)),
+        (&r::WEBWX_INIT, post(session::init)),
+        (&r::WEBWX_STATUSNOTIFY, post(session::status_notify)),
+        (
+            &r::WEBWX_GETCONTACT,
             get(session::get_contact).post(session::get_contact),
-        )
-        .route(
-            &cgi("webwxbatchgetcontact"),
-            post(session::batch_get_contact),
-        )
-        .route(&cgi("synccheck"), get(session::synccheck))
-        .route(&cgi("webwxsync"), post(session::sync))
-        .route(&cgi("webwxsendmsg"), post(session::send_msg))
-        .route(
-            &cgi("webwxlogout"),
-            get(session::logout).post(session::logout),
-        )
-        .route(&cgi("webwxgeticon"), get(image::icon))
-        .route(&cgi("webwxgetheadimg"), get(image::icon))
+        ),
+        (&r::WEBWX_BATCHGETCONTACT, post(session::batch_get_contact)),
+        (&r::WEBWX_SYNCCHECK, get(session::synccheck)),
+        (&r::WEBWX_SYNC, post(session::sync)),
+        (&r::WEBWX_SENDMSG, post(session::send_msg)),
+        (&r::WEBWX_LOGOUT, get(session::logout).post(session::logout)),
+        (&r::WEBWX_GETICON, get(image::icon)),
+        (&r::WEBWX_GETHEADIMG, get(image::icon)),
+    ]
 }

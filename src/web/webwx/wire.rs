@@ -69,7 +69,7 @@ pub async fn json_body(
     emu: &Emulator,
     body: Body,
 ) -> Result<serde_json::Map<String, Value>, String> {
-    let bytes = read_body(body, &emu.limits)
+    let bytes = read_body(body, emu.limits())
         .await
         .map_err(|e| e.to_string())?;
     if bytes.is_empty() {

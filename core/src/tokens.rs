@@ -1,0 +1,359 @@
+//! The Open Platform's token API as domain operations: redeem a code,
+//! refresh, check an access_token, read the profile. The web floor parses
+//! the query and writes `{"errcode","errmsg"}`; the rules live here.
+
+use std::time::SystemTime;
+
+use crate::config::Account;
+use crate::emulator::Emulator;
+use crate::identity;
+use crate::store::{
+    random_token, AccessGrant, Grant, Lookup, RefreshGrant, ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL,
+};
+
+/// The Open Platform's errors (its global error codes) and their texts.
+/// Texts marked "assumed" were not seen in a capture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("invalid appsecret")]
+    InvalidAppsecret,
+    #[error("invalid appid")]
+    InvalidAppid,
+    #[error("invalid grant_type")]
+    InvalidGrantType,
+    #[error("invalid code")]
+    InvalidCode,
+    #[error("code been used")]
+    CodeUsed,
+    /// assumed text
+    #[error("code expired")]
+    CodeExpired,
+    #[error("invalid refresh_token")]
+    InvalidRefreshToken,
+    /// assumed text
+    #[error("refresh_token expired")]
+    RefreshTokenExpired,
+    #[error("invalid access_token")]
+    InvalidAccessToken,
+    /// assumed text
+    #[error("access_token expired")]
+    AccessTokenExpired,
+    #[error("invalid openid")]
+    InvalidOpenid,
+    #[error("api unauthorized")]
+    ApiUnauthorized,
+    #[error("access_token missing")]
+    MissingAccessToken,
+    #[error("appid missing")]
+    MissingAppid,
+    #[error("refresh_token missing")]
+    MissingRefreshToken,
+    #[error("appsecret missing")]
+    MissingSecret,
+    #[error("missing code")]
+    MissingCode,
+    #[error("missing openid")]
+    MissingOpenid,
+}
+
+impl TokenError {
+    pub fn errcode(self) -> i32 {
+        match self {
+            TokenError::InvalidAppsecret => 40125,
+            TokenError::InvalidAppid => 40013,
+            TokenError::InvalidGrantType => 40002,
+            TokenError::InvalidCode => 40029,
+            TokenError::CodeUsed => 40163,
+            TokenError::CodeExpired => 42003,
+            TokenError::InvalidRefreshToken => 40030,
+            TokenError::RefreshTokenExpired => 42002,
+            TokenError::InvalidAccessToken => 40014,
+            TokenError::AccessTokenExpired => 42001,
+            TokenError::InvalidOpenid => 40003,
+            TokenError::ApiUnauthorized => 48001,
+            TokenError::MissingAccessToken => 41001,
+            TokenError::MissingAppid => 41002,
+            TokenError::MissingRefreshToken => 41003,
+            TokenError::MissingSecret => 41004,
+            TokenError::MissingCode => 41008,
+            TokenError::MissingOpenid => 41009,
+        }
+    }
+}
+
+/// What access_token and refresh_token answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenGrant {
+    pub access_token: String,
+    pub expires_in: u64,
+    pub refresh_token: String,
+    pub openid: String,
+    pub scope: String,
+    pub unionid: String,
+}
+
+/// userinfo's `lang`; the Open Platform's default is `en`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    En,
+    ZhCn,
+    ZhTw,
+}
+
+/// What userinfo answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserInfo {
+    pub openid: String,
+    pub nickname: String,
+    pub sex: u8,
+    pub province: String,
+    pub city: String,
+    pub country: String,
+    pub headimgurl: String,
+    pub unionid: String,
+}
+
+impl Emulator {
+    /// Trades a code for tokens. The app is authenticated by `secret`; the
+    /// code is single use and bound to its app.
+    pub fn redeem_code(
+        &self,
+        appid: &str,
+        secret: &str,
+        code: &str,
+    ) -> Result<TokenGrant, TokenError> {
+        self.authenticated_app(appid, Some(secret))?;
+        let now = self.clock().now();
+        // Mark used atomically with the check: two racing redemptions get one
+        // token and one 40163. Another app's code is not touched.
+        let issued = match self.store().codes.update(code, now, |c| {
+            let was_used = c.used;
+            if c.appid == appid {
+                c.used = true;
+            }
+            (was_used, c.clone())
+        }) {
+            Lookup::Missing => return Err(TokenError::InvalidCode),
+            Lookup::Live((_, c)) | Lookup::Expired((_, c)) if c.appid != appid => {
+                return Err(TokenError::InvalidCode)
+            }
+            Lookup::Expired(_) => return Err(TokenError::CodeExpired),
+            Lookup::Live((true, _)) => return Err(TokenError::CodeUsed),
+            Lookup::Live((false, c)) => c,
+        };
+        let grant = Grant {
+            openid: identity::openid(&issued.account_id, &issued.appid),
+            appid: issued.appid,
+            account_id: issued.account_id,
+            scope: issued.scope,
+        };
+        let access = random_token(64);
+        let refresh = random_token(64);
+        self.store().access_tokens.insert(
+            access.clone(),
+            AccessGrant {
+                grant: grant.clone(),
+                refresh_token: refresh.clone(),
+            },
+            now + ACCESS_TOKEN_TTL,
+        );
+        self.store().refresh_tokens.insert(
+            refresh.clone(),
+            RefreshGrant {
+                grant: grant.clone(),
+                access_token: access.clone(),
+            },
+            now + REFRESH_TOKEN_TTL,
+        );
+        Ok(self.token_grant(&grant, access, refresh))
+    }
+
+    /// As the Open Platform documents it: while the last access_token lives,
+    /// refreshing extends it by 2 hours and returns it again; once it has
+    /// expired, refreshing mints a new one. The refresh_token stays the same
+    /// and keeps its 30-day lifetime.
+    pub fn refresh_access(&self, appid: &str, refresh: &str) -> Result<TokenGrant, TokenError> {
+        self.authenticated_app(appid, None)?;
+        let now = self.clock().now();
+        let held = match self.store().refresh_tokens.get(refresh, now) {
+            Lookup::Missing => return Err(TokenError::InvalidRefreshToken),
+            Lookup::Live(r) | Lookup::Expired(r) if r.grant.appid != appid => {
+                return Err(TokenError::InvalidRefreshToken)
+            }
+            Lookup::Expired(_) => return Err(TokenError::RefreshTokenExpired),
+            Lookup::Live(r) => r,
+        };
+        let access = match self.store().access_tokens.get(&held.access_token, now) {
+            Lookup::Live(_) => held.access_token.clone(),
+            Lookup::Expired(_) | Lookup::Missing => {
+                let fresh = random_token(64);
+                // A refresh_token expired meanwhile stays expired: update()
+                // changes it in place without touching its expiry.
+                self.store()
+                    .refresh_tokens
+                    .update(refresh, now, |r| r.access_token = fresh.clone());
+                fresh
+            }
+        };
+        self.store().access_tokens.insert(
+            access.clone(),
+            AccessGrant {
+                grant: held.grant.clone(),
+                refresh_token: refresh.to_owned(),
+            },
+            now + ACCESS_TOKEN_TTL,
+        );
+        Ok(self.token_grant(&held.grant, access, refresh.to_owned()))
+    }
+
+    /// `/sns/auth`: whether `access_token` is live and for `openid`.
+    pub fn check_access(&self, access_token: &str, openid: &str) -> Result<(), TokenError> {
+        self.grant_for(access_token, openid, self.clock().now())
+            .map(|_| ())
+    }
+
+    /// `/sns/userinfo`: the profile behind a live access_token.
+    pub fn user_info(
+        &self,
+        access_token: &str,
+        openid: &str,
+        lang: Lang,
+    ) -> Result<UserInfo, TokenError> {
+        let grant = self.grant_for(access_token, openid, self.clock().now())?;
+        let allowed = grant
+            .scope
+            .split(',')
+            .any(|s| matches!(s.trim(), "snsapi_login" | "snsapi_userinfo"));
+        if !allowed {
+            return Err(TokenError::ApiUnauthorized);
+        }
+        // An account removed from the config since the login is gone.
+        let account: Account = self
+            .config()
+            .account(&grant.account_id)
+            .ok_or(TokenError::InvalidOpenid)?;
+        Ok(UserInfo {
+            headimgurl: self.headimgurl(&account),
+            unionid: self.unionid(&grant),
+            openid: grant.openid,
+            nickname: account.nickname,
+            sex: account.sex,
+            province: lang.place(&account.province),
+            city: lang.place(&account.city),
+            country: lang.place(&account.country),
+        })
+    }
+
+    /// The app named by `appid`, authenticated by `secret` when given.
+    fn authenticated_app(&self, appid: &str, secret: Option<&str>) -> Result<(), TokenError> {
+        let app = self.app(appid).ok_or(TokenError::InvalidAppid)?;
+        match secret {
+            Some(secret) if !self.secret_matches(&app, secret) => Err(TokenError::InvalidAppsecret),
+            _ => Ok(()),
+        }
+    }
+
+    /// The grant behind `access_token` if it is live and for `openid`.
+    fn grant_for(
+        &self,
+        access_token: &str,
+        openid: &str,
+        now: SystemTime,
+    ) -> Result<Grant, TokenError> {
+        let grant = match self.store().access_tokens.get(access_token, now) {
+            Lookup::Missing => return Err(TokenError::InvalidAccessToken),
+            Lookup::Expired(_) => return Err(TokenError::AccessTokenExpired),
+            Lookup::Live(a) => a.grant,
+        };
+        if grant.openid != openid {
+            return Err(TokenError::InvalidOpenid);
+        }
+        Ok(grant)
+    }
+
+    /// The person's unionid for the app's owner (every website app sits on
+    /// an Open Platform account, so it is always there).
+    fn unionid(&self, grant: &Grant) -> String {
+        let owner = self
+            .app(&grant.appid)
+            .map(|app| identity::owner(&app).to_owned())
+            .unwrap_or_else(|| grant.appid.clone());
+        identity::unionid(&grant.account_id, &owner)
+    }
+
+    fn token_grant(
+        &self,
+        grant: &Grant,
+        access_token: String,
+        refresh_token: String,
+    ) -> TokenGrant {
+        TokenGrant {
+            access_token,
+            expires_in: ACCESS_TOKEN_TTL.as_secs(),
+            refresh_token,
+            openid: grant.openid.clone(),
+            scope: grant.scope.clone(),
+            unionid: self.unionid(grant),
+        }
+    }
+}
+
+/// Place names in en / zh_CN / zh_TW. An account's value found in any
+/// column is answered in the requested one; others are answered as written.
+const PLACES: &[[&str; 3]] = &[
+    ["CN", "中国", "中國"],
+    ["China", "中国", "中國"],
+    ["Guangdong", "广东", "廣東"],
+    ["Shenzhen", "深圳", "深圳"],
+    ["Guangzhou", "广州", "廣州"],
+    ["Beijing", "北京", "北京"],
+    ["Shanghai", "上海", "上海"],
+    ["Zhejiang", "浙江", "浙江"],
+    ["Hangzhou", "杭州", "杭州"],
+    ["Jiangsu", "江苏", "江蘇"],
+    ["Nanjing", "南京", "南京"],
+    ["Sichuan", "四川", "四川"],
+    ["Chengdu", "成都", "成都"],
+    ["Hong Kong", "香港", "香港"],
+    ["Taiwan", "台湾", "臺灣"],
+    ["Taipei", "台北", "臺北"],
+];
+
+impl Lang {
+    /// userinfo's `lang` parameter; anything else is `en`.
+    pub fn parse(lang: Option<&str>) -> Lang {
+        match lang {
+            Some("zh_CN") => Lang::ZhCn,
+            Some("zh_TW") => Lang::ZhTw,
+            _ => Lang::En,
+        }
+    }
+
+    fn place(self, value: &str) -> String {
+        let column = match self {
+            Lang::En => 0,
+            Lang::ZhCn => 1,
+            Lang::ZhTw => 2,
+        };
+        PLACES
+            .iter()
+            .find(|row| row.iter().any(|name| name.eq_ignore_ascii_case(value)))
+            .map_or_else(|| value.to_owned(), |row| row[column].to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Lang;
+
+    #[test]
+    fn places_are_localized() {
+        assert_eq!(Lang::parse(Some("zh_CN")).place("Guangdong"), "广东");
+        assert_eq!(Lang::parse(Some("zh_TW")).place("Guangdong"), "廣東");
+        assert_eq!(Lang::parse(None).place("广东"), "Guangdong");
+        assert_eq!(Lang::parse(Some("xx")).place("CN"), "CN");
+        assert_eq!(Lang::parse(Some("zh_CN")).place("CN"), "中国");
+        assert_eq!(Lang::parse(Some("zh_CN")).place("Atlantis"), "Atlantis");
+    }
+}

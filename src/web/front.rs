@@ -1,0 +1,211 @@
+//! The front: the one pass every request makes before (and after) its
+//! handler, in one place instead of a stack of middleware.
+//!
+//! 1. The Host check picks the host family (or refuses: DNS rebinding).
+//! 2. The family's routes (from [`registry`]) match the path: the route
+//!    decides everything below, and rides on the request as [`Matched`].
+//! 3. The journal starts its record (even refused requests are recorded).
+//! 4. The route's [`Access`]: Origin check and CORS for browser routes,
+//!    cross-site check and bearer token for the control API.
+//! 5. A method the route does not take gets a 405 in the route's format.
+//! 6. Fault injection, keyed on the route's endpoint, may answer instead
+//!    of the handler, through the route's own error encoder.
+//! 7. The handler, through the family's axum router (path parameters).
+//!
+//! Everything is decided from the matched route; nothing re-parses the
+//! path, and no per-layer future is boxed.
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::http::{header, HeaderValue, Method, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use tower::ServiceExt;
+
+use wxemu_core::emulator::{Emulator, CANONICAL_HOST};
+use wxemu_core::endpoint::Endpoint;
+
+use crate::web::faults::{self, AppliedFault};
+use crate::web::guard::{self, BrowserGate};
+use crate::web::journal::Pending;
+use crate::web::registry::{self, Access, HostFamily, Matched, Matcher, Route, Wire};
+use crate::web::{control, family_routers};
+
+/// Which listener a front serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listener {
+    /// The HTTPS listener: every route.
+    Tls,
+    /// The plain-HTTP listener (`--http-api-port`): only routes marked
+    /// [`Route::plain_http`] (the token API); everything else is a 404
+    /// that says where to go, so no browser-facing endpoint is ever
+    /// reachable without TLS.
+    PlainApi,
+}
+
+/// Every request's way in (see the module docs). Cheap to clone.
+#[derive(Clone)]
+pub struct Front(Arc<Inner>);
+
+struct Inner {
+    emu: Arc<Emulator>,
+    matcher: Matcher,
+    /// Indexed by [`HostFamily::index`].
+    routers: Vec<Router>,
+    listener: Listener,
+}
+
+impl Front {
+    pub fn new(emu: Arc<Emulator>, listener: Listener) -> Front {
+        Front(Arc::new(Inner {
+            routers: family_routers(emu.clone()),
+            matcher: Matcher::new(),
+            emu,
+            listener,
+        }))
+    }
+
+    /// Answers one request. A reply carrying
+    /// [`faults::DropConnection`] must not be sent: the server drops the
+    /// connection instead.
+    pub async fn serve<B>(&self, req: Request<B>) -> Response
+    where
+        B: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
+        B::Error: Into<axum::BoxError>,
+    {
+        let inner = &*self.0;
+        let family = guard::host_family(req.headers(), req.uri());
+        let route = match &family {
+            Ok(family) => inner.matcher.at(*family, req.uri().path()),
+            Err(_) => None,
+        };
+        let endpoint = route.map_or(Endpoint::Other, |r| r.endpoint);
+        match Pending::start(&inner.emu, endpoint, &req) {
+            None => self.answer(family, route, req.map(Body::new)).await,
+            Some(mut pending) => {
+                let req = req.map(|body| pending.record(body));
+                let response = self.answer(family, route, req).await;
+                pending.finish(&inner.emu, response).await
+            }
+        }
+    }
+
+    async fn answer(
+        &self,
+        family: Result<HostFamily, Response>,
+        route: Option<&'static Route>,
+        mut req: Request<Body>,
+    ) -> Response {
+        let inner = &*self.0;
+        let emu = &*inner.emu;
+        let family = match family {
+            Ok(family) => family,
+            Err(refusal) => return refusal,
+        };
+        let plain_listener = inner.listener == Listener::PlainApi;
+        let route = match route {
+            Some(route) if route.plain_http || !plain_listener => route,
+            _ if plain_listener => return only_token_api(req.uri().path()),
+            _ => return not_found(req.uri().path()),
+        };
+        let cors = match route.access {
+            Access::Open => None,
+            Access::Browser => match guard::browser_gate(emu, route, req.method(), req.headers()) {
+                BrowserGate::Answer(response) => return response,
+                BrowserGate::Pass(origin) => origin,
+            },
+            Access::Control | Access::ControlProbe => {
+                let token_needed = route.access == Access::Control;
+                if let Some(refusal) = control::admit(emu, req.headers(), token_needed) {
+                    return refusal;
+                }
+                None
+            }
+        };
+        let mut response = if !route.takes(req.method()) {
+            method_not_allowed(route, req.method(), req.uri().path())
+        } else {
+            req.extensions_mut().insert(Matched(route));
+            let router = &inner.routers[family.index()];
+            match faults::take(emu, route, req.method()) {
+                None => handle(router, req).await,
+                Some(fault) => {
+                    if let Some(latency) = fault.latency {
+                        tokio::time::sleep(latency).await;
+                    }
+                    let mut response = match faults::reply(&fault, route, req.uri().query()) {
+                        Some(response) => response,
+                        None => handle(router, req).await,
+                    };
+                    response
+                        .extensions_mut()
+                        .insert(AppliedFault(fault.describe()));
+                    response
+                }
+            }
+        };
+        if let Some(origin) = cors {
+            guard::allow_origin(response.headers_mut(), origin);
+        }
+        response
+    }
+}
+
+async fn handle(router: &Router, req: Request<Body>) -> Response {
+    match router.clone().oneshot(req).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
+}
+
+/// A method `route` does not take, in the route's format.
+fn method_not_allowed(route: &Route, method: &Method, path: &str) -> Response {
+    if route.wire == Wire::Control {
+        return control::method_not_allowed(method, path);
+    }
+    let allow = HeaderValue::from_str(&route.allow()).unwrap_or(HeaderValue::from_static(""));
+    let text = match route.access {
+        // Browser routes take one method; say which.
+        Access::Browser => format!(
+            "{method} is not allowed here; use {}\n",
+            route.methods.first().map_or("POST", Method::as_str)
+        ),
+        _ => format!("{method} is not allowed on {path}\n"),
+    };
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            ),
+            (header::ALLOW, allow),
+        ],
+        text,
+    )
+        .into_response()
+}
+
+fn not_found(path: &str) -> Response {
+    guard::plain(
+        StatusCode::NOT_FOUND,
+        format!("wxemu has nothing at {path}\n"),
+    )
+}
+
+/// The plain-HTTP listener's answer outside the token API.
+fn only_token_api(path: &str) -> Response {
+    let served: Vec<&str> = registry::ALL
+        .iter()
+        .filter(|r| r.plain_http)
+        .map(|r| r.path)
+        .collect();
+    guard::plain(
+        StatusCode::NOT_FOUND,
+        format!(
+            "wxemu's plain-HTTP listener serves only the token API ({}); {path} is served over HTTPS on {CANONICAL_HOST}\n",
+            served.join(", ")
+        ),
+    )
+}

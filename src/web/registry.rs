@@ -1,0 +1,550 @@
+//! The endpoint registry: every endpoint wxemu serves, declared once.
+//!
+//! A [`Route`] says which host family answers it, its path, the methods it
+//! takes, who may call it ([`Access`]), the wire format its errors take
+//! ([`Wire`]) and the name the journal and fault injection know it by
+//! ([`Endpoint`]). The router ([`crate::web::front`]) dispatches on host
+//! family + path from this table and hands the matched route to every
+//! layer as a request extension ([`Matched`]), so no layer re-parses the
+//! path; the control API's route list, `wxemu ctl`, `wxemu doctor`, the
+//! benchmark and the example site take their paths from here too.
+//!
+//! Adding an endpoint: declare its `Route` here and list it in [`ALL`],
+//! then bind a handler to it in its surface module's `routes()`; the router
+//! refuses to start (a unit test catches it first) if a route is unbound or
+//! bound twice.
+
+use axum::http::Method;
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use wxemu_core::emulator::OUR_HOSTS;
+use wxemu_core::endpoint::Endpoint;
+
+use crate::web::fastlogin::{AUTHORIZE_REPLY_API, CHECK_LOGIN_API};
+
+/// A set of host names routed alike. wxemu answers only for the names of
+/// its families; any other Host is refused (DNS rebinding).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HostFamily {
+    /// wxemu's own names: `localhost.weixin.qq.com`, `localhost`,
+    /// `127.0.0.1`, `[::1]`.
+    Own,
+}
+
+impl HostFamily {
+    /// Every family, in the order the router tries them.
+    pub const ALL: &'static [HostFamily] = &[HostFamily::Own];
+
+    /// The host names of this family (no port).
+    pub fn names(self) -> &'static [&'static str] {
+        match self {
+            HostFamily::Own => &OUR_HOSTS,
+        }
+    }
+
+    /// The family a Host header (or HTTP/2 `:authority`) belongs to, port
+    /// and a trailing dot allowed, ASCII case ignored.
+    pub fn of(host: &str) -> Option<HostFamily> {
+        let name = match host.rsplit_once(':') {
+            // "[::1]:14013", "localhost:14013"; a bare "[::1]" has a ':'
+            // inside the brackets, so only split off a port after them.
+            Some((name, port))
+                if !port.contains(']') && port.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                name
+            }
+            _ => host,
+        };
+        let name = name.strip_suffix('.').unwrap_or(name);
+        HostFamily::ALL.iter().copied().find(|family| {
+            family
+                .names()
+                .iter()
+                .any(|ours| ours.eq_ignore_ascii_case(name))
+        })
+    }
+
+    /// Every name wxemu answers for, for error messages.
+    pub fn all_names() -> Vec<&'static str> {
+        HostFamily::ALL
+            .iter()
+            .flat_map(|f| f.names().iter().copied())
+            .collect()
+    }
+
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Who may call a route, checked before the handler runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Pages and backends: no Origin check, no CORS headers (so no other
+    /// site's page can read an answer).
+    Open,
+    /// Called by browser pages across origins (fast login): the Origin is
+    /// checked on every request, OPTIONS is answered as a CORS preflight,
+    /// and allowed replies carry CORS headers.
+    Browser,
+    /// The control API: never cross-site, bearer token required.
+    Control,
+    /// The control API's health probe: never cross-site, no token.
+    ControlProbe,
+}
+
+/// The wire format of a route's errors: what an injected errcode, a wrong
+/// method or a refused Origin looks like there. Each encoder is the one the
+/// surface's own handlers use, so injected errors are the real thing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wire {
+    /// Fast login: JSON labelled `text/plain; charset=utf-8`, carrying the
+    /// `apiname` of the endpoint's replies.
+    FastLogin { apiname: &'static str },
+    /// The QR long poll: `window.wx_errcode=N;...` JavaScript, or JSON with
+    /// `f=json`; `charset=utf-8`, `Cache-Control: no-store`.
+    LongPoll,
+    /// The Open Platform API: JSON `{"errcode","errmsg": "..., rid: ..."}`.
+    OpenApi,
+    /// The login page: an HTML error page, HTTP 200.
+    LoginPage,
+    /// The control API: JSON `{"error": "..."}` with a fitting status.
+    Control,
+    /// Plain text (the index page, avatars, wxLogin.js).
+    Plain,
+    /// Web WeChat's login: `window.code=N;` JavaScript.
+    WebwxLogin,
+    /// Web WeChat's session calls: `{"BaseResponse":{"Ret":N,"ErrMsg":..}}`.
+    Webwx,
+    /// Web WeChat's synccheck: `window.synccheck={retcode:"N",selector:"0"}`.
+    Synccheck,
+}
+
+/// One endpoint.
+#[derive(Debug)]
+pub struct Route {
+    /// The journal's and fault injection's name for it.
+    pub endpoint: Endpoint,
+    pub hosts: &'static [HostFamily],
+    /// axum path syntax: `{name}` is one segment, `{*name}` the rest.
+    pub path: &'static str,
+    /// The methods it takes; a GET route also answers HEAD.
+    pub methods: &'static [Method],
+    pub access: Access,
+    pub wire: Wire,
+    /// Also served by the plain-HTTP listener (`--http-api-port`); only
+    /// the token API is, so no browser-facing endpoint is reachable
+    /// without TLS.
+    pub plain_http: bool,
+}
+
+/// The route a request matched, put on it by the router before any layer
+/// runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Matched(pub &'static Route);
+
+impl Route {
+    /// Whether `method` is one this route takes (HEAD where GET is).
+    pub fn takes(&self, method: &Method) -> bool {
+        self.methods.contains(method) || (method == Method::HEAD && self.takes(&Method::GET))
+    }
+
+    /// The value of an `Allow` header for this route.
+    pub fn allow(&self) -> String {
+        let mut names: Vec<&str> = self.methods.iter().map(Method::as_str).collect();
+        if self.access == Access::Browser {
+            names.push("OPTIONS");
+        }
+        names.join(", ")
+    }
+
+    /// The path with its `{...}` segments replaced by `values`, in order,
+    /// percent-encoded: what a client puts in its request line.
+    pub fn fill(&self, values: &[&str]) -> String {
+        let mut out = String::with_capacity(self.path.len() + 16);
+        let mut values = values.iter();
+        let mut rest = self.path;
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let close = rest[open..].find('}').map_or(rest.len(), |c| open + c + 1);
+            let value = values.next().copied().unwrap_or_default();
+            out.extend(utf8_percent_encode(value, NON_ALPHANUMERIC));
+            rest = &rest[close..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// The path below the control API's [`CONTROL_PREFIX`] (as
+    /// docs/control-api.yaml spells it), for control routes.
+    pub fn control_path(&self) -> Option<&'static str> {
+        self.path.strip_prefix(CONTROL_PREFIX)
+    }
+}
+
+// ---- the routes ---------------------------------------------------------
+
+const OWN: &[HostFamily] = &[HostFamily::Own];
+const GET: &[Method] = &[Method::GET];
+const POST: &[Method] = &[Method::POST];
+
+/// A route on wxemu's own names, open to everyone, plain-text errors.
+const fn own(endpoint: Endpoint, path: &'static str, methods: &'static [Method]) -> Route {
+    Route {
+        endpoint,
+        hosts: OWN,
+        path,
+        methods,
+        access: Access::Open,
+        wire: Wire::Plain,
+        plain_http: false,
+    }
+}
+
+/// `GET /`: says wxemu is running.
+pub static INDEX: Route = own(Endpoint::Other, "/", GET);
+
+/// `GET /avatar/{id}/{size}`: the avatars wxemu draws.
+pub static AVATAR: Route = own(Endpoint::Other, wxemu_core::avatar::PATH, GET);
+
+/// The desktop client's fast-login API (protocol.md section 1).
+const fn fast_login(endpoint: Endpoint, path: &'static str, apiname: &'static str) -> Route {
+    Route {
+        access: Access::Browser,
+        wire: Wire::FastLogin { apiname },
+        ..own(endpoint, path, POST)
+    }
+}
+
+pub static CHECK_LOGIN: Route =
+    fast_login(Endpoint::CheckLogin, "/api/check-login", CHECK_LOGIN_API);
+pub static AUTHORIZE: Route =
+    fast_login(Endpoint::Authorize, "/api/authorize", AUTHORIZE_REPLY_API);
+
+/// `GET /connect/qrconnect`: the Open Platform login page.
+pub static LOGIN_PAGE: Route = Route {
+    wire: Wire::LoginPage,
+    ..own(Endpoint::LoginPage, "/connect/qrconnect", GET)
+};
+/// `GET /connect/l/qrconnect`: the QR long poll.
+pub static LONG_POLL: Route = Route {
+    wire: Wire::LongPoll,
+    ..own(Endpoint::LongPoll, "/connect/l/qrconnect", GET)
+};
+/// `GET /connect/qrcode/{uuid}`: the QR image. The real image has no
+/// errcode format of its own (it loads or it does not); an injected errcode
+/// comes out in the Open Platform API's.
+pub static QRCODE: Route = Route {
+    wire: Wire::OpenApi,
+    ..own(Endpoint::Qrcode, "/connect/qrcode/{uuid}", GET)
+};
+/// The embedding script sites load from res.wx.qq.com.
+pub static WXLOGIN_JS: Route = own(
+    Endpoint::Other,
+    "/connect/zh_CN/htmledition/js/wxLogin.js",
+    GET,
+);
+
+/// The token API a site's backend calls (api.weixin.qq.com's paths).
+const fn token_api(path: &'static str) -> Route {
+    Route {
+        wire: Wire::OpenApi,
+        plain_http: true,
+        ..own(Endpoint::Token, path, GET)
+    }
+}
+
+pub static ACCESS_TOKEN: Route = token_api("/sns/oauth2/access_token");
+pub static REFRESH_TOKEN: Route = token_api("/sns/oauth2/refresh_token");
+pub static AUTH: Route = token_api("/sns/auth");
+pub static USERINFO: Route = token_api("/sns/userinfo");
+
+// ---- Web WeChat (protocol.md section 3): every path the real service
+// spreads over login., the home host, webpush. and file., on wxemu's own
+// names.
+
+const GET_POST: &[Method] = &[Method::GET, Method::POST];
+
+/// A Web WeChat login route (`window.code=N;` errors).
+const fn webwx_login(path: &'static str, methods: &'static [Method]) -> Route {
+    Route {
+        wire: Wire::WebwxLogin,
+        ..own(Endpoint::WebwxLogin, path, methods)
+    }
+}
+
+/// A Web WeChat session route (`{"BaseResponse":{"Ret":N}}` errors;
+/// synccheck's `retcode`).
+const fn webwx(path: &'static str, methods: &'static [Method]) -> Route {
+    Route {
+        wire: Wire::Webwx,
+        ..own(Endpoint::Webwx, path, methods)
+    }
+}
+
+/// `GET|POST /jslogin` (wechat4u posts an empty form).
+pub static WEBWX_JSLOGIN: Route = webwx_login("/jslogin", GET_POST);
+/// `GET /qrcode/{uuid}`: the QR image.
+pub static WEBWX_QRCODE: Route = webwx_login("/qrcode/{uuid}", GET);
+/// The login long poll.
+pub static WEBWX_LOGIN_POLL: Route = webwx_login("/cgi-bin/mmwebwx-bin/login", GET);
+/// The ticket's redemption (XML, cookies).
+pub static WEBWX_NEWLOGINPAGE: Route = webwx_login("/cgi-bin/mmwebwx-bin/webwxnewloginpage", GET);
+pub static WEBWX_INIT: Route = webwx("/cgi-bin/mmwebwx-bin/webwxinit", POST);
+pub static WEBWX_STATUSNOTIFY: Route = webwx("/cgi-bin/mmwebwx-bin/webwxstatusnotify", POST);
+/// GET with cookies (clients); POST as seed 002 shows.
+pub static WEBWX_GETCONTACT: Route = webwx("/cgi-bin/mmwebwx-bin/webwxgetcontact", GET_POST);
+pub static WEBWX_BATCHGETCONTACT: Route = webwx("/cgi-bin/mmwebwx-bin/webwxbatchgetcontact", POST);
+pub static WEBWX_SYNCCHECK: Route = Route {
+    wire: Wire::Synccheck,
+    ..webwx("/cgi-bin/mmwebwx-bin/synccheck", GET)
+};
+pub static WEBWX_SYNC: Route = webwx("/cgi-bin/mmwebwx-bin/webwxsync", POST);
+pub static WEBWX_SENDMSG: Route = webwx("/cgi-bin/mmwebwx-bin/webwxsendmsg", POST);
+/// GET (itchat) or POST (wechat4u).
+pub static WEBWX_LOGOUT: Route = webwx("/cgi-bin/mmwebwx-bin/webwxlogout", GET_POST);
+pub static WEBWX_GETICON: Route = webwx("/cgi-bin/mmwebwx-bin/webwxgeticon", GET);
+pub static WEBWX_GETHEADIMG: Route = webwx("/cgi-bin/mmwebwx-bin/webwxgetheadimg", GET);
+
+/// `$path` below the control API's prefix: the one place the prefix is
+/// spelled.
+macro_rules! control_path {
+    ($path:literal) => {
+        concat!("/__wxemu", $path)
+    };
+}
+
+/// Where every control route lives.
+pub const CONTROL_PREFIX: &str = control_path!("");
+
+/// A control route: `$path` below [`CONTROL_PREFIX`].
+macro_rules! control {
+    ($name:ident, $path:literal, $($method:ident),+) => {
+        pub static $name: Route = Route {
+            access: Access::Control,
+            wire: Wire::Control,
+            ..own(
+                Endpoint::Control,
+                control_path!($path),
+                &[$(Method::$method),+],
+            )
+        };
+    };
+}
+
+/// `GET /__wxemu/health`: readiness; the only control call without a token.
+pub static HEALTH: Route = Route {
+    access: Access::ControlProbe,
+    wire: Wire::Control,
+    ..own(Endpoint::Control, control_path!("/health"), GET)
+};
+control!(CLIENT, "/client", GET, PATCH);
+control!(ACCOUNTS, "/accounts", GET, POST);
+control!(ACCOUNT, "/accounts/{id}", GET, PATCH, PUT, DELETE);
+control!(APPS, "/apps", GET, POST);
+control!(APP, "/apps/{appid}", GET, PATCH, PUT, DELETE);
+control!(DECISIONS, "/decisions", GET, POST, DELETE);
+control!(POLICY, "/policy", GET, PUT);
+control!(AUTHORIZATIONS, "/authorizations", GET);
+control!(AUTHORIZATION, "/authorizations/{id}", POST);
+control!(QR_LIST, "/qr", GET);
+control!(QR_SCAN, "/qr/{uuid}/scan", POST);
+control!(QR_CONFIRM, "/qr/{uuid}/confirm", POST);
+control!(QR_CANCEL, "/qr/{uuid}/cancel", POST);
+control!(QR_EXPIRE, "/qr/{uuid}/expire", POST);
+control!(FAULTS, "/faults", GET, POST, DELETE);
+control!(FAULT, "/faults/{id}", DELETE);
+control!(CLOCK, "/clock", GET);
+control!(CLOCK_ADVANCE, "/clock/advance", POST);
+control!(CLOCK_FREEZE, "/clock/freeze", POST);
+control!(CLOCK_UNFREEZE, "/clock/unfreeze", POST);
+control!(JOURNAL, "/journal", GET, DELETE);
+control!(JOURNAL_WAIT, "/journal/wait", GET);
+control!(RESET, "/reset", POST);
+control!(WEBWX_SESSIONS, "/webwx/sessions", GET);
+control!(WEBWX_SESSION, "/webwx/sessions/{id}", GET, DELETE);
+control!(WEBWX_MESSAGES, "/webwx/messages", GET, POST);
+// Anything else below the prefix: the control API's own JSON 404, behind
+// its token like the rest.
+control!(
+    CONTROL_UNKNOWN,
+    "/{*rest}",
+    GET,
+    HEAD,
+    POST,
+    PUT,
+    PATCH,
+    DELETE,
+    OPTIONS
+);
+
+/// Every route.
+pub static ALL: &[&Route] = &[
+    &INDEX,
+    &AVATAR,
+    &CHECK_LOGIN,
+    &AUTHORIZE,
+    &LOGIN_PAGE,
+    &LONG_POLL,
+    &QRCODE,
+    &WXLOGIN_JS,
+    &ACCESS_TOKEN,
+    &REFRESH_TOKEN,
+    &AUTH,
+    &USERINFO,
+    &HEALTH,
+    &CLIENT,
+    &ACCOUNTS,
+    &ACCOUNT,
+    &APPS,
+    &APP,
+    &DECISIONS,
+    &POLICY,
+    &AUTHORIZATIONS,
+    &AUTHORIZATION,
+    &QR_LIST,
+    &QR_SCAN,
+    &QR_CONFIRM,
+    &QR_CANCEL,
+    &QR_EXPIRE,
+    &FAULTS,
+    &FAULT,
+    &CLOCK,
+    &CLOCK_ADVANCE,
+    &CLOCK_FREEZE,
+    &CLOCK_UNFREEZE,
+    &JOURNAL,
+    &JOURNAL_WAIT,
+    &RESET,
+    &WEBWX_SESSIONS,
+    &WEBWX_SESSION,
+    &WEBWX_MESSAGES,
+    &CONTROL_UNKNOWN,
+    &WEBWX_JSLOGIN,
+    &WEBWX_QRCODE,
+    &WEBWX_LOGIN_POLL,
+    &WEBWX_NEWLOGINPAGE,
+    &WEBWX_INIT,
+    &WEBWX_STATUSNOTIFY,
+    &WEBWX_GETCONTACT,
+    &WEBWX_BATCHGETCONTACT,
+    &WEBWX_SYNCCHECK,
+    &WEBWX_SYNC,
+    &WEBWX_SENDMSG,
+    &WEBWX_LOGOUT,
+    &WEBWX_GETICON,
+    &WEBWX_GETHEADIMG,
+];
+
+/// Every documented control call as (method, path below
+/// [`CONTROL_PREFIX`]): what docs/control-api.yaml must list.
+pub fn control_calls() -> impl Iterator<Item = (&'static str, &'static str)> {
+    ALL.iter()
+        .filter(|r| r.endpoint == Endpoint::Control && !std::ptr::eq(**r, &CONTROL_UNKNOWN))
+        .flat_map(|r| {
+            let path = r.control_path().unwrap_or(r.path);
+            r.methods.iter().map(move |m| (m.as_str(), path))
+        })
+}
+
+/// The route `path` names on `family`, if any: one lookup per family,
+/// built once.
+pub(crate) struct Matcher {
+    families: Vec<matchit::Router<&'static Route>>,
+}
+
+impl Matcher {
+    pub(crate) fn new() -> Matcher {
+        let mut families: Vec<matchit::Router<&'static Route>> = HostFamily::ALL
+            .iter()
+            .map(|_| matchit::Router::new())
+            .collect();
+        for route in ALL {
+            for family in route.hosts {
+                if let Err(e) = families[family.index()].insert(route.path, *route) {
+                    panic!("registry: {} on {family:?}: {e}", route.path);
+                }
+            }
+        }
+        Matcher { families }
+    }
+
+    pub(crate) fn at(&self, family: HostFamily, path: &str) -> Option<&'static Route> {
+        self.families[family.index()]
+            .at(path)
+            .ok()
+            .map(|m| *m.value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_names() {
+        for ok in [
+            "localhost.weixin.qq.com:14013",
+            "LOCALHOST.weixin.qq.com",
+            "localhost.weixin.qq.com.:14013",
+            "localhost:1",
+            "127.0.0.1:14013",
+            "[::1]:14013",
+            "[::1]",
+        ] {
+            assert_eq!(HostFamily::of(ok), Some(HostFamily::Own), "{ok}");
+        }
+        for bad in [
+            "evil.example:14013",
+            "localhost.weixin.qq.com.evil.example",
+            "127.0.0.2:14013",
+            "",
+            "[::2]:14013",
+        ] {
+            assert_eq!(HostFamily::of(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn paths_match_their_routes() {
+        let matcher = Matcher::new();
+        let at = |path| matcher.at(HostFamily::Own, path).map(|r| r.endpoint);
+        for (path, want) in [
+            ("/api/check-login", Some(Endpoint::CheckLogin)),
+            ("/api/authorize", Some(Endpoint::Authorize)),
+            ("/sns/oauth2/access_token", Some(Endpoint::Token)),
+            ("/sns/userinfo", Some(Endpoint::Token)),
+            ("/connect/l/qrconnect", Some(Endpoint::LongPoll)),
+            ("/connect/qrcode/0123456789abcdef", Some(Endpoint::Qrcode)),
+            ("/connect/qrconnect", Some(Endpoint::LoginPage)),
+            ("/__wxemu/health", Some(Endpoint::Control)),
+            ("/__wxemu/nope/deeper", Some(Endpoint::Control)),
+            ("/avatar/default/132", Some(Endpoint::Other)),
+            ("/__wxemuX", None),
+            ("/sns/nope", None),
+        ] {
+            assert_eq!(at(path), want, "{path}");
+        }
+        assert!(std::ptr::eq(
+            matcher.at(HostFamily::Own, "/__wxemu/faults/7").unwrap(),
+            &FAULT
+        ));
+    }
+
+    #[test]
+    fn every_path_is_declared_once_per_family() {
+        let mut seen = std::collections::HashSet::new();
+        for route in ALL {
+            for family in route.hosts {
+                assert!(seen.insert((family, route.path)), "{}", route.path);
+            }
+        }
+    }
+
+    #[test]
+    fn fill_encodes_segments() {
+        assert_eq!(QR_SCAN.fill(&["a b/c"]), "/__wxemu/qr/a%20b%2Fc/scan");
+        assert_eq!(FAULT.fill(&["7"]), "/__wxemu/faults/7");
+        assert_eq!(AVATAR.fill(&["alice", "132"]), "/avatar/alice/132");
+        assert_eq!(HEALTH.control_path(), Some("/health"));
+    }
+}
