@@ -208,3 +208,75 @@ impl Emulator {
         self.webwx.contacts(id)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::approval::ApprovalMode;
+    use crate::config::Config;
+    use crate::emulator::Emulator;
+    use crate::events::Event;
+    use crate::qr::QrStatus;
+    use crate::webwx::{Injection, LoginPoll, WebWxEvent};
+
+    #[tokio::test]
+    async fn a_web_wechat_login_goes_through_the_shared_qr_operations_and_is_published() {
+        let dir = std::env::temp_dir().join("wxemu-webwx-ops-test.toml");
+        let emu = Emulator::new(Config::default(), dir, 0, ApprovalMode::Never);
+        let mut events = emu.subscribe();
+        let qr =
+            emu.qr_create_webwx("https://127.0.0.1:1/cgi-bin/mmwebwx-bin/webwxnewloginpage".into());
+        assert!(qr.uuid.ends_with("=="));
+        let hold = Duration::from_millis(10);
+        assert_eq!(
+            emu.webwx_login_poll(&qr.uuid, hold).await,
+            LoginPoll::Waiting
+        );
+        emu.qr_scan(&qr.uuid, "default").unwrap();
+        assert!(matches!(
+            emu.webwx_login_poll(&qr.uuid, hold).await,
+            LoginPoll::Scanned { .. }
+        ));
+        assert_eq!(
+            emu.webwx_login_poll(&qr.uuid, hold).await,
+            LoginPoll::Waiting,
+            "reported once"
+        );
+        let confirmed = emu.qr_confirm(&qr.uuid).unwrap();
+        let QrStatus::Confirmed { code: ticket, .. } = confirmed.status else {
+            panic!("{confirmed:?}");
+        };
+        assert_eq!(
+            emu.webwx_login_poll(&qr.uuid, hold).await,
+            LoginPoll::Confirmed {
+                ticket: ticket.clone()
+            }
+        );
+        let grant = emu.webwx_login(&ticket, &qr.uuid).unwrap();
+        let entry = emu
+            .webwx_inject(Injection {
+                session: None,
+                from: "friend",
+                to: None,
+                member: None,
+                text: "hi",
+            })
+            .unwrap();
+        assert_eq!(entry.session, grant.session);
+
+        let mut seen = Vec::new();
+        while let Ok(Some(event)) =
+            tokio::time::timeout(Duration::from_millis(200), events.recv()).await
+        {
+            if let Event::Webwx(e) = event {
+                seen.push(match e {
+                    WebWxEvent::SessionStarted { .. } => "started",
+                    WebWxEvent::SessionEnded { .. } => "ended",
+                    WebWxEvent::Message { .. } => "message",
+                });
+            }
+        }
+        assert_eq!(seen, ["started", "message"]);
+    }
+}
