@@ -1299,3 +1299,62 @@ async fn shutdown_answers_held_synccheck_requests_at_once() {
         .unwrap();
     assert_eq!(answer, "window.synccheck={retcode:\"0\",selector:\"0\"}");
 }
+
+/// Injected errcodes come out in each Web WeChat wire, like the real ones.
+#[tokio::test]
+async fn injected_faults_speak_each_web_wechat_wire() {
+    let server = server().await;
+    let bot = login_as(&server, "default").await;
+    let key = init(&server, &bot).await["SyncKey"].clone();
+    let real = post_raw(
+        &server,
+        &format!("{CGI}/webwxinit"),
+        json!({"BaseRequest": {"Uin": "1", "Sid": "x"}}).to_string(),
+    )
+    .await;
+    server
+        .ctl(
+            Method::POST,
+            "/faults",
+            Some(json!({"endpoint": "webwx", "errcode": 1101, "once": true})),
+        )
+        .await;
+    let injected = post_raw(
+        &server,
+        &format!("{CGI}/webwxinit"),
+        json!({"BaseRequest": bot.base_request()}).to_string(),
+    )
+    .await;
+    assert_eq!(injected.header("content-type"), real.header("content-type"));
+    assert_eq!(ret(&injected.json()), 1101);
+    assert_eq!(ret(&init(&server, &bot).await), 0, "once");
+
+    server
+        .ctl(
+            Method::POST,
+            "/faults",
+            Some(json!({"endpoint": "webwx", "errcode": 1101, "once": true})),
+        )
+        .await;
+    assert_eq!(
+        synccheck(&server, &bot, &key).await,
+        "window.synccheck={retcode:\"1101\",selector:\"0\"}"
+    );
+    server
+        .ctl(
+            Method::POST,
+            "/faults",
+            Some(json!({"endpoint": "webwx-login", "errcode": 400, "once": true})),
+        )
+        .await;
+    let uuid = jslogin_text(&server).await;
+    assert_eq!(uuid, "window.code=400;");
+    assert!(jslogin(&server).await.ends_with("=="), "once");
+}
+
+async fn jslogin_text(server: &TestServer) -> String {
+    server
+        .get("/jslogin?appid=wx782c26e4c19acffb&fun=new")
+        .await
+        .text()
+}
