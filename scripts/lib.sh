@@ -88,3 +88,20 @@ need_npm_packages() {
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
   fi
 }
+
+# need_python_venv DIR: a Python virtualenv in DIR/.venv with DIR/requirements.txt
+# installed (the real bot libraries the tests drive); redone when the
+# requirements change.
+need_python_venv() {
+  local dir="$1"
+  if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+    is_debian || die "Python 3 with venv is needed: install it from https://www.python.org"
+    need_debian_packages python3 python3-venv
+  fi
+  if [ ! -x "$dir/.venv/bin/python" ] || [ "$dir/requirements.txt" -nt "$dir/.venv/.installed" ]; then
+    step "Installing Python packages in ${dir#"$ROOT"/}/.venv"
+    python3 -m venv "$dir/.venv"
+    "$dir/.venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$dir/requirements.txt"
+    touch "$dir/.venv/.installed"
+  fi
+}

@@ -30,6 +30,8 @@ pub struct Config {
     pub apps: Vec<WebsiteApp>,
     pub journal: crate::journal::JournalConfig,
     pub intercept: InterceptConfig,
+    /// Web WeChat (the bot libraries' protocol): lifetimes and bounds.
+    pub webwx: WebWxConfig,
 }
 
 /// The real WeChat hosts wxemu plays today, intercepted unless `[intercept] hosts`
@@ -66,6 +68,71 @@ impl Default for InterceptConfig {
                 .collect(),
             offline: false,
         }
+    }
+}
+
+/// `[webwx]`: Web WeChat sessions (docs/webwx.md). The contacts of an
+/// account are `[accounts.webwx]` under its `[[accounts]]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebWxConfig {
+    /// How long the login ticket of a confirmed QR code can be redeemed.
+    #[serde(with = "humantime_serde")]
+    pub ticket_ttl: Duration,
+    /// A session nobody used for this long ends (the client gets 1101).
+    #[serde(with = "humantime_serde")]
+    pub session_idle_ttl: Duration,
+    /// How long synccheck holds when nothing is new (under 30s).
+    #[serde(with = "humantime_serde")]
+    pub synccheck_hold: Duration,
+    /// Contacts per webwxgetcontact page.
+    pub contact_page_size: usize,
+    /// Conversation entries kept per session.
+    pub history_per_session: usize,
+}
+
+impl Default for WebWxConfig {
+    fn default() -> Self {
+        let s = crate::webwx::WebWxSettings::default();
+        WebWxConfig {
+            ticket_ttl: s.ticket_ttl,
+            session_idle_ttl: s.session_idle_ttl,
+            synccheck_hold: s.synccheck_hold,
+            contact_page_size: s.contact_page_size,
+            history_per_session: s.history_per_session,
+        }
+    }
+}
+
+impl WebWxConfig {
+    pub fn settings(&self) -> crate::webwx::WebWxSettings {
+        crate::webwx::WebWxSettings {
+            ticket_ttl: self.ticket_ttl,
+            session_idle_ttl: self.session_idle_ttl,
+            synccheck_hold: self.synccheck_hold,
+            contact_page_size: self.contact_page_size,
+            history_per_session: self.history_per_session,
+            ..crate::webwx::WebWxSettings::default()
+        }
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.ticket_ttl.is_zero() || self.session_idle_ttl.is_zero() {
+            return Err("[webwx] ticket_ttl and session_idle_ttl must be longer than 0s".into());
+        }
+        if self.synccheck_hold.is_zero() || self.synccheck_hold >= Duration::from_secs(30) {
+            return Err(
+                "[webwx] synccheck_hold must be between 0s and 30s (clients time out at 30s)"
+                    .into(),
+            );
+        }
+        if !(1..=10_000).contains(&self.contact_page_size) {
+            return Err("[webwx] contact_page_size must be 1..=10000".into());
+        }
+        if !(1..=100_000).contains(&self.history_per_session) {
+            return Err("[webwx] history_per_session must be 1..=100000".into());
+        }
+        Ok(())
     }
 }
 
@@ -192,6 +259,10 @@ pub struct Account {
     pub city: String,
     pub country: String,
     pub language: String,
+    /// Web WeChat contacts (`[accounts.webwx]`); unset: a generated set of
+    /// friends, groups and an official account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webwx: Option<crate::webwx::ContactBook>,
 }
 
 impl Default for Account {
@@ -205,6 +276,7 @@ impl Default for Account {
             city: "Shenzhen".to_owned(),
             country: "CN".to_owned(),
             language: "zh_CN".to_owned(),
+            webwx: None,
         }
     }
 }
@@ -282,6 +354,10 @@ impl Config {
             if !ids.insert(account.id.as_str()) {
                 return Err(format!("account id {:?} appears twice", account.id));
             }
+            if let Some(book) = &account.webwx {
+                book.validate()
+                    .map_err(|e| format!("account {:?}: [accounts.webwx]: {e}", account.id))?;
+            }
             if account.sex > 2 {
                 return Err(format!(
                     "account {:?}: sex must be 0 (unknown), 1 (male) or 2 (female)",
@@ -304,6 +380,7 @@ impl Config {
                 return Err(format!("appid {:?} appears twice", app.appid));
             }
         }
+        self.webwx.validate()?;
         if self.platform.qr_ttl.is_zero() {
             return Err("[platform] qr_ttl must be longer than 0s".into());
         }
@@ -380,6 +457,44 @@ mod tests {
         assert_eq!(config, Config::default());
         assert_eq!(config.accounts().len(), 1);
         assert_eq!(config.server.decision_timeout, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn webwx_settings_and_contacts_parse_and_validate() {
+        let config: Config = toml::from_str(
+            r#"
+            [webwx]
+            synccheck_hold = "10s"
+            contact_page_size = 50
+
+            [[accounts]]
+            id = "alice"
+            nickname = "Alice"
+
+            [accounts.webwx]
+            friends = [{ id = "bob", nickname = "Bob" }]
+            groups = [{ id = "team", name = "Team", members = ["bob"], others = ["Carol"] }]
+            official = [{ id = "news", nickname = "News" }]
+            "#,
+        )
+        .unwrap();
+        config.validate().unwrap();
+        assert_eq!(
+            config.webwx.settings().synccheck_hold,
+            Duration::from_secs(10)
+        );
+        let book = config.account("alice").unwrap().webwx.unwrap();
+        assert_eq!(book.groups[0].others, ["Carol"]);
+        assert!(config.account("default").unwrap().webwx.is_none());
+
+        let mut bad = config.clone();
+        bad.webwx.synccheck_hold = Duration::from_secs(30);
+        assert!(bad.validate().unwrap_err().contains("synccheck_hold"));
+        let mut bad = config;
+        bad.accounts[0].webwx.as_mut().unwrap().groups[0]
+            .members
+            .push("nobody".into());
+        assert!(bad.validate().unwrap_err().contains("nobody"));
     }
 
     #[test]

@@ -51,6 +51,8 @@ pub struct Emulator {
     scenario: Option<Scenario>,
     /// QR-code logins (the login page's QR code and long poll).
     pub(crate) qr: QrLogins,
+    /// Web WeChat sessions (core/src/webwx/).
+    pub(crate) webwx: crate::webwx::WebWx,
     /// Apps registered at run time (permissive mode).
     pub(crate) apps: AppRegistry,
     config: RwLock<Config>,
@@ -82,6 +84,7 @@ impl Emulator {
             initial_mode: mode,
             scenario: None,
             qr: QrLogins::default(),
+            webwx: crate::webwx::WebWx::new(config.webwx.settings()),
             apps: AppRegistry::default(),
             client: RwLock::new(config.client.clone()),
             config: RwLock::new(config),
@@ -186,6 +189,8 @@ impl Emulator {
         for qr in self.qr_list() {
             let _ = self.qr_expire(&qr.uuid);
         }
+        // Bots held on synccheck learn (1101) that their session is over.
+        self.webwx.reset();
         self.journal.clear();
         let client = self.config().client.clone();
         *crate::sync::write(&self.client) = client;

@@ -21,6 +21,12 @@ pub enum Endpoint {
     Qrcode,
     /// The Open Platform login page.
     LoginPage,
+    /// Web WeChat's QR login: `/jslogin`, `/qrcode/<uuid>`, the login poll,
+    /// `webwxnewloginpage`.
+    WebwxLogin,
+    /// Web WeChat's session calls: `/cgi-bin/mmwebwx-bin/...` (synccheck,
+    /// webwxsync, webwxsendmsg, ...).
+    Webwx,
     /// The control API itself.
     Control,
     /// Anything else (avatars, the index page, unknown paths).
@@ -35,6 +41,8 @@ impl crate::named::Named for Endpoint {
         Endpoint::LongPoll,
         Endpoint::Qrcode,
         Endpoint::LoginPage,
+        Endpoint::WebwxLogin,
+        Endpoint::Webwx,
         Endpoint::Control,
         Endpoint::Other,
     ];
@@ -53,6 +61,8 @@ impl Endpoint {
             Endpoint::LongPoll => "long-poll",
             Endpoint::Qrcode => "qrcode",
             Endpoint::LoginPage => "login-page",
+            Endpoint::WebwxLogin => "webwx-login",
+            Endpoint::Webwx => "webwx",
             Endpoint::Control => "control",
             Endpoint::Other => "other",
         }
@@ -69,7 +79,12 @@ impl Endpoint {
     pub fn has_errcode(self) -> bool {
         matches!(
             self,
-            Endpoint::CheckLogin | Endpoint::Authorize | Endpoint::Token | Endpoint::LongPoll
+            Endpoint::CheckLogin
+                | Endpoint::Authorize
+                | Endpoint::Token
+                | Endpoint::LongPoll
+                | Endpoint::WebwxLogin
+                | Endpoint::Webwx
         )
     }
 }

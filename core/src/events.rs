@@ -2,7 +2,7 @@
 //! (the desktop app's tray, dashboard and confirm window).
 //!
 //! [`Emulator::subscribe`] merges the emulator's own bus with the
-//! approvals' and QR logins' channels, so a subscriber sees one ordered
+//! approvals', QR logins' and Web WeChat's channels, so a subscriber sees one ordered
 //! stream per source without a forwarding task.
 
 use tokio::sync::broadcast::{self, error::RecvError};
@@ -10,6 +10,7 @@ use tokio::sync::broadcast::{self, error::RecvError};
 use crate::approval::ApprovalEvent;
 use crate::emulator::Emulator;
 use crate::qr::QrEvent;
+use crate::webwx::WebWxEvent;
 
 /// Something happened that a view may show.
 #[derive(Debug, Clone)]
@@ -21,6 +22,9 @@ pub enum Event {
     Approval(ApprovalEvent),
     /// A QR login was created or changed state.
     Qr(QrEvent),
+    /// Web WeChat: a session started or ended, or a message was sent or
+    /// received (the dashboard's chat view).
+    Webwx(WebWxEvent),
     /// The client's state, account or the approval policy changed.
     ClientChanged,
     /// Accounts or apps were saved to the config.
@@ -41,6 +45,7 @@ pub struct Subscription {
     own: broadcast::Receiver<Event>,
     approvals: broadcast::Receiver<ApprovalEvent>,
     qr: broadcast::Receiver<QrEvent>,
+    webwx: broadcast::Receiver<WebWxEvent>,
 }
 
 impl Subscription {
@@ -50,6 +55,7 @@ impl Subscription {
             e = self.own.recv() => e,
             e = self.approvals.recv() => e.map(Event::Approval),
             e = self.qr.recv() => e.map(Event::Qr),
+            e = self.webwx.recv() => e.map(Event::Webwx),
         };
         match received {
             Ok(event) => Some(event),
@@ -66,6 +72,7 @@ impl Emulator {
             own: self.events.subscribe(),
             approvals: self.approvals().subscribe(),
             qr: self.qr_logins().subscribe(),
+            webwx: self.webwx().subscribe(),
         }
     }
 

@@ -312,6 +312,13 @@ const SECRET_KEYS: &[&str] = &[
     "token",
     "ticket",
     "password",
+    // Web WeChat: BaseRequest, queries, forms (cookies are not recorded).
+    "sid",
+    "wxsid",
+    "skey",
+    "pass_ticket",
+    "webwx_data_ticket",
+    "webwx_auth_ticket",
 ];
 
 pub fn is_secret_key(key: &str) -> bool {

@@ -40,6 +40,7 @@ pub mod settings;
 pub mod store;
 pub mod sync;
 pub mod tokens;
+pub mod webwx;
 
 pub use emulator::Emulator;
 pub use limits::Limits;

@@ -45,6 +45,17 @@ pub struct QrTarget {
     pub state: String,
 }
 
+/// Which login a QR code belongs to: both kinds are scanned, confirmed,
+/// cancelled and expired through the same operations and commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QrKind {
+    /// "Log in with WeChat" on a website: confirming issues a code.
+    OpenPlatform,
+    /// Web WeChat (bot libraries): confirming issues a login ticket.
+    WebWechat,
+}
+
 /// Where a QR login is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
@@ -78,6 +89,7 @@ impl QrStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct QrSummary {
     pub uuid: String,
+    pub kind: QrKind,
     #[serde(flatten)]
     pub target: QrTarget,
     #[serde(flatten)]
@@ -135,6 +147,7 @@ impl PollReply {
 }
 
 struct Session {
+    kind: QrKind,
     target: QrTarget,
     status: QrStatus,
     created_at: SystemTime,
@@ -156,6 +169,7 @@ impl Session {
     fn summary(&self, uuid: &str, now: SystemTime) -> QrSummary {
         QrSummary {
             uuid: uuid.to_owned(),
+            kind: self.kind,
             target: self.target.clone(),
             status: self.status_at(now),
             created_at: self.created_at,
@@ -205,9 +219,15 @@ impl QrLogins {
         self.lock().get(uuid).map(|s| s.summary(uuid, now))
     }
 
-    fn create(&self, target: QrTarget, now: SystemTime, ttl: Duration) -> QrSummary {
-        let uuid = random_token(16);
+    fn create(&self, kind: QrKind, target: QrTarget, now: SystemTime, ttl: Duration) -> QrSummary {
+        let uuid = match kind {
+            QrKind::OpenPlatform => random_token(16),
+            // Clients match `[A-Za-z0-9_-]{10}==`-like uuids and put them
+            // into URLs unencoded.
+            QrKind::WebWechat => crate::webwx::ids::login_uuid(),
+        };
         let session = Session {
+            kind,
             target,
             status: QrStatus::Waiting,
             created_at: now,
@@ -226,13 +246,13 @@ impl QrLogins {
         &self,
         uuid: &str,
         now: SystemTime,
-        change: impl FnOnce(&QrTarget, QrStatus) -> Result<QrStatus, QrError>,
+        change: impl FnOnce(QrKind, &QrTarget, QrStatus) -> Result<QrStatus, QrError>,
     ) -> Result<QrSummary, QrError> {
         let mut sessions = self.lock();
         let session = sessions
             .get_mut(uuid)
             .ok_or_else(|| QrError::Unknown(uuid.to_owned()))?;
-        session.status = change(&session.target, session.status_at(now))?;
+        session.status = change(session.kind, &session.target, session.status_at(now))?;
         session.version.send_modify(|v| *v += 1);
         let summary = session.summary(uuid, now);
         drop(sessions);
@@ -338,7 +358,22 @@ impl Emulator {
     /// Starts a QR login for `target`, valid for `[platform] qr_ttl`.
     pub fn qr_create(&self, target: QrTarget) -> QrSummary {
         let ttl = self.config().platform.qr_ttl;
-        self.qr.create(target, self.clock.now(), ttl)
+        self.qr
+            .create(QrKind::OpenPlatform, target, self.clock.now(), ttl)
+    }
+
+    /// Starts a Web WeChat QR login (jslogin); `redirect_base` is the
+    /// webwxnewloginpage URL on the origin the client used.
+    pub fn qr_create_webwx(&self, redirect_base: String) -> QrSummary {
+        let ttl = self.config().platform.qr_ttl;
+        let target = QrTarget {
+            appid: crate::webwx::WEB_APPID.to_owned(),
+            scope: String::new(),
+            redirect_uri: redirect_base,
+            state: String::new(),
+        };
+        self.qr
+            .create(QrKind::WebWechat, target, self.clock.now(), ttl)
     }
 
     /// The phone of `account_id` scans the code.
@@ -347,7 +382,7 @@ impl Emulator {
             return Err(QrError::UnknownAccount(account_id.to_owned()));
         }
         self.qr
-            .transition(uuid, self.clock.now(), |_, status| match status {
+            .transition(uuid, self.clock.now(), |_, _, status| match status {
                 QrStatus::Waiting | QrStatus::Cancelled { .. } => Ok(QrStatus::Scanned {
                     account_id: account_id.to_owned(),
                 }),
@@ -358,11 +393,19 @@ impl Emulator {
     }
 
     /// The phone confirms: issues the authorization code (the same kind
-    /// fast login issues, redeemed by the same token API).
+    /// fast login issues, redeemed by the same token API), or for Web
+    /// WeChat the login ticket of `redirect_uri`.
     pub fn qr_confirm(&self, uuid: &str) -> Result<QrSummary, QrError> {
         let now = self.clock.now();
-        self.qr.transition(uuid, now, |target, status| {
+        self.qr.transition(uuid, now, |kind, target, status| {
             let account_id = scanned_by(status)?;
+            if kind == QrKind::WebWechat {
+                let ticket = self.webwx.issue_ticket(&account_id, uuid, now);
+                return Ok(QrStatus::Confirmed {
+                    account_id,
+                    code: ticket,
+                });
+            }
             let code = self.store.issue_code(
                 &crate::store::FastLoginSession {
                     appid: target.appid.clone(),
@@ -381,7 +424,7 @@ impl Emulator {
 
     /// The phone cancels after scanning; the code can be scanned again.
     pub fn qr_cancel(&self, uuid: &str) -> Result<QrSummary, QrError> {
-        self.qr.transition(uuid, self.clock.now(), |_, status| {
+        self.qr.transition(uuid, self.clock.now(), |_, _, status| {
             Ok(QrStatus::Cancelled {
                 account_id: scanned_by(status)?,
             })
@@ -391,7 +434,7 @@ impl Emulator {
     /// Expires the code now, as if `qr_ttl` had passed.
     pub fn qr_expire(&self, uuid: &str) -> Result<QrSummary, QrError> {
         self.qr
-            .transition(uuid, self.clock.now(), |_, status| match status {
+            .transition(uuid, self.clock.now(), |_, _, status| match status {
                 QrStatus::Confirmed { .. } => Err(QrError::AlreadyConfirmed),
                 _ => Ok(QrStatus::Expired),
             })

@@ -167,6 +167,11 @@ pub enum CtlCommand {
         #[arg(long, value_name = "ID")]
         remove: Option<u64>,
     },
+    /// Web WeChat: sessions, conversations, messages to the bot, logout.
+    Webwx {
+        #[command(subcommand)]
+        action: WebwxAction,
+    },
     /// Show the emulated clock, or advance/freeze/unfreeze it.
     Clock {
         #[command(subcommand)]
@@ -234,6 +239,40 @@ pub enum RecordAction {
     Set { id: String, fields: Vec<String> },
     /// Remove one.
     Remove { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebwxAction {
+    /// List Web WeChat sessions (live and recently ended).
+    Sessions,
+    /// One session with its contacts.
+    Session { id: u64 },
+    /// A session's conversation: what the bot sent and received.
+    Messages {
+        /// [default: the newest session]
+        #[arg(long)]
+        session: Option<u64>,
+    },
+    /// Send the bot a text as a friend, a group (member), an official
+    /// account, or the phone itself (`--from self --to NAME`).
+    Send {
+        /// `friend`, `filehelper`, `self`, or a UserName, contact id, remark or nickname.
+        #[arg(long, default_value = "friend")]
+        from: String,
+        /// With --from self: the recipient [default: filehelper].
+        #[arg(long)]
+        to: Option<String>,
+        /// Group messages: who in the group speaks.
+        #[arg(long)]
+        member: Option<String>,
+        /// [default: the newest live session]
+        #[arg(long)]
+        session: Option<u64>,
+        /// The text (put `--` before it if it starts with '-').
+        text: String,
+    },
+    /// The phone logs a session out (the bot gets 1101).
+    Logout { id: u64 },
 }
 
 #[derive(Debug, Subcommand)]
@@ -581,6 +620,44 @@ fn request_for(command: CtlCommand) -> Result<Call, String> {
             remove: Some(id), ..
         } => call(Method::DELETE, r::FAULT.fill(&[&id.to_string()]), None),
         CtlCommand::Faults { .. } => call(Method::GET, r::FAULTS.path, None),
+        CtlCommand::Webwx { action } => match action {
+            WebwxAction::Sessions => call(Method::GET, r::WEBWX_SESSIONS.path, None),
+            WebwxAction::Session { id } => {
+                call(Method::GET, r::WEBWX_SESSION.fill(&[&id.to_string()]), None)
+            }
+            WebwxAction::Messages { session } => call(
+                Method::GET,
+                match session {
+                    Some(id) => format!("{}?session={id}", r::WEBWX_MESSAGES.path),
+                    None => r::WEBWX_MESSAGES.path.to_owned(),
+                },
+                None,
+            ),
+            WebwxAction::Send {
+                from,
+                to,
+                member,
+                session,
+                text,
+            } => {
+                let mut body = serde_json::json!({ "text": text, "from": from });
+                if let Some(to) = to {
+                    body["to"] = serde_json::json!(to);
+                }
+                if let Some(member) = member {
+                    body["member"] = serde_json::json!(member);
+                }
+                if let Some(session) = session {
+                    body["session"] = serde_json::json!(session);
+                }
+                call(Method::POST, r::WEBWX_MESSAGES.path, Some(body))
+            }
+            WebwxAction::Logout { id } => call(
+                Method::DELETE,
+                r::WEBWX_SESSION.fill(&[&id.to_string()]),
+                None,
+            ),
+        },
         CtlCommand::Clock { action: None } => call(Method::GET, r::CLOCK.path, None),
         CtlCommand::Clock {
             action: Some(ClockAction::Advance { by }),

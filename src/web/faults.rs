@@ -99,6 +99,11 @@ pub(crate) fn errcode_reply(wire: Wire, query: Option<&str>, code: i64) -> Respo
             page.extensions_mut().insert(ReplyErrcode(Some(code)));
             page
         }
+        Wire::WebwxLogin => crate::web::webwx::wire::js(format!("window.code={code};")),
+        Wire::Webwx => crate::web::webwx::wire::error_reply(code, &injected_errmsg(code)),
+        Wire::Synccheck => crate::web::webwx::wire::js(format!(
+            "window.synccheck={{retcode:\"{code}\",selector:\"0\"}}"
+        )),
         // The Open Platform API's format, also used where the real service
         // has no errcode format of its own (the QR image; the control API
         // and plain routes take no faults).

@@ -49,10 +49,16 @@ pub fn errcode_of(body: &[u8]) -> Option<i64> {
         return json
             .get("errcode")
             .or_else(|| json.get("wx_errcode"))
+            // Web WeChat: {"BaseResponse":{"Ret":1101,...}}
+            .or_else(|| json.get("BaseResponse").and_then(|b| b.get("Ret")))
             .and_then(Value::as_i64);
     }
     let text = std::str::from_utf8(body).ok()?;
-    let rest = &text[text.find("wx_errcode=")? + "wx_errcode=".len()..];
+    // The long poll's wx_errcode, Web WeChat's login poll (window.code=408;),
+    // synccheck (retcode:"1101") and webwxnewloginpage (<ret>0</ret>).
+    let rest = ["wx_errcode=", "window.code=", "retcode:\"", "<ret>"]
+        .iter()
+        .find_map(|marker| text.find(marker).map(|at| &text[at + marker.len()..]))?;
     let digits: String = rest
         .chars()
         .take_while(|c| c.is_ascii_digit() || *c == '-')
@@ -246,5 +252,21 @@ mod tests {
             Some(405)
         );
         assert_eq!(errcode_of(b"<html>"), None);
+        assert_eq!(
+            errcode_of(br#"{"BaseResponse":{"Ret":1101,"ErrMsg":""}}"#),
+            Some(1101)
+        );
+        assert_eq!(
+            errcode_of(b"window.code=201;window.userAvatar = 'x';"),
+            Some(201)
+        );
+        assert_eq!(
+            errcode_of(br#"window.synccheck={retcode:"1101",selector:"0"}"#),
+            Some(1101)
+        );
+        assert_eq!(
+            errcode_of(b"<error><ret>0</ret><message></message></error>"),
+            Some(0)
+        );
     }
 }

@@ -15,6 +15,7 @@ pub mod proxy;
 pub mod registry;
 pub mod server;
 pub mod tls;
+pub mod webwx;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,6 +45,7 @@ fn bindings() -> Vec<Binding> {
     ];
     all.extend(openplatform::routes());
     all.extend(control::routes());
+    all.extend(webwx::routes());
     all
 }
 

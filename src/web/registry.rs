@@ -137,6 +137,12 @@ pub enum Wire {
     Control,
     /// Plain text (the index page, avatars, wxLogin.js).
     Plain,
+    /// Web WeChat's login: `window.code=N;` JavaScript.
+    WebwxLogin,
+    /// Web WeChat's session calls: `{"BaseResponse":{"Ret":N,"ErrMsg":..}}`.
+    Webwx,
+    /// Web WeChat's synccheck: `window.synccheck={retcode:"N",selector:"0"}`.
+    Synccheck,
 }
 
 /// One endpoint.
@@ -294,6 +300,53 @@ pub static REFRESH_TOKEN: Route = token_api("/sns/oauth2/refresh_token");
 pub static AUTH: Route = token_api("/sns/auth");
 pub static USERINFO: Route = token_api("/sns/userinfo");
 
+// ---- Web WeChat (protocol.md section 3): every path the real service
+// spreads over login., the home host, webpush. and file., on wxemu's own
+// names.
+
+const GET_POST: &[Method] = &[Method::GET, Method::POST];
+
+/// A Web WeChat login route (`window.code=N;` errors).
+const fn webwx_login(path: &'static str, methods: &'static [Method]) -> Route {
+    Route {
+        wire: Wire::WebwxLogin,
+        ..own(Endpoint::WebwxLogin, path, methods)
+    }
+}
+
+/// A Web WeChat session route (`{"BaseResponse":{"Ret":N}}` errors;
+/// synccheck's `retcode`).
+const fn webwx(path: &'static str, methods: &'static [Method]) -> Route {
+    Route {
+        wire: Wire::Webwx,
+        ..own(Endpoint::Webwx, path, methods)
+    }
+}
+
+/// `GET|POST /jslogin` (wechat4u posts an empty form).
+pub static WEBWX_JSLOGIN: Route = webwx_login("/jslogin", GET_POST);
+/// `GET /qrcode/{uuid}`: the QR image.
+pub static WEBWX_QRCODE: Route = webwx_login("/qrcode/{uuid}", GET);
+/// The login long poll.
+pub static WEBWX_LOGIN_POLL: Route = webwx_login("/cgi-bin/mmwebwx-bin/login", GET);
+/// The ticket's redemption (XML, cookies).
+pub static WEBWX_NEWLOGINPAGE: Route = webwx_login("/cgi-bin/mmwebwx-bin/webwxnewloginpage", GET);
+pub static WEBWX_INIT: Route = webwx("/cgi-bin/mmwebwx-bin/webwxinit", POST);
+pub static WEBWX_STATUSNOTIFY: Route = webwx("/cgi-bin/mmwebwx-bin/webwxstatusnotify", POST);
+/// GET with cookies (clients); POST as seed 002 shows.
+pub static WEBWX_GETCONTACT: Route = webwx("/cgi-bin/mmwebwx-bin/webwxgetcontact", GET_POST);
+pub static WEBWX_BATCHGETCONTACT: Route = webwx("/cgi-bin/mmwebwx-bin/webwxbatchgetcontact", POST);
+pub static WEBWX_SYNCCHECK: Route = Route {
+    wire: Wire::Synccheck,
+    ..webwx("/cgi-bin/mmwebwx-bin/synccheck", GET)
+};
+pub static WEBWX_SYNC: Route = webwx("/cgi-bin/mmwebwx-bin/webwxsync", POST);
+pub static WEBWX_SENDMSG: Route = webwx("/cgi-bin/mmwebwx-bin/webwxsendmsg", POST);
+/// GET (itchat) or POST (wechat4u).
+pub static WEBWX_LOGOUT: Route = webwx("/cgi-bin/mmwebwx-bin/webwxlogout", GET_POST);
+pub static WEBWX_GETICON: Route = webwx("/cgi-bin/mmwebwx-bin/webwxgeticon", GET);
+pub static WEBWX_GETHEADIMG: Route = webwx("/cgi-bin/mmwebwx-bin/webwxgetheadimg", GET);
+
 /// `$path` below the control API's prefix: the one place the prefix is
 /// spelled.
 macro_rules! control_path {
@@ -349,6 +402,9 @@ control!(CLOCK_UNFREEZE, "/clock/unfreeze", POST);
 control!(JOURNAL, "/journal", GET, DELETE);
 control!(JOURNAL_WAIT, "/journal/wait", GET);
 control!(RESET, "/reset", POST);
+control!(WEBWX_SESSIONS, "/webwx/sessions", GET);
+control!(WEBWX_SESSION, "/webwx/sessions/{id}", GET, DELETE);
+control!(WEBWX_MESSAGES, "/webwx/messages", GET, POST);
 // Anything else below the prefix: the control API's own JSON 404, behind
 // its token like the rest.
 control!(
@@ -401,7 +457,24 @@ pub static ALL: &[&Route] = &[
     &JOURNAL,
     &JOURNAL_WAIT,
     &RESET,
+    &WEBWX_SESSIONS,
+    &WEBWX_SESSION,
+    &WEBWX_MESSAGES,
     &CONTROL_UNKNOWN,
+    &WEBWX_JSLOGIN,
+    &WEBWX_QRCODE,
+    &WEBWX_LOGIN_POLL,
+    &WEBWX_NEWLOGINPAGE,
+    &WEBWX_INIT,
+    &WEBWX_STATUSNOTIFY,
+    &WEBWX_GETCONTACT,
+    &WEBWX_BATCHGETCONTACT,
+    &WEBWX_SYNCCHECK,
+    &WEBWX_SYNC,
+    &WEBWX_SENDMSG,
+    &WEBWX_LOGOUT,
+    &WEBWX_GETICON,
+    &WEBWX_GETHEADIMG,
 ];
 
 /// Every documented control call as (method, path below

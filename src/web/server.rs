@@ -339,6 +339,7 @@ impl Server {
         drop(http_api);
         emulator.approvals().cancel_all();
         emulator.qr_logins().release_polls();
+        emulator.webwx().release_waiters();
         let _ = stop_tasks.send(true);
         if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
             .await
@@ -407,7 +408,9 @@ async fn purge_periodically(emulator: Arc<Emulator>, mut stop: tokio::sync::watc
         tokio::select! {
             _ = tick.tick() => {
                 let now = emulator.clock().now();
-                let dropped = emulator.store().purge(now) + emulator.qr_logins().purge(now);
+                let dropped = emulator.store().purge(now)
+                    + emulator.qr_logins().purge(now)
+                    + emulator.webwx().purge(now);
                 if dropped > 0 {
                     tracing::debug!(dropped, "purged expired entries");
                 }

@@ -14,6 +14,7 @@ mod decisions;
 mod qr;
 mod runtime;
 mod settings;
+mod webwx;
 
 // The bodies and queries the control API parses, for clients (`wxemu ctl`)
 // to build instead of spelling JSON by hand. Also parsed here:
@@ -109,6 +110,12 @@ pub(crate) fn routes() -> Vec<Binding> {
         (&r::QR_CANCEL, post(qr::cancel)),
         (&r::QR_EXPIRE, post(qr::expire)),
         (&r::RESET, post(runtime::reset)),
+        (&r::WEBWX_SESSIONS, get(webwx::sessions)),
+        (
+            &r::WEBWX_SESSION,
+            get(webwx::session).delete(webwx::end_session),
+        ),
+        (&r::WEBWX_MESSAGES, get(webwx::messages).post(webwx::inject)),
         (&r::CONTROL_UNKNOWN, any(not_found)),
     ]
 }
