@@ -207,7 +207,8 @@ impl Config {
             path: path.to_owned(),
             message: e.to_string(),
         })?;
-        crate::fsutil::write_atomic(path, text.as_bytes(), 0o644).map_err(|source| {
+        // Owner-only: [[apps]] hold app secrets.
+        crate::fsutil::write_atomic(path, text.as_bytes(), 0o600).map_err(|source| {
             ConfigError::Write {
                 path: path.to_owned(),
                 source,
@@ -258,6 +259,17 @@ impl Config {
         if self.platform.qr_ttl.is_zero() {
             return Err("[platform] qr_ttl must be longer than 0s".into());
         }
+        // Lifetimes are added to "now": bounded, so that never overflows.
+        for (name, value) in [
+            ("[server] decision_timeout", self.server.decision_timeout),
+            ("[server] authorize_uuid_ttl", self.server.authorize_uuid_ttl),
+            ("[platform] qr_ttl", self.platform.qr_ttl),
+            ("[platform] auto_scan_delay", self.platform.auto_scan_delay),
+        ] {
+            if value > MAX_DURATION {
+                return Err(format!("{name} must be at most 366 days"));
+            }
+        }
         for origin in &self.server.allowed_origins {
             if crate::http::guard::parse_origin(origin).is_none() {
                 return Err(format!(
@@ -295,6 +307,9 @@ impl Config {
 }
 
 /// Where the config file is when `--config` is not given.
+/// The longest any configured lifetime or delay may be.
+pub const MAX_DURATION: Duration = Duration::from_secs(366 * 24 * 3600);
+
 pub fn default_path(data_dir: &Path) -> PathBuf {
     data_dir.join(CONFIG_FILE)
 }

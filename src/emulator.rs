@@ -176,6 +176,8 @@ impl Emulator {
     pub fn decision_timeout(&self) -> Duration {
         self.decision_timeout_override
             .unwrap_or_else(|| self.config().server.decision_timeout)
+            // `--decision-timeout` is not validated like the config's.
+            .min(crate::config::MAX_DURATION)
     }
 
     /// The port the HTTPS listener is bound to.

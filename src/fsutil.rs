@@ -11,7 +11,7 @@ pub const TEMP_PREFIX: &str = ".wxemu-tmp-";
 /// old content or the new, never a mix: [`stage`] then [`persist`].
 /// `mode` is the unix permission of the new file (0o600 for secrets).
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
-    std::fs::create_dir_all(parent_dir(path))?;
+    create_private_dir(parent_dir(path))?;
     #[cfg(unix)]
     let permissions = {
         use std::os::unix::fs::PermissionsExt;
@@ -25,6 +25,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()>
         None
     };
     persist(stage(path, bytes, permissions)?, path)
+}
+
+/// Creates `dir` and missing parents owner-only (0700 on unix): whichever
+/// file is written first (the control token, config.toml, the journal, the
+/// certificates) the data directory is private. An existing directory is
+/// left as it is.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
 }
 
 /// Writes `bytes` to a new temporary file beside `path` (owner-only until

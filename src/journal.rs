@@ -302,7 +302,7 @@ impl Journal {
 
 fn open_append(path: &Path) -> std::io::Result<std::fs::File> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
+        crate::fsutil::create_private_dir(dir)?;
     }
     let mut options = std::fs::OpenOptions::new();
     options.create(true).append(true);

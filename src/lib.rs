@@ -37,6 +37,7 @@ pub mod avatar;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod connections;
 pub mod control;
 pub mod ctl;
 pub mod doctor;

@@ -20,30 +20,99 @@ pub const WECHAT_ORIGIN: &str = "https://open.weixin.qq.com";
 
 /// Refuses requests whose Host (or HTTP/2 :authority) is not one of ours:
 /// anything else is a DNS-rebinding attempt (a foreign name that resolves to
-/// 127.0.0.1) or a misconfigured client.
+/// 127.0.0.1) or a misconfigured client. The host comes from exactly one
+/// source ([`request_host`]): an ambiguous request is refused, not guessed.
 pub async fn check_host(req: Request, next: Next) -> Response {
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .or_else(|| req.uri().authority().map(|a| a.as_str()));
-    match host {
-        Some(host) if is_our_host(host) => next.run(req).await,
-        Some(host) => {
+    match request_host(&req) {
+        Ok(host) if is_our_host(host) => next.run(req).await,
+        Ok(host) => refuse_foreign(host),
+        Err(HostError::Missing) => plain(StatusCode::BAD_REQUEST, "missing Host header\n".into()),
+        Err(HostError::Duplicate) => plain(
+            StatusCode::BAD_REQUEST,
+            "more than one Host header (RFC 9112 section 3.2)\n".into(),
+        ),
+        Err(HostError::Disagree { authority, host }) => {
             tracing::warn!(
-                host,
-                "refused a request for a foreign Host (DNS rebinding?)"
+                authority = %crate::http::shorten(authority, LOGGED_HOST_MAX),
+                host = %crate::http::shorten(host, LOGGED_HOST_MAX),
+                "refused a request whose target and Host header disagree"
             );
             plain(
                 StatusCode::FORBIDDEN,
                 format!(
-                    "wxemu answers only for {}; this request was for {host:?}\n",
+                    "the request target names {:?} but the Host header says {:?}; wxemu answers only for {}\n",
+                    crate::http::shorten(authority, LOGGED_HOST_MAX),
+                    crate::http::shorten(host, LOGGED_HOST_MAX),
                     OUR_HOSTS.join(", ")
                 ),
             )
         }
-        None => plain(StatusCode::BAD_REQUEST, "missing Host header\n".into()),
     }
+}
+
+/// How much of a refused Host or Origin goes into a log line or a reply.
+const LOGGED_HOST_MAX: usize = 100;
+
+fn refuse_foreign(host: &str) -> Response {
+    let shown = crate::http::shorten(host, LOGGED_HOST_MAX);
+    tracing::warn!(
+        host = %shown,
+        "refused a request for a foreign Host (DNS rebinding?)"
+    );
+    plain(
+        StatusCode::FORBIDDEN,
+        format!(
+            "wxemu answers only for {}; this request was for {shown:?}\n",
+            OUR_HOSTS.join(", ")
+        ),
+    )
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum HostError<'a> {
+    Missing,
+    /// Two or more Host headers.
+    Duplicate,
+    /// The target's authority and the Host header name different hosts.
+    Disagree { authority: &'a str, host: &'a str },
+}
+
+/// The one host a request is for: the target's authority (HTTP/2
+/// `:authority`, an HTTP/1.1 absolute-form target) wins, and a Host header
+/// next to it must name the same host; otherwise the Host header, of which
+/// there must be exactly one. A Host that is not text counts as foreign.
+pub fn request_host<B>(req: &axum::http::Request<B>) -> Result<&str, HostError<'_>> {
+    let mut hosts = req.headers().get_all(header::HOST).iter();
+    let host = hosts
+        .next()
+        .map(|h| h.to_str().unwrap_or("<not text>"));
+    if hosts.next().is_some() {
+        return Err(HostError::Duplicate);
+    }
+    match (req.uri().authority().map(|a| a.as_str()), host) {
+        (Some(authority), Some(host)) if !same_host(authority, host) => {
+            Err(HostError::Disagree { authority, host })
+        }
+        (Some(authority), _) => Ok(authority),
+        (None, Some(host)) => Ok(host),
+        (None, None) => Err(HostError::Missing),
+    }
+}
+
+/// Host names compare case-insensitively and a trailing dot is the same name.
+fn same_host(a: &str, b: &str) -> bool {
+    fn normal(h: &str) -> String {
+        let (name, port) = match h.rsplit_once(':') {
+            Some((name, port)) if !port.contains(']') => (name, Some(port)),
+            _ => (h, None),
+        };
+        let name = name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase();
+        match port {
+            Some(port) => format!("{name}:{port}"),
+            None => name,
+        }
+    }
+    normal(a) == normal(b)
 }
 
 fn is_our_host(host: &str) -> bool {
@@ -103,7 +172,8 @@ pub async fn fast_login_cors(
     };
     let allowed = origin.to_str().is_ok_and(|o| origin_allowed(&emu, o));
     if !allowed {
-        let shown = String::from_utf8_lossy(origin.as_bytes()).into_owned();
+        let whole = String::from_utf8_lossy(origin.as_bytes());
+        let shown = crate::http::shorten(&whole, LOGGED_HOST_MAX).into_owned();
         tracing::warn!(
             origin = %shown,
             path = req.uri().path(),

@@ -31,6 +31,20 @@ pub struct Limits {
     /// How long the QR long poll holds before answering 408 (the real one
     /// holds ~25 s).
     pub long_poll_hold: Duration,
+    /// Time from the TLS handshake to the first complete request head.
+    pub first_request_timeout: Duration,
+    /// Time a keep-alive connection may sit with no request in flight.
+    pub idle_timeout: Duration,
+    /// Time a response body may make no progress (a reader that stopped
+    /// reading) before its connection is closed.
+    pub send_stall_timeout: Duration,
+    /// Open connections at most (further lowered to fit the process's
+    /// file-descriptor limit); at the cap the oldest idle one is closed.
+    pub max_connections: usize,
+    /// Concurrent HTTP/2 streams per connection (RFC 9113 recommends no
+    /// fewer than 100; clients that open more before our SETTINGS arrive
+    /// see REFUSED_STREAM).
+    pub max_streams_per_connection: u32,
 }
 
 impl Default for Limits {
@@ -41,6 +55,11 @@ impl Default for Limits {
             header_read_timeout: Duration::from_secs(10),
             tls_handshake_timeout: Duration::from_secs(10),
             long_poll_hold: Duration::from_secs(25),
+            first_request_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(30),
+            send_stall_timeout: Duration::from_secs(20),
+            max_connections: 512,
+            max_streams_per_connection: 100,
         }
     }
 }
@@ -65,6 +84,7 @@ pub fn router(emu: Arc<Emulator>) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(emu.clone(), faults::inject))
         .layer(from_fn(guard::check_host))
+        .layer(from_fn_with_state(emu.clone(), buffer_body))
         .layer(from_fn_with_state(emu.clone(), journal::record))
         .with_state(emu)
 }
@@ -169,6 +189,115 @@ pub async fn read_body(body: Body, limits: &Limits) -> Result<Bytes, BodyError> 
         Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge {
             limit: limits.max_body_bytes,
         }),
-        Ok(Err(e)) => Err(BodyError::Broken(e.to_string())),
+        Ok(Err(e)) => Err(match e.downcast::<axum::Error>() {
+            Ok(e) => match e.into_inner().downcast::<PreReadFailed>() {
+                // buffer_body already met the error: hand it on as it was.
+                Ok(failed) => failed.0,
+                Err(other) => BodyError::Broken(other.to_string()),
+            },
+            Err(other) => BodyError::Broken(other.to_string()),
+        }),
+    }
+}
+
+/// Reads every request body (bounded by [`Limits`]) before any layer may
+/// answer. An early answer (a foreign Host or Origin, an injected fault, a
+/// refused control call) sent while the client is still sending its body
+/// makes HTTP/2 reset the stream, and clients such as curl then report a
+/// framing error instead of the reply. A body whose Content-Length is over
+/// the limit is not waited for: the handler sees "too large" at once and
+/// answers 413 in its own wire format, as it does for any body error.
+pub async fn buffer_body(
+    axum::extract::State(emu): axum::extract::State<Arc<Emulator>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let (parts, body) = req.into_parts();
+    if http_body::Body::is_end_stream(&body) {
+        return next.run(axum::extract::Request::from_parts(parts, body)).await;
+    }
+    let limits = emu.limits;
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let too_large = declared.is_some_and(|n| n > limits.max_body_bytes as u64);
+    let result = if too_large {
+        Err(BodyError::TooLarge {
+            limit: limits.max_body_bytes,
+        })
+    } else {
+        read_body(body, &limits).await
+    };
+    let body = match result {
+        Ok(bytes) => Body::from(bytes),
+        Err(e) => Body::new(FailedBody(Some(PreReadFailed(e)))),
+    };
+    next.run(axum::extract::Request::from_parts(parts, body)).await
+}
+
+/// The error [`buffer_body`] met, carried to whoever reads the body.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct PreReadFailed(BodyError);
+
+/// A body that fails with the pre-read error on first poll.
+struct FailedBody(Option<PreReadFailed>);
+
+impl http_body::Body for FailedBody {
+    type Data = Bytes;
+    type Error = PreReadFailed;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, PreReadFailed>>> {
+        std::task::Poll::Ready(self.0.take().map(Err))
+    }
+}
+
+/// `text` cut to at most `max` bytes (on a character boundary) with a marker
+/// saying how long it was: for log lines and replies that quote untrusted
+/// input (a 100 KB Origin must not become a 100 KB log line).
+pub fn shorten(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if text.len() <= max {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    std::borrow::Cow::Owned(format!(
+        "{}…[truncated, {} bytes in all]",
+        &text[..end],
+        text.len()
+    ))
+}
+
+/// A body sent as these chunks, with an exact Content-Length; static parts
+/// stay where they are in the binary instead of being copied per request.
+pub fn chunks(parts: Vec<Bytes>) -> Body {
+    Body::new(Chunks(parts.into()))
+}
+
+struct Chunks(std::collections::VecDeque<Bytes>);
+
+impl http_body::Body for Chunks {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        std::task::Poll::Ready(self.0.pop_front().map(|b| Ok(http_body::Frame::data(b))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.0.iter().map(|b| b.len() as u64).sum())
     }
 }
