@@ -28,7 +28,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::{TlsAcceptor, TlsConnector};
-use wxemu::approval::ApprovalMode;
+use wxemu::core::approval::ApprovalMode;
 use wxemu::{ServeOptions, Server};
 
 const CONNECTIONS: usize = 8;
@@ -202,7 +202,7 @@ async fn drive(kind: Case, target: Arc<Target>, run_for: Duration) -> Measured {
 /// The ceiling: hyper + rustls with wxemu's TLS config and builder, no routing,
 /// no state, a fixed body.
 async fn ceiling(material: &wxemu_certs::Material) -> SocketAddr {
-    let tls = TlsAcceptor::from(wxemu::tls::server_config(material).unwrap());
+    let tls = TlsAcceptor::from(wxemu::web::tls::server_config(material).unwrap());
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let body = Bytes::from_static(br#"{"apiname":"qrconnectchecklogin","errcode":0,"jsdata":{"nickname":"n","headimgurl":"https://localhost.weixin.qq.com:14013/avatar/default/132","authorize_uuid":"033nd5fs2nhe300H"}}"#);

@@ -7,55 +7,21 @@
 //! This crate is that client, minus WeChat, usable headless (`wxemu serve`)
 //! or embedded in the desktop app (`src-tauri/`).
 //!
-//! # Layout
-//! One module per concern; see `ARCHITECTURE.md` for the picture.
-//! - [`cli`]: the `wxemu` command line (the binary only calls it).
-//! - [`server`]: loopback listener, TLS, HTTP/1.1 + HTTP/2, clean shutdown.
-//! - [`tls`]: the rustls config built from the [`wxemu_certs`] material.
-//! - [`http`]: the router; [`http::guard`] checks Host, Origin and CORS.
-//! - [`fastlogin`]: `POST /api/check-login` and `POST /api/authorize`.
-//! - [`openplatform`]: the Open Platform's login page, QR codes, long poll
-//!   and token API.
-//! - [`approval`]: where an authorize waits for a decision, and the sources
-//!   that make one; [`prompt`] is the terminal's.
-//! - [`emulator`]: the shared state of one running wxemu.
-//! - [`state`]: expiring maps of issued uuids and codes.
-//! - [`clock`]: the injectable "now" behind every expiry.
-//! - [`config`]: the TOML config (accounts, apps, origins, timeouts).
-//! - [`avatar`]: the avatars wxemu draws itself, for offline demos.
-//! - [`fsutil`]: atomic file writes.
-//! - QA layer: [`control`] (the `/__wxemu/` control API), [`journal`]
-//!   (every request, secrets masked), [`faults`] (injected misbehaviour),
-//!   [`endpoint`] (path -> endpoint, their shared key), [`scenario`]
-//!   (`serve --scenario`), [`ctl`] (the `wxemu ctl` client).
-//! - [`hosts`]: the hosts-file line for offline use.
-//! - [`doctor`]: `wxemu doctor`'s checks.
-//! - [`setup`]: the `trust`, `hosts` and `doctor` commands.
+//! # Layout: three floors, each importing only downward
+//! - [`wxemu_core`] (its own crate): the domain, no HTTP. [`Emulator`] is
+//!   one running wxemu; every caller speaks to it through methods.
+//! - [`web`]: the listener, TLS, the router built from one endpoint
+//!   registry, guards, one module per wire surface, the journal and fault
+//!   layers. It only translates between the wire and the core.
+//! - [`cli`]: the `wxemu` command line (serve, ctl, trust, hosts, doctor);
+//!   the binary's `main` only calls [`cli::main`]. The desktop app
+//!   (`src-tauri/`) is the other shell.
+//!
+//! [`client`] is the one local HTTPS client (ctl, doctor, tests, benchmarks
+//! and the example site use it).
 
-pub mod approval;
-pub mod avatar;
 pub mod cli;
-pub mod clock;
-pub mod config;
-pub mod connections;
-pub mod control;
-pub mod ctl;
-pub mod doctor;
-pub mod emulator;
-pub mod endpoint;
-pub mod fastlogin;
-pub mod faults;
-pub mod fsutil;
-pub mod hosts;
-pub mod http;
-pub mod journal;
-pub mod openplatform;
-pub mod prompt;
-pub mod scenario;
-pub mod server;
-pub mod setup;
-pub mod state;
-pub mod tls;
+pub mod web;
 
-pub use emulator::Emulator;
-pub use server::{ServeOptions, Server};
+pub use web::server::{ServeOptions, Server};
+pub use wxemu_core::{self as core, Emulator};

@@ -8,9 +8,9 @@ use std::time::Duration;
 use common::*;
 use hyper::{Method, StatusCode};
 use serde_json::{json, Value};
-use wxemu::approval::{ApprovalEvent, ApprovalMode, Outcome};
-use wxemu::config::{Config, WebsiteApp};
-use wxemu::state::Lookup;
+use wxemu::core::approval::{ApprovalEvent, ApprovalMode, Outcome};
+use wxemu::core::config::{Config, WebsiteApp};
+use wxemu::core::store::Lookup;
 
 // ---- auth -------------------------------------------------------------
 
@@ -65,7 +65,7 @@ async fn token_is_required_private_and_checked() {
 
     // The token survives a restart: scripts keep working.
     let dir = server.stop().await;
-    let token_again = wxemu::control::ensure_token(dir.path()).unwrap();
+    let token_again = wxemu::web::control::ensure_token(dir.path()).unwrap();
     assert_eq!(token_again, token);
 }
 
@@ -1195,7 +1195,7 @@ async fn uuid_while_locked(server: &TestServer) -> String {
 
 #[tokio::test]
 async fn a_scenario_sets_up_accounts_apps_policy_decisions_and_faults() {
-    let scenario = wxemu::scenario::Scenario::parse(&format!(
+    let scenario = wxemu::core::scenario::Scenario::parse(&format!(
         r#"
 policy = "deny"
 [client]
@@ -1243,7 +1243,7 @@ once = true
 
 #[tokio::test]
 async fn a_scenario_that_does_not_fit_the_config_is_refused_at_start() {
-    let scenario = wxemu::scenario::Scenario::parse(
+    let scenario = wxemu::core::scenario::Scenario::parse(
         "[[decisions]]\ndecision = \"allow\"\naccount = \"ghost\"\n",
     )
     .unwrap();

@@ -1,5 +1,5 @@
 //! docs/control-api.yaml stays true to the code: it is valid OpenAPI 3.1
-//! YAML, documents exactly the routes in `wxemu::control::ROUTES`, and
+//! YAML, documents exactly the routes in `wxemu::web::control::ROUTES`, and
 //! every one of them is really served (not the control API's 404/405).
 
 mod common;
@@ -36,7 +36,7 @@ fn documented() -> BTreeSet<(String, String)> {
 
 #[test]
 fn the_openapi_file_documents_exactly_the_routes() {
-    let code: BTreeSet<(String, String)> = wxemu::control::ROUTES
+    let code: BTreeSet<(String, String)> = wxemu::web::control::ROUTES
         .iter()
         .map(|(m, p)| (m.to_string(), p.to_string()))
         .collect();
@@ -53,7 +53,7 @@ fn the_openapi_file_documents_exactly_the_routes() {
 #[tokio::test]
 async fn every_route_is_served() {
     let server = TestServer::start().await;
-    for (method, path) in wxemu::control::ROUTES {
+    for (method, path) in wxemu::web::control::ROUTES {
         let concrete = path
             .replace("{id}", "424242")
             .replace("{appid}", "wxnone")

@@ -8,7 +8,7 @@ use std::process::{Child, Command, Output, Stdio};
 use bytes::Bytes;
 use hyper::{Method, StatusCode};
 use serde_json::{json, Value};
-use wxemu::ctl::Client;
+use wxemu::cli::ctl::Client;
 
 const APPID: &str = "wxa04304ceaedaf538";
 const REDIRECT: &str = "https://site.example/cb";

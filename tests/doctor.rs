@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use common::TestServer;
 use serde_json::Value;
-use wxemu::doctor::{self, DoctorOptions, Level};
+use wxemu::cli::doctor::{self, DoctorOptions, Level};
 use wxemu_certs::trust::{self, CaCert, StoreKind, TrustTargets};
 
 /// Runs the real binary: `wxemu doctor --json ...`. Returns (exit success, report).
@@ -259,7 +259,7 @@ async fn unresolvable_or_foreign_name_fails_with_the_hosts_fix() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn explains_why_check_login_falls_back_to_qr() {
-    use wxemu::config::{ClientState, PlatformMode};
+    use wxemu::core::config::{ClientState, PlatformMode};
 
     let server = TestServer::builder()
         .config(|c| c.client.state = ClientState::LoggedOut)

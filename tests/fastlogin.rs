@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use common::*;
 use hyper::{Method, StatusCode};
-use wxemu::approval::{ApprovalEvent, ApprovalMode, Decision, Outcome};
-use wxemu::config::{Account, ClientState, WebsiteApp};
-use wxemu::state::Lookup;
+use wxemu::core::approval::{ApprovalEvent, ApprovalMode, Decision, Outcome};
+use wxemu::core::config::{Account, ClientState, WebsiteApp};
+use wxemu::core::store::Lookup;
 
 fn is_token(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| b.is_ascii_alphanumeric())

@@ -20,7 +20,7 @@ use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use wxemu::approval::{ApprovalEvent, ApprovalMode, Decision};
+use wxemu::core::approval::{ApprovalEvent, ApprovalMode, Decision};
 
 const BIN: &str = env!("CARGO_BIN_EXE_wxemu");
 /// Slack on top of a documented timeout before a test calls it broken
@@ -509,10 +509,10 @@ async fn config_is_rewritten_0600_and_the_data_directory_is_0700() {
     // A fresh data directory, whatever is written first, is owner-only.
     let parent = tempfile::tempdir().unwrap();
     let dir = parent.path().join("a").join("wxemu");
-    wxemu::control::ensure_token(&dir).unwrap();
+    wxemu::web::control::ensure_token(&dir).unwrap();
     assert_eq!(mode(&dir), 0o700);
     let dir = parent.path().join("b").join("wxemu");
-    wxemu::config::Config::default()
+    wxemu::core::config::Config::default()
         .save(&dir.join("config.toml"))
         .unwrap();
     assert_eq!(mode(&dir), 0o700);

@@ -115,7 +115,7 @@ fn kill_during_rewrites_leaves_old_or_new_content() {
             .arg(&script)
             // Each write pauses 25 ms between writing the new content and the rename, so
             // most kills land in the middle of a write.
-            .env(wxemu::hosts::WRITE_DELAY_ENV, "25")
+            .env(wxemu::cli::hosts::WRITE_DELAY_ENV, "25")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .process_group(0)
@@ -142,7 +142,7 @@ fn kill_during_rewrites_leaves_old_or_new_content() {
                 .file_name()
                 .unwrap()
                 .to_string_lossy()
-                .starts_with(wxemu::fsutil::TEMP_PREFIX)
+                .starts_with(wxemu::core::fsutil::TEMP_PREFIX)
             {
                 killed_mid_write += 1;
                 std::fs::remove_file(path).unwrap();

@@ -10,9 +10,9 @@ use common::*;
 use hyper::StatusCode;
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use serde_json::Value;
-use wxemu::approval::ApprovalMode;
-use wxemu::config::{PlatformMode, WebsiteApp};
-use wxemu::openplatform::qr::{QrError, QrStatus};
+use wxemu::core::approval::ApprovalMode;
+use wxemu::core::config::{PlatformMode, WebsiteApp};
+use wxemu::core::qr::{QrError, QrStatus};
 
 fn enc(s: &str) -> String {
     utf8_percent_encode(s, NON_ALPHANUMERIC).to_string()
@@ -400,7 +400,7 @@ async fn long_poll_walks_through_scan_and_confirm() {
     );
     // The same kind of code fast login issues.
     let issued = server.emu.store.codes.get(&code, server.emu.clock.now());
-    let wxemu::state::Lookup::Live(issued) = issued else {
+    let wxemu::core::store::Lookup::Live(issued) = issued else {
         panic!("{issued:?}");
     };
     assert_eq!(issued.appid, APPID);
@@ -416,7 +416,7 @@ async fn long_poll_walks_through_scan_and_confirm() {
         .json();
     assert_eq!(
         token["openid"],
-        wxemu::openplatform::identity::openid("default", APPID)
+        wxemu::core::identity::openid("default", APPID)
     );
 }
 

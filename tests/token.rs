@@ -8,10 +8,10 @@ use std::time::Duration;
 use common::*;
 use hyper::StatusCode;
 use serde_json::{json, Value};
-use wxemu::config::{PlatformMode, WebsiteApp};
-use wxemu::openplatform::identity;
-use wxemu::openplatform::qr::{QrStatus, QrTarget};
-use wxemu::state::IssuedCode;
+use wxemu::core::config::{PlatformMode, WebsiteApp};
+use wxemu::core::identity;
+use wxemu::core::qr::{QrStatus, QrTarget};
+use wxemu::core::store::IssuedCode;
 
 const SECRET: &str = "any-secret-works-in-permissive-mode";
 

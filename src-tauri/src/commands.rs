@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Runtime, State};
-use wxemu::approval::{ApprovalMode, AuthorizeRequest, Decision};
-use wxemu::config::{Account, ClientState, WebsiteApp};
-use wxemu::journal::{Entry, Filter};
-use wxemu::openplatform::qr::QrSummary;
+use wxemu::core::approval::{ApprovalMode, AuthorizeRequest, Decision};
+use wxemu::core::config::{Account, ClientState, WebsiteApp};
+use wxemu::core::journal::{Entry, Filter};
+use wxemu::core::qr::QrSummary;
 use wxemu::Emulator;
 
 use crate::confirm::ConfirmView;
@@ -224,7 +224,10 @@ pub fn save_apps<R: Runtime>(
     Ok(())
 }
 
-fn save(emu: &Emulator, change: impl FnOnce(&mut wxemu::config::Config)) -> Result<(), String> {
+fn save(
+    emu: &Emulator,
+    change: impl FnOnce(&mut wxemu::core::config::Config),
+) -> Result<(), String> {
     let mut next = emu.config().clone();
     change(&mut next);
     next.validate()?;

@@ -28,9 +28,9 @@ use tauri::{
     WebviewWindowBuilder,
 };
 use tokio::sync::broadcast::error::RecvError;
-use wxemu::approval::{ApprovalEvent, ApprovalMode, AuthorizeRequest, Position};
-use wxemu::endpoint::Endpoint;
-use wxemu::journal::Filter;
+use wxemu::core::approval::{ApprovalEvent, ApprovalMode, AuthorizeRequest, Position};
+use wxemu::core::endpoint::Endpoint;
+use wxemu::core::journal::Filter;
 use wxemu::Emulator;
 
 use crate::Desktop;
@@ -242,7 +242,7 @@ pub struct ConfirmView {
 pub fn view(emulator: Option<&Emulator>, request: &AuthorizeRequest, queued: usize) -> ConfirmView {
     let own = emulator.is_some_and(|e| request.headimgurl.starts_with(&e.base_url()));
     let avatar = if own || request.headimgurl.is_empty() {
-        let svg = wxemu::avatar::svg(&request.account_id, &request.nickname);
+        let svg = wxemu::core::avatar::svg(&request.account_id, &request.nickname);
         format!(
             "data:image/svg+xml;charset=utf-8,{}",
             percent_encoding::utf8_percent_encode(&svg, percent_encoding::NON_ALPHANUMERIC)

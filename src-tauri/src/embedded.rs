@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::Serialize;
 use tauri::async_runtime::JoinHandle;
 use tokio::sync::oneshot;
-use wxemu::server::ServeError;
+use wxemu::web::server::ServeError;
 use wxemu::{Emulator, ServeOptions, Server};
 
 /// How long quitting waits for the server to close its connections.

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use tauri::{AppHandle, Manager, RunEvent, Runtime, WebviewUrl, WebviewWindowBuilder, WindowEvent};
-use wxemu::approval::{ApprovalMode, Decision};
+use wxemu::core::approval::{ApprovalMode, Decision};
 use wxemu::{Emulator, ServeOptions};
 
 use crate::confirm::{ConfirmQueue, Warmth};
@@ -42,7 +42,7 @@ pub const DASHBOARD_LABEL: &str = "dashboard";
 )]
 pub struct DesktopArgs {
     /// Port on 127.0.0.1. The real login page tries 14013, 14014, 14015, 13013, 13014, 13015.
-    #[arg(long, default_value_t = wxemu::emulator::DEFAULT_PORT)]
+    #[arg(long, default_value_t = wxemu::core::emulator::DEFAULT_PORT)]
     pub port: u16,
     /// Where the CA, keys and config live [default: the same as `wxemu serve`].
     #[arg(long, env = "WXEMU_DATA_DIR", value_name = "DIR")]

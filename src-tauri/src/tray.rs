@@ -8,8 +8,8 @@
 use tauri::menu::{CheckMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Manager, Runtime};
-use wxemu::approval::ApprovalMode;
-use wxemu::config::ClientState;
+use wxemu::core::approval::ApprovalMode;
+use wxemu::core::config::ClientState;
 
 use crate::Desktop;
 

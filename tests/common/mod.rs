@@ -17,8 +17,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
-use wxemu::approval::ApprovalMode;
-use wxemu::config::Config;
+use wxemu::core::approval::ApprovalMode;
+use wxemu::core::config::Config;
 use wxemu::{Emulator, ServeOptions, Server};
 
 pub const ORIGIN: &str = "https://open.weixin.qq.com";
@@ -73,7 +73,7 @@ impl Builder {
         self
     }
     /// Registers a website app in the config.
-    pub fn app(self, app: wxemu::config::WebsiteApp) -> Self {
+    pub fn app(self, app: wxemu::core::config::WebsiteApp) -> Self {
         self.config(|c| c.apps.push(app))
     }
     pub fn options(mut self, change: impl FnOnce(&mut ServeOptions)) -> Self {
@@ -312,10 +312,10 @@ impl Client {
 
 /// Adds an account with only an id and a nickname to the config.
 pub fn add_account(config: &mut Config, id: &str, nickname: &str) {
-    config.accounts.push(wxemu::config::Account {
+    config.accounts.push(wxemu::core::config::Account {
         id: id.into(),
         nickname: nickname.into(),
-        ..wxemu::config::Account::default()
+        ..wxemu::core::config::Account::default()
     });
 }
 
@@ -337,8 +337,8 @@ pub async fn read(response: hyper::Response<hyper::body::Incoming>) -> Reply {
 
 /// Waits for the next approval event matching `want`, at most 10 s.
 pub async fn next_event<T>(
-    events: &mut tokio::sync::broadcast::Receiver<wxemu::approval::ApprovalEvent>,
-    mut want: impl FnMut(&wxemu::approval::ApprovalEvent) -> Option<T>,
+    events: &mut tokio::sync::broadcast::Receiver<wxemu::core::approval::ApprovalEvent>,
+    mut want: impl FnMut(&wxemu::core::approval::ApprovalEvent) -> Option<T>,
 ) -> T {
     tokio::time::timeout(Duration::from_secs(10), async {
         loop {
@@ -354,10 +354,10 @@ pub async fn next_event<T>(
 
 /// Waits for the next authorize request that asks for a decision, at most 10 s.
 pub async fn next_request(
-    events: &mut tokio::sync::broadcast::Receiver<wxemu::approval::ApprovalEvent>,
-) -> Arc<wxemu::approval::AuthorizeRequest> {
+    events: &mut tokio::sync::broadcast::Receiver<wxemu::core::approval::ApprovalEvent>,
+) -> Arc<wxemu::core::approval::AuthorizeRequest> {
     next_event(events, |e| match e {
-        wxemu::approval::ApprovalEvent::Requested(r) => Some(r.clone()),
+        wxemu::core::approval::ApprovalEvent::Requested(r) => Some(r.clone()),
         _ => None,
     })
     .await

@@ -1,0 +1,288 @@
+//! [`Emulator`]: everything one running wxemu knows, shared by the HTTP
+//! handlers, the terminal prompt and the desktop app.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::time::Duration;
+
+use crate::approval::{ApprovalMode, Approvals};
+use crate::apps::AppRegistry;
+use crate::clock::Clock;
+use crate::config::{Account, ClientConfig, ClientState, Config, ConfigError};
+use crate::faults::Faults;
+use crate::journal::Journal;
+use crate::limits::Limits;
+use crate::qr::QrLogins;
+use crate::scenario::Scenario;
+use crate::store::{random_token, Store};
+
+/// The name the real client's certificate is for; public DNS points it at
+/// 127.0.0.1.
+pub const CANONICAL_HOST: &str = "localhost.weixin.qq.com";
+
+/// The ports the real login page tries, in its order.
+pub const KNOWN_PORTS: [u16; 6] = [14013, 14014, 14015, 13013, 13014, 13015];
+
+pub const DEFAULT_PORT: u16 = 14013;
+
+/// Host names wxemu answers to (anything else is refused as DNS rebinding).
+pub const OUR_HOSTS: [&str; 4] = [CANONICAL_HOST, "localhost", "127.0.0.1", "[::1]"];
+
+pub struct Emulator {
+    pub clock: Clock,
+    pub store: Store,
+    pub approvals: Arc<Approvals>,
+    pub limits: Limits,
+    /// Every request answered, for QA (src/journal.rs).
+    pub journal: Journal,
+    /// Misbehaviour injected by QA (src/faults.rs).
+    pub faults: Faults,
+    /// The bearer token of the control API (`<data dir>/control-token`).
+    control_token: String,
+    /// The approval mode at start: what a reset returns to.
+    initial_mode: ApprovalMode,
+    /// The scenario loaded at start: a reset plays it again.
+    scenario: Option<Scenario>,
+    /// QR-code logins (the login page's QR code and long poll).
+    pub qr: QrLogins,
+    /// Apps registered at run time (permissive mode).
+    pub apps: AppRegistry,
+    config: RwLock<Config>,
+    config_path: PathBuf,
+    /// The client's runtime state; starts as the config's `[client]`, and
+    /// changing it (tray, control API) does not rewrite the config file.
+    client: RwLock<ClientConfig>,
+    port: u16,
+    /// `https://<each of our host names>:<port>`, computed once: the Origin
+    /// check runs on every browser request.
+    own_origins: Vec<String>,
+    /// `--decision-timeout`: wins over the config without being saved to it.
+    decision_timeout_override: Option<Duration>,
+}
+
+impl Emulator {
+    pub fn new(config: Config, config_path: PathBuf, port: u16, mode: ApprovalMode) -> Emulator {
+        Emulator {
+            clock: Clock::new(),
+            store: Store::default(),
+            approvals: Arc::new(Approvals::new(mode)),
+            limits: Limits::default(),
+            journal: Journal::new(config.journal.capacity)
+                .including_control(config.journal.include_control),
+            faults: Faults::default(),
+            // Unknown to anyone until the server installs the file's token.
+            control_token: random_token(43),
+            initial_mode: mode,
+            scenario: None,
+            qr: QrLogins::default(),
+            apps: AppRegistry::default(),
+            client: RwLock::new(config.client.clone()),
+            config: RwLock::new(config),
+            config_path,
+            port,
+            own_origins: OUR_HOSTS
+                .iter()
+                .map(|host| format!("https://{host}:{port}"))
+                .collect(),
+            decision_timeout_override: None,
+        }
+    }
+
+    pub fn with_limits(mut self, limits: Limits) -> Emulator {
+        self.limits = limits;
+        self
+    }
+
+    pub fn with_journal(mut self, journal: Journal) -> Emulator {
+        self.journal = journal;
+        self
+    }
+
+    pub fn with_control_token(mut self, token: String) -> Emulator {
+        self.control_token = token;
+        self
+    }
+
+    /// Plays `scenario` now (policy, client, queued decisions, faults) and
+    /// again on every [`Emulator::reset`]. Its accounts and apps must
+    /// already be in the config (see [`Scenario::merge_into`]).
+    pub fn with_scenario(mut self, scenario: Scenario) -> Emulator {
+        if let Some(policy) = scenario.policy {
+            self.initial_mode = policy;
+        }
+        self.scenario = Some(scenario);
+        self.play_scenario();
+        self
+    }
+
+    pub fn control_token(&self) -> &str {
+        &self.control_token
+    }
+
+    pub fn scenario(&self) -> Option<&Scenario> {
+        self.scenario.as_ref()
+    }
+
+    /// Back to the state right after start: policy, client state, clock,
+    /// queued decisions, faults, pending authorizations, issued uuids and
+    /// codes, QR logins (expired), the journal; then the scenario again. Accounts and apps (the
+    /// config file) are kept.
+    pub fn reset(&self) {
+        self.approvals.clear_queue();
+        self.approvals.cancel_all();
+        self.approvals.set_mode(self.initial_mode);
+        self.faults.clear();
+        self.clock.reset();
+        self.store.clear();
+        // Pages showing these codes learn (wx_errcode 402) that they are over.
+        for qr in self.qr_list() {
+            let _ = self.qr_expire(&qr.uuid);
+        }
+        self.journal.clear();
+        let client = self.config().client.clone();
+        *self.client.write().unwrap_or_else(|e| e.into_inner()) = client;
+        self.play_scenario();
+    }
+
+    fn play_scenario(&self) {
+        let Some(scenario) = &self.scenario else {
+            return;
+        };
+        self.approvals.set_mode(self.initial_mode);
+        if let Some(client) = &scenario.client {
+            if let Some(state) = client.state {
+                self.set_client_state(state);
+            }
+            if let Some(account) = &client.account {
+                self.set_current_account(account);
+            }
+        }
+        for batch in &scenario.decisions {
+            self.approvals.enqueue(batch.expand());
+        }
+        for fault in &scenario.faults {
+            // Validated when the scenario was loaded.
+            let _ = self.faults.add(fault.clone());
+        }
+    }
+
+    /// Overrides the config's decision timeout for this run only.
+    pub fn with_decision_timeout(mut self, timeout: Option<Duration>) -> Emulator {
+        self.decision_timeout_override = timeout;
+        self
+    }
+
+    /// How long an authorize waits for the person.
+    pub fn decision_timeout(&self) -> Duration {
+        self.decision_timeout_override
+            .unwrap_or_else(|| self.config().server.decision_timeout)
+            // `--decision-timeout` is not validated like the config's.
+            .min(crate::config::MAX_DURATION)
+    }
+
+    /// The port the HTTPS listener is bound to.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The origins of wxemu's own pages, one per host name it answers to.
+    pub fn own_origins(&self) -> &[String] {
+        &self.own_origins
+    }
+
+    /// `https://localhost.weixin.qq.com:<port>`: where wxemu's own pages and
+    /// avatars are served from.
+    pub fn base_url(&self) -> String {
+        format!("https://{CANONICAL_HOST}:{}", self.port)
+    }
+
+    pub fn config(&self) -> RwLockReadGuard<'_, Config> {
+        self.config.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn config_path(&self) -> &Path {
+        &self.config_path
+    }
+
+    /// Changes the config, saves it atomically, and only then makes it live:
+    /// a failed save changes nothing.
+    pub fn update_config(&self, change: impl FnOnce(&mut Config)) -> Result<(), ConfigError> {
+        let mut guard = self.config.write().unwrap_or_else(|e| e.into_inner());
+        let mut next = guard.clone();
+        change(&mut next);
+        next.save(&self.config_path)?;
+        *guard = next;
+        Ok(())
+    }
+
+    /// Like [`Emulator::update_config`], but `change` may refuse, and the
+    /// result must pass the config's validation before it is saved.
+    pub fn try_update_config<T>(
+        &self,
+        change: impl FnOnce(&mut Config) -> Result<T, UpdateError>,
+    ) -> Result<T, UpdateError> {
+        let mut guard = self.config.write().unwrap_or_else(|e| e.into_inner());
+        let mut next = guard.clone();
+        let value = change(&mut next)?;
+        next.validate().map_err(UpdateError::Invalid)?;
+        next.save(&self.config_path).map_err(UpdateError::Save)?;
+        *guard = next;
+        Ok(value)
+    }
+
+    pub fn client_state(&self) -> ClientState {
+        self.client.read().unwrap_or_else(|e| e.into_inner()).state
+    }
+
+    pub fn set_client_state(&self, state: ClientState) {
+        self.client.write().unwrap_or_else(|e| e.into_inner()).state = state;
+    }
+
+    /// The account the client is logged in as (whatever its state).
+    pub fn current_account(&self) -> Account {
+        let id = self
+            .client
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .account
+            .clone();
+        let config = self.config();
+        config
+            .account(&id)
+            .unwrap_or_else(|| config.accounts().swap_remove(0))
+    }
+
+    /// Switches the logged-in account. False when no account has that id.
+    pub fn set_current_account(&self, id: &str) -> bool {
+        if self.config().account(id).is_none() {
+            return false;
+        }
+        self.client
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .account = id.to_owned();
+        true
+    }
+
+    /// The avatar URL shown for `account`: its own, or wxemu's generated one.
+    pub fn headimgurl(&self, account: &Account) -> String {
+        if account.headimgurl.is_empty() {
+            format!("{}/avatar/{}/132", self.base_url(), account.id)
+        } else {
+            account.headimgurl.clone()
+        }
+    }
+}
+
+/// Why a runtime config change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Save(ConfigError),
+}

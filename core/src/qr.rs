@@ -1,0 +1,478 @@
+//! QR-code logins: the sessions behind the login page's QR code and its
+//! long poll (protocol.md section 2, "Long poll").
+//!
+//! A session is created when the login page is served and lives for
+//! `[platform] qr_ttl` on the emulated clock:
+//!
+//! ```text
+//! waiting --scan--> scanned --confirm--> confirmed (a code was issued)
+//!                      |  ^
+//!                   cancel  \--scan-- cancelled   (the phone can scan again)
+//! any but confirmed --expire / qr_ttl--> expired
+//! ```
+//!
+//! [`QrLogins`] is the state machine. The operations that need the rest of
+//! the emulator (account lookup, code issuing, the clock) are the
+//! `Emulator::qr_*` methods below: the page, the long poll, `serve --approve
+//! auto|deny`, the control API and the desktop app all go through them.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+use tokio::sync::{broadcast, watch};
+
+use crate::approval::ApprovalMode;
+use crate::clock::Clock;
+use crate::emulator::Emulator;
+use crate::store::random_token;
+
+/// How long a finished or expired session stays visible (as "expired" or
+/// "confirmed") before it is forgotten and its uuid answers 500.
+const FORGET_AFTER: Duration = Duration::from_secs(600);
+
+/// How often a held long poll re-checks expiry: the emulated clock can
+/// jump (tests, control API) without waking anyone.
+const EXPIRY_RECHECK: Duration = Duration::from_millis(250);
+
+/// What the QR code logs in to: the login page's parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QrTarget {
+    pub appid: String,
+    pub scope: String,
+    pub redirect_uri: String,
+    pub state: String,
+}
+
+/// Where a QR login is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum QrStatus {
+    /// Shown, nobody scanned it yet.
+    Waiting,
+    /// Scanned; the phone asks its owner to confirm.
+    Scanned { account_id: String },
+    /// The phone's owner cancelled; the code can be scanned again.
+    Cancelled { account_id: String },
+    /// Confirmed; `code` is what the page sends to the site.
+    Confirmed { account_id: String, code: String },
+    /// Too old (or expired on purpose): the page offers a refresh.
+    Expired,
+}
+
+impl QrStatus {
+    /// The long poll's `wx_errcode` for this status.
+    pub fn wx_errcode(&self) -> u16 {
+        match self {
+            QrStatus::Waiting => 408,
+            QrStatus::Scanned { .. } => 404,
+            QrStatus::Cancelled { .. } => 403,
+            QrStatus::Expired => 402,
+            QrStatus::Confirmed { .. } => 405,
+        }
+    }
+}
+
+/// One QR login as the control API and the desktop app see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QrSummary {
+    pub uuid: String,
+    #[serde(flatten)]
+    pub target: QrTarget,
+    #[serde(flatten)]
+    pub status: QrStatus,
+    #[serde(with = "crate::approval::unix_millis")]
+    pub created_at: SystemTime,
+    #[serde(with = "crate::approval::unix_millis")]
+    pub expires_at: SystemTime,
+}
+
+#[derive(Debug, Clone)]
+pub enum QrEvent {
+    Created(QrSummary),
+    Changed(QrSummary),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QrError {
+    #[error("no QR login has uuid {0:?} (never issued, or forgotten after expiry)")]
+    Unknown(String),
+    #[error("no account has id {0:?}")]
+    UnknownAccount(String),
+    #[error("the QR code has expired")]
+    Expired,
+    #[error("the QR code was already scanned; confirm or cancel it")]
+    AlreadyScanned,
+    #[error("the QR code has not been scanned (or was cancelled); scan it first")]
+    NotScanned,
+    #[error("the login was already confirmed")]
+    AlreadyConfirmed,
+}
+
+/// What a long poll answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PollReply {
+    Status(QrStatus),
+    /// Unknown or forgotten uuid: `wx_errcode=500`.
+    Unknown,
+}
+
+impl PollReply {
+    pub fn wx_errcode(&self) -> u16 {
+        match self {
+            PollReply::Status(s) => s.wx_errcode(),
+            PollReply::Unknown => 500,
+        }
+    }
+
+    pub fn wx_code(&self) -> &str {
+        match self {
+            PollReply::Status(QrStatus::Confirmed { code, .. }) => code,
+            _ => "",
+        }
+    }
+}
+
+struct Session {
+    target: QrTarget,
+    status: QrStatus,
+    created_at: SystemTime,
+    expires_at: SystemTime,
+    /// Bumped on every change; held long polls wait on it.
+    version: watch::Sender<u64>,
+}
+
+impl Session {
+    /// The status with expiry applied: a confirmed login stays confirmed.
+    fn status_at(&self, now: SystemTime) -> QrStatus {
+        match &self.status {
+            QrStatus::Confirmed { .. } | QrStatus::Expired => self.status.clone(),
+            _ if now >= self.expires_at => QrStatus::Expired,
+            status => status.clone(),
+        }
+    }
+
+    fn summary(&self, uuid: &str, now: SystemTime) -> QrSummary {
+        QrSummary {
+            uuid: uuid.to_owned(),
+            target: self.target.clone(),
+            status: self.status_at(now),
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+        }
+    }
+}
+
+/// Every QR login of one server.
+pub struct QrLogins {
+    sessions: Mutex<HashMap<String, Session>>,
+    events: broadcast::Sender<QrEvent>,
+    /// Set at shutdown: held long polls answer at once instead of keeping
+    /// the server waiting for their hold.
+    closing: watch::Sender<bool>,
+}
+
+impl Default for QrLogins {
+    fn default() -> Self {
+        QrLogins {
+            sessions: Mutex::new(HashMap::new()),
+            events: broadcast::channel(256).0,
+            closing: watch::channel(false).0,
+        }
+    }
+}
+
+impl QrLogins {
+    /// Creation and every change, for the desktop app, the control API and
+    /// the auto-approver.
+    pub fn subscribe(&self) -> broadcast::Receiver<QrEvent> {
+        self.events.subscribe()
+    }
+
+    /// Every live or recently finished QR login, oldest first.
+    pub fn list(&self, now: SystemTime) -> Vec<QrSummary> {
+        let mut all: Vec<QrSummary> = self
+            .lock()
+            .iter()
+            .map(|(uuid, s)| s.summary(uuid, now))
+            .collect();
+        all.sort_by(|a, b| (a.created_at, &a.uuid).cmp(&(b.created_at, &b.uuid)));
+        all
+    }
+
+    pub fn get(&self, uuid: &str, now: SystemTime) -> Option<QrSummary> {
+        self.lock().get(uuid).map(|s| s.summary(uuid, now))
+    }
+
+    fn create(&self, target: QrTarget, now: SystemTime, ttl: Duration) -> QrSummary {
+        let uuid = random_token(16);
+        let session = Session {
+            target,
+            status: QrStatus::Waiting,
+            created_at: now,
+            expires_at: now + ttl,
+            version: watch::channel(0).0,
+        };
+        let summary = session.summary(&uuid, now);
+        self.lock().insert(uuid, session);
+        let _ = self.events.send(QrEvent::Created(summary.clone()));
+        summary
+    }
+
+    /// Applies `change` to the session's current status (expiry applied)
+    /// and wakes its long polls.
+    fn transition(
+        &self,
+        uuid: &str,
+        now: SystemTime,
+        change: impl FnOnce(&QrTarget, QrStatus) -> Result<QrStatus, QrError>,
+    ) -> Result<QrSummary, QrError> {
+        let mut sessions = self.lock();
+        let session = sessions
+            .get_mut(uuid)
+            .ok_or_else(|| QrError::Unknown(uuid.to_owned()))?;
+        session.status = change(&session.target, session.status_at(now))?;
+        session.version.send_modify(|v| *v += 1);
+        let summary = session.summary(uuid, now);
+        drop(sessions);
+        let _ = self.events.send(QrEvent::Changed(summary.clone()));
+        Ok(summary)
+    }
+
+    /// Answers a long poll: at once when there is news for a page that last
+    /// saw `last`, else when the status changes, else [`QrStatus::Waiting`]
+    /// (408) after `hold`.
+    ///
+    /// "News" is a terminal status (402, 405), a status other than `last`,
+    /// or any change during this poll (a cancel and a second scan between
+    /// two polls must not look like nothing happened).
+    pub async fn poll(
+        &self,
+        uuid: &str,
+        last: Option<u16>,
+        hold: Duration,
+        clock: &Clock,
+    ) -> PollReply {
+        let Some(mut changes) = self.lock().get(uuid).map(|s| s.version.subscribe()) else {
+            return PollReply::Unknown;
+        };
+        let seen = *changes.borrow_and_update();
+        let mut closing = self.closing.subscribe();
+        let deadline = tokio::time::Instant::now() + hold;
+        loop {
+            let Some((status, version)) = self
+                .lock()
+                .get(uuid)
+                .map(|s| (s.status_at(clock.now()), *s.version.borrow()))
+            else {
+                return PollReply::Unknown;
+            };
+            let news = match status {
+                QrStatus::Waiting => false,
+                QrStatus::Confirmed { .. } | QrStatus::Expired => true,
+                QrStatus::Scanned { .. } | QrStatus::Cancelled { .. } => {
+                    last != Some(status.wx_errcode()) || version != seen
+                }
+            };
+            if news {
+                return PollReply::Status(status);
+            }
+            if *closing.borrow_and_update() {
+                return PollReply::Status(QrStatus::Waiting);
+            }
+            tokio::select! {
+                _ = closing.changed() => {}
+                changed = changes.changed() => {
+                    if changed.is_err() {
+                        return PollReply::Unknown; // forgotten meanwhile
+                    }
+                }
+                () = tokio::time::sleep(EXPIRY_RECHECK) => {}
+                () = tokio::time::sleep_until(deadline) => {
+                    return PollReply::Status(QrStatus::Waiting);
+                }
+            }
+        }
+    }
+
+    /// How many long polls are held on `uuid` right now (0 for unknown):
+    /// whether a page is still showing the code.
+    pub fn held_polls(&self, uuid: &str) -> usize {
+        self.lock()
+            .get(uuid)
+            .map_or(0, |s| s.version.receiver_count())
+    }
+
+    /// Shutdown: every held and future long poll answers 408 at once.
+    pub fn release_polls(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Forgets sessions [`FORGET_AFTER`] past their expiry; returns how many.
+    pub fn purge(&self, now: SystemTime) -> usize {
+        let mut sessions = self.lock();
+        let before = sessions.len();
+        sessions.retain(|_, s| now < s.expires_at + FORGET_AFTER);
+        before - sessions.len()
+    }
+
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
+        // Every change is a single assignment: a panic elsewhere cannot
+        // leave a session half-changed.
+        self.sessions.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The QR login operations. Each one validates, changes the session and
+/// wakes its long polls; there is no other way to change a QR login.
+impl Emulator {
+    /// Starts a QR login for `target`, valid for `[platform] qr_ttl`.
+    pub fn qr_create(&self, target: QrTarget) -> QrSummary {
+        let ttl = self.config().platform.qr_ttl;
+        self.qr.create(target, self.clock.now(), ttl)
+    }
+
+    /// The phone of `account_id` scans the code.
+    pub fn qr_scan(&self, uuid: &str, account_id: &str) -> Result<QrSummary, QrError> {
+        if self.config().account(account_id).is_none() {
+            return Err(QrError::UnknownAccount(account_id.to_owned()));
+        }
+        self.qr
+            .transition(uuid, self.clock.now(), |_, status| match status {
+                QrStatus::Waiting | QrStatus::Cancelled { .. } => Ok(QrStatus::Scanned {
+                    account_id: account_id.to_owned(),
+                }),
+                QrStatus::Scanned { .. } => Err(QrError::AlreadyScanned),
+                QrStatus::Confirmed { .. } => Err(QrError::AlreadyConfirmed),
+                QrStatus::Expired => Err(QrError::Expired),
+            })
+    }
+
+    /// The phone confirms: issues the authorization code (the same kind
+    /// fast login issues, redeemed by the same token API).
+    pub fn qr_confirm(&self, uuid: &str) -> Result<QrSummary, QrError> {
+        let now = self.clock.now();
+        self.qr.transition(uuid, now, |target, status| {
+            let account_id = scanned_by(status)?;
+            let code = self.store.issue_code(
+                &crate::store::FastLoginSession {
+                    appid: target.appid.clone(),
+                    scope: target.scope.clone(),
+                    redirect_uri: target.redirect_uri.clone(),
+                    state: target.state.clone(),
+                    account_id: account_id.clone(),
+                    origin: None,
+                },
+                &account_id,
+                now,
+            );
+            Ok(QrStatus::Confirmed { account_id, code })
+        })
+    }
+
+    /// The phone cancels after scanning; the code can be scanned again.
+    pub fn qr_cancel(&self, uuid: &str) -> Result<QrSummary, QrError> {
+        self.qr.transition(uuid, self.clock.now(), |_, status| {
+            Ok(QrStatus::Cancelled {
+                account_id: scanned_by(status)?,
+            })
+        })
+    }
+
+    /// Expires the code now, as if `qr_ttl` had passed.
+    pub fn qr_expire(&self, uuid: &str) -> Result<QrSummary, QrError> {
+        self.qr
+            .transition(uuid, self.clock.now(), |_, status| match status {
+                QrStatus::Confirmed { .. } => Err(QrError::AlreadyConfirmed),
+                _ => Ok(QrStatus::Expired),
+            })
+    }
+
+    /// Every QR login, oldest first.
+    pub fn qr_list(&self) -> Vec<QrSummary> {
+        self.qr.list(self.clock.now())
+    }
+}
+
+/// Who scanned a code that is waiting for the phone's confirm or cancel.
+fn scanned_by(status: QrStatus) -> Result<String, QrError> {
+    match status {
+        QrStatus::Scanned { account_id } => Ok(account_id),
+        QrStatus::Waiting | QrStatus::Cancelled { .. } => Err(QrError::NotScanned),
+        QrStatus::Confirmed { .. } => Err(QrError::AlreadyConfirmed),
+        QrStatus::Expired => Err(QrError::Expired),
+    }
+}
+
+/// `serve --approve auto|deny` for QR codes: the emulated phone scans every
+/// new QR code as the current account after `[platform] auto_scan_delay`,
+/// then confirms (auto) or cancels (deny) after the same delay again. The
+/// mode is read when each step is due, so switching it at run time applies
+/// to codes already shown. `ask` and `never` leave QR codes to a person.
+pub async fn auto_answer(emu: Arc<Emulator>, mut stop: watch::Receiver<bool>) {
+    let mut events = emu.qr.subscribe();
+    loop {
+        let event = tokio::select! {
+            event = events.recv() => event,
+            _ = stop.changed() => return,
+        };
+        let uuid = match event {
+            Ok(QrEvent::Created(summary)) => summary.uuid,
+            Ok(QrEvent::Changed(_)) => continue,
+            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                tracing::warn!(
+                    missed,
+                    "auto-answer fell behind; some QR codes are left waiting"
+                );
+                continue;
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        let emu = emu.clone();
+        let mut stop = stop.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                () = answer_one(&emu, &uuid) => {}
+                _ = stop.changed() => {}
+            }
+        });
+    }
+}
+
+async fn answer_one(emu: &Emulator, uuid: &str) {
+    let delay = emu.config().platform.auto_scan_delay;
+    tokio::time::sleep(delay).await;
+    if !matches!(
+        emu.approvals.mode(),
+        ApprovalMode::Auto | ApprovalMode::Deny
+    ) {
+        return;
+    }
+    let account = emu.current_account();
+    if let Err(e) = emu.qr_scan(uuid, &account.id) {
+        tracing::debug!(uuid, "auto-answer did not scan: {e}");
+        return;
+    }
+    tracing::info!(uuid, account = %account.id, "QR code scanned (--approve {})", emu.approvals.mode().as_str());
+    tokio::time::sleep(delay).await;
+    let result = match emu.approvals.mode() {
+        ApprovalMode::Auto => emu.qr_confirm(uuid),
+        ApprovalMode::Deny => emu.qr_cancel(uuid),
+        ApprovalMode::Ask | ApprovalMode::Never => return,
+    };
+    match result {
+        Ok(summary) => {
+            tracing::info!(uuid, status = ?summary.status.wx_errcode(), "QR login answered")
+        }
+        Err(e) => tracing::debug!(uuid, "auto-answer did not finish: {e}"),
+    }
+}

@@ -1,0 +1,337 @@
+//! The `wxemu` command line: argument parsing and the commands' output.
+//! The binary's `main` only calls [`main`].
+
+pub mod ctl;
+pub mod doctor;
+pub mod hosts;
+pub mod prompt;
+pub mod setup;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand};
+use wxemu_core::Named;
+
+use crate::web::server::{ServeOptions, Server};
+use wxemu_core::approval::ApprovalMode;
+use wxemu_core::emulator::{CANONICAL_HOST, DEFAULT_PORT, KNOWN_PORTS};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "wxemu",
+    version,
+    about = "A fake WeChat desktop client for testing \"Log in with WeChat\" offline"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the fast-login HTTPS server the WeChat login page talks to.
+    Serve(ServeArgs),
+    /// The local certificate authority that signs wxemu's certificate.
+    Ca {
+        #[command(subcommand)]
+        command: CaCommand,
+    },
+    /// Drive a running wxemu from scripts: decisions, QR scans, faults,
+    /// clock, journal (the control API, see docs/control-api.md).
+    Ctl(crate::cli::ctl::CtlArgs),
+    /// Trust the CA in the system and browser stores (see docs/trust.md).
+    Trust {
+        #[command(subcommand)]
+        command: crate::cli::setup::TrustCommand,
+    },
+    /// Map localhost.weixin.qq.com to 127.0.0.1 in the hosts file, for offline use.
+    Hosts {
+        #[command(subcommand)]
+        command: crate::cli::setup::HostsCommand,
+    },
+    /// Explain why the login page would fall back to the QR code.
+    Doctor(crate::cli::setup::DoctorArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum CaCommand {
+    /// Print the CA certificate's path (creating the CA if needed).
+    Path(DataDirArg),
+}
+
+#[derive(Debug, Args)]
+pub struct DataDirArg {
+    /// Where the CA, keys and config live [default: the OS's per-user data directory].
+    #[arg(long, env = "WXEMU_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+impl DataDirArg {
+    pub fn resolve(&self) -> Result<PathBuf, String> {
+        match &self.data_dir {
+            Some(dir) => Ok(dir.clone()),
+            None => default_data_dir().ok_or_else(|| {
+                "cannot find a home directory for the data directory; pass --data-dir or set WXEMU_DATA_DIR".to_owned()
+            }),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Port on 127.0.0.1. The real login page tries 14013, 14014, 14015, 13013, 13014, 13015.
+    #[arg(long, default_value_t = DEFAULT_PORT)]
+    port: u16,
+    #[command(flatten)]
+    data_dir: DataDirArg,
+    /// Config file [default: <data dir>/config.toml].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// How login requests are answered [default: ask on a terminal, auto otherwise].
+    #[arg(long, value_parser = named::<ApprovalMode>())]
+    approve: Option<ApprovalMode>,
+    /// How long a login request waits for an answer before it fails with 10046
+    /// (e.g. 60s, 2m) [default: the config's decision_timeout, 60s].
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    decision_timeout: Option<Duration>,
+    /// A scenario file (TOML): accounts, apps, policy, queued decisions and
+    /// faults for a reproducible run (see docs/control-api.md).
+    #[arg(long, value_name = "FILE")]
+    scenario: Option<PathBuf>,
+    /// Also serve the token API (/sns/...) over plain HTTP on 127.0.0.1:PORT, for
+    /// backends that cannot trust the CA (off by default; see docs/trust.md).
+    #[arg(long, value_name = "PORT")]
+    http_api_port: Option<u16>,
+}
+
+/// The per-OS data directory: `~/.local/share/wxemu` on Linux,
+/// `~/Library/Application Support/wxemu` on macOS, `%APPDATA%\wxemu\data` on Windows.
+pub fn default_data_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "wxemu").map(|dirs| dirs.data_dir().to_owned())
+}
+
+/// A clap parser for a core enum: its names are the possible values (listed
+/// in `--help`), so the core needs no command-line library.
+pub(crate) fn named<T: Named + Clone>() -> impl TypedValueParser<Value = T> {
+    PossibleValuesParser::new(T::ALL.iter().map(|v| v.name()))
+        .map(|name| T::from_name(&name).expect("clap only passes possible values"))
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("wxemu: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run(cli));
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("wxemu: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("wxemu=info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::Ctl(args) => {
+            let data_dir = DataDirArg {
+                data_dir: args.data_dir.clone(),
+            }
+            .resolve()?;
+            if crate::cli::ctl::run(args, data_dir).await? {
+                Ok(())
+            } else {
+                Err("journal wait timed out".into())
+            }
+        }
+        Command::Ca {
+            command: CaCommand::Path(dir),
+        } => {
+            let path = wxemu_certs::ensure_ca(&dir.resolve()?).map_err(|e| e.to_string())?;
+            println!("{}", path.display());
+            Ok(())
+        }
+        Command::Trust { command } => crate::cli::setup::trust(command),
+        Command::Hosts { command } => crate::cli::setup::hosts(command),
+        Command::Doctor(args) => crate::cli::setup::doctor(args).await,
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let data_dir = args.data_dir.resolve()?;
+    let config_path = args
+        .config
+        .clone()
+        .unwrap_or_else(|| wxemu_core::config::default_path(&data_dir));
+    let scenario = args
+        .scenario
+        .as_deref()
+        .map(wxemu_core::scenario::Scenario::load)
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    let interactive = std::io::stdin().is_terminal();
+    // An explicit --approve wins over the scenario's policy.
+    let approval = args
+        .approve
+        .or(scenario.as_ref().and_then(|s| s.policy))
+        .unwrap_or(if interactive {
+            ApprovalMode::Ask
+        } else {
+            ApprovalMode::Auto
+        });
+    let scenario = scenario.map(|mut s| {
+        s.policy = Some(approval);
+        s
+    });
+    let server = Server::bind(ServeOptions {
+        port: args.port,
+        config_path: config_path.clone(),
+        approval,
+        decision_timeout: args.decision_timeout,
+        scenario,
+        http_api_port: args.http_api_port,
+        ..ServeOptions::new(data_dir.clone())
+    })
+    .await
+    .map_err(|e| match (e, &args.scenario) {
+        (crate::web::server::ServeError::Scenario(message), Some(path)) => {
+            format!(
+                "the scenario file {} is not valid: {message}",
+                path.display()
+            )
+        }
+        (e, _) => e.to_string(),
+    })?;
+
+    let shutdown = shutdown_signal()?;
+    let addr = server.local_addr();
+    let certs = server.certs();
+    let http_api = server.http_api_addr();
+    println!(
+        "wxemu {}: fake WeChat desktop client",
+        env!("CARGO_PKG_VERSION")
+    );
+    println!(
+        "  listening  https://{CANONICAL_HOST}:{}  ({addr})",
+        addr.port()
+    );
+    println!(
+        "  CA         {}{}",
+        certs.ca_cert_path.display(),
+        if certs.created_ca {
+            "  (new: trust it once, see the README)"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "  approve    {}{}",
+        approval.as_str(),
+        match approval {
+            ApprovalMode::Ask => ": answer each login request in this terminal",
+            ApprovalMode::Auto => ": every login is allowed, QR codes are scanned and confirmed",
+            ApprovalMode::Deny => ": every login is denied, QR codes are scanned and cancelled",
+            ApprovalMode::Never => ": login requests run into the decision deadline",
+        }
+    );
+    let platform = match server.emulator().config().platform.mode {
+        wxemu_core::config::PlatformMode::Permissive => {
+            "permissive: unknown appids are registered on first use"
+        }
+        wxemu_core::config::PlatformMode::Strict => "strict: only the config's [[apps]]",
+    };
+    println!(
+        "  login page https://{CANONICAL_HOST}:{}/connect/qrconnect?appid=APPID&redirect_uri=URI&response_type=code&scope=snsapi_login",
+        addr.port()
+    );
+    println!(
+        "  token API  https://{CANONICAL_HOST}:{}/sns/oauth2/access_token ...",
+        addr.port()
+    );
+    println!("  platform   {platform}");
+    println!(
+        "  config     {}{}",
+        config_path.display(),
+        if config_path.exists() {
+            ""
+        } else {
+            "  (absent: built-in defaults)"
+        }
+    );
+    if !KNOWN_PORTS.contains(&addr.port()) {
+        println!(
+            "  note       the real login page only tries ports {}; only clients you point at port {} will find this server",
+            KNOWN_PORTS.map(|p| p.to_string()).join(", "),
+            addr.port()
+        );
+    }
+    if let Some(path) = &args.scenario {
+        println!("  scenario   {}", path.display());
+    }
+    println!(
+        "  control    https://{CANONICAL_HOST}:{}/__wxemu/  (token: wxemu ctl token, file {})",
+        addr.port(),
+        crate::web::control::token_path(&data_dir).display()
+    );
+    if let Some(api) = http_api {
+        println!("  http api   http://{api}/sns/...  (plain HTTP, token API only)");
+    }
+    println!("Press Ctrl-C to stop.");
+
+    if approval == ApprovalMode::Ask {
+        tokio::spawn(crate::cli::prompt::run(server.emulator().approvals.clone()));
+    }
+    server.run(shutdown).await;
+    Ok(())
+}
+
+/// Ctrl-C, or SIGTERM on unix (what CI runners and `kill` send). The
+/// handlers are installed when this is called, before the server says it is
+/// listening, so a signal sent right after that line is never missed.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, String> {
+    let cannot = |e: std::io::Error| format!("cannot install the signal handler: {e}");
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut interrupt = signal(SignalKind::interrupt()).map_err(cannot)?;
+        let mut terminate = signal(SignalKind::terminate()).map_err(cannot)?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+        })
+    }
+    #[cfg(windows)]
+    {
+        let mut ctrl_c = tokio::signal::windows::ctrl_c().map_err(cannot)?;
+        Ok(async move {
+            ctrl_c.recv().await;
+        })
+    }
+}

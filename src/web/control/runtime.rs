@@ -1,0 +1,184 @@
+//! Health, faults, the clock, the journal and reset.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{json_body, ok, query, ApiError, ApiResult};
+use wxemu_core::emulator::Emulator;
+use wxemu_core::endpoint::Endpoint;
+use wxemu_core::faults::FaultSpec;
+use wxemu_core::journal::Filter;
+
+pub async fn health(State(emu): State<Arc<Emulator>>) -> ApiResult {
+    ok(json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "port": emu.port(),
+    }))
+}
+
+// ---- faults -----------------------------------------------------------
+
+pub async fn faults(State(emu): State<Arc<Emulator>>) -> ApiResult {
+    ok(emu.faults.list())
+}
+
+pub async fn add_fault(State(emu): State<Arc<Emulator>>, body: Body) -> ApiResult {
+    let spec: FaultSpec = json_body(&emu, body).await?;
+    let id = emu.faults.add(spec).map_err(ApiError::bad)?;
+    let added = emu.faults.list().into_iter().find(|f| f.id == id);
+    Ok((StatusCode::CREATED, Json(added)).into_response())
+}
+
+pub async fn clear_faults(State(emu): State<Arc<Emulator>>) -> ApiResult {
+    ok(json!({ "cleared": emu.faults.clear() }))
+}
+
+pub async fn remove_fault(State(emu): State<Arc<Emulator>>, Path(id): Path<String>) -> ApiResult {
+    let removed = id.parse().is_ok_and(|id| emu.faults.remove(id));
+    if removed {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(ApiError::not_found(format!("no fault with id {id:?}")))
+    }
+}
+
+// ---- clock ------------------------------------------------------------
+
+fn clock_view(emu: &Emulator) -> serde_json::Value {
+    let now = emu.clock.now();
+    let real = SystemTime::now();
+    let offset_ms = match now.duration_since(real) {
+        Ok(ahead) => ahead.as_millis() as i64,
+        Err(behind) => -(behind.duration().as_millis() as i64),
+    };
+    json!({
+        "now": humantime::format_rfc3339_millis(now).to_string(),
+        "now_ms": now.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0),
+        "frozen": emu.clock.is_frozen(),
+        "offset_ms": offset_ms,
+    })
+}
+
+pub async fn clock(State(emu): State<Arc<Emulator>>) -> ApiResult {
+    ok(clock_view(&emu))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Advance {
+    /// A duration like "11m", "2h 30m", "90s".
+    #[serde(with = "humantime_serde")]
+    by: Duration,
+}
+
+/// Moves the emulated time forward: uuids, codes, tokens and QR codes
+/// expire as if that much time had passed.
+pub async fn advance_clock(State(emu): State<Arc<Emulator>>, body: Body) -> ApiResult {
+    let advance: Advance = json_body(&emu, body).await?;
+    emu.clock
+        .try_advance(advance.by)
+        .map_err(|e| ApiError::bad(format!("by: {e}")))?;
+    ok(clock_view(&emu))
+}
+
+pub async fn freeze_clock(State(emu): State<Arc<Emulator>>) -> ApiResult {
+    emu.clock.freeze();
+    ok(clock_view(&emu))
+}
+
+pub async fn unfreeze_clock(State(emu): State<Arc<Emulator>>) -> ApiResult {
+    emu.clock.unfreeze();
+    ok(clock_view(&emu))
+}
+
+// ---- journal ----------------------------------------------------------
+
+/// The query of `GET /journal` and `/journal/wait`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JournalQuery {
+    path: Option<String>,
+    endpoint: Option<Endpoint>,
+    app: Option<String>,
+    errcode: Option<i64>,
+    method: Option<String>,
+    since: Option<u64>,
+    /// List only: at most this many (the newest).
+    limit: Option<usize>,
+    /// Wait only: how long to wait, e.g. "30s" (default 30s, at most 10m).
+    timeout: Option<String>,
+}
+
+/// The longest a journal wait may hold a connection.
+const MAX_WAIT: Duration = Duration::from_secs(600);
+const DEFAULT_WAIT: Duration = Duration::from_secs(30);
+
+impl JournalQuery {
+    fn filter(&self) -> Filter {
+        Filter {
+            path: self.path.clone(),
+            endpoint: self.endpoint,
+            app: self.app.clone(),
+            errcode: self.errcode,
+            method: self.method.clone(),
+            since: self.since,
+        }
+    }
+}
+
+pub async fn journal(State(emu): State<Arc<Emulator>>, RawQuery(raw): RawQuery) -> ApiResult {
+    let q: JournalQuery = query(raw.as_deref())?;
+    if q.timeout.is_some() {
+        return Err(ApiError::bad("timeout belongs to /__wxemu/journal/wait"));
+    }
+    let entries = emu.journal.list(&q.filter(), q.limit);
+    ok(json!({
+        "capacity": emu.journal.capacity(),
+        "entries": entries,
+    }))
+}
+
+/// Answers with the first matching entry (already there or arriving within
+/// `timeout`): `{"timed_out": false, "entry": {...}}`, or
+/// `{"timed_out": true}` (HTTP 200 either way: a 408 invites retries).
+pub async fn wait_journal(State(emu): State<Arc<Emulator>>, RawQuery(raw): RawQuery) -> ApiResult {
+    let q: JournalQuery = query(raw.as_deref())?;
+    if q.limit.is_some() {
+        return Err(ApiError::bad("limit belongs to /__wxemu/journal"));
+    }
+    let timeout = match &q.timeout {
+        None => DEFAULT_WAIT,
+        Some(t) => humantime::parse_duration(t)
+            .map_err(|e| ApiError::bad(format!("timeout {t:?}: {e} (try 30s)")))?,
+    };
+    if timeout > MAX_WAIT {
+        return Err(ApiError::bad(format!(
+            "timeout must be at most {}",
+            humantime::format_duration(MAX_WAIT)
+        )));
+    }
+    match emu.journal.wait(&q.filter(), timeout).await {
+        Some(entry) => ok(json!({ "timed_out": false, "entry": entry })),
+        None => ok(json!({ "timed_out": true })),
+    }
+}
+
+pub async fn clear_journal(State(emu): State<Arc<Emulator>>) -> ApiResult {
+    ok(json!({ "cleared": emu.journal.clear() }))
+}
+
+// ---- reset ------------------------------------------------------------
+
+pub async fn reset(State(emu): State<Arc<Emulator>>) -> ApiResult {
+    emu.reset();
+    ok(json!({ "reset": true }))
+}

@@ -1,0 +1,495 @@
+//! The listener: loopback TCP, TLS, HTTP/1.1 and HTTP/2 on one port, and a
+//! clean shutdown.
+//!
+//! [`Server::bind`] does everything that can fail at start (config, certs,
+//! port) so the caller can report it in one sentence; [`Server::run`] then
+//! serves until the shutdown future completes, withdraws pending approvals
+//! and releases held QR long polls so held-open calls answer at once, and
+//! gives connections a moment to finish.
+
+use std::future::Future;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+
+use crate::web::connections::{AcceptErrors, Admitted, CloseReason, ConnLimits, Connections};
+use crate::web::faults::{DropConnection, DroppedByFault};
+use wxemu_core::approval::ApprovalMode;
+use wxemu_core::config::{Config, ConfigError};
+use wxemu_core::emulator::{Emulator, KNOWN_PORTS};
+use wxemu_core::journal::Journal;
+use wxemu_core::scenario::Scenario;
+use wxemu_core::Limits;
+
+/// How long shutdown waits for open connections.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// How often expired state is dropped from memory.
+const PURGE_EVERY: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// 0 picks a free port (tests).
+    pub port: u16,
+    pub data_dir: PathBuf,
+    pub config_path: PathBuf,
+    pub approval: ApprovalMode,
+    /// Overrides the config's decision timeout for this run.
+    pub decision_timeout: Option<Duration>,
+    pub limits: Limits,
+    /// `--scenario`: accounts, apps, policy, queued decisions and faults.
+    pub scenario: Option<Scenario>,
+    /// Also serve the token API (`/sns/...`, nothing else) over plain HTTP on this
+    /// loopback port, for backends that cannot be given the CA. `Some(0)` picks a port.
+    pub http_api_port: Option<u16>,
+}
+
+impl ServeOptions {
+    /// Defaults for everything but where the data lives.
+    pub fn new(data_dir: PathBuf) -> ServeOptions {
+        ServeOptions {
+            port: wxemu_core::emulator::DEFAULT_PORT,
+            config_path: wxemu_core::config::default_path(&data_dir),
+            data_dir,
+            approval: ApprovalMode::Ask,
+            decision_timeout: None,
+            limits: Limits::default(),
+            scenario: None,
+            http_api_port: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Certs(#[from] wxemu_certs::Error),
+    #[error("the scenario does not fit the config: {0}")]
+    Scenario(String),
+    #[error("cannot create the control token {path}: {source}")]
+    ControlToken {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot open the journal file {path}: {source}")]
+    JournalFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot set up TLS: {0}")]
+    Tls(#[from] rustls::Error),
+    #[error("port {port} on 127.0.0.1 is already in use (a real WeChat, or another wxemu?); start wxemu on another port: --port {suggestion}")]
+    PortInUse { port: u16, suggestion: u16 },
+    #[error("--http-api-port {port}: port {port} on 127.0.0.1 is already in use; pick another")]
+    HttpApiPortInUse { port: u16 },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+pub struct Server {
+    emulator: Arc<Emulator>,
+    listener: TcpListener,
+    /// The plain-HTTP token API listener (`--http-api-port`), if asked for.
+    http_api: Option<TcpListener>,
+    tls: TlsAcceptor,
+    certs: wxemu_certs::Material,
+    data_dir: PathBuf,
+}
+
+impl Server {
+    /// Loads the config, loads or creates the certificates, binds the port.
+    pub async fn bind(options: ServeOptions) -> Result<Server, ServeError> {
+        let mut config = Config::load(&options.config_path)?;
+        if let Some(scenario) = &options.scenario {
+            scenario
+                .merge_into(&mut config)
+                .map_err(ServeError::Scenario)?;
+        }
+        let token = crate::web::control::ensure_token(&options.data_dir).map_err(|source| {
+            ServeError::ControlToken {
+                path: crate::web::control::token_path(&options.data_dir),
+                source,
+            }
+        })?;
+        let mut journal_config = config.journal.clone();
+        // A relative journal file lives in the data directory.
+        journal_config.file = journal_config.file.map(|f| options.data_dir.join(f));
+        let journal =
+            Journal::from_config(&journal_config).map_err(|source| ServeError::JournalFile {
+                path: journal_config.file.clone().unwrap_or_default(),
+                source,
+            })?;
+        // A few small file reads (or one key generation on first start).
+        let certs = wxemu_certs::ensure(&options.data_dir)?;
+        let tls = TlsAcceptor::from(crate::web::tls::server_config(&certs)?);
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, options.port));
+        let listener = TcpListener::bind(addr).await.map_err(|source| {
+            if source.kind() == std::io::ErrorKind::AddrInUse {
+                ServeError::PortInUse {
+                    port: options.port,
+                    suggestion: suggest_port(options.port),
+                }
+            } else {
+                ServeError::Bind { addr, source }
+            }
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| ServeError::Bind { addr, source })?
+            .port();
+        let http_api = match options.http_api_port {
+            Some(api_port) => Some(bind_loopback(api_port).await?),
+            None => None,
+        };
+        let mut emulator = Emulator::new(config, options.config_path, port, options.approval)
+            .with_decision_timeout(options.decision_timeout)
+            .with_limits(options.limits)
+            .with_journal(journal)
+            .with_control_token(token);
+        if let Some(scenario) = options.scenario {
+            emulator = emulator.with_scenario(scenario);
+        }
+        Ok(Server {
+            emulator: Arc::new(emulator),
+            listener,
+            http_api,
+            tls,
+            certs,
+            data_dir: options.data_dir,
+        })
+    }
+
+    pub fn emulator(&self) -> Arc<Emulator> {
+        self.emulator.clone()
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        SocketAddr::from((Ipv4Addr::LOCALHOST, self.emulator.port()))
+    }
+
+    /// Where the plain-HTTP token API listens, if `http_api_port` was set.
+    pub fn http_api_addr(&self) -> Option<SocketAddr> {
+        self.http_api.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
+    pub fn certs(&self) -> &wxemu_certs::Material {
+        &self.certs
+    }
+
+    /// Serves until `shutdown` completes. While it does, `serve.json` in
+    /// the data directory tells `wxemu ctl` the port.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        let Server {
+            emulator,
+            listener,
+            http_api,
+            tls,
+            data_dir,
+            ..
+        } = self;
+        let limits = emulator.limits;
+        let port = emulator.port();
+        if let Err(e) = crate::web::control::write_serve_info(&data_dir, port) {
+            tracing::warn!("cannot write serve.json (wxemu ctl will need --port): {e}");
+        }
+        let service = dropping_service(crate::web::router(emulator.clone()));
+        let api_service = dropping_service(crate::web::token_api_router(emulator.clone()));
+        let builder = connection_builder(&limits);
+        let connections = Connections::new(ConnLimits {
+            max_connections: crate::web::connections::fd_bounded(limits.max_connections),
+            first_request_timeout: limits.first_request_timeout,
+            idle_timeout: limits.idle_timeout,
+            send_stall_timeout: limits.send_stall_timeout,
+        });
+        tracing::debug!(
+            max_connections = connections.limits().max_connections,
+            "connection cap"
+        );
+
+        let (stop_tasks, tasks_stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(wxemu_core::qr::auto_answer(
+            emulator.clone(),
+            tasks_stopped.clone(),
+        ));
+        tokio::spawn(purge_periodically(emulator.clone(), tasks_stopped.clone()));
+        tokio::spawn(connections.clone().sweep(tasks_stopped));
+
+        let mut accept_errors = AcceptErrors::default();
+        tokio::pin!(shutdown);
+        loop {
+            let (accepted, plain) = tokio::select! {
+                accepted = listener.accept() => (accepted, false),
+                accepted = accept_if_some(http_api.as_ref()) => (accepted, true),
+                () = &mut shutdown => break,
+            };
+            let (tcp, peer) = match accepted {
+                Ok(pair) => {
+                    accept_errors.succeeded();
+                    pair
+                }
+                Err(e) => {
+                    // Out of file descriptors and the like: free one by
+                    // closing the oldest idle connection, and back off
+                    // instead of spinning.
+                    let backoff = accept_errors.failed(&e);
+                    connections.shed_one();
+                    tokio::time::sleep(backoff).await;
+                    continue;
+                }
+            };
+            // At the cap the oldest idle connection makes room; when every
+            // connection is busy the newcomer is closed at once.
+            let Some(admitted) = connections.admit() else {
+                continue;
+            };
+            let _ = tcp.set_nodelay(true);
+            if plain {
+                let connection = serve_connection(
+                    builder.clone(),
+                    TokioIo::new(tcp),
+                    api_service.clone(),
+                    admitted,
+                );
+                tokio::spawn(async move {
+                    if let Err(e) = connection.await {
+                        tracing::debug!(%peer, "plain-HTTP connection ended: {e}");
+                    }
+                });
+                continue;
+            }
+            let tls = tls.clone();
+            let service = service.clone();
+            let builder = builder.clone();
+            tokio::spawn(async move {
+                let handshake = tokio::time::timeout(limits.tls_handshake_timeout, tls.accept(tcp));
+                let stream = tokio::select! {
+                    handshake = handshake => match handshake {
+                        Ok(Ok(stream)) => stream,
+                        Ok(Err(e)) => {
+                            tracing::debug!(%peer, "TLS handshake failed: {e}");
+                            return;
+                        }
+                        Err(_) => {
+                            tracing::debug!(%peer, "TLS handshake timed out");
+                            return;
+                        }
+                    },
+                    reason = admitted.closing() => {
+                        tracing::debug!(%peer, ?reason, "closed during the TLS handshake");
+                        return;
+                    }
+                };
+                // The first-request deadline counts from here.
+                admitted.touch();
+                if let Err(e) =
+                    serve_connection(builder, TokioIo::new(stream), service, admitted).await
+                {
+                    tracing::debug!(%peer, "connection ended: {e}");
+                }
+            });
+        }
+
+        tracing::info!("shutting down");
+        drop(listener);
+        crate::web::control::remove_serve_info(&data_dir, port);
+        drop(http_api);
+        emulator.approvals.cancel_all();
+        emulator.qr.release_polls();
+        let _ = stop_tasks.send(true);
+        connections.close_all();
+        if tokio::time::timeout(SHUTDOWN_GRACE, connections.wait_empty())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "some connections were still open after {SHUTDOWN_GRACE:?}; closing them"
+            );
+        }
+    }
+}
+
+/// hyper's HTTP/1.1 and HTTP/2 settings: what one connection may cost.
+fn connection_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        // Read buffer (headers and read-ahead), so also the largest head.
+        .max_buf_size(H1_MAX_BUF);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        // Notices a peer that vanished while a long poll is held.
+        .keep_alive_interval(H2_PING_EVERY)
+        .keep_alive_timeout(H2_PING_TIMEOUT)
+        .max_concurrent_streams(limits.max_streams_per_connection)
+        .max_header_list_size(H2_MAX_HEADER_LIST)
+        // What a client may send before we read it, and what we queue for a
+        // reader whose window is closed.
+        .initial_stream_window_size(H2_STREAM_WINDOW)
+        .initial_connection_window_size(H2_CONNECTION_WINDOW)
+        .max_send_buf_size(H2_MAX_SEND_BUF);
+    builder
+}
+
+/// hyper's per-connection buffers (see [`connection_builder`]).
+const H1_MAX_BUF: usize = 64 * 1024;
+const H2_MAX_HEADER_LIST: u32 = 32 * 1024;
+const H2_STREAM_WINDOW: u32 = 64 * 1024;
+const H2_CONNECTION_WINDOW: u32 = 256 * 1024;
+const H2_MAX_SEND_BUF: usize = 64 * 1024;
+const H2_PING_EVERY: Duration = Duration::from_secs(20);
+const H2_PING_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a connection asked to close (idle, evicted) may take to finish
+/// its graceful close (HTTP/2 GOAWAY) before it is dropped.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// Serves one connection until it ends or the registry asks it to close:
+/// then gracefully (in-flight requests finish, HTTP/2 says GOAWAY), within
+/// [`CLOSE_GRACE`] (or [`SHUTDOWN_GRACE`] when the server stops).
+async fn serve_connection<I, S>(
+    builder: auto::Builder<TokioExecutor>,
+    io: I,
+    service: S,
+    admitted: Admitted,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    S: tower::Service<
+            axum::http::Request<hyper::body::Incoming>,
+            Response = axum::response::Response,
+            Error = DroppedByFault,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let service = TowerToHyperService::new(crate::web::connections::track(
+        service,
+        admitted.conn.clone(),
+    ));
+    let connection = builder.serve_connection(io, service);
+    tokio::pin!(connection);
+    let reason = tokio::select! {
+        result = connection.as_mut() => return result,
+        reason = admitted.closing() => reason,
+    };
+    tracing::debug!(?reason, "closing a connection");
+    connection.as_mut().graceful_shutdown();
+    let grace = if reason == CloseReason::Shutdown {
+        SHUTDOWN_GRACE
+    } else {
+        CLOSE_GRACE
+    };
+    match tokio::time::timeout(grace, connection).await {
+        Ok(result) => result,
+        Err(_) => Ok(()), // dropped: the socket closes
+    }
+}
+
+/// The router as a service that fails for responses marked
+/// [`DropConnection`]: hyper then closes the connection (HTTP/1.1) or resets
+/// the stream (HTTP/2) without sending anything, as a crashed client would.
+fn dropping_service(
+    router: axum::Router,
+) -> impl tower::Service<
+    axum::http::Request<hyper::body::Incoming>,
+    Response = axum::response::Response,
+    Error = DroppedByFault,
+    Future = impl Future<Output = Result<axum::response::Response, DroppedByFault>> + Send,
+> + Clone {
+    use tower::ServiceExt;
+    tower::service_fn(move |req: axum::http::Request<hyper::body::Incoming>| {
+        let router = router.clone();
+        async move {
+            let response = match router.oneshot(req.map(axum::body::Body::new)).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            };
+            if response.extensions().get::<DropConnection>().is_some() {
+                Err(DroppedByFault)
+            } else {
+                Ok(response)
+            }
+        }
+    })
+}
+
+/// Binds 127.0.0.1:`port` for the plain-HTTP token API.
+async fn bind_loopback(port: u16) -> Result<TcpListener, ServeError> {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    TcpListener::bind(addr).await.map_err(|source| {
+        if source.kind() == std::io::ErrorKind::AddrInUse {
+            ServeError::HttpApiPortInUse { port }
+        } else {
+            ServeError::Bind { addr, source }
+        }
+    })
+}
+
+/// Accepts on `listener`, or waits forever when there is none.
+async fn accept_if_some(
+    listener: Option<&TcpListener>,
+) -> std::io::Result<(tokio::net::TcpStream, SocketAddr)> {
+    match listener {
+        Some(l) => l.accept().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Drops expired state every [`PURGE_EVERY`] until told to stop. Lookups
+/// check expiry themselves; this only keeps memory bounded.
+async fn purge_periodically(emulator: Arc<Emulator>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(PURGE_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                let now = emulator.clock.now();
+                let dropped = emulator.store.purge(now) + emulator.qr.purge(now);
+                if dropped > 0 {
+                    tracing::debug!(dropped, "purged expired entries");
+                }
+            }
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// The port to suggest when `port` is taken: the next one the real page
+/// tries, so the suggestion still works with unmodified login pages.
+fn suggest_port(port: u16) -> u16 {
+    KNOWN_PORTS
+        .iter()
+        .skip_while(|&&p| p != port)
+        .nth(1)
+        .copied()
+        .unwrap_or(if port == 0 {
+            KNOWN_PORTS[0]
+        } else {
+            port.wrapping_add(1).max(1024)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn suggests_the_next_known_port() {
+        assert_eq!(super::suggest_port(14013), 14014);
+        assert_eq!(super::suggest_port(14015), 13013);
+        assert_eq!(super::suggest_port(13015), 13016);
+        assert_eq!(super::suggest_port(8443), 8444);
+    }
+}
