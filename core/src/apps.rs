@@ -8,6 +8,7 @@
 //!   the app sets them. Configure an app to get the real checks for it.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use subtle::ConstantTimeEq;
@@ -15,21 +16,75 @@ use subtle::ConstantTimeEq;
 use crate::config::{PlatformMode, WebsiteApp};
 use crate::emulator::Emulator;
 
-/// Apps registered at run time by permissive mode.
+/// Apps registered at run time by permissive mode: at most
+/// [`MAX_AUTO_APPS`], the earliest registered forgotten first; `reset`
+/// forgets them all.
 #[derive(Debug, Default)]
 pub struct AppRegistry {
-    registered: Mutex<HashMap<String, WebsiteApp>>,
+    /// appid -> (registration number, app).
+    registered: Mutex<HashMap<String, (u64, WebsiteApp)>>,
+    next_seq: AtomicU64,
 }
+
+/// At most this many apps are registered at run time. A forgotten one is
+/// registered again on its next use (same appid, same openids: nothing is
+/// lost but its place in the list).
+pub const MAX_AUTO_APPS: usize = 1_000;
+/// Registrations logged at info level; later ones at debug, so a flood of
+/// unique appids cannot flood the log.
+const LOGGED_REGISTRATIONS: u64 = 20;
 
 impl AppRegistry {
     /// Apps registered at run time, by appid.
     pub fn registered(&self) -> Vec<WebsiteApp> {
-        let mut apps: Vec<WebsiteApp> = self.lock().values().cloned().collect();
+        let mut apps: Vec<WebsiteApp> = self.lock().values().map(|(_, a)| a.clone()).collect();
         apps.sort_by(|a, b| a.appid.cmp(&b.appid));
         apps
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, WebsiteApp>> {
+    /// Forgets every registered app (the control API's reset).
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The registered app `appid`, registering it now if needed.
+    fn get_or_register(&self, appid: &str) -> WebsiteApp {
+        let mut registered = self.lock();
+        if let Some((_, app)) = registered.get(appid) {
+            return app.clone();
+        }
+        if registered.len() >= MAX_AUTO_APPS {
+            let oldest = registered
+                .iter()
+                .min_by_key(|(_, (seq, _))| *seq)
+                .map(|(appid, _)| appid.clone());
+            if let Some(oldest) = oldest {
+                registered.remove(&oldest);
+            }
+        }
+        let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
+        if seq < LOGGED_REGISTRATIONS {
+            tracing::info!(appid, "registered unknown appid {appid} (permissive mode)");
+        } else {
+            tracing::debug!(appid, "registered unknown appid {appid} (permissive mode)");
+        }
+        let app = WebsiteApp {
+            appid: appid.to_owned(),
+            ..WebsiteApp::default()
+        };
+        registered.insert(appid.to_owned(), (seq, app.clone()));
+        app
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u64, WebsiteApp)>> {
         self.registered.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -51,18 +106,7 @@ impl Emulator {
             return None;
         }
         drop(config);
-        let app = self
-            .apps
-            .lock()
-            .entry(appid.to_owned())
-            .or_insert_with(|| {
-                tracing::info!(appid, "registered unknown appid {appid} (permissive mode)");
-                WebsiteApp {
-                    appid: appid.to_owned(),
-                    ..WebsiteApp::default()
-                }
-            })
-            .clone();
+        let app = self.apps.get_or_register(appid);
         Some(app)
     }
 

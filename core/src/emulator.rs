@@ -134,6 +134,7 @@ impl Emulator {
         self.faults.clear();
         self.clock.reset();
         self.store.clear();
+        self.apps.clear();
         // Pages showing these codes learn (wx_errcode 402) that they are over.
         for qr in self.qr_list() {
             let _ = self.qr_expire(&qr.uuid);

@@ -93,6 +93,50 @@ pub struct Entry {
     pub latency_ms: f64,
 }
 
+/// The most any one text field of an entry keeps (the body has its own
+/// bound, [`BODY_KEEP`]); longer values end in [`TRUNCATED_MARKER`] and
+/// their full length, so an entry costs at most ~12 KiB whatever was sent.
+pub const FIELD_KEEP: usize = 512;
+/// Ends a field that was cut to [`FIELD_KEEP`].
+pub const TRUNCATED_MARKER: &str = "…[truncated]";
+
+impl Entry {
+    /// Cuts every text field to [`FIELD_KEEP`] bytes, with a marker.
+    fn shorten_fields(&mut self) {
+        for field in [&mut self.method, &mut self.path] {
+            shorten(field);
+        }
+        for field in [
+            &mut self.query,
+            &mut self.origin,
+            &mut self.app,
+            &mut self.account,
+            &mut self.fault,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            shorten(field);
+        }
+    }
+}
+
+/// `text` cut to [`FIELD_KEEP`] bytes on a character boundary, with
+/// [`TRUNCATED_MARKER`] and the original length appended.
+pub fn shorten(text: &mut String) {
+    if text.len() <= FIELD_KEEP {
+        return;
+    }
+    let mut end = FIELD_KEEP;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let total = text.len();
+    text.truncate(end);
+    text.push_str(TRUNCATED_MARKER);
+    text.push_str(&format!(" ({total} bytes)"));
+}
+
 /// Which entries a list or wait wants. Every field narrows.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -192,6 +236,7 @@ impl Journal {
 
     /// Stores an entry (its id is assigned here) and wakes waiters.
     pub fn push(&self, mut entry: Entry) -> Arc<Entry> {
+        entry.shorten_fields();
         let entry = {
             let mut ring = self.lock();
             entry.id = ring.next_id;

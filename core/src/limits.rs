@@ -48,3 +48,45 @@ impl Default for Limits {
         }
     }
 }
+
+/// Longest `state` accepted (check-login, the login page): WeChat documents
+/// 128 bytes for its OAuth `state`. A site's state is an opaque nonce or a
+/// short key to its session, never a payload.
+pub const MAX_STATE_BYTES: usize = 128;
+/// Longest `redirect_uri` accepted: 2 KiB, the URL length every browser and
+/// proxy handles; a callback URL is far shorter.
+pub const MAX_REDIRECT_URI_BYTES: usize = 2048;
+/// Longest `appid` accepted (real ones are 18 characters).
+pub const MAX_APPID_BYTES: usize = 64;
+/// Longest `scope` accepted (`snsapi_login`, or a short comma list).
+pub const MAX_SCOPE_BYTES: usize = 128;
+/// Longest Origin header compared or stored: scheme, a 253-byte host name
+/// and a port fit with room to spare.
+pub const MAX_ORIGIN_BYTES: usize = 300;
+/// Longest query string on any URL: 4 KiB (longer is answered 414, as a
+/// front-end proxy would). Fits every parameter above, encoded.
+pub const MAX_QUERY_BYTES: usize = 4096;
+
+/// Checks the lengths of a login target's fields; the message names the
+/// field and its bound.
+pub fn check_login_target(
+    appid: &str,
+    scope: &str,
+    redirect_uri: &str,
+    state: &str,
+) -> Result<(), String> {
+    for (name, value, max) in [
+        ("appid", appid, MAX_APPID_BYTES),
+        ("scope", scope, MAX_SCOPE_BYTES),
+        ("redirect_uri", redirect_uri, MAX_REDIRECT_URI_BYTES),
+        ("state", state, MAX_STATE_BYTES),
+    ] {
+        if value.len() > max {
+            return Err(format!(
+                "{name} is {} bytes; at most {max} are accepted",
+                value.len()
+            ));
+        }
+    }
+    Ok(())
+}

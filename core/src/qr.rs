@@ -31,6 +31,9 @@ use crate::store::random_token;
 /// How long a finished or expired session stays visible (as "expired" or
 /// "confirmed") before it is forgotten and its uuid answers 500.
 const FORGET_AFTER: Duration = Duration::from_secs(600);
+/// At most this many QR logins are kept; creating one more forgets the
+/// oldest (its page's long poll then gets 500, as for an unknown uuid).
+pub const MAX_QR_LOGINS: usize = 10_000;
 
 /// How often a held long poll re-checks expiry: the emulated clock can
 /// jump (tests, control API) without waking anyone.
@@ -215,7 +218,24 @@ impl QrLogins {
             version: watch::channel(0).0,
         };
         let summary = session.summary(&uuid, now);
-        self.lock().insert(uuid, session);
+        let mut sessions = self.lock();
+        if sessions.len() >= MAX_QR_LOGINS {
+            // Anyone can open the login page (a cross-site page can too):
+            // forget the long dead first, then the oldest.
+            sessions.retain(|_, s| now < s.expires_at + FORGET_AFTER);
+            while sessions.len() >= MAX_QR_LOGINS {
+                let oldest = sessions
+                    .iter()
+                    .min_by_key(|(_, s)| s.created_at)
+                    .map(|(uuid, _)| uuid.clone());
+                match oldest {
+                    Some(oldest) => sessions.remove(&oldest),
+                    None => break,
+                };
+            }
+        }
+        sessions.insert(uuid, session);
+        drop(sessions);
         let _ = self.events.send(QrEvent::Created(summary.clone()));
         summary
     }

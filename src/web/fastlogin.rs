@@ -234,6 +234,14 @@ struct LoginTarget {
 
 impl LoginTarget {
     fn validate(&self) -> Result<url::Url, Rejection> {
+        // Stored until the authorize (and the code after it): bounded.
+        wxemu_core::limits::check_login_target(
+            &self.appid,
+            &self.scope,
+            &self.redirect_uri,
+            &self.state,
+        )
+        .map_err(Rejection::bad)?;
         if self.appid.trim().is_empty() {
             return Err(Rejection::bad("appid must not be empty"));
         }

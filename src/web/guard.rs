@@ -170,7 +170,9 @@ pub async fn fast_login_cors(
         }
         return next.run(req).await;
     };
-    let allowed = origin.to_str().is_ok_and(|o| origin_allowed(&emu, o));
+    // Longer than any real origin: refused before it is parsed or stored.
+    let allowed = origin.len() <= wxemu_core::limits::MAX_ORIGIN_BYTES
+        && origin.to_str().is_ok_and(|o| origin_allowed(&emu, o));
     if !allowed {
         let whole = String::from_utf8_lossy(origin.as_bytes());
         let shown = crate::web::shorten(&whole, LOGGED_HOST_MAX).into_owned();

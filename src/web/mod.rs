@@ -174,6 +174,19 @@ pub async fn buffer_body(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
+    let query_len = req.uri().query().map_or(0, str::len);
+    if query_len > wxemu_core::limits::MAX_QUERY_BYTES {
+        // As a front-end proxy answers a URL it will not pass on.
+        return (
+            StatusCode::URI_TOO_LONG,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            format!(
+                "the query string is {query_len} bytes; at most {} are accepted\n",
+                wxemu_core::limits::MAX_QUERY_BYTES
+            ),
+        )
+            .into_response();
+    }
     let (parts, body) = req.into_parts();
     if http_body::Body::is_end_stream(&body) {
         return next.run(axum::extract::Request::from_parts(parts, body)).await;

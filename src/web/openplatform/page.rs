@@ -40,6 +40,15 @@ pub async fn qrconnect(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQue
     let param = |name: &str| params.get(name).map(String::as_str).unwrap_or_default();
 
     let appid = param("appid");
+    // Each QR login keeps these until it is forgotten: bounded.
+    if let Err(message) = wxemu_core::limits::check_login_target(
+        appid,
+        param("scope"),
+        param("redirect_uri"),
+        param("state"),
+    ) {
+        return error_page("参数错误", &message);
+    }
     let Some(app) = emu.app(appid) else {
         return error_page(
             "AppID 参数错误",
