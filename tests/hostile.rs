@@ -739,3 +739,230 @@ async fn refused_origins_and_hosts_are_logged_shortened() {
         assert!(line.len() < 1_000, "a {}-byte log line", line.len());
     }
 }
+
+// ---- every store bounded in count and bytes --------------------------------
+
+#[tokio::test]
+async fn login_target_fields_are_bounded_with_the_wires_own_errors() {
+    let server = TestServer::start().await;
+    // state: 128 bytes accepted, 129 refused (fast login: 10001).
+    let ok = server.check_login_for(APPID, REDIRECT, &"s".repeat(128)).await;
+    assert_eq!(ok.errcode(), 0, "{}", ok.text());
+    for (appid, redirect, state) in [
+        (APPID.to_owned(), REDIRECT.to_owned(), "s".repeat(129)),
+        (APPID.to_owned(), REDIRECT.to_owned(), "s".repeat(60_000)),
+        (
+            APPID.to_owned(),
+            format!("https://site.example/cb?{}", "r".repeat(2048)),
+            "s".into(),
+        ),
+        ("w".repeat(65), REDIRECT.to_owned(), "s".into()),
+    ] {
+        let reply = server.check_login_for(&appid, &redirect, &state).await;
+        assert_eq!(reply.errcode(), 10001, "{}", reply.text());
+        assert!(reply.text().contains("at most"), "{}", reply.text());
+    }
+    // The login page: its own error page.
+    let page = server
+        .get(&format!(
+            "/connect/qrconnect?appid={APPID}&redirect_uri=https%3A%2F%2Fsite.example%2Fcb&response_type=code&scope=snsapi_login&state={}",
+            "s".repeat(129)
+        ))
+        .await;
+    assert!(page.text().contains("at most 128"), "{}", page.text());
+    // Any query over 4 KiB: 414.
+    let long = server
+        .get(&format!("/sns/userinfo?access_token={}", "t".repeat(5000)))
+        .await;
+    assert_eq!(long.status, StatusCode::URI_TOO_LONG);
+    // An Origin longer than any real one is refused, not parsed.
+    let origin = format!("https://{}.example", "o".repeat(400));
+    let reply = server.post("/api/check-login", Some(&origin), "{}").await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert_still_answers(&server).await;
+}
+
+#[tokio::test]
+async fn stores_are_capped_oldest_first_and_reset_forgets_registered_apps() {
+    use wxemu::core::qr::{QrTarget, MAX_QR_LOGINS};
+    use wxemu::core::store::{FastLoginSession, MAX_CODES};
+    let server = TestServer::start().await;
+    let emu = &server.emu;
+    // Auto-registered apps.
+    for i in 0..(wxemu::core::apps::MAX_AUTO_APPS + 100) {
+        assert!(emu.app(&format!("wxflood{i:010}")).is_some());
+    }
+    assert_eq!(emu.apps.len(), wxemu::core::apps::MAX_AUTO_APPS);
+    assert!(!emu.apps.registered().iter().any(|a| a.appid == "wxflood0000000000"));
+    server.ctl(Method::POST, "/reset", None).await;
+    assert!(emu.apps.is_empty());
+    // QR logins.
+    let target = QrTarget {
+        appid: APPID.into(),
+        redirect_uri: REDIRECT.into(),
+        state: "s".into(),
+        scope: "snsapi_login".into(),
+    };
+    let first = emu.qr_create(target.clone());
+    for _ in 0..MAX_QR_LOGINS {
+        emu.qr_create(target.clone());
+    }
+    assert_eq!(emu.qr.len(), MAX_QR_LOGINS);
+    assert!(emu.qr.get(&first.uuid, emu.clock.now()).is_none());
+    // Codes.
+    let session = FastLoginSession {
+        appid: APPID.into(),
+        scope: "snsapi_login".into(),
+        redirect_uri: REDIRECT.into(),
+        state: "s".into(),
+        account_id: "default".into(),
+        origin: None,
+    };
+    let now = emu.clock.now();
+    let first_code = emu.store.issue_code(&session, "default", now);
+    for _ in 0..MAX_CODES {
+        emu.store.issue_code(&session, "default", now);
+    }
+    assert_eq!(emu.store.codes.len(), MAX_CODES);
+    let redeem = server
+        .get(&format!(
+            "/sns/oauth2/access_token?appid={APPID}&secret=x&code={first_code}&grant_type=authorization_code"
+        ))
+        .await;
+    assert_eq!(redeem.errcode(), 40029, "{}", redeem.text());
+}
+
+#[tokio::test]
+async fn journal_fields_are_cut_with_a_marker() {
+    let server = TestServer::start().await;
+    let query = format!("appid={APPID}&x={}", "q".repeat(3000));
+    server.get(&format!("/sns/userinfo?{query}")).await;
+    let journal = server.ctl(Method::GET, "/journal", None).await;
+    let entry = journal["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["path"] == "/sns/userinfo")
+        .expect("the request is journaled")
+        .clone();
+    let recorded = entry["query"].as_str().unwrap();
+    assert!(recorded.len() < 700, "{} bytes", recorded.len());
+    assert!(recorded.contains(wxemu::core::journal::TRUNCATED_MARKER), "{recorded}");
+}
+
+/// `total` requests from `make(i)`, 8 HTTP/2 connections with 32 streams
+/// each in flight; returns how many were not answered 2xx/4xx.
+async fn flood(client: &Client, total: usize, make: impl Fn(usize) -> Request<Full<Bytes>> + Sync) -> usize {
+    const CONNECTIONS: usize = 8;
+    let mut senders = Vec::new();
+    for _ in 0..CONNECTIONS {
+        let config = client.tls_config(&[b"h2"], rustls::DEFAULT_VERSIONS);
+        let stream = client
+            .connect_with(config, "localhost.weixin.qq.com")
+            .await
+            .unwrap();
+        let (sender, conn) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+                .await
+                .unwrap();
+        tokio::spawn(conn);
+        senders.push(sender);
+    }
+    let mut inflight = tokio::task::JoinSet::<bool>::new();
+    let mut failures = 0;
+    for i in 0..total {
+        while inflight.len() >= CONNECTIONS * 32 {
+            if !inflight.join_next().await.unwrap().unwrap() {
+                failures += 1;
+            }
+        }
+        let mut sender = senders[i % CONNECTIONS].clone();
+        let request = make(i);
+        inflight.spawn(async move {
+            match sender.send_request(request).await {
+                Ok(response) => {
+                    let ok = response.status().as_u16() < 500;
+                    ok && response.into_body().collect().await.is_ok()
+                }
+                Err(_) => false,
+            }
+        });
+    }
+    while let Some(done) = inflight.join_next().await {
+        if !done.unwrap() {
+            failures += 1;
+        }
+    }
+    failures
+}
+
+/// Every flood on a fresh server, enough requests to fill every cap; the
+/// RSS after each. Minutes in a debug build, so not in the default run:
+/// `cargo test --release --test hostile -- --ignored --nocapture`.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "minutes long: fills every store's cap; run with --release -- --ignored"]
+async fn no_flood_of_one_input_takes_rss_past_64_mb() {
+    let long_state = "s".repeat(128);
+    let long_redirect = format!("https://site.example/cb?{}", "r".repeat(1900));
+    let mut worst = (0u64, "");
+    let floods: [(&str, usize); 5] = [
+        ("check-login, longest fields", 12_000),
+        ("login page (QR logins), longest fields", 12_000),
+        ("unique appids (permissive registrations)", 12_000),
+        ("journal: longest query", 12_000),
+        ("foreign Origin of 300 bytes", 12_000),
+    ];
+    for (index, (name, total)) in floods.into_iter().enumerate() {
+        let serve = serve_limited(1024);
+        let client = serve.client.clone();
+        let idle = serve.rss();
+        let foreign = format!("https://{}.example", "o".repeat(280));
+        let failures = flood(&client, total, |i| match index {
+            0 => {
+                let body = json!({"apiname": "qrconnectchecklogin",
+                    "jsdata": {"appid": APPID, "scope": "snsapi_login",
+                               "redirect_uri": long_redirect, "state": long_state}});
+                client.request(Method::POST, "/api/check-login", Some(ORIGIN), body.to_string())
+            }
+            1 => client.request(
+                Method::GET,
+                &format!(
+                    "/connect/qrconnect?appid={APPID}&redirect_uri={}&response_type=code&scope=snsapi_login&state={long_state}",
+                    long_redirect.replace(':', "%3A").replace('/', "%2F").replace('?', "%3F")
+                ),
+                None,
+                "",
+            ),
+            2 => client.request(
+                Method::GET,
+                &format!(
+                    "/connect/qrconnect?appid=wx{i:062}&redirect_uri=https%3A%2F%2Fsite.example%2Fcb&response_type=code&scope=snsapi_login&state=s"
+                ),
+                None,
+                "",
+            ),
+            3 => client.request(
+                Method::GET,
+                &format!("/sns/userinfo?access_token={i}&x={}", "q".repeat(4000)),
+                None,
+                "",
+            ),
+            _ => client.request(Method::POST, "/api/check-login", Some(&foreign), "{}"),
+        })
+        .await;
+        assert_eq!(failures, 0, "{name}");
+        let rss = serve.rss();
+        eprintln!(
+            "{total} x {name}: RSS {} MB (idle {} MB)",
+            rss >> 20,
+            idle >> 20
+        );
+        if rss > worst.0 {
+            worst = (rss, name);
+        }
+        assert_still_answers(&client).await;
+    }
+    eprintln!("worst RSS {} MB ({})", worst.0 >> 20, worst.1);
+    assert!(worst.0 < RSS_BOUND, "RSS {} MB after {}", worst.0 >> 20, worst.1);
+}

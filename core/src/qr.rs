@@ -32,8 +32,9 @@ use crate::store::random_token;
 /// "confirmed") before it is forgotten and its uuid answers 500.
 const FORGET_AFTER: Duration = Duration::from_secs(600);
 /// At most this many QR logins are kept; creating one more forgets the
-/// oldest (its page's long poll then gets 500, as for an unknown uuid).
-pub const MAX_QR_LOGINS: usize = 10_000;
+/// oldest (its page's long poll then gets 500, as for an unknown uuid). A
+/// person has one open login page at a time; a busy browser suite, tens.
+pub const MAX_QR_LOGINS: usize = 2_000;
 
 /// How often a held long poll re-checks expiry: the emulated clock can
 /// jump (tests, control API) without waking anyone.
