@@ -189,6 +189,14 @@ pub struct WebsiteApp {
 }
 
 impl Config {
+    /// Parses and validates a config's text (what [`Config::load`] does
+    /// after reading the file); the message says what is wrong.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        let config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        config.validate()?;
+        Ok(config)
+    }
+
     /// Reads `path`; a missing file gives the defaults.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = match std::fs::read_to_string(path) {
