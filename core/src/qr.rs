@@ -32,7 +32,7 @@ use crate::store::random_token;
 /// "confirmed") before it is forgotten and its uuid answers 500.
 const FORGET_AFTER: Duration = Duration::from_secs(600);
 /// At most this many QR logins are kept; creating one more forgets the
-/// oldest (its page's long poll then gets 500, as for an unknown uuid). A
+/// oldest (its page's long poll then gets wx_errcode 500, as for an unknown uuid). A
 /// person has one open login page at a time; a busy browser suite, tens.
 pub const MAX_QR_LOGINS: usize = 2_000;
 

@@ -174,7 +174,7 @@ pub const MAX_PENDING_FAST_LOGINS: usize = 10_000;
 /// 40029 invalid code). A login makes one.
 pub const MAX_CODES: usize = 10_000;
 /// At most this many access tokens, and as many refresh tokens; beyond, the
-/// oldest is forgotten (using it says 40001 / 40030 invalid).
+/// oldest is forgotten (using it says 40014 / 40030 invalid).
 pub const MAX_TOKENS: usize = 10_000;
 
 /// How long a code lives (the Open Platform's documented 10 minutes).
