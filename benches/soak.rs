@@ -41,12 +41,18 @@ const REDIRECT: &str = "https://site.example/cb?app=website";
 struct Args {
     requests: u64,
     concurrency: usize,
+    /// `--idle N`: first hold N idle connections and measure check-login.
+    idle: usize,
+    /// `--ulimit N`: the server's open-files limit (`ulimit -n`).
+    ulimit: Option<u32>,
 }
 
 fn args() -> Option<Args> {
     let mut args = Args {
         requests: 1_000_000,
         concurrency: 64,
+        idle: 0,
+        ulimit: None,
     };
     let mut it = std::env::args().skip(1);
     let mut benching = false;
@@ -55,6 +61,8 @@ fn args() -> Option<Args> {
             "--bench" => benching = true,
             "--requests" => args.requests = it.next()?.replace('_', "").parse().ok()?,
             "--concurrency" => args.concurrency = it.next()?.parse().ok()?,
+            "--idle" => args.idle = it.next()?.parse().ok()?,
+            "--ulimit" => args.ulimit = Some(it.next()?.parse().ok()?),
             _ => {}
         }
     }
@@ -104,7 +112,11 @@ enum Sender {
 impl Shared {
     async fn connect(&self, h2: bool) -> Sender {
         let mut tls = (*self.tls).clone();
-        tls.alpn_protocols = vec![if h2 { b"h2".to_vec() } else { b"http/1.1".to_vec() }];
+        tls.alpn_protocols = vec![if h2 {
+            b"h2".to_vec()
+        } else {
+            b"http/1.1".to_vec()
+        }];
         let tcp = TcpStream::connect(self.addr).await.expect("connect");
         tcp.set_nodelay(true).unwrap();
         let name = ServerName::try_from("localhost.weixin.qq.com").unwrap();
@@ -285,7 +297,10 @@ async fn worker(shared: Arc<Shared>, h2: bool) {
             continue;
         };
         if status != expect {
-            shared.error(format!("{endpoint:?}: {status} {}", String::from_utf8_lossy(&body)));
+            shared.error(format!(
+                "{endpoint:?}: {status} {}",
+                String::from_utf8_lossy(&body)
+            ));
             continue;
         }
         shared.record(endpoint, seq, latency);
@@ -293,7 +308,10 @@ async fn worker(shared: Arc<Shared>, h2: bool) {
         let json = || serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null);
         match endpoint {
             Endpoint::CheckLogin => {
-                code = json()["jsdata"]["authorize_uuid"].as_str().unwrap_or("").to_owned();
+                code = json()["jsdata"]["authorize_uuid"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned();
                 if code.is_empty() {
                     shared.error(format!("check-login: {}", String::from_utf8_lossy(&body)));
                 }
@@ -339,6 +357,98 @@ async fn worker(shared: Arc<Shared>, h2: bool) {
     }
 }
 
+/// Opens `idle` connections that never send a request (half of them stop
+/// after TCP, half after TLS), then times 500 check-logins, each on a fresh
+/// connection as a page's first call would be; then waits for the server to
+/// have closed the idle ones.
+async fn idle_probe(shared: &Arc<Shared>, idle: usize, ulimit: Option<u32>) {
+    let mut held: Vec<Box<dyn std::any::Any + Send>> = Vec::new();
+    for i in 0..idle {
+        let Ok(tcp) = TcpStream::connect(shared.addr).await else {
+            continue;
+        };
+        if i % 2 == 0 {
+            held.push(Box::new(tcp));
+            continue;
+        }
+        let name = ServerName::try_from("localhost.weixin.qq.com").unwrap();
+        let tls = TlsConnector::from(shared.tls.clone());
+        if let Ok(Ok(stream)) =
+            tokio::time::timeout(Duration::from_secs(5), tls.connect(name, tcp)).await
+        {
+            held.push(Box::new(stream));
+        }
+    }
+    let opened = held.len();
+    let mut latencies = Vec::new();
+    let mut failures = 0;
+    for i in 0..500 {
+        let started = Instant::now();
+        let mut sender = shared.connect(i % 2 == 1).await;
+        let req = request(
+            shared,
+            Method::POST,
+            "/api/check-login",
+            None,
+            Some(ORIGIN),
+            json!({"apiname": "qrconnectchecklogin", "jsdata": {"appid": APPID,
+                "scope": "snsapi_login", "redirect_uri": REDIRECT, "state": "probe"}})
+            .to_string(),
+        );
+        let ok = match &mut sender {
+            Sender::H1(s) => s
+                .send_request(req)
+                .await
+                .is_ok_and(|r| r.status() == StatusCode::OK),
+            Sender::H2(s) => s
+                .send_request(req)
+                .await
+                .is_ok_and(|r| r.status() == StatusCode::OK),
+        };
+        if ok {
+            latencies.push(u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX));
+        } else {
+            failures += 1;
+        }
+    }
+    latencies.sort_unstable();
+    println!(
+        "idle probe: {opened} idle connections opened (server ulimit -n {}); 500 check-logins on fresh connections: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, failures {failures}",
+        ulimit.map_or("unchanged".to_owned(), |n| n.to_string()),
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.99),
+        percentile(&latencies, 1.0),
+    );
+    // The documented deadlines: handshake 10 s, first request 10 s after it.
+    let deadline = Instant::now() + Duration::from_secs(25);
+    let mut buf = [0u8; 1];
+    let mut closed = 0;
+    for conn in held.iter_mut() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let gone = if let Some(tcp) = conn.downcast_mut::<TcpStream>() {
+            use tokio::io::AsyncReadExt;
+            matches!(
+                tokio::time::timeout(left, tcp.read(&mut buf)).await,
+                Ok(Ok(0) | Err(_))
+            )
+        } else if let Some(tls) = conn.downcast_mut::<tokio_rustls::client::TlsStream<TcpStream>>()
+        {
+            use tokio::io::AsyncReadExt;
+            matches!(
+                tokio::time::timeout(left, tls.read(&mut buf)).await,
+                Ok(Ok(0) | Err(_))
+            )
+        } else {
+            false
+        };
+        closed += usize::from(gone);
+    }
+    println!("idle probe: {closed} of {opened} idle connections closed by the server within 25 s");
+    if failures > 0 {
+        shared.errors.fetch_add(failures, Ordering::Relaxed);
+    }
+}
+
 fn rss_bytes(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
@@ -372,8 +482,14 @@ fn main() {
 
 async fn run(args: Args) {
     let data_dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(BIN)
-        .args(["serve", "--port", "0", "--approve", "auto"])
+    let limit = args
+        .ulimit
+        .map(|n| format!("ulimit -n {n} && "))
+        .unwrap_or_default();
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{limit}exec \"$0\" serve --port 0 --approve auto"))
+        .arg(BIN)
         .env("WXEMU_DATA_DIR", data_dir.path())
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
@@ -383,7 +499,10 @@ async fn run(args: Args) {
         .expect("wxemu serve starts");
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let port: u16 = loop {
-        let line = lines.next().expect("serve prints where it listens").unwrap();
+        let line = lines
+            .next()
+            .expect("serve prints where it listens")
+            .unwrap();
         if let Some(port) = line
             .split("localhost.weixin.qq.com:")
             .nth(1)
@@ -423,6 +542,9 @@ async fn run(args: Args) {
         samples: Mutex::new(Samples::default()),
         reconnects: AtomicUsize::new(0),
     });
+    if args.idle > 0 {
+        idle_probe(&shared, args.idle, args.ulimit).await;
+    }
     println!(
         "soak: {} requests, {} connections (half HTTP/1.1, half HTTP/2), server pid {pid}",
         args.requests, args.concurrency
@@ -475,7 +597,10 @@ async fn run(args: Args) {
     if let Some(first) = shared.first_error.lock().unwrap().as_ref() {
         println!("first error: {first}");
     }
-    println!("\n{:<16} {:>10} {:>10}   {:>10} {:>10}", "endpoint (ms)", "p50 start", "p99 start", "p50 end", "p99 end");
+    println!(
+        "\n{:<16} {:>10} {:>10}   {:>10} {:>10}",
+        "endpoint (ms)", "p50 start", "p99 start", "p50 end", "p99 end"
+    );
     let mut samples = shared.samples.lock().unwrap();
     let Samples { start, end } = &mut *samples;
     for (endpoint, first) in start.iter_mut() {

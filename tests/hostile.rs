@@ -115,7 +115,13 @@ async fn idle_keep_alive_connections_are_closed_http1_and_http2() {
         .await
         .unwrap();
     let conn = tokio::spawn(conn);
-    let reply = read(sender.send_request(server.request(Method::GET, "/", None, "")).await.unwrap()).await;
+    let reply = read(
+        sender
+            .send_request(server.request(Method::GET, "/", None, ""))
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::OK);
     tokio::time::timeout(Duration::from_millis(500) + SLACK, conn)
         .await
@@ -134,7 +140,13 @@ async fn idle_keep_alive_connections_are_closed_http1_and_http2() {
             .await
             .unwrap();
     let conn = tokio::spawn(conn);
-    let reply = read(sender.send_request(server.request(Method::GET, "/", None, "")).await.unwrap()).await;
+    let reply = read(
+        sender
+            .send_request(server.request(Method::GET, "/", None, ""))
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::OK);
     tokio::time::timeout(Duration::from_millis(500) + SLACK, conn)
         .await
@@ -201,10 +213,7 @@ async fn at_the_connection_cap_the_oldest_idle_go_and_a_client_gets_in() {
     for _ in 0..48 {
         // Some are shed while handshaking: that is the point.
         let config = server.tls_config(&[b"http/1.1"], rustls::DEFAULT_VERSIONS);
-        if let Ok(stream) = server
-            .connect_with(config, "localhost.weixin.qq.com")
-            .await
-        {
+        if let Ok(stream) = server.connect_with(config, "localhost.weixin.qq.com").await {
             idle.push(stream);
         }
     }
@@ -253,7 +262,9 @@ async fn a_stalled_http2_reader_is_cut() {
             None,
             "",
         );
-        responses.push(tokio::spawn(async move { sender.send_request(request).await }));
+        responses.push(tokio::spawn(
+            async move { sender.send_request(request).await },
+        ));
     }
     tokio::time::timeout(Duration::from_millis(500) + SLACK + SLACK, conn)
         .await
@@ -281,7 +292,10 @@ async fn the_host_comes_from_exactly_one_source() {
         .header("host", format!("localhost.weixin.qq.com:{port}"))
         .body(Full::new(Bytes::new()))
         .unwrap();
-    assert_eq!(server.send_h2(foreign_authority).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        server.send_h2(foreign_authority).await.status,
+        StatusCode::FORBIDDEN
+    );
     // Both ours and agreeing: served.
     let agreeing = Request::builder()
         .uri(format!("https://localhost.weixin.qq.com:{port}/"))
@@ -469,7 +483,12 @@ async fn an_absurd_clock_advance_is_a_400_not_a_panic() {
             let reply = server
                 .control(Method::POST, "/clock/advance", Some(json!({ "by": by })))
                 .await;
-            assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{by}: {}", reply.text());
+            assert_eq!(
+                reply.status,
+                StatusCode::BAD_REQUEST,
+                "{by}: {}",
+                reply.text()
+            );
         }
         // Legal steps up to the bound, then a clear refusal.
         let mut refused = false;
@@ -567,7 +586,9 @@ fn serve_limited(open_files: u32) -> Serve {
     let deadline = Instant::now() + Duration::from_secs(20);
     let port: u16 = loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        let line = stdout.recv_timeout(left).expect("serve prints where it listens");
+        let line = stdout
+            .recv_timeout(left)
+            .expect("serve prints where it listens");
         if let Some(port) = line
             .split("localhost.weixin.qq.com:")
             .nth(1)
@@ -628,7 +649,8 @@ async fn under_ulimit_256_idle_connections_never_lock_out_a_client() {
                 idle.push(Box::new(tcp) as Box<dyn std::any::Any + Send>);
             } else {
                 let config = client.tls_config(&[b"h2"], rustls::DEFAULT_VERSIONS);
-                let name = rustls::pki_types::ServerName::try_from("localhost.weixin.qq.com").unwrap();
+                let name =
+                    rustls::pki_types::ServerName::try_from("localhost.weixin.qq.com").unwrap();
                 match tokio::time::timeout(
                     Duration::from_secs(5),
                     tokio_rustls::TlsConnector::from(config).connect(name, tcp),
@@ -653,7 +675,10 @@ async fn under_ulimit_256_idle_connections_never_lock_out_a_client() {
         .iter()
         .filter(|l| l.contains("accept failed"))
         .count();
-    assert!(accept_failures <= 1, "accept failures logged {accept_failures} times");
+    assert!(
+        accept_failures <= 1,
+        "accept failures logged {accept_failures} times"
+    );
     drop(idle);
 }
 
@@ -720,7 +745,11 @@ async fn refused_origins_and_hosts_are_logged_shortened() {
             .post("/api/check-login", Some(&long_origin), "{}")
             .await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN);
-        assert!(reply.body.len() < 2_000, "reply of {} bytes", reply.body.len());
+        assert!(
+            reply.body.len() < 2_000,
+            "reply of {} bytes",
+            reply.body.len()
+        );
     }
     let long_host = format!("{}.example", "h".repeat(30_000));
     for _ in 0..20 {
@@ -746,7 +775,9 @@ async fn refused_origins_and_hosts_are_logged_shortened() {
 async fn login_target_fields_are_bounded_with_the_wires_own_errors() {
     let server = TestServer::start().await;
     // state: 128 bytes accepted, 129 refused (fast login: 10001).
-    let ok = server.check_login_for(APPID, REDIRECT, &"s".repeat(128)).await;
+    let ok = server
+        .check_login_for(APPID, REDIRECT, &"s".repeat(128))
+        .await;
     assert_eq!(ok.errcode(), 0, "{}", ok.text());
     for (appid, redirect, state) in [
         (APPID.to_owned(), REDIRECT.to_owned(), "s".repeat(129)),
@@ -793,7 +824,11 @@ async fn stores_are_capped_oldest_first_and_reset_forgets_registered_apps() {
         assert!(emu.app(&format!("wxflood{i:010}")).is_some());
     }
     assert_eq!(emu.apps.len(), wxemu::core::apps::MAX_AUTO_APPS);
-    assert!(!emu.apps.registered().iter().any(|a| a.appid == "wxflood0000000000"));
+    assert!(!emu
+        .apps
+        .registered()
+        .iter()
+        .any(|a| a.appid == "wxflood0000000000"));
     server.ctl(Method::POST, "/reset", None).await;
     assert!(emu.apps.is_empty());
     // QR logins.
@@ -847,12 +882,19 @@ async fn journal_fields_are_cut_with_a_marker() {
         .clone();
     let recorded = entry["query"].as_str().unwrap();
     assert!(recorded.len() < 700, "{} bytes", recorded.len());
-    assert!(recorded.contains(wxemu::core::journal::TRUNCATED_MARKER), "{recorded}");
+    assert!(
+        recorded.contains(wxemu::core::journal::TRUNCATED_MARKER),
+        "{recorded}"
+    );
 }
 
 /// `total` requests from `make(i)`, 8 HTTP/2 connections with 32 streams
 /// each in flight; returns how many were not answered 2xx/4xx.
-async fn flood(client: &Client, total: usize, make: impl Fn(usize) -> Request<Full<Bytes>> + Sync) -> usize {
+async fn flood(
+    client: &Client,
+    total: usize,
+    make: impl Fn(usize) -> Request<Full<Bytes>> + Sync,
+) -> usize {
     const CONNECTIONS: usize = 8;
     let mut senders = Vec::new();
     for _ in 0..CONNECTIONS {
@@ -964,5 +1006,10 @@ async fn no_flood_of_one_input_takes_rss_past_64_mb() {
         assert_still_answers(&client).await;
     }
     eprintln!("worst RSS {} MB ({})", worst.0 >> 20, worst.1);
-    assert!(worst.0 < RSS_BOUND, "RSS {} MB after {}", worst.0 >> 20, worst.1);
+    assert!(
+        worst.0 < RSS_BOUND,
+        "RSS {} MB after {}",
+        worst.0 >> 20,
+        worst.1
+    );
 }

@@ -72,7 +72,10 @@ impl Clock {
         if self.try_advance(by.min(MAX_ADVANCE)).is_err() {
             // Too far: go to the bound instead.
             let mut skew = self.lock();
-            let ahead = skew.frozen_at.and_then(offset_of).unwrap_or(skew.offset_nanos);
+            let ahead = skew
+                .frozen_at
+                .and_then(offset_of)
+                .unwrap_or(skew.offset_nanos);
             let room = MAX_OFFSET_NANOS.saturating_sub(ahead).max(0);
             skew.offset_nanos = skew.offset_nanos.saturating_add(room);
             if let Some(at) = skew.frozen_at.as_mut() {

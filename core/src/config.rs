@@ -281,7 +281,10 @@ impl Config {
         // Lifetimes are added to "now": bounded, so that never overflows.
         for (name, value) in [
             ("[server] decision_timeout", self.server.decision_timeout),
-            ("[server] authorize_uuid_ttl", self.server.authorize_uuid_ttl),
+            (
+                "[server] authorize_uuid_ttl",
+                self.server.authorize_uuid_ttl,
+            ),
             ("[platform] qr_ttl", self.platform.qr_ttl),
             ("[platform] auto_scan_delay", self.platform.auto_scan_delay),
         ] {

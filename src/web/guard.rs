@@ -74,7 +74,10 @@ pub enum HostError<'a> {
     /// Two or more Host headers.
     Duplicate,
     /// The target's authority and the Host header name different hosts.
-    Disagree { authority: &'a str, host: &'a str },
+    Disagree {
+        authority: &'a str,
+        host: &'a str,
+    },
 }
 
 /// The one host a request is for: the target's authority (HTTP/2
@@ -83,9 +86,7 @@ pub enum HostError<'a> {
 /// there must be exactly one. A Host that is not text counts as foreign.
 pub fn request_host<B>(req: &axum::http::Request<B>) -> Result<&str, HostError<'_>> {
     let mut hosts = req.headers().get_all(header::HOST).iter();
-    let host = hosts
-        .next()
-        .map(|h| h.to_str().unwrap_or("<not text>"));
+    let host = hosts.next().map(|h| h.to_str().unwrap_or("<not text>"));
     if hosts.next().is_some() {
         return Err(HostError::Duplicate);
     }

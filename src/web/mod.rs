@@ -189,7 +189,9 @@ pub async fn buffer_body(
     }
     let (parts, body) = req.into_parts();
     if http_body::Body::is_end_stream(&body) {
-        return next.run(axum::extract::Request::from_parts(parts, body)).await;
+        return next
+            .run(axum::extract::Request::from_parts(parts, body))
+            .await;
     }
     let limits = emu.limits;
     let declared = parts
@@ -208,7 +210,8 @@ pub async fn buffer_body(
         Ok(bytes) => Body::from(bytes),
         Err(e) => Body::new(FailedBody(Some(PreReadFailed(e)))),
     };
-    next.run(axum::extract::Request::from_parts(parts, body)).await
+    next.run(axum::extract::Request::from_parts(parts, body))
+        .await
 }
 
 /// The error [`buffer_body`] met, carried to whoever reads the body.
