@@ -47,7 +47,14 @@ pub async fn qrconnect(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQue
         param("redirect_uri"),
         param("state"),
     ) {
-        return error_page("参数错误", &message);
+        // The real page's title for the parameter at fault.
+        let title = match message.split(' ').next() {
+            Some("appid") => "AppID 参数错误",
+            Some("redirect_uri") => "redirect_uri 参数错误",
+            Some("scope") => "Scope 参数错误或没有 Scope 权限",
+            _ => "state 参数错误",
+        };
+        return error_page(title, &message);
     }
     let Some(app) = emu.app(appid) else {
         return error_page(
