@@ -193,6 +193,7 @@ async fn worker(shared: Arc<Shared>, h2: bool) {
     let mut code = String::new();
     let mut access_token = String::new();
     let mut state = String::new();
+    let mut openid = String::new();
     let mut step = 0usize;
     loop {
         let seq = shared.issued.fetch_add(1, Ordering::Relaxed);
@@ -237,7 +238,7 @@ async fn worker(shared: Arc<Shared>, h2: bool) {
             ),
             Endpoint::Userinfo => (
                 request(&shared, Method::GET, &format!(
-                    "/sns/userinfo?access_token={access_token}&openid=x"), None, None, String::new()),
+                    "/sns/userinfo?access_token={access_token}&openid={openid}"), None, None, String::new()),
                 StatusCode::OK,
             ),
             Endpoint::LoginPage => (
@@ -331,6 +332,7 @@ async fn worker(shared: Arc<Shared>, h2: bool) {
             Endpoint::AccessToken => {
                 let reply = json();
                 access_token = reply["access_token"].as_str().unwrap_or("").to_owned();
+                openid = reply["openid"].as_str().unwrap_or("").to_owned();
                 if access_token.is_empty() {
                     shared.error(format!("access_token: {reply}"));
                 }
@@ -491,10 +493,11 @@ async fn run(args: Args) {
         .arg(format!("{limit}exec \"$0\" serve --port 0 --approve auto"))
         .arg(BIN)
         .env("WXEMU_DATA_DIR", data_dir.path())
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "error")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        // Every refused request is a warning: not worth a terminal.
+        .stderr(Stdio::null())
         .spawn()
         .expect("wxemu serve starts");
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
