@@ -337,10 +337,8 @@ async fn worker(shared: Arc<Shared>, h2: bool) {
                     shared.error(format!("access_token: {reply}"));
                 }
             }
-            Endpoint::Userinfo => {
-                if json()["openid"].as_str().is_none() {
-                    shared.error(format!("userinfo: {}", String::from_utf8_lossy(&body)));
-                }
+            Endpoint::Userinfo if json()["openid"].as_str().is_none() => {
+                shared.error(format!("userinfo: {}", String::from_utf8_lossy(&body)));
             }
             Endpoint::LoginPage => {
                 let page = String::from_utf8_lossy(&body);

@@ -651,14 +651,9 @@ async fn under_ulimit_256_idle_connections_never_lock_out_a_client() {
                 let config = client.tls_config(&[b"h2"], rustls::DEFAULT_VERSIONS);
                 let name =
                     rustls::pki_types::ServerName::try_from("localhost.weixin.qq.com").unwrap();
-                match tokio::time::timeout(
-                    Duration::from_secs(5),
-                    tokio_rustls::TlsConnector::from(config).connect(name, tcp),
-                )
-                .await
-                {
-                    Ok(Ok(tls)) => idle.push(Box::new(tls)),
-                    _ => {}
+                let handshake = tokio_rustls::TlsConnector::from(config).connect(name, tcp);
+                if let Ok(Ok(tls)) = tokio::time::timeout(Duration::from_secs(5), handshake).await {
+                    idle.push(Box::new(tls));
                 }
             }
         }

@@ -98,7 +98,7 @@ impl Clock {
             Some(at) => offset_of(at.checked_add(by).ok_or(ClockError::TooFar)?),
             None => skew.offset_nanos.checked_add(by_nanos),
         };
-        if !offset.is_some_and(|o| o <= MAX_OFFSET_NANOS) {
+        if offset.is_none_or(|o| o > MAX_OFFSET_NANOS) {
             return Err(ClockError::TooFar);
         }
         skew.offset_nanos = skew.offset_nanos.saturating_add(by_nanos);

@@ -447,6 +447,7 @@ pub fn fd_bounded(max_connections: usize) -> usize {
 }
 
 #[cfg(unix)]
+#[allow(clippy::unnecessary_cast)] // rlim_t is u64 on Linux, not on every unix
 fn open_files_limit() -> Option<u64> {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
