@@ -18,10 +18,10 @@ use crate::confirm::ConfirmView;
 use crate::elevate::Action;
 use crate::embedded::StartFailure;
 use crate::events::changed;
-use wxemu::core::sync::lock;
 use crate::state::Desktop;
 use crate::switches::{apply, Switch};
 use crate::trust::{TrustInfo, TrustLine};
+use wxemu::core::sync::lock;
 
 fn emulator(desktop: &Desktop) -> Result<Arc<Emulator>, String> {
     desktop.emulator()
@@ -126,26 +126,17 @@ pub async fn start_server<R: Runtime>(
 }
 
 #[tauri::command]
-pub fn set_client_state<R: Runtime>(
-    app: AppHandle<R>,
-    state: ClientState,
-) -> Result<(), String> {
+pub fn set_client_state<R: Runtime>(app: AppHandle<R>, state: ClientState) -> Result<(), String> {
     apply(&app, Switch::State(state))
 }
 
 #[tauri::command]
-pub fn set_account<R: Runtime>(
-    app: AppHandle<R>,
-    id: String,
-) -> Result<(), String> {
+pub fn set_account<R: Runtime>(app: AppHandle<R>, id: String) -> Result<(), String> {
     apply(&app, Switch::Account(id))
 }
 
 #[tauri::command]
-pub fn set_approval_mode<R: Runtime>(
-    app: AppHandle<R>,
-    mode: ApprovalMode,
-) -> Result<(), String> {
+pub fn set_approval_mode<R: Runtime>(app: AppHandle<R>, mode: ApprovalMode) -> Result<(), String> {
     apply(&app, Switch::Mode(mode))
 }
 
@@ -276,12 +267,17 @@ pub async fn trust_uninstall<R: Runtime>(app: AppHandle<R>) -> Result<Vec<TrustL
     trust_apply(app, Action::Uninstall).await
 }
 
-async fn trust_apply<R: Runtime>(app: AppHandle<R>, action: Action) -> Result<Vec<TrustLine>, String> {
+async fn trust_apply<R: Runtime>(
+    app: AppHandle<R>,
+    action: Action,
+) -> Result<Vec<TrustLine>, String> {
     use tauri::Manager;
     let data_dir = app.state::<Desktop>().server.options().data_dir;
-    let lines = tauri::async_runtime::spawn_blocking(move || crate::trust_install::apply(action, &data_dir))
-        .await
-        .map_err(|e| format!("the trust change stopped: {e}"))?;
+    let lines = tauri::async_runtime::spawn_blocking(move || {
+        crate::trust_install::apply(action, &data_dir)
+    })
+    .await
+    .map_err(|e| format!("the trust change stopped: {e}"))?;
     for line in &lines {
         tracing::info!(store = %line.store, outcome = %line.outcome, detail = %line.detail, ?action, "trust store");
     }

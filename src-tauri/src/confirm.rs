@@ -33,8 +33,8 @@ use wxemu::Emulator;
 
 pub use crate::confirm_queue::{Change, ConfirmQueue, Warmth};
 use crate::events::changed;
-use wxemu::core::sync::lock;
 use crate::state::Desktop;
+use wxemu::core::sync::lock;
 
 pub const WINDOW_LABEL: &str = "confirm";
 /// The real client's confirm window size, which the login page centres.
@@ -60,7 +60,9 @@ pub async fn follow_events<R: Runtime>(app: AppHandle<R>, emulator: Arc<Emulator
                     warm(&app);
                 }
             }
-            Ok(Some(Event::ClientChanged | Event::ConfigChanged | Event::Missed(_))) => changed(&app),
+            Ok(Some(Event::ClientChanged | Event::ConfigChanged | Event::Missed(_))) => {
+                changed(&app)
+            }
             Ok(Some(_)) => {}
             Ok(None) => return,
             Err(_) => {

@@ -56,7 +56,6 @@ impl Warmth {
     }
 }
 
-
 /// What the window has to do after a queue change.
 #[derive(Debug)]
 pub enum Change {
@@ -129,7 +128,11 @@ impl ConfirmQueue {
 
     /// Every queued request's id, the shown one first.
     pub fn ids(&self) -> Vec<u64> {
-        self.showing.iter().chain(&self.waiting).map(|r| r.id).collect()
+        self.showing
+            .iter()
+            .chain(&self.waiting)
+            .map(|r| r.id)
+            .collect()
     }
 
     pub fn last_latency_ms(&self) -> Option<u64> {
@@ -140,7 +143,6 @@ impl ConfirmQueue {
         self.last_latency_ms = Some(ms);
     }
 }
-
 
 #[cfg(test)]
 mod tests {

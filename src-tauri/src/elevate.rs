@@ -62,7 +62,9 @@ pub enum Elevation {
 impl Elevation {
     pub fn for_this_process() -> Elevation {
         if std::env::var(TEST_ENV).is_ok_and(|v| v == "direct") {
-            tracing::warn!("{TEST_ENV}=direct: the trust helper runs without an elevation prompt (tests only)");
+            tracing::warn!(
+                "{TEST_ENV}=direct: the trust helper runs without an elevation prompt (tests only)"
+            );
             return Elevation::Direct;
         }
         if trust::is_root() {
@@ -168,13 +170,23 @@ fn store_name(kind: StoreKind) -> &'static str {
 }
 
 /// The helper's arguments.
-pub fn helper_args(action: Action, data_dir: &Path, report: &Path, kinds: &[StoreKind]) -> Vec<OsString> {
+pub fn helper_args(
+    action: Action,
+    data_dir: &Path,
+    report: &Path,
+    kinds: &[StoreKind],
+) -> Vec<OsString> {
     vec![
         HELPER_FLAG.into(),
         action.as_str().into(),
         data_dir.as_os_str().to_owned(),
         report.as_os_str().to_owned(),
-        kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(",").into(),
+        kinds
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+            .into(),
     ]
 }
 
@@ -194,7 +206,11 @@ pub fn run(action: Action, data_dir: &Path, kinds: &[StoreKind]) -> Vec<TrustLin
         Ok(exe) => exe,
         Err(e) => return fail(format!("cannot find the app's own program: {e}")),
     };
-    let report = match tempfile::Builder::new().prefix("wxemu-trust-").suffix(".json").tempfile() {
+    let report = match tempfile::Builder::new()
+        .prefix("wxemu-trust-")
+        .suffix(".json")
+        .tempfile()
+    {
         Ok(file) => file,
         Err(e) => return fail(format!("cannot create a report file: {e}")),
     };
@@ -213,7 +229,11 @@ pub fn run(action: Action, data_dir: &Path, kinds: &[StoreKind]) -> Vec<TrustLin
             })
             .collect();
     }
-    tracing::info!(?elevation, action = action.as_str(), "running the trust helper with administrator rights");
+    tracing::info!(
+        ?elevation,
+        action = action.as_str(),
+        "running the trust helper with administrator rights"
+    );
     let output = match Command::new(&program).args(&args).output() {
         Ok(output) => output,
         Err(e) => return fail(format!("cannot run {}: {e}", program.display())),
@@ -222,7 +242,10 @@ pub fn run(action: Action, data_dir: &Path, kinds: &[StoreKind]) -> Vec<TrustLin
     let written = std::fs::read(report.path()).unwrap_or_default();
     match serde_json::from_slice::<Vec<TrustLine>>(&written) {
         Ok(lines) if !lines.is_empty() => lines,
-        _ if output.status.success() => fail(format!("the elevated helper wrote no report{}", stderr_note(&stderr))),
+        _ if output.status.success() => fail(format!(
+            "the elevated helper wrote no report{}",
+            stderr_note(&stderr)
+        )),
         _ => fail(elevation.failure(output.status.code(), &stderr)),
     }
 }
@@ -289,7 +312,8 @@ mod tests {
 
     #[test]
     fn pkexec_runs_the_app_itself_by_absolute_path() {
-        let (program, argv) = Elevation::Pkexec.command_line(Path::new("/usr/bin/wxemu-desktop"), &args());
+        let (program, argv) =
+            Elevation::Pkexec.command_line(Path::new("/usr/bin/wxemu-desktop"), &args());
         assert_eq!(program, PathBuf::from("pkexec"));
         assert_eq!(argv[0], "/usr/bin/wxemu-desktop");
         assert_eq!(argv[1], HELPER_FLAG);
@@ -299,30 +323,57 @@ mod tests {
 
     #[test]
     fn osascript_quotes_for_sh_inside_applescript() {
-        let (program, argv) = Elevation::Osascript.command_line(Path::new("/Applications/wxemu.app/Contents/MacOS/wxemu-desktop"), &args());
+        let (program, argv) = Elevation::Osascript.command_line(
+            Path::new("/Applications/wxemu.app/Contents/MacOS/wxemu-desktop"),
+            &args(),
+        );
         assert_eq!(program, PathBuf::from("/usr/bin/osascript"));
         let script = argv[1].to_string_lossy();
-        assert!(script.starts_with("do shell script \"'/Applications/wxemu.app/"), "{script}");
+        assert!(
+            script.starts_with("do shell script \"'/Applications/wxemu.app/"),
+            "{script}"
+        );
         assert!(script.contains("'/home/a b/data'"), "{script}");
-        assert!(script.ends_with("with administrator privileges"), "{script}");
+        assert!(
+            script.ends_with("with administrator privileges"),
+            "{script}"
+        );
     }
 
     #[test]
     fn runas_quotes_each_argument() {
-        let (program, argv) = Elevation::Runas.command_line(Path::new(r"C:\Program Files\wxemu\wxemu-desktop.exe"), &args());
+        let (program, argv) = Elevation::Runas.command_line(
+            Path::new(r"C:\Program Files\wxemu\wxemu-desktop.exe"),
+            &args(),
+        );
         assert_eq!(program, PathBuf::from("powershell.exe"));
         let command = argv[3].to_string_lossy();
-        assert!(command.contains(r"-FilePath 'C:\Program Files\wxemu\wxemu-desktop.exe'"), "{command}");
+        assert!(
+            command.contains(r"-FilePath 'C:\Program Files\wxemu\wxemu-desktop.exe'"),
+            "{command}"
+        );
         assert!(command.contains(r#"'"/home/a b/data"'"#), "{command}");
         assert!(command.contains("-Verb RunAs -Wait"), "{command}");
     }
 
     #[test]
     fn failed_prompts_say_why() {
-        assert_eq!(Elevation::Pkexec.failure(Some(126), ""), "the administrator prompt was dismissed");
-        assert!(Elevation::Pkexec.failure(Some(127), "Error executing command as another user: No authentication agent found.").contains("No authentication agent"));
-        assert!(Elevation::Osascript.failure(Some(1), "execution error: User canceled. (-128)").contains("cancelled"));
-        assert!(Elevation::Direct.failure(Some(3), "boom").contains("exit 3): boom"));
+        assert_eq!(
+            Elevation::Pkexec.failure(Some(126), ""),
+            "the administrator prompt was dismissed"
+        );
+        assert!(Elevation::Pkexec
+            .failure(
+                Some(127),
+                "Error executing command as another user: No authentication agent found."
+            )
+            .contains("No authentication agent"));
+        assert!(Elevation::Osascript
+            .failure(Some(1), "execution error: User canceled. (-128)")
+            .contains("cancelled"));
+        assert!(Elevation::Direct
+            .failure(Some(3), "boom")
+            .contains("exit 3): boom"));
     }
 
     #[test]
@@ -330,11 +381,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         CaCert::ensure(dir.path()).unwrap();
         let report = dir.path().join("report.json");
-        helper(&helper_args(Action::Uninstall, dir.path(), &report, &[StoreKind::Nss])[1..]).unwrap();
-        let lines: Vec<TrustLine> = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+        helper(&helper_args(Action::Uninstall, dir.path(), &report, &[StoreKind::Nss])[1..])
+            .unwrap();
+        let lines: Vec<TrustLine> =
+            serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
         assert!(!lines.is_empty());
         assert!(helper(&[]).is_err());
         let bad = helper_args(Action::Install, dir.path(), &report, &[]);
-        assert!(helper(&[bad[2].clone(), bad[2].clone(), bad[3].clone(), bad[4].clone()]).is_err());
+        assert!(helper(&[
+            bad[2].clone(),
+            bad[2].clone(),
+            bad[3].clone(),
+            bad[4].clone()
+        ])
+        .is_err());
     }
 }

@@ -7,8 +7,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use wxemu::core::sync::lock;
 use std::time::Duration;
+use wxemu::core::sync::lock;
 
 use serde::Serialize;
 use tauri::async_runtime::JoinHandle;

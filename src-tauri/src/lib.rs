@@ -44,8 +44,8 @@ use wxemu::core::approval::{ApprovalMode, Decision};
 use wxemu::ServeOptions;
 
 pub use crate::state::Desktop;
-use wxemu::core::sync::lock;
 use crate::windows::open_dashboard;
+use wxemu::core::sync::lock;
 
 /// `wxemu-desktop` command line. A second launch hands its arguments to
 /// the running app (which then opens its dashboard, or quits on `--quit`).

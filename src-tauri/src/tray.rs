@@ -96,7 +96,11 @@ pub fn set_autostart<R: Runtime>(app: &AppHandle<R>, on: bool) -> Result<(), Str
     let manager = app
         .try_state::<AutoLaunchManager>()
         .ok_or("start at login is not available here")?;
-    let result = if on { manager.enable() } else { manager.disable() };
+    let result = if on {
+        manager.enable()
+    } else {
+        manager.disable()
+    };
     result.map_err(|e| format!("cannot change start at login: {e}"))?;
     tracing::info!(on, "start at login changed");
     changed(app);

@@ -104,7 +104,10 @@ mod tests {
             }
         }
         let w = logged_in.width();
-        assert!(logged_out.rgba().chunks_exact(4).all(|p| is_grey(p.try_into().unwrap())));
+        assert!(logged_out
+            .rgba()
+            .chunks_exact(4)
+            .all(|p| is_grey(p.try_into().unwrap())));
         // The badge: red in the upper right corner.
         let r = (w / 5).max(3);
         assert_eq!(pixel(&waiting, w - r - 1, r + 1), RED);

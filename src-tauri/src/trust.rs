@@ -168,7 +168,10 @@ mod tests {
     fn trusted_needs_one_store_that_trusts_and_none_that_lacks() {
         use Outcome::*;
         assert_eq!(verdict(&report(&[Trusted, Skipped])), TrustStatus::Trusted);
-        assert_eq!(verdict(&report(&[Trusted, NotTrusted])), TrustStatus::NotTrusted);
+        assert_eq!(
+            verdict(&report(&[Trusted, NotTrusted])),
+            TrustStatus::NotTrusted
+        );
         assert_eq!(verdict(&report(&[Skipped, Skipped])), TrustStatus::Unknown);
         assert_eq!(verdict(&report(&[Failed])), TrustStatus::Unknown);
         assert_eq!(verdict(&report(&[])), TrustStatus::Unknown);
@@ -181,6 +184,9 @@ mod tests {
         assert_eq!(info.status, TrustStatus::Unknown);
         assert_eq!(info.stores[0].outcome, "failed");
         assert!(info.ca_path.ends_with("ca.pem"));
-        assert!(!dir.path().join("ca.pem").exists(), "status creates nothing");
+        assert!(
+            !dir.path().join("ca.pem").exists(),
+            "status creates nothing"
+        );
     }
 }

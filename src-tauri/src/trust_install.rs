@@ -39,4 +39,3 @@ pub fn apply(action: Action, data_dir: &Path) -> Vec<TrustLine> {
     }));
     out
 }
-

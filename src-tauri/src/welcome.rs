@@ -5,10 +5,10 @@
 
 use tauri::{AppHandle, Manager, Runtime};
 
-use wxemu::core::sync::lock;
 use crate::state::Desktop;
 use crate::trust::{self, TrustInfo};
 use crate::windows::open_welcome;
+use wxemu::core::sync::lock;
 
 /// Checks the CA's trust, remembers the answer for the pages, and opens
 /// the welcome window when it is not trusted (unless `--no-welcome`).

@@ -12,12 +12,24 @@ pub const WELCOME_TITLE: &str = "欢迎使用 wxemu Welcome";
 
 /// Shows the dashboard, creating it when needed.
 pub fn open_dashboard<R: Runtime>(app: &AppHandle<R>) {
-    open(app, DASHBOARD_LABEL, "dashboard.html", DASHBOARD_TITLE, (980.0, 700.0));
+    open(
+        app,
+        DASHBOARD_LABEL,
+        "dashboard.html",
+        DASHBOARD_TITLE,
+        (980.0, 700.0),
+    );
 }
 
 /// Shows the first-run welcome window (trust the CA, open the demo).
 pub fn open_welcome<R: Runtime>(app: &AppHandle<R>) {
-    open(app, WELCOME_LABEL, "welcome.html", WELCOME_TITLE, (560.0, 440.0));
+    open(
+        app,
+        WELCOME_LABEL,
+        "welcome.html",
+        WELCOME_TITLE,
+        (560.0, 440.0),
+    );
 }
 
 fn open<R: Runtime>(app: &AppHandle<R>, label: &str, page: &str, title: &str, size: (f64, f64)) {
