@@ -19,7 +19,7 @@ use wxemu_core::approval::Outcome;
 use wxemu_core::emulator::Emulator;
 use wxemu_core::fastlogin::{AuthorizeCall, FastLoginError, LoginTarget};
 
-use crate::web::journal::{DecisionNote, ReplyErrcode};
+use crate::web::marks::{DecisionNote, ReplyErrcode};
 use crate::web::{read_body, BodyError};
 
 pub const CHECK_LOGIN_API: &str = "qrconnectchecklogin";

@@ -24,17 +24,10 @@ use wxemu_core::emulator::Emulator;
 use wxemu_core::faults::FaultSpec;
 
 use crate::web::fastlogin;
-use crate::web::journal::ReplyErrcode;
+use crate::web::marks::ReplyErrcode;
+pub(crate) use crate::web::marks::{AppliedFault, DropConnection};
 use crate::web::openplatform::{page, token};
 use crate::web::registry::{Route, Wire};
-
-/// Marks a response whose connection must be dropped instead of answered.
-#[derive(Debug, Clone, Copy)]
-pub struct DropConnection;
-
-/// Marks a response shaped by a fault; the journal records it.
-#[derive(Debug, Clone)]
-pub struct AppliedFault(pub String);
 
 /// The error the server's service returns for a [`DropConnection`].
 #[derive(Debug, thiserror::Error)]

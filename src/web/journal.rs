@@ -18,32 +18,17 @@ use axum::response::{IntoResponse, Response};
 use http_body::{Frame, SizeHint};
 use serde_json::Value;
 
-use wxemu_core::approval::Outcome;
 use wxemu_core::emulator::Emulator;
 use wxemu_core::endpoint::Endpoint;
 use wxemu_core::journal::{appid_of, redact_body, redact_query, Entry, BODY_KEEP};
 
-use crate::web::faults::{AppliedFault, DropConnection};
-
-/// Set by a handler on its response: what the person decided.
-#[derive(Debug, Clone)]
-pub struct DecisionNote {
-    pub outcome: Outcome,
-    pub account: Option<String>,
-}
+use crate::web::marks::{AppliedFault, DecisionNote, DropConnection, ReplyErrcode};
 
 /// Largest reply body read back to find its errcode.
 const REPLY_READ_LIMIT: usize = 1024 * 1024;
 
 /// The errcode in a reply body: JSON `errcode`/`wx_errcode`, or the long
 /// poll's `window.wx_errcode=N;`.
-/// Put on a response by a handler that knows the errcode its body carries
-/// (`None`: the body has none), so the journal need not read the body back
-/// and parse it: that re-read was most of the journal's cost per request.
-/// Debug builds still parse and check the two agree.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ReplyErrcode(pub Option<i64>);
-
 pub fn errcode_of(body: &[u8]) -> Option<i64> {
     if let Ok(json) = serde_json::from_slice::<Value>(body) {
         return json

@@ -10,6 +10,7 @@ pub mod front;
 pub mod guard;
 pub mod intercept;
 pub mod journal;
+pub mod marks;
 pub mod openplatform;
 pub mod proxy;
 pub mod registry;

@@ -6,7 +6,7 @@
 //! injects the page's configuration as a JSON object in place of the text
 //! [`CONFIG_PLACEHOLDER`]; see docs/open-platform.md for its keys.
 
-use crate::web::journal::ReplyErrcode;
+use crate::web::marks::ReplyErrcode;
 use axum::Extension;
 use std::sync::Arc;
 

@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use wxemu_core::emulator::Emulator;
 use wxemu_core::tokens::{Lang, TokenError, TokenGrant, UserInfo};
 
-use crate::web::journal::ReplyErrcode;
+use crate::web::marks::ReplyErrcode;
 
 fn json_reply(body: &Value) -> Response {
     (
