@@ -242,7 +242,7 @@ impl Journal {
         if let Some(file) = &self.file {
             if let Ok(mut line) = serde_json::to_vec(&*entry) {
                 line.push(b'\n');
-                let mut file = crate::sync::lock(&file);
+                let mut file = crate::sync::lock(file);
                 if let Err(e) = file.write_all(&line) {
                     tracing::warn!("cannot append to the journal file: {e}");
                 }
