@@ -251,7 +251,15 @@ pub(crate) fn poll_reply(errcode: i64, code: &str, json_wanted: bool) -> Respons
 
 /// `GET /connect/qrcode/{uuid}`: the QR code as a PNG.
 pub async fn qrcode_image(State(emu): State<Arc<Emulator>>, Path(uuid): Path<String>) -> Response {
-    if emu.qr_logins().get(&uuid, emu.clock().now()).is_none() {
+    let known = emu.qr_logins().get(&uuid, emu.clock().now()).is_some();
+    qr_image_reply(known, &qr_content(&uuid), StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// A QR image endpoint's answer: the PNG of `content` for a `known` login,
+/// a plain 404 otherwise, `draw_failure` if the code cannot be drawn (each
+/// surface keeps its own status for that).
+pub(crate) fn qr_image_reply(known: bool, content: &str, draw_failure: StatusCode) -> Response {
+    if !known {
         return (
             StatusCode::NOT_FOUND,
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -259,7 +267,7 @@ pub async fn qrcode_image(State(emu): State<Arc<Emulator>>, Path(uuid): Path<Str
         )
             .into_response();
     }
-    match qr_png(&qr_content(&uuid)) {
+    match qr_png(content) {
         Ok(png) => (
             [
                 (header::CONTENT_TYPE, "image/png"),
@@ -271,7 +279,7 @@ pub async fn qrcode_image(State(emu): State<Arc<Emulator>>, Path(uuid): Path<Str
         Err(e) => {
             tracing::error!("cannot draw the QR code: {e}");
             (
-                StatusCode::INTERNAL_SERVER_ERROR,
+                draw_failure,
                 [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
                 "cannot draw the QR code\n",
             )

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use super::image::avatar_png;
 use super::wire::{cookie_date, js, request_origin};
 use super::CGI;
-use crate::web::openplatform::page::qr_png;
+use crate::web::openplatform::page::qr_image_reply;
 use crate::web::openplatform::query_params;
 use wxemu_core::emulator::Emulator;
 use wxemu_core::webwx::{ids, LoginPoll, WEB_APPID};
@@ -49,34 +49,9 @@ pub async fn jslogin(
 /// `GET /qrcode/<uuid>`: the QR code the browser shows (libraries draw
 /// their own from the uuid).
 pub async fn qrcode(State(emu): State<Arc<Emulator>>, Path(uuid): Path<String>) -> Response {
-    if !ids::is_login_uuid(&uuid) || !emu.webwx_qr_exists(&uuid) {
-        return (
-            StatusCode::NOT_FOUND,
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            "no QR login has this uuid\n",
-        )
-            .into_response();
-    }
-    match qr_png(&qr_content(&uuid)) {
-        Ok(png) => (
-            [
-                (header::CONTENT_TYPE, "image/png"),
-                (header::CACHE_CONTROL, "no-store"),
-            ],
-            png,
-        )
-            .into_response(),
-        Err(e) => {
-            tracing::error!("cannot draw the QR code: {e}");
-            // Content this short always encodes; say so plainly if not.
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                "cannot draw the QR code\n",
-            )
-                .into_response()
-        }
-    }
+    let known = ids::is_login_uuid(&uuid) && emu.webwx_qr_exists(&uuid);
+    // Content this short always encodes; say so plainly if not.
+    qr_image_reply(known, &qr_content(&uuid), StatusCode::SERVICE_UNAVAILABLE)
 }
 
 /// `GET /cgi-bin/mmwebwx-bin/login?loginicon=true&uuid=U&tip=..&r=..&_=..`:
