@@ -7,38 +7,17 @@
 //!   first use; the secret and the callback domains are checked only when
 //!   the app sets them. Configure an app to get the real checks for it.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use subtle::ConstantTimeEq;
 
 use crate::config::{PlatformMode, WebsiteApp};
 use crate::emulator::Emulator;
 
-/// Apps registered at run time by permissive mode.
-#[derive(Debug, Default)]
-pub struct AppRegistry {
-    registered: Mutex<HashMap<String, WebsiteApp>>,
-}
-
-impl AppRegistry {
-    /// Apps registered at run time, by appid.
-    pub fn registered(&self) -> Vec<WebsiteApp> {
-        let mut apps: Vec<WebsiteApp> = self.lock().values().cloned().collect();
-        apps.sort_by(|a, b| a.appid.cmp(&b.appid));
-        apps
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, WebsiteApp>> {
-        crate::sync::lock(&self.registered)
-    }
-}
-
 impl Emulator {
     /// The app `appid` names: configured, else (permissive mode) registered
     /// now. None for an empty appid, an unknown one in strict mode, or (in
     /// permissive mode) one longer than 64 characters or with characters
-    /// other than letters, digits, `_` and `-`.
+    /// other than letters, digits, `_` and `-`, or once
+    /// [`AppRegistry::MAX`](crate::store::AppRegistry::MAX) apps are registered.
     pub fn app(&self, appid: &str) -> Option<WebsiteApp> {
         if appid.is_empty() {
             return None;
@@ -51,19 +30,7 @@ impl Emulator {
             return None;
         }
         drop(config);
-        let app = self
-            .apps
-            .lock()
-            .entry(appid.to_owned())
-            .or_insert_with(|| {
-                tracing::info!(appid, "registered unknown appid {appid} (permissive mode)");
-                WebsiteApp {
-                    appid: appid.to_owned(),
-                    ..WebsiteApp::default()
-                }
-            })
-            .clone();
-        Some(app)
+        self.apps.register(appid)
     }
 
     /// Whether `secret` is `app`'s: strict mode compares always, permissive

@@ -9,15 +9,15 @@ use std::sync::{Arc, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
 use crate::approval::{ApprovalMode, Approvals};
-use crate::apps::AppRegistry;
 use crate::clock::Clock;
 use crate::config::{Account, ClientConfig, ClientState, Config, ConfigError};
-use crate::events::{Bus, Event};
+use crate::events::{Bus, Event, Subscription};
 use crate::faults::Faults;
 use crate::journal::Journal;
 use crate::limits::Limits;
 use crate::qr::QrLogins;
 use crate::scenario::Scenario;
+use crate::store::AppRegistry;
 use crate::store::{random_token, Store};
 
 /// The name the real client's certificate is for; public DNS points it at
@@ -330,6 +330,24 @@ impl Emulator {
         } else {
             account.headimgurl.clone()
         }
+    }
+}
+
+/// Events: see [`crate::events`].
+impl Emulator {
+    /// Every event from now on.
+    pub fn subscribe(&self) -> Subscription {
+        Subscription {
+            own: self.events.subscribe(),
+            approvals: self.approvals().subscribe(),
+            qr: self.qr_logins().subscribe(),
+            webwx: self.webwx().subscribe(),
+        }
+    }
+
+    pub(crate) fn publish(&self, event: Event) {
+        // No subscriber is fine: nobody is watching.
+        let _ = self.events.send(event);
     }
 }
 

@@ -1,14 +1,13 @@
 //! Domain events: what changed, for views that follow the emulator live
 //! (the desktop app's tray, dashboard and confirm window).
 //!
-//! [`Emulator::subscribe`] merges the emulator's own bus with the
+//! [`Emulator::subscribe`](crate::Emulator::subscribe) merges the emulator's own bus with the
 //! approvals', QR logins' and Web WeChat's channels, so a subscriber sees one ordered
 //! stream per source without a forwarding task.
 
 use tokio::sync::broadcast::{self, error::RecvError};
 
 use crate::approval::ApprovalEvent;
-use crate::emulator::Emulator;
 use crate::qr::QrEvent;
 use crate::webwx::WebWxEvent;
 
@@ -40,12 +39,12 @@ pub(crate) fn bus() -> Bus {
     broadcast::channel(256).0
 }
 
-/// A live subscription; see [`Emulator::subscribe`].
+/// A live subscription; see [`Emulator::subscribe`](crate::Emulator::subscribe).
 pub struct Subscription {
-    own: broadcast::Receiver<Event>,
-    approvals: broadcast::Receiver<ApprovalEvent>,
-    qr: broadcast::Receiver<QrEvent>,
-    webwx: broadcast::Receiver<WebWxEvent>,
+    pub(crate) own: broadcast::Receiver<Event>,
+    pub(crate) approvals: broadcast::Receiver<ApprovalEvent>,
+    pub(crate) qr: broadcast::Receiver<QrEvent>,
+    pub(crate) webwx: broadcast::Receiver<WebWxEvent>,
 }
 
 impl Subscription {
@@ -62,22 +61,5 @@ impl Subscription {
             Err(RecvError::Lagged(n)) => Some(Event::Missed(n)),
             Err(RecvError::Closed) => None,
         }
-    }
-}
-
-impl Emulator {
-    /// Every event from now on.
-    pub fn subscribe(&self) -> Subscription {
-        Subscription {
-            own: self.events.subscribe(),
-            approvals: self.approvals().subscribe(),
-            qr: self.qr_logins().subscribe(),
-            webwx: self.webwx().subscribe(),
-        }
-    }
-
-    pub(crate) fn publish(&self, event: Event) {
-        // No subscriber is fine: nobody is watching.
-        let _ = self.events.send(event);
     }
 }

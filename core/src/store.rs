@@ -11,6 +11,8 @@ use std::time::{Duration, SystemTime};
 
 use rand::distributions::{Alphanumeric, DistString};
 
+use crate::config::WebsiteApp;
+
 /// A map whose entries expire. Expired entries stay visible as
 /// [`Lookup::Expired`] for `grace` after their expiry, so "expired" and
 /// "never existed" can get different error codes, then the purge drops them.
@@ -268,9 +270,66 @@ pub fn random_token(len: usize) -> String {
     Alphanumeric.sample_string(&mut rand::thread_rng(), len)
 }
 
+/// Apps registered at run time by permissive mode.
+#[derive(Debug, Default)]
+pub struct AppRegistry {
+    registered: Mutex<HashMap<String, WebsiteApp>>,
+}
+
+impl AppRegistry {
+    /// Apps kept at most: a page or script looping over made-up appids
+    /// must not grow memory without end.
+    pub const MAX: usize = 1000;
+
+    /// The app registered as `appid`, registering it now if there is room.
+    pub(crate) fn register(&self, appid: &str) -> Option<WebsiteApp> {
+        let mut apps = self.lock();
+        if let Some(app) = apps.get(appid) {
+            return Some(app.clone());
+        }
+        if apps.len() >= Self::MAX {
+            tracing::warn!(
+                appid,
+                "not registering appid {appid}: {} apps registered already",
+                Self::MAX
+            );
+            return None;
+        }
+        tracing::info!(appid, "registered unknown appid {appid} (permissive mode)");
+        let app = WebsiteApp {
+            appid: appid.to_owned(),
+            ..WebsiteApp::default()
+        };
+        apps.insert(appid.to_owned(), app.clone());
+        Some(app)
+    }
+
+    /// Apps registered at run time, by appid.
+    pub fn registered(&self) -> Vec<WebsiteApp> {
+        let mut apps: Vec<WebsiteApp> = self.lock().values().cloned().collect();
+        apps.sort_by(|a, b| a.appid.cmp(&b.appid));
+        apps
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, WebsiteApp>> {
+        crate::sync::lock(&self.registered)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn registered_apps_are_bounded_and_stable() {
+        let apps = AppRegistry::default();
+        for n in 0..AppRegistry::MAX {
+            assert!(apps.register(&format!("wx{n}")).is_some());
+        }
+        assert!(apps.register("wxonetoomany").is_none());
+        assert_eq!(apps.register("wx7").unwrap().appid, "wx7", "known apps still answer");
+        assert_eq!(apps.registered().len(), AppRegistry::MAX);
+    }
 
     #[test]
     fn entries_expire_then_disappear_after_grace() {

@@ -3,7 +3,6 @@
 
 pub mod ctl;
 pub mod doctor;
-pub mod doctor_intercept;
 pub mod hosts;
 pub mod prompt;
 pub mod setup;

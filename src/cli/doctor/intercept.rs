@@ -12,7 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wxemu_certs::trust::{self, CaCert, Outcome};
 use wxemu_certs::CaKind;
 
-use crate::cli::doctor::{Check, DoctorOptions, Level};
+use super::report::{Check, DoctorOptions, Level};
 
 /// The interception checks for `options` (empty when interception is not in use).
 pub async fn checks(options: &DoctorOptions) -> Vec<Check> {
