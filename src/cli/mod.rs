@@ -16,6 +16,8 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use wxemu_core::Named;
 
+use crate::web::proxy::PAC_PATH;
+use crate::web::registry;
 use crate::web::server::{ServeOptions, Server};
 use wxemu_core::approval::ApprovalMode;
 use wxemu_core::emulator::{CANONICAL_HOST, DEFAULT_PORT, KNOWN_PORTS};
@@ -302,12 +304,14 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         wxemu_core::config::PlatformMode::Strict => "strict: only the config's [[apps]]",
     };
     println!(
-        "  login page https://{CANONICAL_HOST}:{}/connect/qrconnect?appid=APPID&redirect_uri=URI&response_type=code&scope=snsapi_login",
-        addr.port()
+        "  login page https://{CANONICAL_HOST}:{}{}?appid=APPID&redirect_uri=URI&response_type=code&scope=snsapi_login",
+        addr.port(),
+        registry::LOGIN_PAGE.path
     );
     println!(
-        "  token API  https://{CANONICAL_HOST}:{}/sns/oauth2/access_token ...",
-        addr.port()
+        "  token API  https://{CANONICAL_HOST}:{}{} ...",
+        addr.port(),
+        registry::ACCESS_TOKEN.path
     );
     println!("  platform   {platform}");
     println!(
@@ -350,7 +354,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         );
         if let Some(proxy) = intercept.proxy_addr() {
             println!(
-                "  proxy      http://{proxy}  (PAC http://{proxy}/proxy.pac; other hosts {})",
+                "  proxy      http://{proxy}  (PAC http://{proxy}{PAC_PATH}; other hosts {})",
                 if intercept.proxy_offline() {
                     "refused: offline, loopback tunnelled"
                 } else {

@@ -51,6 +51,9 @@ pub use pac::{script as pac_script, CONTENT_TYPE as PAC_CONTENT_TYPE};
 /// The proxy port `trust env --intercept` assumes when none is given.
 pub const DEFAULT_PROXY_PORT: u16 = 14080;
 
+/// Where the proxy serves its PAC file.
+pub const PAC_PATH: &str = "/proxy.pac";
+
 /// The TLS stream of one intercepted connection, as handed to the [`InterceptHandler`].
 pub type InterceptedStream = tokio_rustls::server::TlsStream<TokioIo<Upgraded>>;
 
@@ -205,7 +208,7 @@ impl Proxy {
 
     /// Where the PAC file is served.
     pub fn pac_url(&self) -> String {
-        format!("http://{}/proxy.pac", self.bound.addr)
+        format!("http://{}{PAC_PATH}", self.bound.addr)
     }
 
     /// Serves until `shutdown` completes, then drops every connection and tunnel.
@@ -627,7 +630,7 @@ fn own_page<B>(shared: &Bound, req: &Request<B>) -> Response<Body> {
         return response;
     }
     match req.uri().path() {
-        "/proxy.pac" => {
+        PAC_PATH => {
             let mut response = Response::new(full(pac_script(&shared.options.hosts, shared.addr)));
             response.headers_mut().insert(
                 header::CONTENT_TYPE,
@@ -641,7 +644,7 @@ fn own_page<B>(shared: &Bound, req: &Request<B>) -> Response<Body> {
         "/" => text(StatusCode::OK, status_text(shared)),
         _ => text(
             StatusCode::NOT_FOUND,
-            "wxemu's proxy has / and /proxy.pac only\n",
+            format!("wxemu's proxy has / and {PAC_PATH} only\n"),
         ),
     }
 }
@@ -652,7 +655,7 @@ fn status_text(shared: &Bound) -> String {
         "wxemu interception proxy on {addr}\n\
          intercepted (port {HTTPS_PORT}): {hosts}\n\
          other hosts: {others}\n\
-         PAC: http://{addr}/proxy.pac\n\
+         PAC: http://{addr}{PAC_PATH}\n\
          interception CA: sha256 {fingerprint}\n",
         addr = shared.addr,
         hosts = if options.hosts.is_empty() {

@@ -344,7 +344,7 @@ pub static WEBWX_SYNC: Route = webwx("/cgi-bin/mmwebwx-bin/webwxsync", POST);
 pub static WEBWX_SENDMSG: Route = webwx("/cgi-bin/mmwebwx-bin/webwxsendmsg", POST);
 /// GET (itchat) or POST (wechat4u).
 pub static WEBWX_LOGOUT: Route = webwx("/cgi-bin/mmwebwx-bin/webwxlogout", GET_POST);
-pub static WEBWX_GETICON: Route = webwx("/cgi-bin/mmwebwx-bin/webwxgeticon", GET);
+pub static WEBWX_GETICON: Route = webwx(wxemu_core::webwx::GETICON_PATH, GET);
 pub static WEBWX_GETHEADIMG: Route = webwx("/cgi-bin/mmwebwx-bin/webwxgetheadimg", GET);
 
 /// `$path` below the control API's prefix: the one place the prefix is

@@ -16,6 +16,11 @@
 //! live --webwxlogout | new login of the account | idle ttl | phone--> ended (1101)
 //! ```
 
+/// Where the avatar of a Web WeChat user is served: the one path the
+/// domain names, since `webwxinit` hands it to the bot inside `HeadImgUrl`
+/// (the web floor's registry routes it from here).
+pub const GETICON_PATH: &str = "/cgi-bin/mmwebwx-bin/webwxgeticon";
+
 pub mod contacts;
 pub mod directory;
 pub mod ids;
@@ -504,7 +509,7 @@ impl WebWx {
             chat_set.push_str(&s.directory.self_user_name);
             let mut user = s.directory.self_contact(s.creds.uin);
             user.head_img_url = format!(
-                "/cgi-bin/mmwebwx-bin/webwxgeticon?seq=0&username={}&skey={}",
+                "{GETICON_PATH}?seq=0&username={}&skey={}",
                 user.user_name, s.creds.skey
             );
             InitData {

@@ -13,6 +13,7 @@ use wxemu_certs::trust::{self, CaCert, Outcome};
 use wxemu_certs::CaKind;
 
 use super::report::{Check, DoctorOptions, Level};
+use crate::web::proxy::PAC_PATH;
 
 /// The interception checks for `options` (empty when interception is not in use).
 pub async fn checks(options: &DoctorOptions) -> Vec<Check> {
@@ -91,7 +92,7 @@ async fn check_proxy(port: u16, timeout: Duration) -> Check {
             tokio::net::TcpStream::connect(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await?;
         tcp.write_all(
             format!(
-                "GET /proxy.pac HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+                "GET {PAC_PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
             )
             .as_bytes(),
         )
@@ -105,7 +106,7 @@ async fn check_proxy(port: u16, timeout: Duration) -> Check {
         Ok(Ok(reply)) if reply.starts_with("HTTP/1.1 200") && reply.contains("FindProxyForURL") => Check::new(
             "proxy",
             Level::Ok,
-            format!("wxemu's proxy answers on 127.0.0.1:{port} (PAC http://127.0.0.1:{port}/proxy.pac)"),
+            format!("wxemu's proxy answers on 127.0.0.1:{port} (PAC http://127.0.0.1:{port}{PAC_PATH})"),
         ),
         Ok(Ok(reply)) => Check::new(
             "proxy",
