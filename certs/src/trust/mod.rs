@@ -243,6 +243,22 @@ impl Report {
         self.stores.iter().any(|s| s.outcome == Outcome::Failed)
     }
 
+    /// How many stores trust the CA.
+    pub fn trusted_count(&self) -> usize {
+        self.stores
+            .iter()
+            .filter(|s| s.outcome == Outcome::Trusted)
+            .count()
+    }
+
+    /// How many stores do not trust it, or could not be checked.
+    pub fn missing_count(&self) -> usize {
+        self.stores
+            .iter()
+            .filter(|s| matches!(s.outcome, Outcome::NotTrusted | Outcome::Failed))
+            .count()
+    }
+
     /// The report line of the first store whose name starts with `prefix`.
     pub fn find(&self, prefix: &str) -> Option<&StoreReport> {
         self.stores.iter().find(|s| s.store.starts_with(prefix))

@@ -9,7 +9,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use wxemu_certs::trust::{self, CaCert, Outcome};
+use wxemu_certs::trust::{self, CaCert};
 use wxemu_certs::CaKind;
 
 use super::report::{Check, DoctorOptions, Level};
@@ -52,16 +52,8 @@ async fn check_trust(options: &DoctorOptions) -> Check {
         return Check::new("intercept-trust", Level::Fail, "checking the stores failed");
     };
     let details: Vec<String> = report.stores.iter().map(ToString::to_string).collect();
-    let trusted = report
-        .stores
-        .iter()
-        .filter(|s| s.outcome == Outcome::Trusted)
-        .count();
-    let missing = report
-        .stores
-        .iter()
-        .filter(|s| matches!(s.outcome, Outcome::NotTrusted | Outcome::Failed))
-        .count();
+    let trusted = report.trusted_count();
+    let missing = report.missing_count();
     let fix = "wxemu trust install --intercept (backends: eval \"$(wxemu trust env --intercept)\")";
     let check = match (trusted, missing) {
         (0, _) => Check::new(

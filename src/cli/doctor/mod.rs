@@ -9,7 +9,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, SystemTime};
 
-use wxemu_certs::trust::{self, CaCert, Outcome};
+use wxemu_certs::trust::{self, CaCert};
 
 use crate::client::{self, Client};
 use crate::web::guard::WECHAT_ORIGIN;
@@ -458,16 +458,8 @@ async fn check_trust(options: &DoctorOptions, ca: &CaCert) -> Check {
         }
     };
     let details: Vec<String> = report.stores.iter().map(ToString::to_string).collect();
-    let trusted = report
-        .stores
-        .iter()
-        .filter(|s| s.outcome == Outcome::Trusted)
-        .count();
-    let missing = report
-        .stores
-        .iter()
-        .filter(|s| matches!(s.outcome, Outcome::NotTrusted | Outcome::Failed))
-        .count();
+    let trusted = report.trusted_count();
+    let missing = report.missing_count();
     let fix = "wxemu trust install";
     if trusted == 0 {
         Check::new(
