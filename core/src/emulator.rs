@@ -64,6 +64,9 @@ pub struct Emulator {
     /// `https://<each of our host names>:<port>`, computed once: the Origin
     /// check runs on every browser request.
     own_origins: Vec<String>,
+    /// [`Emulator::base_url`], computed once: every check-login reply
+    /// carries an avatar URL built on it.
+    base_url: String,
     /// `--decision-timeout`: wins over the config without being saved to it.
     decision_timeout_override: Option<Duration>,
 }
@@ -94,6 +97,7 @@ impl Emulator {
                 .iter()
                 .map(|host| format!("https://{host}:{port}"))
                 .collect(),
+            base_url: format!("https://{CANONICAL_HOST}:{port}"),
             decision_timeout_override: None,
         }
     }
@@ -244,7 +248,7 @@ impl Emulator {
     /// `https://localhost.weixin.qq.com:<port>`: where wxemu's own pages and
     /// avatars are served from.
     pub fn base_url(&self) -> String {
-        format!("https://{CANONICAL_HOST}:{}", self.port)
+        self.base_url.clone()
     }
 
     pub fn config(&self) -> RwLockReadGuard<'_, Config> {
@@ -322,11 +326,11 @@ impl Emulator {
     /// The avatar URL shown for `account`: its own, or wxemu's generated one.
     pub fn headimgurl(&self, account: &Account) -> String {
         if account.headimgurl.is_empty() {
-            format!(
-                "{}{}",
-                self.base_url(),
-                crate::avatar::path(&account.id, 132)
-            )
+            let path = crate::avatar::path(&account.id, 132);
+            let mut url = String::with_capacity(self.base_url.len() + path.len());
+            url.push_str(&self.base_url);
+            url.push_str(&path);
+            url
         } else {
             account.headimgurl.clone()
         }
