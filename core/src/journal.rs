@@ -16,7 +16,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 use serde_json::Value;
 use tokio::sync::watch;
 
@@ -74,7 +73,7 @@ pub struct Entry {
     pub app: Option<String>,
     /// The request body, secrets masked: JSON when it was JSON, else text.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub body: Option<JsonText>,
+    pub body: Option<RecordedBody>,
     /// None when the connection was dropped (an injected fault).
     pub status: Option<u16>,
     /// The reply's `errcode` (or the long poll's `wx_errcode`).
@@ -94,38 +93,66 @@ pub struct Entry {
     pub latency_ms: f64,
 }
 
-/// A JSON value kept as its compact text (secrets already masked), not as
-/// a tree: building and later freeing a `serde_json::Value` per request was
-/// over a third of the journal's cost. It serializes as the JSON it holds.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct JsonText(Box<RawValue>);
+/// A request body as the journal keeps it: the bytes the handler read (at
+/// most [`BODY_KEEP`]), masked only when shown (serialized, or printed with
+/// `{:?}`). Masking every body as it arrived was the larger part of the
+/// journal's cost per request, and most entries are never shown.
+#[derive(Clone, PartialEq)]
+pub enum RecordedBody {
+    /// As read; `is_form`: sent as `application/x-www-form-urlencoded`.
+    Raw { bytes: Box<[u8]>, is_form: bool },
+    /// Already masked: an entry read back from its JSON.
+    Shown(Value),
+}
 
-impl JsonText {
-    /// The JSON text.
-    pub fn get(&self) -> &str {
-        self.0.get()
+impl RecordedBody {
+    /// None for an empty body.
+    pub fn new(bytes: Vec<u8>, is_form: bool) -> Option<RecordedBody> {
+        (!bytes.is_empty()).then(|| RecordedBody::Raw {
+            bytes: bytes.into_boxed_slice(),
+            is_form,
+        })
     }
 
-    /// The value as a tree, for callers that want to look inside.
-    pub fn to_value(&self) -> Value {
-        serde_json::from_str(self.get()).unwrap_or(Value::Null)
+    /// The body with its secrets masked: JSON when it was JSON, else text.
+    pub fn masked(&self) -> Value {
+        match self {
+            RecordedBody::Raw { bytes, is_form } => redact_body(bytes, *is_form),
+            RecordedBody::Shown(value) => value.clone(),
+        }
     }
 
-    /// Text already known to be one valid JSON value.
-    fn from_valid(text: String) -> JsonText {
-        JsonText(RawValue::from_string(text).expect("valid JSON text"))
-    }
-
-    /// A JSON string holding `text`.
-    fn string(text: &str) -> JsonText {
-        JsonText::from_valid(serde_json::to_string(text).expect("a string serializes"))
+    /// The appid a JSON body names: `jsdata.appid`, else `appid`.
+    pub fn appid(&self) -> Option<String> {
+        match self {
+            RecordedBody::Raw { bytes, .. } => appid_in_json(bytes),
+            RecordedBody::Shown(value) => value
+                .pointer("/jsdata/appid")
+                .or_else(|| value.get("appid"))
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        }
     }
 }
 
-impl PartialEq for JsonText {
-    fn eq(&self, other: &JsonText) -> bool {
-        self.get() == other.get()
+impl std::fmt::Debug for RecordedBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.masked())
+    }
+}
+
+impl Serialize for RecordedBody {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            RecordedBody::Shown(value) => value.serialize(serializer),
+            raw => raw.masked().serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RecordedBody {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Value::deserialize(deserializer).map(RecordedBody::Shown)
     }
 }
 
@@ -414,232 +441,42 @@ fn decode(s: &str) -> String {
 
 /// The journal's view of a request body: masked JSON, masked form, or
 /// (truncated) text.
-pub fn redact_body(bytes: &[u8], is_form: bool) -> Option<JsonText> {
-    redact_body_and_appid(bytes, is_form).0
-}
-
-/// [`redact_body`], and the appid a JSON body names (`jsdata.appid`, else
-/// `appid`), found in the same pass.
-pub fn redact_body_and_appid(bytes: &[u8], is_form: bool) -> (Option<JsonText>, Option<String>) {
-    if bytes.is_empty() {
-        return (None, None);
-    }
-    // Validate without building a tree; then one pass over the text masks
-    // secrets and compacts it (so a journal line stays one line).
-    if let Ok(text) = std::str::from_utf8(bytes) {
-        if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
-            let mut scan = MaskScan::new(text);
-            scan.run();
-            let appid = scan.take_appid();
-            return (Some(JsonText::from_valid(scan.out)), appid);
-        }
+pub fn redact_body(bytes: &[u8], is_form: bool) -> Value {
+    if let Ok(mut json) = serde_json::from_slice::<Value>(bytes) {
+        redact_json(&mut json);
+        return json;
     }
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(BODY_KEEP)]).into_owned();
     // Broken or truncated JSON still gets its `"secret": "..."` masked.
     let text = redact_loose_json(&text);
-    let text = if is_form || text.contains('=') {
+    Value::String(if is_form || text.contains('=') {
         redact_query(&text)
     } else {
         text
-    };
-    (Some(JsonText::string(&text)), None)
+    })
 }
 
-/// One pass over valid JSON text: copies it without insignificant
-/// whitespace, replacing the value of every secret key (at any depth, of any
-/// type but null) by its [`mask`], as [`redact_json`] does to a tree.
-struct MaskScan<'a> {
-    src: &'a str,
-    pos: usize,
-    out: String,
-    /// Open containers, `b'{'` or `b'['`.
-    open: Vec<u8>,
-    /// The last key read directly inside the top-level object.
-    top_key_is_jsdata: bool,
-    /// Inside the object that is the top-level `jsdata`.
-    in_jsdata: bool,
-    /// `Some(None)`: the key is there but its value is not a string (the
-    /// tree lookup this replaces stopped there too).
-    top_appid: Option<Option<String>>,
-    jsdata_appid: Option<Option<String>>,
-}
-
-impl<'a> MaskScan<'a> {
-    fn new(src: &'a str) -> MaskScan<'a> {
-        MaskScan {
-            src,
-            pos: 0,
-            out: String::with_capacity(src.len()),
-            open: Vec::new(),
-            top_key_is_jsdata: false,
-            in_jsdata: false,
-            top_appid: None,
-            jsdata_appid: None,
-        }
+/// `jsdata.appid`, else `appid`, of a JSON body, read without building a
+/// tree (this runs for every journaled request).
+fn appid_in_json(bytes: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Envelope<'a> {
+        #[serde(borrow, default)]
+        jsdata: Option<Jsdata<'a>>,
+        #[serde(borrow, default)]
+        appid: Option<std::borrow::Cow<'a, str>>,
     }
-
-    fn take_appid(&mut self) -> Option<String> {
-        self.jsdata_appid.take().or(self.top_appid.take()).flatten()
+    #[derive(Deserialize)]
+    struct Jsdata<'a> {
+        #[serde(borrow, default)]
+        appid: Option<std::borrow::Cow<'a, str>>,
     }
-
-    fn bytes(&self) -> &'a [u8] {
-        self.src.as_bytes()
-    }
-
-    fn skip_whitespace(&mut self) {
-        while self
-            .bytes()
-            .get(self.pos)
-            .is_some_and(|b| b.is_ascii_whitespace())
-        {
-            self.pos += 1;
-        }
-    }
-
-    /// The end (exclusive) of the string starting at `start` (its quote).
-    fn string_end(&self, start: usize) -> usize {
-        let bytes = self.bytes();
-        let mut i = start + 1;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'\\' => i += 2,
-                b'"' => return i + 1,
-                _ => i += 1,
-            }
-        }
-        bytes.len()
-    }
-
-    /// The end (exclusive) of the value starting at `start`.
-    fn value_end(&self, start: usize) -> usize {
-        let bytes = self.bytes();
-        match bytes.get(start) {
-            Some(b'"') => self.string_end(start),
-            Some(b'{' | b'[') => {
-                let mut depth = 0usize;
-                let mut i = start;
-                while i < bytes.len() {
-                    match bytes[i] {
-                        b'"' => {
-                            i = self.string_end(i);
-                            continue;
-                        }
-                        b'{' | b'[' => depth += 1,
-                        b'}' | b']' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                return i + 1;
-                            }
-                        }
-                        _ => {}
-                    }
-                    i += 1;
-                }
-                bytes.len()
-            }
-            _ => {
-                let mut i = start;
-                while i < bytes.len()
-                    && !matches!(bytes[i], b',' | b'}' | b']')
-                    && !bytes[i].is_ascii_whitespace()
-                {
-                    i += 1;
-                }
-                i
-            }
-        }
-    }
-
-    fn run(&mut self) {
-        while self.pos < self.src.len() {
-            let b = self.bytes()[self.pos];
-            match b {
-                b'"' => self.string_or_key(),
-                b'{' | b'[' => {
-                    if b == b'{' && self.open.len() == 1 && self.top_key_is_jsdata {
-                        self.in_jsdata = true;
-                    }
-                    self.open.push(b);
-                    self.out.push(b as char);
-                    self.pos += 1;
-                }
-                b'}' | b']' => {
-                    self.open.pop();
-                    if self.open.len() == 1 {
-                        self.in_jsdata = false;
-                    }
-                    self.out.push(b as char);
-                    self.pos += 1;
-                }
-                _ if b.is_ascii_whitespace() => self.pos += 1,
-                _ => {
-                    // Punctuation and scalars (numbers, true, false, null)
-                    // are ASCII.
-                    self.out.push(b as char);
-                    self.pos += 1;
-                }
-            }
-        }
-    }
-
-    /// A string at `pos`: a key when a colon follows.
-    fn string_or_key(&mut self) {
-        let start = self.pos;
-        let end = self.string_end(start);
-        let raw = &self.src[start..end];
-        self.out.push_str(raw);
-        self.pos = end;
-        self.skip_whitespace();
-        if self.bytes().get(self.pos) != Some(&b':') {
-            return;
-        }
-        self.out.push(':');
-        self.pos += 1;
-        self.skip_whitespace();
-        let key = decode_json_string(raw);
-        let in_top = self.open.len() == 1 && self.open[0] == b'{';
-        if in_top {
-            self.top_key_is_jsdata = key == "jsdata";
-        }
-        let value_start = self.pos;
-        let value_end = self.value_end(value_start);
-        let value = &self.src[value_start..value_end];
-        if is_secret_key(&key) {
-            if value == "null" {
-                self.out.push_str(value);
-            } else {
-                let plain = if value.starts_with('"') {
-                    decode_json_string(value)
-                } else {
-                    // Non-strings are masked as their compact JSON, as
-                    // `redact_json` does.
-                    serde_json::from_str::<Value>(value)
-                        .map(|v| v.to_string())
-                        .unwrap_or_else(|_| value.to_owned())
-                };
-                let masked = mask(&plain);
-                self.out
-                    .push_str(&serde_json::to_string(&masked).expect("a string"));
-            }
-            self.pos = value_end;
-        } else if key == "appid" {
-            let appid = Some(value.starts_with('"').then(|| decode_json_string(value)));
-            if in_top {
-                self.top_appid = appid;
-            } else if self.in_jsdata && self.open.len() == 2 {
-                self.jsdata_appid = appid;
-            }
-        }
-    }
-}
-
-/// The text of a JSON string literal (quotes included), unescaped.
-fn decode_json_string(raw: &str) -> String {
-    let inner = &raw[1..raw.len().saturating_sub(1).max(1)];
-    if !inner.contains('\\') {
-        return inner.to_owned();
-    }
-    serde_json::from_str(raw).unwrap_or_else(|_| inner.to_owned())
+    let envelope: Envelope = serde_json::from_slice(bytes).ok()?;
+    envelope
+        .jsdata
+        .and_then(|j| j.appid)
+        .or(envelope.appid)
+        .map(std::borrow::Cow::into_owned)
 }
 
 /// Masks `"key": "value"` for every secret key in text that is not valid
@@ -680,7 +517,7 @@ fn redact_loose_json(text: &str) -> String {
 }
 
 /// The appid a request is about: the one its JSON body names (see
-/// [`redact_body_and_appid`]), else its query's.
+/// [`RecordedBody::appid`]), else its query's.
 pub fn appid_of(body_appid: Option<String>, query: Option<&str>) -> Option<String> {
     body_appid.or_else(|| {
         query?.split('&').find_map(|pair| {
@@ -743,32 +580,24 @@ mod tests {
         );
     }
 
-    /// The one-pass text masker gives what masking a parsed tree gives.
+    /// A body is kept as it came and masked when shown, however it is shown.
     #[test]
-    fn text_masking_matches_tree_masking() {
-        let bodies = [
-            r#"{"apiname":"qrconnectchecklogin","jsdata":{"appid":"wxa0","scope":"snsapi_login","authorize_uuid":"AbCdEfGhIjKlMnOp"}}"#,
-            "{ \"a\" : [ 1 , {\"Secret\" : {\"x\": [1, 2, \"yy\"]}} ],\n \"code\": 12345678901234,\n\"token\": null, \"ticket\": true }",
-            r#"{"se\u0063ret":"0123456789abcdef","esc":"a\"b\\c \u00e9","password":"p\"q\\r-long-enough"}"#,
-            r#"[{"code":"abcdefghijklmnopq"},"code",{"k":{"refresh_token":"é-unicode-ünïcödé"}}]"#,
-            r#""just a string""#,
-            "42",
-        ];
-        for body in bodies {
-            let mut tree: Value = serde_json::from_str(body).unwrap();
-            redact_json(&mut tree);
-            let text = redact_body(body.as_bytes(), false).unwrap();
-            assert_eq!(text.to_value(), tree, "{body}");
-            // Compact, so a journal file line stays one line; escapes are
-            // kept as they were sent.
-            assert!(!text.get().contains('\n'), "{}", text.get());
-        }
+    fn bodies_are_masked_when_shown() {
+        let sent = r#"{"jsdata":{"appid":"wx1","authorize_uuid":"AbCdEfGhIjKlMnOp"}}"#;
+        let body = RecordedBody::new(sent.as_bytes().to_vec(), false).unwrap();
+        let json = serde_json::to_string(&body).unwrap();
+        assert_eq!(json, r#"{"jsdata":{"appid":"wx1","authorize_uuid":"AbCd…(16)"}}"#);
+        assert_eq!(format!("{body:?}"), json);
+        let read_back: RecordedBody = serde_json::from_str(&json).unwrap();
+        assert_eq!(serde_json::to_string(&read_back).unwrap(), json, "masked once only");
+        assert_eq!(read_back.appid().as_deref(), Some("wx1"));
+        assert!(RecordedBody::new(Vec::new(), false).is_none());
     }
 
     #[test]
     fn appid_comes_from_jsdata_then_the_body_then_the_query() {
         let appid = |body: &str, query| {
-            let (_, from_body) = redact_body_and_appid(body.as_bytes(), false);
+            let from_body = RecordedBody::new(body.as_bytes().to_vec(), false)?.appid();
             appid_of(from_body, query)
         };
         assert_eq!(
@@ -796,17 +625,14 @@ mod tests {
     #[test]
     fn masks_secrets_in_broken_json_and_forms() {
         let broken = r#"{"appid":"wx1","secret" : "supersecretvalue123","code":"abcdefghijklmnop"#;
-        let Some(Value::String(text)) = redact_body(broken.as_bytes(), false).map(|b| b.to_value())
-        else {
+        let Value::String(text) = redact_body(broken.as_bytes(), false) else {
             panic!("text expected");
         };
         assert!(!text.contains("supersecretvalue123"), "{text}");
         assert!(!text.contains("abcdefghijklmnop"), "{text}");
         assert!(text.contains(r#""appid":"wx1""#), "{text}");
         assert!(text.contains("supe…(19)"), "{text}");
-        let Some(Value::String(form)) =
-            redact_body(b"appid=wx1&secret=supersecretvalue123", true).map(|b| b.to_value())
-        else {
+        let Value::String(form) = redact_body(b"appid=wx1&secret=supersecretvalue123", true) else {
             panic!("text expected");
         };
         assert_eq!(form, "appid=wx1&secret=supe…(19)");

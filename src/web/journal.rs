@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use wxemu_core::emulator::Emulator;
 use wxemu_core::endpoint::Endpoint;
-use wxemu_core::journal::{appid_of, redact_body_and_appid, redact_query, Entry, BODY_KEEP};
+use wxemu_core::journal::{appid_of, redact_query, Entry, RecordedBody, BODY_KEEP};
 
 use crate::web::marks::{AppliedFault, DecisionNote, DropConnection, ReplyErrcode};
 
@@ -152,14 +152,14 @@ impl Pending {
             .seen
             .map(|seen| std::mem::take(&mut *seen.lock().unwrap_or_else(|e| e.into_inner())))
             .unwrap_or_default();
-        let (body, body_appid) = redact_body_and_appid(&bytes, self.is_form);
+        let body = RecordedBody::new(bytes, self.is_form);
         let raw_query = self.uri.query();
         let note = response.extensions().get::<DecisionNote>();
         let entry = Entry {
             id: 0,
             at: self.at,
             method: self.method.to_string(),
-            app: appid_of(body_appid, raw_query),
+            app: appid_of(body.as_ref().and_then(RecordedBody::appid), raw_query),
             query: raw_query.map(redact_query),
             path: self.uri.path().to_owned(),
             endpoint: self.endpoint,
