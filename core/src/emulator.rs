@@ -353,6 +353,14 @@ impl Emulator {
         // No subscriber is fine: nobody is watching.
         let _ = self.events.send(event);
     }
+
+    /// [`Emulator::publish`] for events built per request: built only when
+    /// someone is subscribed (a headless server has nobody watching).
+    pub(crate) fn publish_with(&self, event: impl FnOnce() -> Event) {
+        if self.events.receiver_count() > 0 {
+            self.publish(event());
+        }
+    }
 }
 
 /// Why a runtime config change was refused.

@@ -184,7 +184,7 @@ impl Emulator {
         let account = self.current_account();
         let authorize_uuid = random_token(16);
         let ttl = self.config().server.authorize_uuid_ttl;
-        self.publish(Event::CheckLoginServed {
+        self.publish_with(|| Event::CheckLoginServed {
             appid: target.appid.clone(),
             account_id: account.id.clone(),
         });

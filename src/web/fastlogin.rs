@@ -19,7 +19,7 @@ use wxemu_core::approval::Outcome;
 use wxemu_core::emulator::Emulator;
 use wxemu_core::fastlogin::{AuthorizeCall, FastLoginError, LoginTarget};
 
-use crate::web::marks::{DecisionNote, ReplyErrcode};
+use crate::web::marks::{DecisionNote, ReplyErrcode, RequestApp};
 use crate::web::{read_body, BodyError};
 
 pub const CHECK_LOGIN_API: &str = "qrconnectchecklogin";
@@ -204,7 +204,8 @@ pub async fn check_login(
         Ok(t) => t,
         Err(r) => return r.into_response(CHECK_LOGIN_API),
     };
-    match emu.check_login(target, origin) {
+    let app = RequestApp(target.appid.clone());
+    let mut response = match emu.check_login(target, origin) {
         Ok(ok) => success(
             CHECK_LOGIN_API,
             CheckLoginReply {
@@ -214,7 +215,9 @@ pub async fn check_login(
             },
         ),
         Err(e) => failure(CHECK_LOGIN_API, &e),
-    }
+    };
+    response.extensions_mut().insert(app);
+    response
 }
 
 pub async fn authorize(
@@ -226,6 +229,7 @@ pub async fn authorize(
         Ok(d) => d,
         Err(r) => return r.into_response(AUTHORIZE_REPLY_API),
     };
+    let app = RequestApp(call.target.appid.clone());
     let result = emu.authorize(call, origin).await;
     let (mut response, note) = match result {
         Ok(authorized) => (
@@ -251,6 +255,7 @@ pub async fn authorize(
     if let Some(note) = note {
         response.extensions_mut().insert(note);
     }
+    response.extensions_mut().insert(app);
     response
 }
 

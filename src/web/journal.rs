@@ -22,7 +22,7 @@ use wxemu_core::emulator::Emulator;
 use wxemu_core::endpoint::Endpoint;
 use wxemu_core::journal::{appid_of, redact_query, Entry, RecordedBody, BODY_KEEP};
 
-use crate::web::marks::{AppliedFault, DecisionNote, DropConnection, ReplyErrcode};
+use crate::web::marks::{AppliedFault, DecisionNote, DropConnection, ReplyErrcode, RequestApp};
 
 /// Largest reply body read back to find its errcode.
 const REPLY_READ_LIMIT: usize = 1024 * 1024;
@@ -159,7 +159,10 @@ impl Pending {
             id: 0,
             at: self.at,
             method: self.method.to_string(),
-            app: appid_of(body.as_ref().and_then(RecordedBody::appid), raw_query),
+            app: match response.extensions().get::<RequestApp>() {
+                Some(told) => Some(told.0.clone()),
+                None => appid_of(body.as_ref().and_then(RecordedBody::appid), raw_query),
+            },
             query: raw_query.map(redact_query),
             path: self.uri.path().to_owned(),
             endpoint: self.endpoint,

@@ -12,6 +12,12 @@ use wxemu_core::approval::Outcome;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReplyErrcode(pub Option<i64>);
 
+/// The appid the handler read from the request, so the journal need not
+/// parse the body again to find it (requests a handler refused before
+/// reading one are looked into by the journal itself).
+#[derive(Debug, Clone)]
+pub struct RequestApp(pub String);
+
 /// What the person decided, on an authorize's response.
 #[derive(Debug, Clone)]
 pub struct DecisionNote {
