@@ -195,6 +195,10 @@ pub enum CtlCommand {
         app: Option<String>,
         #[arg(long, allow_negative_numbers = true)]
         errcode: Option<i64>,
+        /// Only requests addressed to this host (e.g. api.weixin.qq.com when
+        /// intercepted, localhost.weixin.qq.com when direct).
+        #[arg(long)]
+        host: Option<String>,
         /// Only entries after this id.
         #[arg(long)]
         since: Option<u64>,
@@ -681,6 +685,7 @@ fn request_for(command: CtlCommand) -> Result<Call, String> {
             endpoint,
             app,
             errcode,
+            host,
             since,
             limit,
             clear,
@@ -693,6 +698,7 @@ fn request_for(command: CtlCommand) -> Result<Call, String> {
                 endpoint,
                 app,
                 errcode,
+                host,
                 since,
                 limit,
                 ..JournalQuery::default()
@@ -808,6 +814,7 @@ mod tests {
             endpoint: None,
             app: Some("wx1".into()),
             errcode: None,
+            host: Some("api.weixin.qq.com".into()),
             since: Some(3),
             limit: None,
             clear: false,
@@ -816,7 +823,7 @@ mod tests {
         assert_eq!(method, Method::GET);
         assert_eq!(
             path,
-            "/journal/wait?endpoint=check-login&app=wx1&since=3&timeout=5s"
+            "/journal/wait?endpoint=check-login&app=wx1&host=api.weixin.qq.com&since=3&timeout=5s"
         );
         assert_eq!(timeout, Duration::from_secs(35));
     }

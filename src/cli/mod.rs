@@ -127,6 +127,12 @@ struct ServeArgs {
     /// 127.0.0.1 (`wxemu hosts add --intercept`, docker extra_hosts).
     #[arg(long, value_name = "PORT")]
     intercept_port: Option<u16>,
+    /// The address every listener binds [default: 127.0.0.1]. Anything else
+    /// only when given here, e.g. 0.0.0.0 in a docker-compose CI where other
+    /// containers reach wxemu through extra_hosts (docs/interception.md); the
+    /// banner then warns.
+    #[arg(long, value_name = "ADDR")]
+    bind: Option<std::net::IpAddr>,
 }
 
 /// The per-OS data directory: `~/.local/share/wxemu` on Linux,
@@ -251,6 +257,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             proxy_offline: args.proxy_offline,
             intercept_port: args.intercept_port,
         },
+        bind: args
+            .bind
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
         ..ServeOptions::new(data_dir.clone())
     })
     .await
@@ -276,6 +285,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         "  listening  https://{CANONICAL_HOST}:{}  ({addr})",
         addr.port()
     );
+    if let Some(warning) = bind_warning(addr.ip()) {
+        println!("  warning    {warning}");
+    }
     println!(
         "  CA         {}{}",
         certs.ca_cert_path.display(),
@@ -377,6 +389,26 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// The banner's warning for a listener off 127.0.0.1 (only ever there by an
+/// explicit `--bind`): None for the default.
+fn bind_warning(ip: std::net::IpAddr) -> Option<String> {
+    if ip == std::net::Ipv4Addr::LOCALHOST || ip == std::net::Ipv6Addr::LOCALHOST {
+        return None;
+    }
+    Some(if ip.is_loopback() {
+        format!(
+            "bound to {ip} (--bind), not 127.0.0.1: the real login page, `wxemu ctl` and \
+             `wxemu doctor` look for wxemu on 127.0.0.1, so map the names to {ip} yourself"
+        )
+    } else {
+        format!(
+            "bound to {ip} (--bind), NOT loopback only: anything that can reach this address \
+             can log in as your test accounts, call the token API and use the proxy's tunnels; \
+             only on a private CI network"
+        )
+    })
+}
+
 /// Ctrl-C, or SIGTERM on unix (what CI runners and `kill` send). The
 /// handlers are installed when this is called, before the server says it is
 /// listening, so a signal sent right after that line is never missed.
@@ -400,5 +432,22 @@ fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, String> {
         Ok(async move {
             ctrl_c.recv().await;
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bind_warning;
+
+    #[test]
+    fn only_an_explicit_address_off_127_0_0_1_warns() {
+        assert_eq!(bind_warning("127.0.0.1".parse().unwrap()), None);
+        assert_eq!(bind_warning("::1".parse().unwrap()), None);
+        let loopback = bind_warning("127.0.0.2".parse().unwrap()).expect("warns");
+        assert!(loopback.contains("not 127.0.0.1"), "{loopback}");
+        for open in ["0.0.0.0", "::", "192.168.1.5"] {
+            let warning = bind_warning(open.parse().unwrap()).expect("warns");
+            assert!(warning.contains("NOT loopback only"), "{warning}");
+        }
     }
 }

@@ -70,17 +70,7 @@ impl HostFamily {
     /// The family a Host header (or HTTP/2 `:authority`) belongs to, port
     /// and a trailing dot allowed, ASCII case ignored.
     pub fn of(host: &str) -> Option<HostFamily> {
-        let name = match host.rsplit_once(':') {
-            // "[::1]:14013", "localhost:14013"; a bare "[::1]" has a ':'
-            // inside the brackets, so only split off a port after them.
-            Some((name, port))
-                if !port.contains(']') && port.bytes().all(|b| b.is_ascii_digit()) =>
-            {
-                name
-            }
-            _ => host,
-        };
-        let name = name.strip_suffix('.').unwrap_or(name);
+        let name = host_name(host);
         HostFamily::ALL.iter().copied().find(|family| {
             family
                 .names()
@@ -100,6 +90,20 @@ impl HostFamily {
     pub(crate) fn index(self) -> usize {
         self as usize
     }
+}
+
+/// The name in a Host header (or HTTP/2 `:authority`): without its port
+/// or a trailing dot; case kept.
+pub fn host_name(host: &str) -> &str {
+    let name = match host.rsplit_once(':') {
+        // "[::1]:14013", "localhost:14013"; a bare "[::1]" has a ':'
+        // inside the brackets, so only split off a port after them.
+        Some((name, port)) if !port.contains(']') && port.bytes().all(|b| b.is_ascii_digit()) => {
+            name
+        }
+        _ => host,
+    };
+    name.strip_suffix('.').unwrap_or(name)
 }
 
 /// Who may call a route, checked before the handler runs.
@@ -402,6 +406,7 @@ control!(CLOCK_UNFREEZE, "/clock/unfreeze", POST);
 control!(JOURNAL, "/journal", GET, DELETE);
 control!(JOURNAL_WAIT, "/journal/wait", GET);
 control!(RESET, "/reset", POST);
+control!(INTERCEPT, "/intercept", GET);
 control!(WEBWX_SESSIONS, "/webwx/sessions", GET);
 control!(WEBWX_SESSION, "/webwx/sessions/{id}", GET, DELETE);
 control!(WEBWX_MESSAGES, "/webwx/messages", GET, POST);
@@ -457,6 +462,7 @@ pub static ALL: &[&Route] = &[
     &JOURNAL,
     &JOURNAL_WAIT,
     &RESET,
+    &INTERCEPT,
     &WEBWX_SESSIONS,
     &WEBWX_SESSION,
     &WEBWX_MESSAGES,
