@@ -137,7 +137,10 @@ async fn serve_prints_where_it_listens_and_serves() {
 fn banner(lines: &mpsc::Receiver<String>) -> Vec<String> {
     let mut seen = Vec::new();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while !seen.last().is_some_and(|l: &String| l.contains("Press Ctrl-C")) {
+    while !seen
+        .last()
+        .is_some_and(|l: &String| l.contains("Press Ctrl-C"))
+    {
         let left = deadline.saturating_duration_since(std::time::Instant::now());
         match lines.recv_timeout(left) {
             Ok(line) => seen.push(line),

@@ -22,8 +22,8 @@ use wxemu_core::emulator::Emulator;
 use wxemu_core::endpoint::Endpoint;
 use wxemu_core::journal::{appid_of, redact_body, redact_query, Entry, BODY_KEEP};
 
-use crate::web::registry;
 use crate::web::marks::{AppliedFault, DecisionNote, DropConnection, ReplyErrcode};
+use crate::web::registry;
 
 /// Largest reply body read back to find its errcode.
 const REPLY_READ_LIMIT: usize = 1024 * 1024;
@@ -98,14 +98,10 @@ impl Pending {
             uri: req.uri().clone(),
             // A HeaderValue clone is a refcount: the name is only cut out
             // of it when the entry is stored.
-            host: req
-                .headers()
-                .get(header::HOST)
-                .cloned()
-                .or_else(|| {
-                    let authority = req.uri().authority()?;
-                    HeaderValue::from_str(authority.as_str()).ok()
-                }),
+            host: req.headers().get(header::HOST).cloned().or_else(|| {
+                let authority = req.uri().authority()?;
+                HeaderValue::from_str(authority.as_str()).ok()
+            }),
             is_form,
             origin: req.headers().get(header::ORIGIN).cloned(),
             seen: None,
@@ -261,7 +257,10 @@ mod tests {
     #[test]
     fn hosts_are_recorded_without_port_and_bounded() {
         assert_eq!(host_of(b"API.Weixin.qq.com.:443"), "api.weixin.qq.com");
-        assert_eq!(host_of(b"localhost.weixin.qq.com:14013"), "localhost.weixin.qq.com");
+        assert_eq!(
+            host_of(b"localhost.weixin.qq.com:14013"),
+            "localhost.weixin.qq.com"
+        );
         assert_eq!(host_of(b"[::1]:14013"), "[::1]");
         assert_eq!(host_of(&[b'a'; 5000]).len(), MAX_HOST);
         assert_eq!(host_of("é".repeat(300).as_bytes()).len(), MAX_HOST - 1);

@@ -48,7 +48,12 @@ pub async fn intercept(State(emu): State<Arc<Emulator>>) -> ApiResult {
     let sha256 = on.ca_sha256.clone();
     let trust = tokio::task::spawn_blocking(move || ca_trust(ca_path))
         .await
-        .unwrap_or_else(|e| (TrustState::Unknown, vec![json!({"store": "all", "outcome": "failed", "detail": e.to_string()})]));
+        .unwrap_or_else(|e| {
+            (
+                TrustState::Unknown,
+                vec![json!({"store": "all", "outcome": "failed", "detail": e.to_string()})],
+            )
+        });
     ok(json!({
         "enabled": true,
         "bind": bind.to_string(),
