@@ -159,6 +159,12 @@ fn bind_is_explicit_and_warned_about() {
     assert!(std::net::TcpStream::connect(("127.0.0.1", default.port)).is_ok());
     let lines = banner(&default.stdout);
     assert!(!lines.iter().any(|l| l.contains("warning")), "{lines:#?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.trim_start().starts_with("intercept  off")),
+        "{lines:#?}"
+    );
     drop(default);
 
     let bound = serve(&[
@@ -184,6 +190,17 @@ fn bind_is_explicit_and_warned_about() {
     assert!(warning.contains("bound to 127.0.0.2 (--bind)"), "{warning}");
     assert!(line("proxy").contains("http://127.0.0.2:"), "{lines:#?}");
     assert!(line("hosts mode").contains("(127.0.0.2:"), "{lines:#?}");
+    // Interception on, its hosts, and its CA's trust: a fresh CA is trusted nowhere.
+    assert!(
+        line("intercept  on: open.weixin.qq.com").contains("more"),
+        "{lines:#?}"
+    );
+    let trust = line("intercept  CA");
+    assert!(
+        trust.contains("NOT trusted: wxemu trust install --intercept")
+            || trust.contains("trust unknown"),
+        "{trust}"
+    );
     // Really there, and not on 127.0.0.1.
     assert!(std::net::TcpStream::connect(("127.0.0.2", bound.port)).is_ok());
     assert!(std::net::TcpStream::connect(("127.0.0.1", bound.port)).is_err());

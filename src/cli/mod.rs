@@ -350,14 +350,31 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         println!("  http api   http://{api}/sns/...  (plain HTTP, token API only)");
     }
     if let Some(intercept) = server.interception() {
+        let hosts = intercept.hosts().as_slice();
         println!(
-            "  intercept  {}  (CA {}{})",
-            intercept.hosts().as_slice().join(", "),
+            "  intercept  on: {}{}",
+            hosts.iter().take(4).cloned().collect::<Vec<_>>().join(", "),
+            match hosts.len() {
+                0..=4 => String::new(),
+                n => format!(" and {} more (GET /__wxemu/intercept)", n - 4),
+            }
+        );
+        let ca_path = intercept.ca().cert_path().to_owned();
+        let trust =
+            tokio::task::spawn_blocking(move || crate::web::control::runtime::ca_trust(ca_path).0)
+                .await
+                .unwrap_or(crate::web::control::runtime::TrustState::Unknown);
+        println!(
+            "  intercept  CA {}: {}",
             intercept.ca().cert_path().display(),
-            if intercept.ca().created() {
-                ": new, trust it once: wxemu trust install --intercept"
-            } else {
-                ""
+            match trust {
+                crate::web::control::runtime::TrustState::Trusted => "trusted",
+                crate::web::control::runtime::TrustState::Partly =>
+                    "trusted in some stores only: wxemu trust install --intercept",
+                crate::web::control::runtime::TrustState::NotTrusted =>
+                    "NOT trusted: wxemu trust install --intercept (backends: wxemu trust env --intercept)",
+                crate::web::control::runtime::TrustState::Unknown =>
+                    "trust unknown (no trust store could be asked): wxemu doctor",
             }
         );
         if let Some(proxy) = intercept.proxy_addr() {
@@ -377,6 +394,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
                 direct.port()
             );
         }
+    }
+    if server.interception().is_none() {
+        println!(
+            "  intercept  off (--proxy-port or --intercept-port answer as the real WeChat hosts)"
+        );
     }
     println!("Press Ctrl-C to stop.");
 

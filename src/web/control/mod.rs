@@ -12,7 +12,7 @@
 
 mod decisions;
 mod qr;
-mod runtime;
+pub(crate) mod runtime;
 mod settings;
 mod webwx;
 

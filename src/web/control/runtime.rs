@@ -93,7 +93,7 @@ pub enum TrustState {
 }
 
 /// Asks this machine's trust stores about the CA at `path` (blocking).
-fn ca_trust(path: std::path::PathBuf) -> (TrustState, Vec<serde_json::Value>) {
+pub fn ca_trust(path: std::path::PathBuf) -> (TrustState, Vec<serde_json::Value>) {
     use wxemu_certs::trust::{self, CaCert, Outcome, TrustTargets};
     let ca = wxemu_certs::trust::read_pem_cert(&path)
         .and_then(|der| CaCert::from_der(wxemu_certs::CaKind::Intercept, path, der));
