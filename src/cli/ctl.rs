@@ -53,6 +53,8 @@ pub enum CtlCommand {
     Token,
     /// Is the server up? (version and port)
     Health,
+    /// Interception: on or off, the proxy and hosts-mode ports, the CA's trust.
+    Intercept,
     /// Wait until a server runs on this data directory and answers (for CI
     /// scripts that start `wxemu serve &`).
     Ready {
@@ -515,6 +517,7 @@ fn request_for(command: CtlCommand) -> Result<Call, String> {
             return Err("token and ready are not single calls".into())
         }
         CtlCommand::Health => call(Method::GET, r::HEALTH.path, None),
+        CtlCommand::Intercept => call(Method::GET, r::INTERCEPT.path, None),
         CtlCommand::Client { state, account } => {
             if state.is_none() && account.is_none() {
                 call(Method::GET, r::CLIENT.path, None)

@@ -6,7 +6,9 @@
 // other), loads its contacts, sends a text to filehelper, receives a text
 // injected through POST /__wxemu/webwx/messages, answers it and logs out.
 // What the bot sent and received is then read back through
-// GET /__wxemu/webwx/messages.
+// GET /__wxemu/webwx/messages. Each library also runs unmodified (no
+// base-URL knob) against the real hosts through wxemu's interception proxy
+// (HTTPS_PROXY and the CAs from `wxemu trust env --intercept`).
 //
 // Run by scripts/test: node --test tests/bots/ (needs target/debug/wxemu).
 "use strict";
@@ -267,6 +269,12 @@ test("itchat-uos, unmodified, does the same against the real hosts through HTTPS
   assert.ok((await hostsOf("wx.qq.com")).includes("/cgi-bin/mmwebwx-bin/webwxinit"));
   assert.ok((await hostsOf("webpush.wx.qq.com")).includes("/cgi-bin/mmwebwx-bin/synccheck"));
   assert.deepEqual(await hostsOf("127.0.0.1"), []);
+  // What the dashboard shows: `wxemu ctl intercept` (GET /__wxemu/intercept).
+  const status = JSON.parse(emu.ctl("intercept"));
+  assert.equal(status.enabled, true);
+  assert.equal(status.proxy.port, emu.proxyPort);
+  assert.equal(status.proxy.offline, true);
+  assert.ok(status.hosts.includes("webpush.wx.qq.com"));
 });
 
 test("wechat4u logs in, reads contacts, talks and logs out", async (t) => {
@@ -298,4 +306,40 @@ test("wechat4u logs in, reads contacts, talks and logs out", async (t) => {
       return { sessions: sessions.json, conversation: conv.json };
     },
   });
+});
+
+test("wechat4u, unmodified, does the same against the real hosts through HTTPS_PROXY", async (t) => {
+  const emu = await botScenario(t, {
+    name: "wechat4u through the proxy",
+    proxy: true,
+    command: process.execPath,
+    args: [path.join(HERE, "wechat4u_bot.js")],
+    caEnv: "NODE_EXTRA_CA_CERTS",
+    // wechat4u's own keep-alive: at login (then every 5 min) it sends
+    // "心跳：<time>" to filehelper.
+    background: (m) => m.direction === "out" && m.to === "filehelper" && m.text.startsWith("心跳："),
+    scanWith: async (emu, uuid) => {
+      for (const step of ["scan", "confirm"]) {
+        const res = await emu.control("POST", `/qr/${encodeURIComponent(uuid)}/${step}`, step === "scan" ? { account: "default" } : {});
+        assert.equal(res.status, 200, res.text);
+      }
+    },
+    inject: async (emu, text) => {
+      const res = await emu.control("POST", "/webwx/messages", { text, from: "friend" });
+      assert.equal(res.status, 201, res.text);
+      return res.json;
+    },
+    readBack: async (emu) => {
+      const sessions = await emu.control("GET", "/webwx/sessions");
+      assert.equal(sessions.status, 200, sessions.text);
+      const id = sessions.json.sessions[0].id;
+      const conv = await emu.control("GET", `/webwx/messages?session=${encodeURIComponent(id)}`);
+      assert.equal(conv.status, 200, conv.text);
+      return { sessions: sessions.json, conversation: conv.json };
+    },
+  });
+  const hostsOf = async (host) => (await emu.control("GET", `/journal?host=${host}`)).json.entries.map((e) => e.path);
+  assert.ok((await hostsOf("login.wx.qq.com")).includes("/jslogin"));
+  assert.ok((await hostsOf("wx.qq.com")).includes("/cgi-bin/mmwebwx-bin/webwxinit"));
+  assert.ok((await hostsOf("webpush.wx.qq.com")).includes("/cgi-bin/mmwebwx-bin/synccheck"));
 });
