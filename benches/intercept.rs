@@ -4,7 +4,10 @@
 //!      (CONNECT once per connection, TLS with the interception CA, keep-alive) vs
 //!      direct to wxemu's own listener; target: at most 15% fewer requests per second.
 //!   u. a 1 KiB answer from a local plain-HTTP server: through a CONNECT tunnel
-//!      (keep-alive inside it) vs direct; target: at most 15% fewer.
+//!      (keep-alive inside it) vs direct; target: at most 15% fewer. For scale, the
+//!      same through the least any relay does (u2: accept, connect, tokio's
+//!      copy_bidirectional; no HTTP, no CONNECT): u1/u2 is what the proxy costs beyond
+//!      the second loopback TCP hop every relay adds.
 //! CONNECTIONS keep-alive connections per case; the cases take turns in ROUNDS slices
 //! (WXEMU_BENCH_SECS per case in all, default 5) and each ratio is the median of the
 //! per-round ratios. Under `cargo test` it runs one short round as a smoke test.
@@ -235,6 +238,24 @@ async fn kib_server() -> SocketAddr {
     addr
 }
 
+/// The least a relay can do: each connection accepted here is copied both ways to
+/// `target`, nothing parsed.
+async fn bare_relay(target: SocketAddr) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            client.set_nodelay(true).unwrap();
+            tokio::spawn(async move {
+                let mut upstream = TcpStream::connect(target).await.unwrap();
+                upstream.set_nodelay(true).unwrap();
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+            });
+        }
+    });
+    addr
+}
+
 fn client_tls(ca_der: &[u8]) -> Arc<rustls::ClientConfig> {
     let mut roots = rustls::RootCertStore::empty();
     roots.add(CertificateDer::from(ca_der.to_vec())).unwrap();
@@ -290,8 +311,9 @@ fn main() {
     });
     let userinfo = Arc::new(runtime.block_on(userinfo_query(&direct)));
     let kib = runtime.block_on(kib_server());
+    let relay = runtime.block_on(bare_relay(kib));
     let root = Arc::new("/".to_owned());
-    let cases: [(&str, Way, Arc<String>, &'static [u8]); 4] = [
+    let cases: [(&str, Way, Arc<String>, &'static [u8]); 5] = [
         (
             "t0. token API, direct",
             direct,
@@ -313,6 +335,12 @@ fn main() {
         (
             "u1. 1 KiB, through a CONNECT tunnel",
             Way::Tunnelled { proxy, target: kib },
+            root.clone(),
+            b"xxxx",
+        ),
+        (
+            "u2. 1 KiB, through a bare relay (for scale)",
+            Way::Plain { addr: relay },
             root,
             b"xxxx",
         ),
@@ -347,5 +375,14 @@ fn main() {
     println!(
         "  u1/u0  1 KiB through a tunnel vs direct        {:.3}",
         ratio(2, 3)
+    );
+    println!("for scale (no target):");
+    println!(
+        "  u2/u0  1 KiB through a bare relay vs direct    {:.3}",
+        ratio(2, 4)
+    );
+    println!(
+        "  u1/u2  the proxy's tunnel vs a bare relay      {:.3}",
+        ratio(4, 3)
     );
 }

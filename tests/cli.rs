@@ -133,6 +133,87 @@ async fn serve_prints_where_it_listens_and_serves() {
     assert_eq!(client.login(REDIRECT, "s").await.errcode(), 0);
 }
 
+/// Every banner line up to "Press Ctrl-C" (10 s at most).
+fn banner(lines: &mpsc::Receiver<String>) -> Vec<String> {
+    let mut seen = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !seen
+        .last()
+        .is_some_and(|l: &String| l.contains("Press Ctrl-C"))
+    {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) => seen.push(line),
+            Err(_) => panic!("no end of the banner; saw {seen:#?}"),
+        }
+    }
+    seen
+}
+
+/// `--bind` moves every listener (HTTPS, the proxy, hosts mode) to the address given,
+/// and only an explicit one off 127.0.0.1 gets a warning line; the default stays
+/// 127.0.0.1 without one.
+#[test]
+fn bind_is_explicit_and_warned_about() {
+    let default = serve(&["--approve", "auto"]);
+    assert!(std::net::TcpStream::connect(("127.0.0.1", default.port)).is_ok());
+    let lines = banner(&default.stdout);
+    assert!(!lines.iter().any(|l| l.contains("warning")), "{lines:#?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.trim_start().starts_with("intercept  off")),
+        "{lines:#?}"
+    );
+    drop(default);
+
+    let bound = serve(&[
+        "--approve",
+        "auto",
+        "--bind",
+        "127.0.0.2",
+        "--proxy-port",
+        "0",
+        "--proxy-offline",
+        "--intercept-port",
+        "0",
+    ]);
+    let lines = banner(&bound.stdout);
+    let line = |start: &str| {
+        lines
+            .iter()
+            .find(|l| l.trim_start().starts_with(start))
+            .unwrap_or_else(|| panic!("no {start:?} line in {lines:#?}"))
+            .clone()
+    };
+    let warning = line("warning");
+    assert!(warning.contains("bound to 127.0.0.2 (--bind)"), "{warning}");
+    assert!(line("proxy").contains("http://127.0.0.2:"), "{lines:#?}");
+    assert!(line("hosts mode").contains("(127.0.0.2:"), "{lines:#?}");
+    // Interception on, its hosts, and its CA's trust: a fresh CA is trusted nowhere.
+    assert!(
+        line("intercept  on: open.weixin.qq.com").contains("more"),
+        "{lines:#?}"
+    );
+    let trust = line("intercept  CA");
+    assert!(
+        trust.contains("NOT trusted: wxemu trust install --intercept")
+            || trust.contains("trust unknown"),
+        "{trust}"
+    );
+    // Really there, and not on 127.0.0.1.
+    assert!(std::net::TcpStream::connect(("127.0.0.2", bound.port)).is_ok());
+    assert!(std::net::TcpStream::connect(("127.0.0.1", bound.port)).is_err());
+
+    // Not an address: clap's one sentence, no server.
+    let out = Command::new(BIN)
+        .args(["serve", "--port", "0", "--bind", "localhost"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--bind"));
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn ask_mode_prompts_on_the_terminal() {
     let mut serve = serve(&["--approve", "ask"]);

@@ -356,6 +356,34 @@ async fn tunnel_round_trip(
     );
 }
 
+/// Bytes a client sends right behind its CONNECT head, in the same packet (hyper has
+/// read them with the head), still reach the target first and intact.
+#[tokio::test]
+async fn bytes_pipelined_behind_connect_reach_the_target() {
+    let proxy = TestProxy::start(false).await;
+    let (addr, task) = echo_target().await;
+    let mut tcp = TcpStream::connect(proxy.addr).await.expect("proxy");
+    let target = format!("127.0.0.1:{}", addr.port());
+    let mut first = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n").into_bytes();
+    first.extend_from_slice(b"early\r\n\r\nbytes");
+    tcp.write_all(&first).await.expect("CONNECT and bytes");
+    let head = read_head(&mut tcp).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    tcp.write_all(b" and later ones").await.expect("more");
+    tcp.shutdown().await.expect("half-close");
+    let mut received = Vec::new();
+    tokio::time::timeout(Duration::from_secs(30), tcp.read_to_end(&mut received))
+        .await
+        .expect("tunnel finishes")
+        .expect("read");
+    assert_eq!(
+        task.await.expect("target"),
+        b"early\r\n\r\nbytes and later ones"
+    );
+    assert!(received.ends_with(b"early\r\n\r\nbytes and later ones\r\nbye"));
+    proxy.stop().await;
+}
+
 #[tokio::test]
 async fn connect_elsewhere_is_a_byte_for_byte_tunnel() {
     let proxy = TestProxy::start(false).await;

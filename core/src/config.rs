@@ -44,6 +44,25 @@ pub const DEFAULT_INTERCEPTED_HOSTS: &[&str] = &[
     "long.open.weixin.qq.com",
     "res.wx.qq.com",
     "api.weixin.qq.com",
+    // Web WeChat (protocol.md section 3): the login hosts, the home hosts a
+    // login poll redirects to, and their push and file hosts.
+    "login.weixin.qq.com",
+    "login.wx.qq.com",
+    "login.wx2.qq.com",
+    "login.wx8.qq.com",
+    "login.web.wechat.com",
+    "wx.qq.com",
+    "wx2.qq.com",
+    "wx8.qq.com",
+    "web.wechat.com",
+    "webpush.wx.qq.com",
+    "webpush.wx2.qq.com",
+    "webpush.wx8.qq.com",
+    "webpush.web.wechat.com",
+    "file.wx.qq.com",
+    "file.wx2.qq.com",
+    "file.wx8.qq.com",
+    "file.web.wechat.com",
 ];
 
 /// Interception (`serve --proxy-port` or `--intercept-port`): wxemu answers as

@@ -69,6 +69,8 @@ pub struct Emulator {
     base_url: String,
     /// `--decision-timeout`: wins over the config without being saved to it.
     decision_timeout_override: Option<Duration>,
+    /// Where the server listens besides `port` (`--bind`, interception).
+    listening: crate::listening::Listening,
 }
 
 impl Emulator {
@@ -99,7 +101,18 @@ impl Emulator {
                 .collect(),
             base_url: format!("https://{CANONICAL_HOST}:{port}"),
             decision_timeout_override: None,
+            listening: crate::listening::Listening::default(),
         }
+    }
+
+    /// Where the server listens (`--bind`, interception): set once at start.
+    pub fn with_listening(mut self, listening: crate::listening::Listening) -> Emulator {
+        self.listening = listening;
+        self
+    }
+
+    pub fn listening(&self) -> &crate::listening::Listening {
+        &self.listening
     }
 
     pub fn with_limits(mut self, limits: Limits) -> Emulator {

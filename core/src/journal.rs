@@ -60,6 +60,12 @@ pub struct Entry {
     /// Wall-clock arrival, milliseconds since the Unix epoch.
     pub at: u64,
     pub method: String,
+    /// The host the request was addressed to (its Host header or HTTP/2
+    /// `:authority`, lowercase, without port or trailing dot):
+    /// `localhost.weixin.qq.com` for a direct request, `api.weixin.qq.com`
+    /// for one intercepted as that host. None when the request named none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
     pub path: String,
     /// The query string, secrets masked.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -166,6 +172,8 @@ pub struct Filter {
     pub app: Option<String>,
     pub errcode: Option<i64>,
     pub method: Option<String>,
+    /// The host the request was addressed to (any case), e.g. `api.weixin.qq.com`.
+    pub host: Option<String>,
     /// Only entries with an id greater than this.
     pub since: Option<u64>,
 }
@@ -180,6 +188,11 @@ impl Filter {
                 .method
                 .as_ref()
                 .is_none_or(|m| m.eq_ignore_ascii_case(&e.method))
+            && self.host.as_ref().is_none_or(|h| {
+                e.host
+                    .as_ref()
+                    .is_some_and(|eh| eh.eq_ignore_ascii_case(h.trim_end_matches('.')))
+            })
             && self.since.is_none_or(|s| e.id > s)
     }
 }
@@ -536,6 +549,7 @@ mod tests {
             id: 0,
             at: 0,
             method: "POST".into(),
+            host: Some("localhost.weixin.qq.com".into()),
             path: path.into(),
             query: None,
             // The web floor's router names endpoints; these tests only
@@ -688,5 +702,31 @@ mod tests {
             .wait(&filter, Duration::from_secs(5))
             .await
             .is_none());
+    }
+
+    #[test]
+    fn filters_by_the_host_addressed() {
+        let journal = Journal::new(10);
+        journal.push(entry("/sns/userinfo"));
+        journal.push(Entry {
+            host: Some("api.weixin.qq.com".into()),
+            ..entry("/sns/userinfo")
+        });
+        journal.push(Entry {
+            host: None,
+            ..entry("/sns/userinfo")
+        });
+        let of = |host: &str| -> Vec<u64> {
+            let filter = Filter {
+                host: Some(host.into()),
+                ..Filter::default()
+            };
+            journal.list(&filter, None).iter().map(|e| e.id).collect()
+        };
+        assert_eq!(of("API.weixin.qq.com."), [2]);
+        assert_eq!(of("localhost.weixin.qq.com"), [1]);
+        assert!(of("open.weixin.qq.com").is_empty());
+        let text = serde_json::to_string(&*journal.list(&Filter::default(), None)[1]).unwrap();
+        assert!(text.contains(r#""host":"api.weixin.qq.com""#), "{text}");
     }
 }

@@ -32,6 +32,7 @@ pub mod identity;
 pub mod journal;
 pub mod json;
 pub mod limits;
+pub mod listening;
 pub mod named;
 pub mod origin;
 pub mod qr;

@@ -53,6 +53,8 @@ pub enum CtlCommand {
     Token,
     /// Is the server up? (version and port)
     Health,
+    /// Interception: on or off, the proxy and hosts-mode ports, the CA's trust.
+    Intercept,
     /// Wait until a server runs on this data directory and answers (for CI
     /// scripts that start `wxemu serve &`).
     Ready {
@@ -195,6 +197,10 @@ pub enum CtlCommand {
         app: Option<String>,
         #[arg(long, allow_negative_numbers = true)]
         errcode: Option<i64>,
+        /// Only requests addressed to this host (e.g. api.weixin.qq.com when
+        /// intercepted, localhost.weixin.qq.com when direct).
+        #[arg(long)]
+        host: Option<String>,
         /// Only entries after this id.
         #[arg(long)]
         since: Option<u64>,
@@ -511,6 +517,7 @@ fn request_for(command: CtlCommand) -> Result<Call, String> {
             return Err("token and ready are not single calls".into())
         }
         CtlCommand::Health => call(Method::GET, r::HEALTH.path, None),
+        CtlCommand::Intercept => call(Method::GET, r::INTERCEPT.path, None),
         CtlCommand::Client { state, account } => {
             if state.is_none() && account.is_none() {
                 call(Method::GET, r::CLIENT.path, None)
@@ -681,6 +688,7 @@ fn request_for(command: CtlCommand) -> Result<Call, String> {
             endpoint,
             app,
             errcode,
+            host,
             since,
             limit,
             clear,
@@ -693,6 +701,7 @@ fn request_for(command: CtlCommand) -> Result<Call, String> {
                 endpoint,
                 app,
                 errcode,
+                host,
                 since,
                 limit,
                 ..JournalQuery::default()
@@ -808,6 +817,7 @@ mod tests {
             endpoint: None,
             app: Some("wx1".into()),
             errcode: None,
+            host: Some("api.weixin.qq.com".into()),
             since: Some(3),
             limit: None,
             clear: false,
@@ -816,7 +826,7 @@ mod tests {
         assert_eq!(method, Method::GET);
         assert_eq!(
             path,
-            "/journal/wait?endpoint=check-login&app=wx1&since=3&timeout=5s"
+            "/journal/wait?endpoint=check-login&app=wx1&host=api.weixin.qq.com&since=3&timeout=5s"
         );
         assert_eq!(timeout, Duration::from_secs(35));
     }

@@ -129,6 +129,12 @@ struct ServeArgs {
     /// 127.0.0.1 (`wxemu hosts add --intercept`, docker extra_hosts).
     #[arg(long, value_name = "PORT")]
     intercept_port: Option<u16>,
+    /// The address every listener binds [default: 127.0.0.1]. Anything else
+    /// only when given here, e.g. 0.0.0.0 in a docker-compose CI where other
+    /// containers reach wxemu through extra_hosts (docs/interception.md); the
+    /// banner then warns.
+    #[arg(long, value_name = "ADDR")]
+    bind: Option<std::net::IpAddr>,
 }
 
 /// The per-OS data directory: `~/.local/share/wxemu` on Linux,
@@ -253,6 +259,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             proxy_offline: args.proxy_offline,
             intercept_port: args.intercept_port,
         },
+        bind: args
+            .bind
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
         ..ServeOptions::new(data_dir.clone())
     })
     .await
@@ -278,6 +287,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         "  listening  https://{CANONICAL_HOST}:{}  ({addr})",
         addr.port()
     );
+    if let Some(warning) = bind_warning(addr.ip()) {
+        println!("  warning    {warning}");
+    }
     println!(
         "  CA         {}{}",
         certs.ca_cert_path.display(),
@@ -342,14 +354,31 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         println!("  http api   http://{api}/sns/...  (plain HTTP, token API only)");
     }
     if let Some(intercept) = server.interception() {
+        let hosts = intercept.hosts().as_slice();
         println!(
-            "  intercept  {}  (CA {}{})",
-            intercept.hosts().as_slice().join(", "),
+            "  intercept  on: {}{}",
+            hosts.iter().take(4).cloned().collect::<Vec<_>>().join(", "),
+            match hosts.len() {
+                0..=4 => String::new(),
+                n => format!(" and {} more (GET /__wxemu/intercept)", n - 4),
+            }
+        );
+        let ca_path = intercept.ca().cert_path().to_owned();
+        let trust =
+            tokio::task::spawn_blocking(move || crate::web::control::runtime::ca_trust(ca_path).0)
+                .await
+                .unwrap_or(crate::web::control::runtime::TrustState::Unknown);
+        println!(
+            "  intercept  CA {}: {}",
             intercept.ca().cert_path().display(),
-            if intercept.ca().created() {
-                ": new, trust it once: wxemu trust install --intercept"
-            } else {
-                ""
+            match trust {
+                crate::web::control::runtime::TrustState::Trusted => "trusted",
+                crate::web::control::runtime::TrustState::Partly =>
+                    "trusted in some stores only: wxemu trust install --intercept",
+                crate::web::control::runtime::TrustState::NotTrusted =>
+                    "NOT trusted: wxemu trust install --intercept (backends: wxemu trust env --intercept)",
+                crate::web::control::runtime::TrustState::Unknown =>
+                    "trust unknown (no trust store could be asked): wxemu doctor",
             }
         );
         if let Some(proxy) = intercept.proxy_addr() {
@@ -370,6 +399,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             );
         }
     }
+    if server.interception().is_none() {
+        println!(
+            "  intercept  off (--proxy-port or --intercept-port answer as the real WeChat hosts)"
+        );
+    }
     println!("Press Ctrl-C to stop.");
 
     if approval == ApprovalMode::Ask {
@@ -379,6 +413,26 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     }
     server.run(shutdown).await;
     Ok(())
+}
+
+/// The banner's warning for a listener off 127.0.0.1 (only ever there by an
+/// explicit `--bind`): None for the default.
+fn bind_warning(ip: std::net::IpAddr) -> Option<String> {
+    if ip == std::net::Ipv4Addr::LOCALHOST || ip == std::net::Ipv6Addr::LOCALHOST {
+        return None;
+    }
+    Some(if ip.is_loopback() {
+        format!(
+            "bound to {ip} (--bind), not 127.0.0.1: the real login page, `wxemu ctl` and \
+             `wxemu doctor` look for wxemu on 127.0.0.1, so map the names to {ip} yourself"
+        )
+    } else {
+        format!(
+            "bound to {ip} (--bind), NOT loopback only: anything that can reach this address \
+             can log in as your test accounts, call the token API and use the proxy's tunnels; \
+             only on a private CI network"
+        )
+    })
 }
 
 /// Ctrl-C, or SIGTERM on unix (what CI runners and `kill` send). The
@@ -404,5 +458,22 @@ fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, String> {
         Ok(async move {
             ctrl_c.recv().await;
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bind_warning;
+
+    #[test]
+    fn only_an_explicit_address_off_127_0_0_1_warns() {
+        assert_eq!(bind_warning("127.0.0.1".parse().unwrap()), None);
+        assert_eq!(bind_warning("::1".parse().unwrap()), None);
+        let loopback = bind_warning("127.0.0.2".parse().unwrap()).expect("warns");
+        assert!(loopback.contains("not 127.0.0.1"), "{loopback}");
+        for open in ["0.0.0.0", "::", "192.168.1.5"] {
+            let warning = bind_warning(open.parse().unwrap()).expect("warns");
+            assert!(warning.contains("NOT loopback only"), "{warning}");
+        }
     }
 }

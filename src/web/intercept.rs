@@ -5,7 +5,7 @@
 //! connection to the same router as the main listener; the router answers by Host.
 
 use std::future::Future;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -65,18 +65,21 @@ pub struct Interception {
 
 impl Interception {
     /// Loads or creates the interception CA in `data_dir` (only now: never for a
-    /// `serve` without interception) and binds what `options` asks for.
+    /// `serve` without interception) and binds what `options` asks for, on
+    /// `ip` (127.0.0.1 unless `serve --bind`).
     pub async fn bind(
         data_dir: &Path,
         config: &InterceptConfig,
         options: &InterceptOptions,
         limits: Limits,
+        ip: IpAddr,
     ) -> Result<Interception, InterceptError> {
         let hosts = InterceptedHosts::new(&config.hosts).map_err(InterceptError::Hosts)?;
         let ca = Arc::new(InterceptCa::ensure(data_dir)?);
         let proxy = match options.proxy_port {
             Some(port) => {
                 let mut proxy_options = ProxyOptions::new(port, hosts.clone());
+                proxy_options.bind = ip;
                 proxy_options.offline = options.proxy_offline || config.offline;
                 proxy_options.header_read_timeout = limits.header_read_timeout;
                 proxy_options.tls_handshake_timeout = limits.tls_handshake_timeout;
@@ -86,7 +89,7 @@ impl Interception {
         };
         let direct = match options.intercept_port {
             Some(port) => {
-                let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+                let addr = SocketAddr::from((ip, port));
                 let listener = TcpListener::bind(addr).await.map_err(|source| {
                     if source.kind() == std::io::ErrorKind::AddrInUse {
                         InterceptError::PortInUse { port }
@@ -110,6 +113,18 @@ impl Interception {
             direct,
             limits,
         })
+    }
+
+    /// What the control API and the dashboard show of it.
+    pub fn status(&self) -> wxemu_core::listening::Interception {
+        wxemu_core::listening::Interception {
+            hosts: self.hosts.as_slice().to_vec(),
+            proxy: self.proxy_addr(),
+            proxy_offline: self.proxy_offline(),
+            hosts_mode: self.direct_addr(),
+            ca_path: self.ca.cert_path().to_owned(),
+            ca_sha256: self.ca.fingerprint_sha256().to_owned(),
+        }
     }
 
     pub fn ca(&self) -> &InterceptCa {

@@ -23,6 +23,7 @@ use wxemu_core::endpoint::Endpoint;
 use wxemu_core::journal::{appid_of, redact_query, Entry, RecordedBody, BODY_KEEP};
 
 use crate::web::marks::{AppliedFault, DecisionNote, DropConnection, ReplyErrcode, RequestApp};
+use crate::web::registry;
 
 /// Largest reply body read back to find its errcode.
 const REPLY_READ_LIMIT: usize = 1024 * 1024;
@@ -62,6 +63,8 @@ pub(crate) struct Pending {
     endpoint: Endpoint,
     method: Method,
     uri: Uri,
+    /// The host addressed, as the Host header (or `:authority`) named it.
+    host: Option<HeaderValue>,
     is_form: bool,
     origin: Option<HeaderValue>,
     /// The request body as the handler read it; None for bodiless requests.
@@ -93,6 +96,12 @@ impl Pending {
             endpoint,
             method: req.method().clone(),
             uri: req.uri().clone(),
+            // A HeaderValue clone is a refcount: the name is only cut out
+            // of it when the entry is stored.
+            host: req.headers().get(header::HOST).cloned().or_else(|| {
+                let authority = req.uri().authority()?;
+                HeaderValue::from_str(authority.as_str()).ok()
+            }),
             is_form,
             origin: req.headers().get(header::ORIGIN).cloned(),
             seen: None,
@@ -159,6 +168,7 @@ impl Pending {
             id: 0,
             at: self.at,
             method: self.method.to_string(),
+            host: self.host.as_ref().map(|h| host_of(h.as_bytes())),
             app: match response.extensions().get::<RequestApp>() {
                 Some(told) => Some(told.0.clone()),
                 None => appid_of(body.as_ref().and_then(RecordedBody::appid), raw_query),
@@ -184,6 +194,25 @@ impl Pending {
         response
     }
 }
+
+/// The host name a Host header names, for the journal: lowercase, without
+/// port or trailing dot, at most [`MAX_HOST`] characters (a Host header is
+/// the client's to fill, and the journal is bounded).
+fn host_of(header: &[u8]) -> String {
+    let text = String::from_utf8_lossy(header);
+    let mut name = registry::host_name(&text).to_ascii_lowercase();
+    if name.len() > MAX_HOST {
+        let mut cut = MAX_HOST;
+        while !name.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        name.truncate(cut);
+    }
+    name
+}
+
+/// The longest DNS name.
+const MAX_HOST: usize = 253;
 
 /// A request body that keeps a copy of the first [`BODY_KEEP`] bytes the
 /// handler reads, so the journal sees exactly what the handler saw
@@ -226,7 +255,19 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::errcode_of;
+    use super::{errcode_of, host_of, MAX_HOST};
+
+    #[test]
+    fn hosts_are_recorded_without_port_and_bounded() {
+        assert_eq!(host_of(b"API.Weixin.qq.com.:443"), "api.weixin.qq.com");
+        assert_eq!(
+            host_of(b"localhost.weixin.qq.com:14013"),
+            "localhost.weixin.qq.com"
+        );
+        assert_eq!(host_of(b"[::1]:14013"), "[::1]");
+        assert_eq!(host_of(&[b'a'; 5000]).len(), MAX_HOST);
+        assert_eq!(host_of("é".repeat(300).as_bytes()).len(), MAX_HOST - 1);
+    }
 
     #[test]
     fn finds_errcodes_in_every_wire_format() {

@@ -92,8 +92,10 @@ where
 
 #[derive(Debug, Clone)]
 pub struct ProxyOptions {
-    /// Port on 127.0.0.1; 0 picks a free one (tests).
+    /// Port on [`ProxyOptions::bind`]; 0 picks a free one (tests).
     pub port: u16,
+    /// The address: 127.0.0.1 unless `serve --bind` says otherwise.
+    pub bind: IpAddr,
     pub hosts: InterceptedHosts,
     /// Refuse every target off this machine that is not intercepted.
     pub offline: bool,
@@ -113,6 +115,7 @@ impl ProxyOptions {
     pub fn new(port: u16, hosts: InterceptedHosts) -> ProxyOptions {
         ProxyOptions {
             port,
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             hosts,
             offline: false,
             connect_timeout: Duration::from_secs(10),
@@ -168,10 +171,10 @@ impl std::ops::Deref for Shared {
 }
 
 impl Proxy {
-    /// Binds 127.0.0.1:`options.port`.
+    /// Binds `options.bind`:`options.port` (127.0.0.1 by default).
     pub async fn bind(options: ProxyOptions, ca: Arc<InterceptCa>) -> Result<Proxy, ProxyError> {
         let tls = tls_config(ca.clone())?;
-        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, options.port));
+        let addr = SocketAddr::from((options.bind, options.port));
         let listener = TcpListener::bind(addr).await.map_err(|source| {
             if source.kind() == std::io::ErrorKind::AddrInUse {
                 ProxyError::PortInUse { port: options.port }

@@ -37,6 +37,16 @@ pub enum HostFamily {
     Res,
     /// Interception: the real token API host.
     Api,
+    /// Interception: Web WeChat's login hosts (jslogin, QR image, login poll).
+    WebwxLogin,
+    /// Interception: Web WeChat's home hosts, where a login poll's
+    /// `redirect_uri` sends the client (ticket, session calls, avatars).
+    WebwxHome,
+    /// Interception: Web WeChat's push hosts (synccheck).
+    WebwxPush,
+    /// Interception: Web WeChat's file hosts (media, which wxemu does not
+    /// play: answered with the host's 404, never refused).
+    WebwxFile,
 }
 
 impl HostFamily {
@@ -47,6 +57,10 @@ impl HostFamily {
         HostFamily::LongPoll,
         HostFamily::Res,
         HostFamily::Api,
+        HostFamily::WebwxLogin,
+        HostFamily::WebwxHome,
+        HostFamily::WebwxPush,
+        HostFamily::WebwxFile,
     ];
 
     /// The host names of this family (no port).
@@ -57,7 +71,44 @@ impl HostFamily {
             HostFamily::LongPoll => &["lp.open.weixin.qq.com", "long.open.weixin.qq.com"],
             HostFamily::Res => &["res.wx.qq.com"],
             HostFamily::Api => &["api.weixin.qq.com"],
+            HostFamily::WebwxLogin => &[
+                "login.weixin.qq.com",
+                "login.wx.qq.com",
+                "login.wx2.qq.com",
+                "login.wx8.qq.com",
+                "login.web.wechat.com",
+            ],
+            HostFamily::WebwxHome => &["wx.qq.com", "wx2.qq.com", "wx8.qq.com", "web.wechat.com"],
+            HostFamily::WebwxPush => &[
+                "webpush.wx.qq.com",
+                "webpush.wx2.qq.com",
+                "webpush.wx8.qq.com",
+                "webpush.web.wechat.com",
+            ],
+            HostFamily::WebwxFile => &[
+                "file.wx.qq.com",
+                "file.wx2.qq.com",
+                "file.wx8.qq.com",
+                "file.web.wechat.com",
+            ],
         }
+    }
+
+    /// The Web WeChat home host a login host sends its clients to (the
+    /// real service: login.wx2.qq.com -> wx2.qq.com, login.weixin.qq.com
+    /// and login.wx.qq.com -> wx.qq.com); None for any other name.
+    pub fn webwx_home_of(host: &str) -> Option<&'static str> {
+        let name = host_name(host);
+        if HostFamily::of(name) != Some(HostFamily::WebwxLogin) {
+            return None;
+        }
+        let rest = &name["login.".len()..];
+        HostFamily::WebwxHome
+            .names()
+            .iter()
+            .copied()
+            .find(|home| home.eq_ignore_ascii_case(rest))
+            .or(Some("wx.qq.com"))
     }
 
     /// Whether this family is one of the real WeChat hosts, answered only on
@@ -70,17 +121,7 @@ impl HostFamily {
     /// The family a Host header (or HTTP/2 `:authority`) belongs to, port
     /// and a trailing dot allowed, ASCII case ignored.
     pub fn of(host: &str) -> Option<HostFamily> {
-        let name = match host.rsplit_once(':') {
-            // "[::1]:14013", "localhost:14013"; a bare "[::1]" has a ':'
-            // inside the brackets, so only split off a port after them.
-            Some((name, port))
-                if !port.contains(']') && port.bytes().all(|b| b.is_ascii_digit()) =>
-            {
-                name
-            }
-            _ => host,
-        };
-        let name = name.strip_suffix('.').unwrap_or(name);
+        let name = host_name(host);
         HostFamily::ALL.iter().copied().find(|family| {
             family
                 .names()
@@ -100,6 +141,20 @@ impl HostFamily {
     pub(crate) fn index(self) -> usize {
         self as usize
     }
+}
+
+/// The name in a Host header (or HTTP/2 `:authority`): without its port
+/// or a trailing dot; case kept.
+pub fn host_name(host: &str) -> &str {
+    let name = match host.rsplit_once(':') {
+        // "[::1]:14013", "localhost:14013"; a bare "[::1]" has a ':'
+        // inside the brackets, so only split off a port after them.
+        Some((name, port)) if !port.contains(']') && port.bytes().all(|b| b.is_ascii_digit()) => {
+            name
+        }
+        _ => host,
+    };
+    name.strip_suffix('.').unwrap_or(name)
 }
 
 /// Who may call a route, checked before the handler runs.
@@ -306,10 +361,23 @@ pub static USERINFO: Route = token_api("/sns/userinfo");
 
 const GET_POST: &[Method] = &[Method::GET, Method::POST];
 
+// Intercepted, each path is on the real host that serves it: jslogin, the
+// QR image and the login poll on login.*, the ticket and the session calls
+// on the home host, synccheck on webpush.* (and the home host: a client
+// without a push-host table sends it there).
+const OWN_AND_WEBWX_LOGIN: &[HostFamily] = &[HostFamily::Own, HostFamily::WebwxLogin];
+const OWN_AND_WEBWX_HOME: &[HostFamily] = &[HostFamily::Own, HostFamily::WebwxHome];
+const OWN_WEBWX_HOME_AND_PUSH: &[HostFamily] = &[
+    HostFamily::Own,
+    HostFamily::WebwxHome,
+    HostFamily::WebwxPush,
+];
+
 /// A Web WeChat login route (`window.code=N;` errors).
 const fn webwx_login(path: &'static str, methods: &'static [Method]) -> Route {
     Route {
         wire: Wire::WebwxLogin,
+        hosts: OWN_AND_WEBWX_LOGIN,
         ..own(Endpoint::WebwxLogin, path, methods)
     }
 }
@@ -319,6 +387,7 @@ const fn webwx_login(path: &'static str, methods: &'static [Method]) -> Route {
 const fn webwx(path: &'static str, methods: &'static [Method]) -> Route {
     Route {
         wire: Wire::Webwx,
+        hosts: OWN_AND_WEBWX_HOME,
         ..own(Endpoint::Webwx, path, methods)
     }
 }
@@ -330,7 +399,10 @@ pub static WEBWX_QRCODE: Route = webwx_login("/qrcode/{uuid}", GET);
 /// The login long poll.
 pub static WEBWX_LOGIN_POLL: Route = webwx_login("/cgi-bin/mmwebwx-bin/login", GET);
 /// The ticket's redemption (XML, cookies).
-pub static WEBWX_NEWLOGINPAGE: Route = webwx_login("/cgi-bin/mmwebwx-bin/webwxnewloginpage", GET);
+pub static WEBWX_NEWLOGINPAGE: Route = Route {
+    hosts: OWN_AND_WEBWX_HOME,
+    ..webwx_login("/cgi-bin/mmwebwx-bin/webwxnewloginpage", GET)
+};
 pub static WEBWX_INIT: Route = webwx("/cgi-bin/mmwebwx-bin/webwxinit", POST);
 pub static WEBWX_STATUSNOTIFY: Route = webwx("/cgi-bin/mmwebwx-bin/webwxstatusnotify", POST);
 /// GET with cookies (clients); POST as seed 002 shows.
@@ -338,6 +410,7 @@ pub static WEBWX_GETCONTACT: Route = webwx("/cgi-bin/mmwebwx-bin/webwxgetcontact
 pub static WEBWX_BATCHGETCONTACT: Route = webwx("/cgi-bin/mmwebwx-bin/webwxbatchgetcontact", POST);
 pub static WEBWX_SYNCCHECK: Route = Route {
     wire: Wire::Synccheck,
+    hosts: OWN_WEBWX_HOME_AND_PUSH,
     ..webwx("/cgi-bin/mmwebwx-bin/synccheck", GET)
 };
 pub static WEBWX_SYNC: Route = webwx("/cgi-bin/mmwebwx-bin/webwxsync", POST);
@@ -402,6 +475,7 @@ control!(CLOCK_UNFREEZE, "/clock/unfreeze", POST);
 control!(JOURNAL, "/journal", GET, DELETE);
 control!(JOURNAL_WAIT, "/journal/wait", GET);
 control!(RESET, "/reset", POST);
+control!(INTERCEPT, "/intercept", GET);
 control!(WEBWX_SESSIONS, "/webwx/sessions", GET);
 control!(WEBWX_SESSION, "/webwx/sessions/{id}", GET, DELETE);
 control!(WEBWX_MESSAGES, "/webwx/messages", GET, POST);
@@ -457,6 +531,7 @@ pub static ALL: &[&Route] = &[
     &JOURNAL,
     &JOURNAL_WAIT,
     &RESET,
+    &INTERCEPT,
     &WEBWX_SESSIONS,
     &WEBWX_SESSION,
     &WEBWX_MESSAGES,
@@ -579,6 +654,68 @@ mod tests {
             for family in route.hosts {
                 assert!(seen.insert((family, route.path)), "{}", route.path);
             }
+        }
+    }
+
+    #[test]
+    fn web_wechat_paths_are_on_their_real_hosts() {
+        let matcher = Matcher::new();
+        let on = |family: HostFamily, path: &str| matcher.at(family, path).is_some().then_some(());
+        let cgi = "/cgi-bin/mmwebwx-bin";
+        let poll = format!("{cgi}/login");
+        for path in ["/jslogin", "/qrcode/abc", poll.as_str()] {
+            assert!(on(HostFamily::WebwxLogin, path).is_some(), "{path}");
+            assert!(on(HostFamily::WebwxHome, path).is_none(), "{path}");
+        }
+        for call in ["webwxnewloginpage", "webwxinit", "webwxsync", "webwxlogout"] {
+            let path = format!("{cgi}/{call}");
+            assert!(on(HostFamily::WebwxHome, &path).is_some(), "{path}");
+            assert!(on(HostFamily::WebwxLogin, &path).is_none(), "{path}");
+            assert!(on(HostFamily::WebwxPush, &path).is_none(), "{path}");
+        }
+        let synccheck = format!("{cgi}/synccheck");
+        assert!(on(HostFamily::WebwxPush, &synccheck).is_some());
+        assert!(on(HostFamily::WebwxFile, &synccheck).is_none());
+        assert_eq!(
+            HostFamily::of("wx2.qq.com:443"),
+            Some(HostFamily::WebwxHome)
+        );
+        assert_eq!(
+            HostFamily::of("WEBPUSH.wx.qq.com"),
+            Some(HostFamily::WebwxPush)
+        );
+        assert_eq!(
+            HostFamily::webwx_home_of("login.wx2.qq.com"),
+            Some("wx2.qq.com")
+        );
+        assert_eq!(
+            HostFamily::webwx_home_of("login.weixin.qq.com:443"),
+            Some("wx.qq.com")
+        );
+        assert_eq!(
+            HostFamily::webwx_home_of("login.web.wechat.com"),
+            Some("web.wechat.com")
+        );
+        assert_eq!(HostFamily::webwx_home_of("wx.qq.com"), None);
+        assert_eq!(HostFamily::webwx_home_of("localhost.weixin.qq.com"), None);
+    }
+
+    /// What `[intercept] hosts` intercepts by default is exactly what the
+    /// registry serves as the real hosts, and the interception CA may sign
+    /// each of them.
+    #[test]
+    fn default_intercepted_hosts_are_the_intercepted_families() {
+        let mut served: Vec<&str> = HostFamily::ALL
+            .iter()
+            .filter(|f| f.intercepted())
+            .flat_map(|f| f.names().iter().copied())
+            .collect();
+        let mut defaults = wxemu_core::config::DEFAULT_INTERCEPTED_HOSTS.to_vec();
+        served.sort_unstable();
+        defaults.sort_unstable();
+        assert_eq!(served, defaults);
+        for name in defaults {
+            assert!(wxemu_certs::CaKind::Intercept.may_sign(name), "{name}");
         }
     }
 

@@ -8,7 +8,7 @@
 //! gives connections a moment to finish.
 
 use std::future::Future;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,6 +51,9 @@ pub struct ServeOptions {
     pub http_api_port: Option<u16>,
     /// Interception: the proxy and/or hosts mode (off unless asked for).
     pub intercept: InterceptOptions,
+    /// The address every listener binds (`--bind`): 127.0.0.1 unless given
+    /// explicitly, e.g. 0.0.0.0 in a docker-compose CI (the banner warns).
+    pub bind: IpAddr,
 }
 
 impl ServeOptions {
@@ -66,6 +69,7 @@ impl ServeOptions {
             scenario: None,
             http_api_port: None,
             intercept: InterceptOptions::default(),
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
         }
     }
 }
@@ -141,7 +145,7 @@ impl Server {
         // A few small file reads (or one key generation on first start).
         let certs = wxemu_certs::ensure(&options.data_dir)?;
         let tls = TlsAcceptor::from(crate::web::tls::server_config(&certs)?);
-        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, options.port));
+        let addr = SocketAddr::from((options.bind, options.port));
         let listener = TcpListener::bind(addr).await.map_err(|source| {
             if source.kind() == std::io::ErrorKind::AddrInUse {
                 ServeError::PortInUse {
@@ -157,7 +161,7 @@ impl Server {
             .map_err(|source| ServeError::Bind { addr, source })?
             .port();
         let http_api = match options.http_api_port {
-            Some(api_port) => Some(bind_loopback(api_port).await?),
+            Some(api_port) => Some(bind_api(options.bind, api_port).await?),
             None => None,
         };
         let intercept = if options.intercept.enabled() {
@@ -167,6 +171,7 @@ impl Server {
                     &config.intercept,
                     &options.intercept,
                     options.limits,
+                    options.bind,
                 )
                 .await?,
             )
@@ -177,7 +182,11 @@ impl Server {
             .with_decision_timeout(options.decision_timeout)
             .with_limits(options.limits)
             .with_journal(journal)
-            .with_control_token(token);
+            .with_control_token(token)
+            .with_listening(wxemu_core::listening::Listening {
+                bind: options.bind,
+                intercept: intercept.as_ref().map(Interception::status),
+            });
         if let Some(scenario) = options.scenario {
             emulator = emulator.with_scenario(scenario);
         }
@@ -201,8 +210,11 @@ impl Server {
         self.emulator.clone()
     }
 
+    /// Where the HTTPS listener is bound (127.0.0.1 unless `--bind`).
     pub fn local_addr(&self) -> SocketAddr {
-        SocketAddr::from((Ipv4Addr::LOCALHOST, self.emulator.port()))
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from((Ipv4Addr::LOCALHOST, self.emulator.port())))
     }
 
     /// Where the plain-HTTP token API listens, if `http_api_port` was set.
@@ -377,9 +389,9 @@ fn dropping_service(
     })
 }
 
-/// Binds 127.0.0.1:`port` for the plain-HTTP token API.
-async fn bind_loopback(port: u16) -> Result<TcpListener, ServeError> {
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+/// Binds `ip`:`port` for the plain-HTTP token API.
+async fn bind_api(ip: IpAddr, port: u16) -> Result<TcpListener, ServeError> {
+    let addr = SocketAddr::from((ip, port));
     TcpListener::bind(addr).await.map_err(|source| {
         if source.kind() == std::io::ErrorKind::AddrInUse {
             ServeError::HttpApiPortInUse { port }

@@ -6,7 +6,9 @@
 // other), loads its contacts, sends a text to filehelper, receives a text
 // injected through POST /__wxemu/webwx/messages, answers it and logs out.
 // What the bot sent and received is then read back through
-// GET /__wxemu/webwx/messages.
+// GET /__wxemu/webwx/messages. Each library also runs unmodified (no
+// base-URL knob) against the real hosts through wxemu's interception proxy
+// (HTTPS_PROXY and the CAs from `wxemu trust env --intercept`).
 //
 // Run by scripts/test: node --test tests/bots/ (needs target/debug/wxemu).
 "use strict";
@@ -58,20 +60,25 @@ async function waitForPort(port, child) {
 }
 
 /** wxemu serve in a fresh data dir; the QR codes wait for this test's phone. */
-async function startWxemu() {
+async function startWxemu({ proxy = false } = {}) {
   assert.ok(fs.existsSync(WXEMU), `${WXEMU} is missing: cargo build --bin wxemu first (scripts/test does)`);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "wxemu-bots-"));
   const env = { ...process.env, WXEMU_DATA_DIR: tmp, RUST_LOG: "wxemu=info" };
   const port = await freePort();
   const log = [];
-  const child = spawn(WXEMU, ["serve", "--port", String(port), "--approve", "never"], { env, stdio: ["ignore", "pipe", "pipe"] });
+  // The proxy runs offline: a bot's request can only ever reach wxemu.
+  const proxyPort = proxy ? await freePort() : undefined;
+  const extra = proxy ? ["--proxy-port", String(proxyPort), "--proxy-offline"] : [];
+  const child = spawn(WXEMU, ["serve", "--port", String(port), "--approve", "never", ...extra], { env, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout.on("data", (d) => log.push(String(d)));
   child.stderr.on("data", (d) => log.push(String(d)));
   await waitForPort(port, child);
+  if (proxy) await waitForPort(proxyPort, child);
   const ca = execFileSync(WXEMU, ["ca", "path"], { env }).toString().trim();
   const token = fs.readFileSync(path.join(tmp, "control-token"), "utf8").trim();
   return {
     port,
+    proxyPort,
     url: `https://127.0.0.1:${port}`,
     ca,
     env,
@@ -148,12 +155,27 @@ function runBot(command, args, env, onEvent) {
   return exited;
 }
 
-async function botScenario(t, { name, command, args, caEnv, scanWith, inject, readBack, background = () => false }) {
-  const emu = await startWxemu();
+/** `wxemu trust env --intercept` for this wxemu: what a user would eval. */
+function interceptEnv(emu) {
+  const out = execFileSync(WXEMU, ["trust", "env", "--intercept", "--shell", "sh", "--proxy-port", String(emu.proxyPort)], { env: emu.env }).toString();
+  const vars = {};
+  for (const line of out.split("\n")) {
+    const m = /^export ([A-Za-z_]+)='(.*)'$/.exec(line);
+    if (m) vars[m[1]] = m[2];
+  }
+  assert.ok(vars.HTTPS_PROXY && vars.REQUESTS_CA_BUNDLE, out);
+  return vars;
+}
+
+async function botScenario(t, { name, command, args, caEnv, scanWith, inject, readBack, background = () => false, proxy = false }) {
+  const emu = await startWxemu({ proxy });
   t.after(() => emu.close());
   const nonce = crypto.randomBytes(4).toString("hex");
   let injected;
-  const result = await runBot(command, args, { WXEMU_URL: emu.url, [caEnv]: emu.ca }, async (event) => {
+  // Pointed at wxemu with the library's own base-URL knob, or (proxy) not at
+  // all: the real hosts, through the interception proxy.
+  const botEnv = proxy ? { WXEMU_URL: "", ...interceptEnv(emu) } : { WXEMU_URL: emu.url, [caEnv]: emu.ca };
+  const result = await runBot(command, args, botEnv, async (event) => {
     if (event.event === "uuid") {
       // The phone of the default account scans and confirms.
       await scanWith(emu, event.uuid);
@@ -200,6 +222,7 @@ async function botScenario(t, { name, command, args, caEnv, scanWith, inject, re
     ["in", injected.from, "self", `ping ${nonce}`],
     ["out", "self", injected.from, `pong ${nonce}`],
   ]);
+  return emu;
 }
 
 test("itchat-uos logs in, reads contacts, talks and logs out", async (t) => {
@@ -221,6 +244,37 @@ test("itchat-uos logs in, reads contacts, talks and logs out", async (t) => {
       conversation: JSON.parse(emu.ctl("webwx", "messages", "--session", "1")),
     }),
   });
+});
+
+test("itchat-uos, unmodified, does the same against the real hosts through HTTPS_PROXY", async (t) => {
+  assert.ok(fs.existsSync(PYTHON), `${PYTHON} is missing: scripts/test creates the venv (need_python_venv)`);
+  const emu = await botScenario(t, {
+    name: "itchat through the proxy",
+    command: PYTHON,
+    args: [path.join(HERE, "itchat_bot.py")],
+    proxy: true,
+    scanWith: async (emu, uuid) => {
+      emu.ctl("scan", "--account", "default", "--", uuid);
+      emu.ctl("confirm", "--", uuid);
+    },
+    inject: async (emu, text) => JSON.parse(emu.ctl("webwx", "send", "--from", "friend", "--", text)),
+    readBack: async (emu) => ({
+      sessions: JSON.parse(emu.ctl("webwx", "sessions")),
+      conversation: JSON.parse(emu.ctl("webwx", "messages", "--session", "1")),
+    }),
+  });
+  // Every call went to a real host name: login, home and push.
+  const hostsOf = async (host) => JSON.parse(emu.ctl("journal", "--host", host)).entries.map((e) => e.path);
+  assert.ok((await hostsOf("login.weixin.qq.com")).includes("/jslogin"));
+  assert.ok((await hostsOf("wx.qq.com")).includes("/cgi-bin/mmwebwx-bin/webwxinit"));
+  assert.ok((await hostsOf("webpush.wx.qq.com")).includes("/cgi-bin/mmwebwx-bin/synccheck"));
+  assert.deepEqual(await hostsOf("127.0.0.1"), []);
+  // What the dashboard shows: `wxemu ctl intercept` (GET /__wxemu/intercept).
+  const status = JSON.parse(emu.ctl("intercept"));
+  assert.equal(status.enabled, true);
+  assert.equal(status.proxy.port, emu.proxyPort);
+  assert.equal(status.proxy.offline, true);
+  assert.ok(status.hosts.includes("webpush.wx.qq.com"));
 });
 
 test("wechat4u logs in, reads contacts, talks and logs out", async (t) => {
@@ -252,4 +306,40 @@ test("wechat4u logs in, reads contacts, talks and logs out", async (t) => {
       return { sessions: sessions.json, conversation: conv.json };
     },
   });
+});
+
+test("wechat4u, unmodified, does the same against the real hosts through HTTPS_PROXY", async (t) => {
+  const emu = await botScenario(t, {
+    name: "wechat4u through the proxy",
+    proxy: true,
+    command: process.execPath,
+    args: [path.join(HERE, "wechat4u_bot.js")],
+    caEnv: "NODE_EXTRA_CA_CERTS",
+    // wechat4u's own keep-alive: at login (then every 5 min) it sends
+    // "心跳：<time>" to filehelper.
+    background: (m) => m.direction === "out" && m.to === "filehelper" && m.text.startsWith("心跳："),
+    scanWith: async (emu, uuid) => {
+      for (const step of ["scan", "confirm"]) {
+        const res = await emu.control("POST", `/qr/${encodeURIComponent(uuid)}/${step}`, step === "scan" ? { account: "default" } : {});
+        assert.equal(res.status, 200, res.text);
+      }
+    },
+    inject: async (emu, text) => {
+      const res = await emu.control("POST", "/webwx/messages", { text, from: "friend" });
+      assert.equal(res.status, 201, res.text);
+      return res.json;
+    },
+    readBack: async (emu) => {
+      const sessions = await emu.control("GET", "/webwx/sessions");
+      assert.equal(sessions.status, 200, sessions.text);
+      const id = sessions.json.sessions[0].id;
+      const conv = await emu.control("GET", `/webwx/messages?session=${encodeURIComponent(id)}`);
+      assert.equal(conv.status, 200, conv.text);
+      return { sessions: sessions.json, conversation: conv.json };
+    },
+  });
+  const hostsOf = async (host) => (await emu.control("GET", `/journal?host=${host}`)).json.entries.map((e) => e.path);
+  assert.ok((await hostsOf("login.wx.qq.com")).includes("/jslogin"));
+  assert.ok((await hostsOf("wx.qq.com")).includes("/cgi-bin/mmwebwx-bin/webwxinit"));
+  assert.ok((await hostsOf("webpush.wx.qq.com")).includes("/cgi-bin/mmwebwx-bin/synccheck"));
 });

@@ -9,6 +9,10 @@ webpush.wx.qq.com for any redirect host containing "qq.com" (see
 docs/webwx.md), so the test uses https://127.0.0.1:<port>. The CA comes from
 REQUESTS_CA_BUNDLE (requests reads it).
 
+Without WXEMU_URL the bot is unmodified: itchat's default
+https://login.weixin.qq.com, reached through HTTPS_PROXY = wxemu's
+interception proxy (docs/interception.md).
+
 Protocol with the test: one JSON object per stdout line ("event": uuid,
 login, contacts, sent, received, answered, logout, error). The test scans and
 confirms the QR code through wxemu's control API when it sees "uuid", and
@@ -25,7 +29,10 @@ import itchat
 from itchat import config
 from itchat.content import TEXT
 
-config.BASE_URL = os.environ["WXEMU_URL"]
+# Unset: the bot runs unmodified against the real hosts, which wxemu plays
+# through its interception proxy (HTTPS_PROXY; see bots.test.js).
+if os.environ.get("WXEMU_URL"):
+    config.BASE_URL = os.environ["WXEMU_URL"]
 
 _lock = threading.Lock()
 _uuid_reported = False

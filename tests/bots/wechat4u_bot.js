@@ -7,16 +7,19 @@
 // dropping its port and mapping the host onto fixed login./webpush./file.
 // names. That function is its base-URL knob: this bot replaces it with one
 // that keeps wechat4u's CONF and points every URL at WXEMU_URL. Node trusts
-// wxemu's CA through NODE_EXTRA_CA_CERTS.
+// wxemu's CA through NODE_EXTRA_CA_CERTS. Without WXEMU_URL nothing is
+// replaced (the bot runs unmodified through wxemu's interception proxy).
 //
 // Protocol with the test: one JSON object per stdout line, as itchat_bot.py.
 "use strict";
 
 const conf = require("wechat4u/lib/util/conf");
 
-const WXEMU_URL = new URL(process.env.WXEMU_URL);
+// Without WXEMU_URL the bot is unmodified: the real hosts, which wxemu plays
+// through its interception proxy (HTTPS_PROXY; axios CONNECTs through it).
+const WXEMU_URL = process.env.WXEMU_URL ? new URL(process.env.WXEMU_URL) : null;
 const originalGetCONF = conf.getCONF;
-conf.getCONF = function getCONF(host) {
+if (WXEMU_URL) conf.getCONF = function getCONF(host) {
   const c = originalGetCONF(host);
   for (const [key, value] of Object.entries(c)) {
     if (typeof value === "string" && /^https:\/\//.test(value)) {

@@ -12,7 +12,7 @@
 
 mod decisions;
 mod qr;
-mod runtime;
+pub(crate) mod runtime;
 mod settings;
 mod webwx;
 
@@ -110,6 +110,7 @@ pub(crate) fn routes() -> Vec<Binding> {
         (&r::QR_CANCEL, post(qr::cancel)),
         (&r::QR_EXPIRE, post(qr::expire)),
         (&r::RESET, post(runtime::reset)),
+        (&r::INTERCEPT, get(runtime::intercept)),
         (&r::WEBWX_SESSIONS, get(webwx::sessions)),
         (
             &r::WEBWX_SESSION,

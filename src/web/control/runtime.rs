@@ -25,6 +25,111 @@ pub async fn health(State(emu): State<Arc<Emulator>>) -> ApiResult {
     }))
 }
 
+// ---- interception -----------------------------------------------------
+
+/// `GET /intercept`: whether interception is on, where its proxy and hosts
+/// mode listen, and whether the interception CA is trusted (the trust stores
+/// are asked on every call: a few `certutil` runs, so poll it sparingly).
+pub async fn intercept(State(emu): State<Arc<Emulator>>) -> ApiResult {
+    let listening = emu.listening().clone();
+    let bind = listening.bind;
+    let Some(on) = listening.intercept else {
+        return ok(json!({
+            "enabled": false,
+            "bind": bind.to_string(),
+            "loopback_only": bind.is_loopback(),
+            "hosts": emu.config().intercept.hosts,
+            "proxy": null,
+            "hosts_mode": null,
+            "ca": null,
+        }));
+    };
+    let ca_path = on.ca_path.clone();
+    let sha256 = on.ca_sha256.clone();
+    let trust = tokio::task::spawn_blocking(move || ca_trust(ca_path))
+        .await
+        .unwrap_or_else(|e| {
+            (
+                TrustState::Unknown,
+                vec![json!({"store": "all", "outcome": "failed", "detail": e.to_string()})],
+            )
+        });
+    ok(json!({
+        "enabled": true,
+        "bind": bind.to_string(),
+        "loopback_only": bind.is_loopback(),
+        "hosts": on.hosts,
+        "proxy": on.proxy.map(|addr| json!({
+            "port": addr.port(),
+            "url": format!("http://{addr}"),
+            "pac": format!("http://{addr}/proxy.pac"),
+            "offline": on.proxy_offline,
+        })),
+        "hosts_mode": on.hosts_mode.map(|addr| json!({
+            "port": addr.port(),
+            "address": addr.to_string(),
+        })),
+        "ca": {
+            "path": on.ca_path,
+            "sha256": sha256,
+            "trust": trust.0,
+            "stores": trust.1,
+        },
+    }))
+}
+
+/// The interception CA's trust, summed up over the stores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrustState {
+    /// Every store that could be asked trusts it.
+    Trusted,
+    /// Some do, some do not.
+    Partly,
+    /// None does.
+    NotTrusted,
+    /// No store could be asked (tools missing) or the CA could not be read.
+    Unknown,
+}
+
+/// Asks this machine's trust stores about the CA at `path` (blocking).
+pub fn ca_trust(path: std::path::PathBuf) -> (TrustState, Vec<serde_json::Value>) {
+    use wxemu_certs::trust::{self, CaCert, Outcome, TrustTargets};
+    let ca = wxemu_certs::trust::read_pem_cert(&path)
+        .and_then(|der| CaCert::from_der(wxemu_certs::CaKind::Intercept, path, der));
+    let ca = match ca {
+        Ok(ca) => ca,
+        Err(e) => {
+            return (
+                TrustState::Unknown,
+                vec![json!({"store": "all", "outcome": "failed", "detail": e})],
+            )
+        }
+    };
+    let report = trust::status(&ca, &TrustTargets::for_this_os());
+    let count = |want: &[Outcome]| {
+        report
+            .stores
+            .iter()
+            .filter(|s| want.contains(&s.outcome))
+            .count()
+    };
+    let trusted = count(&[Outcome::Trusted]);
+    let missing = count(&[Outcome::NotTrusted, Outcome::Failed]);
+    let state = match (trusted, missing) {
+        (0, 0) => TrustState::Unknown,
+        (0, _) => TrustState::NotTrusted,
+        (_, 0) => TrustState::Trusted,
+        _ => TrustState::Partly,
+    };
+    let stores = report
+        .stores
+        .iter()
+        .map(|s| json!({"store": s.store, "outcome": s.outcome.as_str(), "detail": s.detail}))
+        .collect();
+    (state, stores)
+}
+
 // ---- faults -----------------------------------------------------------
 
 pub async fn faults(State(emu): State<Arc<Emulator>>) -> ApiResult {
@@ -111,6 +216,8 @@ pub struct JournalQuery {
     pub app: Option<String>,
     pub errcode: Option<i64>,
     pub method: Option<String>,
+    /// The host the request was addressed to, e.g. `api.weixin.qq.com`.
+    pub host: Option<String>,
     pub since: Option<u64>,
     /// List only: at most this many (the newest).
     pub limit: Option<usize>,
@@ -130,6 +237,7 @@ impl JournalQuery {
             app: self.app.clone(),
             errcode: self.errcode,
             method: self.method.clone(),
+            host: self.host.clone(),
             since: self.since,
         }
     }

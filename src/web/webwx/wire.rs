@@ -138,16 +138,27 @@ pub fn cookie_ids(headers: &HeaderMap) -> Option<(String, String)> {
     Some((jar.get("wxuin")?.clone(), jar.get("wxsid")?.clone()))
 }
 
-/// The origin the client used: `https://` + its Host (or HTTP/2
-/// authority). The Host check already refused names that are not ours.
-pub fn request_origin(headers: &HeaderMap, uri: &axum::http::Uri) -> String {
+/// The origin a login poll's `redirect_uri` names: the one the client used
+/// (`https://` + its Host or HTTP/2 authority; the Host check already
+/// refused names that are not ours), except that a login host intercepted
+/// as the real one (login.wx.qq.com) sends the client on to its home host
+/// (wx.qq.com), port kept, as the real service does.
+pub fn home_origin(headers: &HeaderMap, uri: &axum::http::Uri) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .map(str::to_owned)
         .or_else(|| uri.authority().map(|a| a.to_string()))
         .unwrap_or_else(|| wxemu_core::emulator::CANONICAL_HOST.to_owned());
-    format!("https://{host}")
+    match crate::web::registry::HostFamily::webwx_home_of(&host) {
+        None => format!("https://{host}"),
+        Some(home) => match host.rsplit_once(':') {
+            Some((_, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => {
+                format!("https://{home}:{port}")
+            }
+            _ => format!("https://{home}"),
+        },
+    }
 }
 
 /// A cookie date as the real service writes it: `Tue, 26-Feb-2019 19:36:33 GMT`.
@@ -220,6 +231,23 @@ pub fn parse_sync_key(value: Option<&Value>) -> Result<Vec<(u64, u64)>, String> 
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn login_hosts_redirect_to_their_home_host() {
+        let origin = |host: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::HOST, host.parse().unwrap());
+            home_origin(&headers, &axum::http::Uri::from_static("/jslogin"))
+        };
+        assert_eq!(origin("login.wx.qq.com"), "https://wx.qq.com");
+        assert_eq!(origin("login.weixin.qq.com:443"), "https://wx.qq.com:443");
+        assert_eq!(origin("login.wx2.qq.com"), "https://wx2.qq.com");
+        assert_eq!(
+            origin("localhost.weixin.qq.com:14013"),
+            "https://localhost.weixin.qq.com:14013"
+        );
+        assert_eq!(origin("127.0.0.1:14013"), "https://127.0.0.1:14013");
+    }
 
     #[test]
     fn cookie_dates_match_the_real_format() {
