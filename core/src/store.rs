@@ -170,6 +170,13 @@ pub struct IssuedCode {
 /// the oldest is forgotten (its authorize gets 10046). A person makes one
 /// per login; this only stops a flood from growing memory.
 pub const MAX_PENDING_FAST_LOGINS: usize = 10_000;
+/// At most this many codes (live, redeemed or recently expired) are
+/// remembered; beyond, the oldest is forgotten (redeeming it then says
+/// 40029 invalid code). A login makes one.
+pub const MAX_CODES: usize = 10_000;
+/// At most this many access tokens, and as many refresh tokens; beyond, the
+/// oldest is forgotten (using it says 40014 / 40030 invalid).
+pub const MAX_TOKENS: usize = 10_000;
 
 /// How long a code lives (the Open Platform's documented 10 minutes).
 pub const CODE_TTL: Duration = Duration::from_secs(600);
@@ -220,9 +227,9 @@ impl Default for Store {
         Store {
             authorize_sessions: Expiring::capped(Duration::ZERO, MAX_PENDING_FAST_LOGINS),
             // Keep expired codes a while so their redemption says "expired".
-            codes: Expiring::new(Duration::from_secs(3600)),
-            access_tokens: Expiring::new(TOKEN_GRACE),
-            refresh_tokens: Expiring::new(TOKEN_GRACE),
+            codes: Expiring::capped(Duration::from_secs(3600), MAX_CODES),
+            access_tokens: Expiring::capped(TOKEN_GRACE, MAX_TOKENS),
+            refresh_tokens: Expiring::capped(TOKEN_GRACE, MAX_TOKENS),
         }
     }
 }
@@ -302,6 +309,11 @@ impl AppRegistry {
         };
         apps.insert(appid.to_owned(), app.clone());
         Some(app)
+    }
+
+    /// Forgets every registered app (the control API's reset).
+    pub fn clear(&self) {
+        self.lock().clear();
     }
 
     /// Apps registered at run time, by appid.
