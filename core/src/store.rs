@@ -339,7 +339,11 @@ mod tests {
             assert!(apps.register(&format!("wx{n}")).is_some());
         }
         assert!(apps.register("wxonetoomany").is_none());
-        assert_eq!(apps.register("wx7").unwrap().appid, "wx7", "known apps still answer");
+        assert_eq!(
+            apps.register("wx7").unwrap().appid,
+            "wx7",
+            "known apps still answer"
+        );
         assert_eq!(apps.registered().len(), AppRegistry::MAX);
     }
 
