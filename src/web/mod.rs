@@ -177,6 +177,34 @@ pub(crate) async fn read_ahead(
     axum::http::Request::from_parts(parts, body)
 }
 
+/// A body sent as these chunks, with an exact Content-Length; static parts
+/// stay where they are in the binary instead of being copied per request.
+pub fn chunks(parts: Vec<Bytes>) -> Body {
+    Body::new(Chunks(parts.into()))
+}
+
+struct Chunks(std::collections::VecDeque<Bytes>);
+
+impl http_body::Body for Chunks {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        std::task::Poll::Ready(self.0.pop_front().map(|b| Ok(http_body::Frame::data(b))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.0.iter().map(|b| b.len() as u64).sum())
+    }
+}
+
 /// The error [`read_ahead`] met, carried to whoever reads the body.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]

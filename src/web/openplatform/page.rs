@@ -153,7 +153,17 @@ pub async fn qrconnect(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQue
         "fast_login_host": CANONICAL_HOST,
         "scan_only": app.scan_only,
     });
-    let page = PAGE_TEMPLATE.replacen(CONFIG_PLACEHOLDER, &script_safe_json(&config), 1);
+    // The template's two halves go out as they are in the binary: a reader
+    // that stalls holds a few hundred bytes of config per stream, not a
+    // copy of the whole page.
+    let page = match PAGE_TEMPLATE.split_once(CONFIG_PLACEHOLDER) {
+        Some((before, after)) => crate::web::chunks(vec![
+            axum::body::Bytes::from_static(before.as_bytes()),
+            axum::body::Bytes::from(script_safe_json(&config)),
+            axum::body::Bytes::from_static(after.as_bytes()),
+        ]),
+        None => axum::body::Body::from(PAGE_TEMPLATE),
+    };
     (
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
