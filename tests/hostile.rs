@@ -802,25 +802,33 @@ async fn login_target_fields_are_bounded_with_the_wires_own_errors() {
     assert_eq!(long.errcode(), 40097, "{}", long.text());
     assert!(long.text().contains("rid: "), "{}", long.text());
     let fast = server
-        .post(
-            &format!("/api/check-login?x={padding}"),
-            Some(ORIGIN),
-            "{}",
-        )
+        .post(&format!("/api/check-login?x={padding}"), Some(ORIGIN), "{}")
         .await;
     assert_eq!(fast.status, StatusCode::URI_TOO_LONG);
-    assert_eq!(fast.json()["apiname"], "qrconnectchecklogin", "{}", fast.text());
+    assert_eq!(
+        fast.json()["apiname"],
+        "qrconnectchecklogin",
+        "{}",
+        fast.text()
+    );
     assert_eq!(fast.errcode(), 10001, "{}", fast.text());
     let poll = server
         .get(&format!("/connect/l/qrconnect?uuid=x&f=json&pad={padding}"))
         .await;
     assert_eq!(poll.status, StatusCode::URI_TOO_LONG);
-    assert!(poll.text().contains("window.wx_errcode=500"), "{}", poll.text());
+    assert!(
+        poll.text().contains("window.wx_errcode=500"),
+        "{}",
+        poll.text()
+    );
     let control = server
         .control(Method::GET, &format!("/journal?pad={padding}"), None)
         .await;
     assert_eq!(control.status, StatusCode::URI_TOO_LONG);
-    assert!(control.json()["error"].as_str().unwrap().contains("at most 4096"));
+    assert!(control.json()["error"]
+        .as_str()
+        .unwrap()
+        .contains("at most 4096"));
     // An Origin longer than any real one is refused, not parsed, in fast
     // login's format, and is not echoed whole.
     let origin = format!("https://{}.example", "o".repeat(400));
@@ -858,7 +866,10 @@ async fn stores_are_capped_oldest_first_and_reset_forgets_registered_apps() {
         emu.qr_create(target.clone());
     }
     assert_eq!(emu.qr_logins().len(), MAX_QR_LOGINS);
-    assert!(emu.qr_logins().get(&first.uuid, emu.clock().now()).is_none());
+    assert!(emu
+        .qr_logins()
+        .get(&first.uuid, emu.clock().now())
+        .is_none());
     // Codes.
     let session = FastLoginSession {
         appid: APPID.into(),

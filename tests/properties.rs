@@ -64,12 +64,9 @@ impl Harness {
         }
         let request = request.body(Body::from(body)).unwrap();
         self.runtime.block_on(async {
-            let response = tokio::time::timeout(
-                Duration::from_secs(10),
-                self.front.serve(request),
-            )
-            .await
-            .expect("answered within 10 s");
+            let response = tokio::time::timeout(Duration::from_secs(10), self.front.serve(request))
+                .await
+                .expect("answered within 10 s");
             let status = response.status();
             let body = response.into_body().collect().await.unwrap().to_bytes();
             (status, body.to_vec())
