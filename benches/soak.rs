@@ -598,9 +598,11 @@ async fn run(args: Args) {
     if let Some(first) = shared.first_error.lock().unwrap().as_ref() {
         println!("first error: {first}");
     }
+    // The run's own start is the baseline: the ratio says whether the
+    // server got slower as its stores filled.
     println!(
-        "\n{:<16} {:>10} {:>10}   {:>10} {:>10}",
-        "endpoint (ms)", "p50 start", "p99 start", "p50 end", "p99 end"
+        "\n{:<16} {:>10} {:>10}   {:>10} {:>10}   {:>9}",
+        "endpoint (ms)", "p50 start", "p99 start", "p50 end", "p99 end", "p99 ×"
     );
     let mut samples = shared.samples.lock().unwrap();
     let Samples { start, end } = &mut *samples;
@@ -608,13 +610,15 @@ async fn run(args: Args) {
         first.sort_unstable();
         let last = end.entry(*endpoint).or_default();
         last.sort_unstable();
+        let (p99_start, p99_end) = (percentile(first, 0.99), percentile(last, 0.99));
         println!(
-            "{:<16} {:>10.2} {:>10.2}   {:>10.2} {:>10.2}",
+            "{:<16} {:>10.2} {:>10.2}   {:>10.2} {:>10.2}   {:>9.2}",
             format!("{endpoint:?}"),
             percentile(first, 0.5),
-            percentile(first, 0.99),
+            p99_start,
             percentile(last, 0.5),
-            percentile(last, 0.99)
+            p99_end,
+            p99_end / p99_start.max(f64::EPSILON)
         );
     }
     let rss = rss_samples.lock().unwrap();

@@ -63,7 +63,7 @@ impl Emulator {
 /// What permissive mode registers: real appids are `wx` + 16 hex digits;
 /// anything short and plain is accepted, junk is not.
 fn plausible_appid(appid: &str) -> bool {
-    appid.len() <= 64
+    appid.len() <= crate::limits::MAX_APPID_BYTES
         && appid
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')

@@ -1,15 +1,20 @@
 //! The front: the one pass every request makes before (and after) its
 //! handler, in one place instead of a stack of middleware.
 //!
-//! 1. The Host check picks the host family (or refuses: DNS rebinding).
+//! 1. The Host check picks the host family (or refuses: DNS rebinding);
+//!    the host comes from exactly one source (`guard::request_host`).
 //! 2. The family's routes (from [`registry`]) match the path: the route
 //!    decides everything below, and rides on the request as [`Matched`].
-//! 3. The journal starts its record (even refused requests are recorded).
+//! 3. The journal starts its record (even refused requests are recorded),
+//!    and the body is read (bounded) before anything may answer
+//!    (`read_ahead` in `web/mod.rs`).
 //! 4. The route's [`Access`]: Origin check and CORS for browser routes,
 //!    cross-site check and bearer token for the control API.
 //! 5. A method the route does not take gets a 405 in the route's format.
-//! 6. Fault injection, keyed on the route's endpoint, may answer instead
-//!    of the handler, through the route's own error encoder.
+//! 6. A query string over [`MAX_QUERY_BYTES`] gets a 414 in the route's
+//!    own error format. Then fault injection, keyed on the route's
+//!    endpoint, may answer instead of the handler, through the route's own
+//!    error encoder.
 //! 7. The handler, through the family's axum router (path parameters).
 //!
 //! Everything is decided from the matched route; nothing re-parses the
