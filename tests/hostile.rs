@@ -845,13 +845,19 @@ async fn stores_are_capped_oldest_first_and_reset_forgets_registered_apps() {
     use wxemu::core::store::{FastLoginSession, MAX_CODES};
     let server = TestServer::start().await;
     let emu = &server.emu;
-    // Auto-registered apps: at most AppRegistry::MAX (later ones refused),
-    // and reset forgets them.
+    // Auto-registered apps: at most AppRegistry::MAX, the earliest
+    // forgotten first (a flood never locks a real app out), and reset
+    // forgets them.
     const MAX_APPS: usize = wxemu::core::store::AppRegistry::MAX;
     for i in 0..(MAX_APPS + 100) {
-        let _ = emu.app(&format!("wxflood{i:010}"));
+        assert!(emu.app(&format!("wxflood{i:010}")).is_some());
     }
     assert_eq!(emu.registered_apps().len(), MAX_APPS);
+    assert!(!emu
+        .registered_apps()
+        .iter()
+        .any(|a| a.appid == "wxflood0000000000"));
+    assert!(emu.app("wxafterflood").is_some());
     server.ctl(Method::POST, "/reset", None).await;
     assert!(emu.registered_apps().is_empty());
     // QR logins.
