@@ -16,8 +16,9 @@ impl Emulator {
     /// The app `appid` names: configured, else (permissive mode) registered
     /// now. None for an empty appid, an unknown one in strict mode, or (in
     /// permissive mode) one longer than 64 characters or with characters
-    /// other than letters, digits, `_` and `-`, or once
-    /// [`AppRegistry::MAX`](crate::store::AppRegistry::MAX) apps are registered.
+    /// other than letters, digits, `_` and `-`. At most
+    /// [`AppRegistry::MAX`](crate::store::AppRegistry::MAX) apps stay
+    /// registered (the earliest forgotten first).
     pub fn app(&self, appid: &str) -> Option<WebsiteApp> {
         if appid.is_empty() {
             return None;
@@ -63,7 +64,7 @@ impl Emulator {
 /// What permissive mode registers: real appids are `wx` + 16 hex digits;
 /// anything short and plain is accepted, junk is not.
 fn plausible_appid(appid: &str) -> bool {
-    appid.len() <= 64
+    appid.len() <= crate::limits::MAX_APPID_BYTES
         && appid
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')

@@ -10,6 +10,28 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+/// The most one `advance` may move the clock: 100 years.
+pub const MAX_ADVANCE: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+/// The furthest the emulated time may run ahead of real time: 200 years
+/// (within i64 nanoseconds, and far from `SystemTime`'s end), so "now" plus
+/// any lifetime wxemu adds to it stays representable.
+pub const MAX_OFFSET: Duration = Duration::from_secs(200 * 365 * 24 * 3600);
+const MAX_OFFSET_NANOS: i64 = MAX_OFFSET.as_nanos() as i64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ClockError {
+    #[error("the clock may be advanced by at most 100 years at a time, and to at most 200 years ahead of real time")]
+    TooFar,
+}
+
+/// How far `at` is ahead of real time, in nanoseconds (None past i64).
+fn offset_of(at: SystemTime) -> Option<i64> {
+    match at.duration_since(SystemTime::now()) {
+        Ok(ahead) => i64::try_from(ahead.as_nanos()).ok(),
+        Err(_) => Some(0),
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Clock {
     inner: Arc<Mutex<Skew>>,
@@ -45,15 +67,44 @@ impl Clock {
             .unwrap_or_else(|| skew.apply(SystemTime::now()))
     }
 
-    /// Moves the emulated time forward (frozen or not).
+    /// Moves the emulated time forward (frozen or not); an absurd `by`
+    /// stops at [`MAX_OFFSET`] ahead of real time instead of overflowing.
     pub fn advance(&self, by: Duration) {
-        let mut skew = self.lock();
-        skew.offset_nanos = skew
-            .offset_nanos
-            .saturating_add(i64::try_from(by.as_nanos()).unwrap_or(i64::MAX));
-        if let Some(at) = skew.frozen_at.as_mut() {
-            *at += by;
+        if self.try_advance(by.min(MAX_ADVANCE)).is_err() {
+            let mut skew = self.lock();
+            let ahead = skew
+                .frozen_at
+                .and_then(offset_of)
+                .unwrap_or(skew.offset_nanos);
+            let room = MAX_OFFSET_NANOS.saturating_sub(ahead).max(0);
+            skew.offset_nanos = skew.offset_nanos.saturating_add(room);
+            if let Some(at) = skew.frozen_at.as_mut() {
+                *at += Duration::from_nanos(room.unsigned_abs());
+            }
         }
+    }
+
+    /// Moves the emulated time forward (frozen or not) by at most
+    /// [`MAX_ADVANCE`] and to at most [`MAX_OFFSET`] ahead of real time;
+    /// refuses (changing nothing) otherwise. For user-supplied durations.
+    pub fn try_advance(&self, by: Duration) -> Result<(), ClockError> {
+        if by > MAX_ADVANCE {
+            return Err(ClockError::TooFar);
+        }
+        let mut skew = self.lock();
+        let by_nanos = i64::try_from(by.as_nanos()).map_err(|_| ClockError::TooFar)?;
+        let offset = match skew.frozen_at {
+            Some(at) => offset_of(at.checked_add(by).ok_or(ClockError::TooFar)?),
+            None => skew.offset_nanos.checked_add(by_nanos),
+        };
+        if offset.is_none_or(|o| o > MAX_OFFSET_NANOS) {
+            return Err(ClockError::TooFar);
+        }
+        skew.offset_nanos = skew.offset_nanos.saturating_add(by_nanos);
+        if let Some(at) = skew.frozen_at.as_mut() {
+            *at += by; // checked above
+        }
+        Ok(())
     }
 
     /// Stops the emulated time where it is until [`Clock::unfreeze`].
@@ -121,5 +172,32 @@ mod tests {
         assert!(resumed >= t + Duration::from_secs(60));
         assert!(resumed < t + Duration::from_secs(61), "unfreeze jumped");
         assert!(!clock.is_frozen());
+    }
+
+    #[test]
+    fn absurd_advances_are_refused_not_overflowed() {
+        for frozen in [false, true] {
+            let clock = Clock::new();
+            if frozen {
+                clock.freeze();
+            }
+            let before = clock.now();
+            assert_eq!(clock.try_advance(Duration::MAX), Err(ClockError::TooFar));
+            assert_eq!(
+                clock.try_advance(Duration::from_secs(u64::MAX / 2)),
+                Err(ClockError::TooFar)
+            );
+            // Many legal steps stop at the bound instead of overflowing.
+            let mut refused = false;
+            for _ in 0..5 {
+                refused |= clock.try_advance(MAX_ADVANCE).is_err();
+            }
+            assert!(refused, "frozen={frozen}");
+            // The infallible form clamps.
+            clock.advance(Duration::MAX);
+            let ahead = clock.now().duration_since(before).unwrap();
+            assert!(ahead <= MAX_OFFSET + Duration::from_secs(60), "{ahead:?}");
+            let _ = clock.now() + Duration::from_secs(366 * 24 * 3600);
+        }
     }
 }

@@ -317,7 +317,19 @@ pub struct WebsiteApp {
     pub owner: String,
 }
 
+/// The longest any configured lifetime or delay may be: they are added to
+/// "now", and must never overflow it.
+pub const MAX_DURATION: Duration = Duration::from_secs(366 * 24 * 3600);
+
 impl Config {
+    /// Parses and validates a config's text (what [`Config::load`] does
+    /// after reading the file); the message says what is wrong.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        let config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        config.validate()?;
+        Ok(config)
+    }
+
     /// Reads `path`; a missing file gives the defaults.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = match std::fs::read_to_string(path) {
@@ -347,7 +359,8 @@ impl Config {
             path: path.to_owned(),
             message: e.to_string(),
         })?;
-        crate::fsutil::write_atomic(path, text.as_bytes(), 0o644).map_err(|source| {
+        // Owner-only: [[apps]] hold app secrets.
+        crate::fsutil::write_atomic(path, text.as_bytes(), 0o600).map_err(|source| {
             ConfigError::Write {
                 path: path.to_owned(),
                 source,
@@ -402,6 +415,19 @@ impl Config {
         self.webwx.validate()?;
         if self.platform.qr_ttl.is_zero() {
             return Err("[platform] qr_ttl must be longer than 0s".into());
+        }
+        for (name, value) in [
+            ("[server] decision_timeout", self.server.decision_timeout),
+            (
+                "[server] authorize_uuid_ttl",
+                self.server.authorize_uuid_ttl,
+            ),
+            ("[platform] qr_ttl", self.platform.qr_ttl),
+            ("[platform] auto_scan_delay", self.platform.auto_scan_delay),
+        ] {
+            if value > MAX_DURATION {
+                return Err(format!("{name} must be at most 366 days"));
+            }
         }
         for origin in &self.server.allowed_origins {
             if crate::origin::parse_origin(origin).is_none() {

@@ -202,6 +202,7 @@ impl Emulator {
         self.faults.clear();
         self.clock.reset();
         self.store.clear();
+        self.apps.clear();
         // Pages showing these codes learn (wx_errcode 402) that they are over.
         for qr in self.qr_list() {
             let _ = self.qr_expire(&qr.uuid);
@@ -246,6 +247,8 @@ impl Emulator {
     pub fn decision_timeout(&self) -> Duration {
         self.decision_timeout_override
             .unwrap_or_else(|| self.config().server.decision_timeout)
+            // `--decision-timeout` is not validated like the config's.
+            .min(crate::config::MAX_DURATION)
     }
 
     /// The port the HTTPS listener is bound to.

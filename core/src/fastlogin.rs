@@ -143,6 +143,14 @@ impl LoginTarget {
     /// The parsed redirect_uri, or what is wrong with the target.
     pub fn validate(&self) -> Result<url::Url, FastLoginError> {
         let bad = |m: String| Err(FastLoginError::BadRequest(m));
+        // Kept until the authorize (and in the code after it): bounded.
+        crate::limits::check_login_target(
+            &self.appid,
+            &self.scope,
+            &self.redirect_uri,
+            &self.state,
+        )
+        .map_err(|e| FastLoginError::BadRequest(e.to_string()))?;
         if self.appid.trim().is_empty() {
             return bad("appid must not be empty".into());
         }

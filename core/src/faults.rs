@@ -14,6 +14,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::endpoint::Endpoint;
 
+/// The longest latency a fault may add: it holds a connection busy, and
+/// no test waits longer than this for one reply.
+pub const MAX_LATENCY: Duration = Duration::from_secs(3600);
+
 /// What goes wrong, where, and how often.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -61,6 +65,9 @@ impl FaultSpec {
         }
         if actions == 0 && self.latency.is_none() {
             return Err("a fault needs latency, errcode, status or drop".into());
+        }
+        if self.latency.is_some_and(|l| l > MAX_LATENCY) {
+            return Err("latency must be at most 1h".into());
         }
         if let Some(status) = self.status {
             if !(200..=599).contains(&status) {
@@ -255,6 +262,13 @@ mod tests {
                     ..spec(Endpoint::Token)
                 },
                 "either",
+            ),
+            (
+                FaultSpec {
+                    latency: Some(Duration::from_secs(u64::MAX)),
+                    ..spec(Endpoint::Token)
+                },
+                "at most 1h",
             ),
         ] {
             let err = bad.validate().unwrap_err();

@@ -15,7 +15,9 @@ pub const TEMP_PREFIX: &str = ".wxemu-tmp-";
 /// old content or the new, never a mix: [`stage`] then [`persist`].
 /// `mode` is the unix permission of the new file (0o600 for secrets).
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
-    std::fs::create_dir_all(parent_dir(path))?;
+    // Private whichever file is written first (control token, config,
+    // journal, certificates): the data directory is created 0700.
+    create_private_dir(parent_dir(path))?;
     #[cfg(unix)]
     let permissions = {
         use std::os::unix::fs::PermissionsExt;

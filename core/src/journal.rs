@@ -162,6 +162,56 @@ impl<'de> Deserialize<'de> for RecordedBody {
     }
 }
 
+/// The most any one text field of an entry keeps (the body has its own
+/// bound, [`BODY_KEEP`]); longer values end in [`TRUNCATED_MARKER`] and
+/// their full length, so an entry costs a bounded few KiB whatever was sent.
+pub const FIELD_KEEP: usize = 512;
+/// Ends a field that was cut to [`FIELD_KEEP`].
+pub const TRUNCATED_MARKER: &str = "…[truncated]";
+
+impl Entry {
+    /// Cuts every text field to [`FIELD_KEEP`] bytes, with a marker.
+    fn shorten_fields(&mut self) {
+        for field in [&mut self.method, &mut self.path] {
+            shorten(field);
+        }
+        for field in [
+            &mut self.query,
+            &mut self.origin,
+            &mut self.app,
+            &mut self.account,
+            &mut self.fault,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            shorten(field);
+        }
+    }
+}
+
+/// `text` cut to [`FIELD_KEEP`] bytes on a character boundary, with
+/// [`TRUNCATED_MARKER`] and the original length appended.
+pub fn shorten(text: &mut String) {
+    if text.len() <= FIELD_KEEP {
+        return;
+    }
+    let end = floor_char_boundary(text, FIELD_KEEP);
+    let total = text.len();
+    text.truncate(end);
+    text.push_str(TRUNCATED_MARKER);
+    text.push_str(&format!(" ({total} bytes)"));
+}
+
+/// The largest char boundary of `text` at or below `max`.
+pub fn floor_char_boundary(text: &str, max: usize) -> usize {
+    let mut end = max.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    end
+}
+
 /// Which entries a list or wait wants. Every field narrows.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -268,6 +318,7 @@ impl Journal {
 
     /// Stores an entry (its id is assigned here) and wakes waiters.
     pub fn push(&self, mut entry: Entry) -> Arc<Entry> {
+        entry.shorten_fields();
         let entry = {
             let mut ring = self.lock();
             entry.id = ring.next_id;
@@ -362,7 +413,7 @@ impl Journal {
 
 fn open_append(path: &Path) -> std::io::Result<std::fs::File> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
+        crate::fsutil::create_private_dir(dir)?;
     }
     let mut options = std::fs::OpenOptions::new();
     options.create(true).append(true);
@@ -572,6 +623,21 @@ mod tests {
     }
 
     #[test]
+    fn long_fields_are_cut_with_a_marker() {
+        let journal = Journal::new(4);
+        let mut e = entry("/api/check-login");
+        e.query = Some("q".repeat(100_000));
+        e.origin = Some("é".repeat(1_000));
+        let stored = journal.push(e);
+        let query = stored.query.as_deref().unwrap();
+        assert!(query.len() < FIELD_KEEP + 40, "{}", query.len());
+        assert!(query.contains(TRUNCATED_MARKER) && query.ends_with("(100000 bytes)"));
+        let origin = stored.origin.as_deref().unwrap();
+        assert!(origin.starts_with('é') && origin.contains(TRUNCATED_MARKER));
+        assert_eq!(stored.path, "/api/check-login", "short fields stay whole");
+    }
+
+    #[test]
     fn masks_secrets_keeping_a_short_prefix() {
         assert_eq!(mask("0123456789abcdefXYZ"), "0123…(19)");
         assert_eq!(mask("short"), "…(5)");
@@ -600,10 +666,17 @@ mod tests {
         let sent = r#"{"jsdata":{"appid":"wx1","authorize_uuid":"AbCdEfGhIjKlMnOp"}}"#;
         let body = RecordedBody::new(sent.as_bytes().to_vec(), false).unwrap();
         let json = serde_json::to_string(&body).unwrap();
-        assert_eq!(json, r#"{"jsdata":{"appid":"wx1","authorize_uuid":"AbCd…(16)"}}"#);
+        assert_eq!(
+            json,
+            r#"{"jsdata":{"appid":"wx1","authorize_uuid":"AbCd…(16)"}}"#
+        );
         assert_eq!(format!("{body:?}"), json);
         let read_back: RecordedBody = serde_json::from_str(&json).unwrap();
-        assert_eq!(serde_json::to_string(&read_back).unwrap(), json, "masked once only");
+        assert_eq!(
+            serde_json::to_string(&read_back).unwrap(),
+            json,
+            "masked once only"
+        );
         assert_eq!(read_back.appid().as_deref(), Some("wx1"));
         assert!(RecordedBody::new(Vec::new(), false).is_none());
     }

@@ -16,6 +16,19 @@ pub struct Limits {
     /// How long the QR long poll holds before answering 408 (the real one
     /// holds ~25 s).
     pub long_poll_hold: Duration,
+    /// Time from the TLS handshake to the first request.
+    pub first_request_timeout: Duration,
+    /// Time a keep-alive connection may sit with no request in flight.
+    pub idle_timeout: Duration,
+    /// Time a response body may make no progress (a reader that stopped
+    /// reading, an HTTP/2 window of zero) before its connection is closed.
+    pub send_stall_timeout: Duration,
+    /// Open connections at most (further lowered to fit the process's
+    /// file-descriptor limit); at the cap the oldest idle one is closed.
+    pub max_connections: usize,
+    /// Concurrent HTTP/2 streams per connection (RFC 9113 recommends no
+    /// fewer than 100).
+    pub max_streams_per_connection: u32,
 }
 
 impl Default for Limits {
@@ -26,6 +39,62 @@ impl Default for Limits {
             header_read_timeout: Duration::from_secs(10),
             tls_handshake_timeout: Duration::from_secs(10),
             long_poll_hold: Duration::from_secs(25),
+            first_request_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(30),
+            send_stall_timeout: Duration::from_secs(20),
+            max_connections: 512,
+            max_streams_per_connection: 100,
         }
     }
+}
+
+/// Longest `state` accepted: WeChat documents 128 bytes for its OAuth
+/// `state`. A site's state is a nonce or a short key, never a payload.
+pub const MAX_STATE_BYTES: usize = 128;
+/// Longest `redirect_uri` accepted: 2 KiB, a URL every browser and proxy
+/// handles; a callback URL is far shorter.
+pub const MAX_REDIRECT_URI_BYTES: usize = 2048;
+/// Longest `appid` accepted (real ones are 18 characters).
+pub const MAX_APPID_BYTES: usize = 64;
+/// Longest `scope` accepted (`snsapi_login`, or a short comma list).
+pub const MAX_SCOPE_BYTES: usize = 128;
+/// Longest Origin header compared or stored: a scheme, a 253-byte host
+/// name and a port fit with room to spare.
+pub const MAX_ORIGIN_BYTES: usize = 300;
+/// Longest query string on any URL (longer is answered 414, as a front-end
+/// proxy would). Every bounded parameter above fits, percent-encoded.
+pub const MAX_QUERY_BYTES: usize = 4096;
+
+/// A login-target field over its bound.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field} is {len} bytes; at most {max} are accepted")]
+pub struct TooLong {
+    pub field: &'static str,
+    pub len: usize,
+    pub max: usize,
+}
+
+/// Checks the lengths of a login target's fields (everything a check-login
+/// or a QR login keeps until it is used or forgotten).
+pub fn check_login_target(
+    appid: &str,
+    scope: &str,
+    redirect_uri: &str,
+    state: &str,
+) -> Result<(), TooLong> {
+    for (field, value, max) in [
+        ("appid", appid, MAX_APPID_BYTES),
+        ("scope", scope, MAX_SCOPE_BYTES),
+        ("redirect_uri", redirect_uri, MAX_REDIRECT_URI_BYTES),
+        ("state", state, MAX_STATE_BYTES),
+    ] {
+        if value.len() > max {
+            return Err(TooLong {
+                field,
+                len: value.len(),
+                max,
+            });
+        }
+    }
+    Ok(())
 }

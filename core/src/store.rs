@@ -170,6 +170,13 @@ pub struct IssuedCode {
 /// the oldest is forgotten (its authorize gets 10046). A person makes one
 /// per login; this only stops a flood from growing memory.
 pub const MAX_PENDING_FAST_LOGINS: usize = 10_000;
+/// At most this many codes (live, redeemed or recently expired) are
+/// remembered; beyond, the oldest is forgotten (redeeming it then says
+/// 40029 invalid code). A login makes one.
+pub const MAX_CODES: usize = 10_000;
+/// At most this many access tokens, and as many refresh tokens; beyond, the
+/// oldest is forgotten (using it says 40014 / 40030 invalid).
+pub const MAX_TOKENS: usize = 10_000;
 
 /// How long a code lives (the Open Platform's documented 10 minutes).
 pub const CODE_TTL: Duration = Duration::from_secs(600);
@@ -220,9 +227,9 @@ impl Default for Store {
         Store {
             authorize_sessions: Expiring::capped(Duration::ZERO, MAX_PENDING_FAST_LOGINS),
             // Keep expired codes a while so their redemption says "expired".
-            codes: Expiring::new(Duration::from_secs(3600)),
-            access_tokens: Expiring::new(TOKEN_GRACE),
-            refresh_tokens: Expiring::new(TOKEN_GRACE),
+            codes: Expiring::capped(Duration::from_secs(3600), MAX_CODES),
+            access_tokens: Expiring::capped(TOKEN_GRACE, MAX_TOKENS),
+            refresh_tokens: Expiring::capped(TOKEN_GRACE, MAX_TOKENS),
         }
     }
 }
@@ -270,48 +277,78 @@ pub fn random_token(len: usize) -> String {
     Alphanumeric.sample_string(&mut rand::thread_rng(), len)
 }
 
-/// Apps registered at run time by permissive mode.
+/// Apps registered at run time by permissive mode: at most
+/// [`AppRegistry::MAX`], the earliest registered forgotten first, so a
+/// flood of made-up appids can neither grow memory nor lock out a real
+/// one; `reset` forgets them all.
 #[derive(Debug, Default)]
 pub struct AppRegistry {
-    registered: Mutex<HashMap<String, WebsiteApp>>,
+    registered: Mutex<Registered>,
 }
+
+#[derive(Debug, Default)]
+struct Registered {
+    apps: HashMap<String, WebsiteApp>,
+    /// appids in registration order (the oldest first).
+    order: VecDeque<String>,
+    /// Registrations so far (only the first few are logged at info).
+    count: u64,
+}
+
+/// Registrations logged at info level; later ones at debug, so a flood of
+/// unique appids cannot flood the log.
+const LOGGED_REGISTRATIONS: u64 = 20;
 
 impl AppRegistry {
     /// Apps kept at most: a page or script looping over made-up appids
-    /// must not grow memory without end.
+    /// must not grow memory without end. A forgotten app is registered
+    /// again on its next use (same appid, same openids: nothing is lost
+    /// but its place in the list).
     pub const MAX: usize = 1000;
 
-    /// The app registered as `appid`, registering it now if there is room.
+    /// The app registered as `appid`, registering it now (forgetting the
+    /// earliest registered one when full).
     pub(crate) fn register(&self, appid: &str) -> Option<WebsiteApp> {
-        let mut apps = self.lock();
-        if let Some(app) = apps.get(appid) {
+        let mut registered = self.lock();
+        if let Some(app) = registered.apps.get(appid) {
             return Some(app.clone());
         }
-        if apps.len() >= Self::MAX {
-            tracing::warn!(
-                appid,
-                "not registering appid {appid}: {} apps registered already",
-                Self::MAX
-            );
-            return None;
+        while registered.apps.len() >= Self::MAX {
+            let Some(oldest) = registered.order.pop_front() else {
+                break;
+            };
+            registered.apps.remove(&oldest);
         }
-        tracing::info!(appid, "registered unknown appid {appid} (permissive mode)");
+        registered.count += 1;
+        if registered.count <= LOGGED_REGISTRATIONS {
+            tracing::info!(appid, "registered unknown appid {appid} (permissive mode)");
+        } else {
+            tracing::debug!(appid, "registered unknown appid {appid} (permissive mode)");
+        }
         let app = WebsiteApp {
             appid: appid.to_owned(),
             ..WebsiteApp::default()
         };
-        apps.insert(appid.to_owned(), app.clone());
+        registered.apps.insert(appid.to_owned(), app.clone());
+        registered.order.push_back(appid.to_owned());
         Some(app)
+    }
+
+    /// Forgets every registered app (the control API's reset).
+    pub fn clear(&self) {
+        let mut registered = self.lock();
+        registered.apps.clear();
+        registered.order.clear();
     }
 
     /// Apps registered at run time, by appid.
     pub fn registered(&self) -> Vec<WebsiteApp> {
-        let mut apps: Vec<WebsiteApp> = self.lock().values().cloned().collect();
+        let mut apps: Vec<WebsiteApp> = self.lock().apps.values().cloned().collect();
         apps.sort_by(|a, b| a.appid.cmp(&b.appid));
         apps
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, WebsiteApp>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Registered> {
         crate::sync::lock(&self.registered)
     }
 }
@@ -326,7 +363,11 @@ mod tests {
         for n in 0..AppRegistry::MAX {
             assert!(apps.register(&format!("wx{n}")).is_some());
         }
-        assert!(apps.register("wxonetoomany").is_none());
+        // One more: the earliest registered is forgotten, not the newcomer
+        // refused (a flood cannot lock a real app out).
+        assert!(apps.register("wxonemore").is_some());
+        assert!(!apps.registered().iter().any(|a| a.appid == "wx0"));
+        assert!(apps.registered().iter().any(|a| a.appid == "wx1"));
         assert_eq!(
             apps.register("wx7").unwrap().appid,
             "wx7",

@@ -444,7 +444,11 @@ async fn wait_ready(
     port: Option<u16>,
     timeout: Duration,
 ) -> Result<Value, String> {
-    let deadline = tokio::time::Instant::now() + timeout;
+    // A huge --timeout means "wait as long as it takes", not an overflow.
+    let now = tokio::time::Instant::now();
+    let deadline = now
+        .checked_add(timeout)
+        .unwrap_or(now + Duration::from_secs(100 * 365 * 24 * 3600));
     loop {
         let last_error = match Control::from_data_dir(data_dir, port) {
             Ok(control) => match control
@@ -725,7 +729,7 @@ fn request_for(command: CtlCommand) -> Result<Call, String> {
                     Method::GET,
                     below_prefix(with_query(r::JOURNAL_WAIT.path, &query)?),
                     None,
-                    wait_for + CALL_TIMEOUT,
+                    wait_for.saturating_add(CALL_TIMEOUT),
                 )
             } else {
                 call(Method::GET, with_query(r::JOURNAL.path, &query)?, None)

@@ -1,15 +1,20 @@
 //! The front: the one pass every request makes before (and after) its
 //! handler, in one place instead of a stack of middleware.
 //!
-//! 1. The Host check picks the host family (or refuses: DNS rebinding).
+//! 1. The Host check picks the host family (or refuses: DNS rebinding);
+//!    the host comes from exactly one source (`guard::request_host`).
 //! 2. The family's routes (from [`registry`]) match the path: the route
 //!    decides everything below, and rides on the request as [`Matched`].
-//! 3. The journal starts its record (even refused requests are recorded).
+//! 3. The journal starts its record (even refused requests are recorded),
+//!    and the body is read (bounded) before anything may answer
+//!    (`read_ahead` in `web/mod.rs`).
 //! 4. The route's [`Access`]: Origin check and CORS for browser routes,
 //!    cross-site check and bearer token for the control API.
 //! 5. A method the route does not take gets a 405 in the route's format.
-//! 6. Fault injection, keyed on the route's endpoint, may answer instead
-//!    of the handler, through the route's own error encoder.
+//! 6. A query string over [`MAX_QUERY_BYTES`] gets a 414 in the route's
+//!    own error format. Then fault injection, keyed on the route's
+//!    endpoint, may answer instead of the handler, through the route's own
+//!    error encoder.
 //! 7. The handler, through the family's axum router (path parameters).
 //!
 //! Everything is decided from the matched route; nothing re-parses the
@@ -26,11 +31,14 @@ use tower::ServiceExt;
 use wxemu_core::emulator::{Emulator, CANONICAL_HOST};
 use wxemu_core::endpoint::Endpoint;
 
+use crate::web::fastlogin;
 use crate::web::faults::{self, AppliedFault};
 use crate::web::guard::{self, BrowserGate};
 use crate::web::journal::Pending;
+use crate::web::openplatform::{page, token};
 use crate::web::registry::{self, Access, HostFamily, Matched, Matcher, Route, Wire};
 use crate::web::{control, family_routers};
+use wxemu_core::limits::MAX_QUERY_BYTES;
 
 /// Which listener a front serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,10 +106,12 @@ impl Front {
         &self,
         family: Result<HostFamily, Box<Response>>,
         route: Option<&'static Route>,
-        mut req: Request<Body>,
+        req: Request<Body>,
     ) -> Response {
         let inner = &*self.0;
         let emu = &*inner.emu;
+        // Before anything may answer: see read_ahead.
+        let mut req = crate::web::read_ahead(req, emu.limits()).await;
         let family = match family {
             Ok(family) => family,
             Err(refusal) => return *refusal,
@@ -143,11 +153,15 @@ impl Front {
                 None
             }
         };
-        let mut response = if !route.takes(req.method()) {
+        let response = if !route.takes(req.method()) {
             method_not_allowed(route, req.method(), req.uri().path())
         } else {
             req.extensions_mut().insert(Matched(route));
             let router = &inner.routers[family.index()];
+            let query_len = req.uri().query().map_or(0, str::len);
+            if query_len > MAX_QUERY_BYTES {
+                return with_cors(query_too_long(route, query_len), cors);
+            }
             match faults::take(emu, route, req.method()) {
                 None => handle(router, req).await,
                 Some(fault) => {
@@ -165,12 +179,48 @@ impl Front {
                 }
             }
         };
-        if let Some(origin) = cors {
-            guard::allow_origin(response.headers_mut(), origin);
-        }
-        response
+        with_cors(response, cors)
     }
 }
+
+fn with_cors(mut response: Response, cors: Option<HeaderValue>) -> Response {
+    if let Some(origin) = cors {
+        guard::allow_origin(response.headers_mut(), origin);
+    }
+    response
+}
+
+/// A query string over [`MAX_QUERY_BYTES`]: 414, as a front-end proxy
+/// answers a URL it will not pass on, with the body in the route's own
+/// error format (so a client reads the error it knows).
+fn query_too_long(route: &Route, len: usize) -> Response {
+    let message =
+        format!("the query string is {len} bytes; at most {MAX_QUERY_BYTES} are accepted");
+    let mut response = match route.wire {
+        Wire::FastLogin { apiname } => fastlogin::error_reply(
+            StatusCode::URI_TOO_LONG,
+            apiname,
+            fastlogin::errcode::BAD_REQUEST,
+            message,
+        ),
+        Wire::LoginPage => page::error_page("请求参数错误", &message),
+        Wire::Control => control::ApiError::new(StatusCode::URI_TOO_LONG, message).into_response(),
+        Wire::Webwx => crate::web::webwx::wire::bad_request(&message),
+        // The Open Platform's "invalid args".
+        Wire::OpenApi | Wire::Plain => token::api_error(INVALID_ARGS, &message),
+        // Formats with no message: their generic error code.
+        Wire::LongPoll => page::poll_reply(500, "", false),
+        Wire::WebwxLogin => crate::web::webwx::wire::js("window.code=400;".into()),
+        Wire::Synccheck => {
+            crate::web::webwx::wire::js("window.synccheck={retcode:\"1102\",selector:\"0\"}".into())
+        }
+    };
+    *response.status_mut() = StatusCode::URI_TOO_LONG;
+    response
+}
+
+/// The Open Platform API's errcode for malformed arguments.
+const INVALID_ARGS: i64 = 40097;
 
 async fn handle(router: &Router, req: Request<Body>) -> Response {
     match router.clone().oneshot(req).await {

@@ -17,34 +17,123 @@ use wxemu_core::emulator::Emulator;
 /// The only origin the real login page is served from.
 pub const WECHAT_ORIGIN: &str = "https://open.weixin.qq.com";
 
-/// The host family a request is for, by its Host header (or HTTP/2
-/// :authority); a refusal for anything else: a DNS-rebinding attempt (a
-/// foreign name that resolves to 127.0.0.1) or a misconfigured client.
-/// (The refusal is boxed: it is rare, and keeps the usual result small.)
+/// The host family a request is for, by its one host ([`request_host`]);
+/// a refusal for anything else: a DNS-rebinding attempt (a foreign name
+/// that resolves to 127.0.0.1), an ambiguous request, or a misconfigured
+/// client. (The refusal is boxed: it is rare, and keeps the usual result
+/// small.)
 pub(crate) fn host_family(headers: &HeaderMap, uri: &Uri) -> Result<HostFamily, Box<Response>> {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .or_else(|| uri.authority().map(|a| a.as_str()));
-    match host {
-        Some(host) => HostFamily::of(host).ok_or_else(|| {
+    let refusal = match request_host(headers, uri) {
+        Ok(host) => match HostFamily::of(host) {
+            Some(family) => return Ok(family),
+            None => {
+                let shown = shorten(host, LOGGED_HOST_MAX);
+                tracing::warn!(
+                    host = %shown,
+                    "refused a request for a foreign Host (DNS rebinding?)"
+                );
+                plain(
+                    StatusCode::FORBIDDEN,
+                    format!(
+                        "wxemu answers only for {}; this request was for {shown:?}\n",
+                        HostFamily::all_names().join(", ")
+                    ),
+                )
+            }
+        },
+        Err(HostError::Missing) => plain(StatusCode::BAD_REQUEST, "missing Host header\n".into()),
+        Err(HostError::Duplicate) => plain(
+            StatusCode::BAD_REQUEST,
+            "more than one Host header (RFC 9112 section 3.2)\n".into(),
+        ),
+        Err(HostError::Disagree { authority, host }) => {
+            let authority = shorten(authority, LOGGED_HOST_MAX);
+            let host = shorten(host, LOGGED_HOST_MAX);
             tracing::warn!(
-                host,
-                "refused a request for a foreign Host (DNS rebinding?)"
+                %authority,
+                %host,
+                "refused a request whose target and Host header disagree"
             );
-            Box::new(plain(
+            plain(
                 StatusCode::FORBIDDEN,
                 format!(
-                    "wxemu answers only for {}; this request was for {host:?}\n",
+                    "the request target names {authority:?} but the Host header says {host:?}; wxemu answers only for {}\n",
                     HostFamily::all_names().join(", ")
                 ),
-            ))
-        }),
-        None => Err(Box::new(plain(
-            StatusCode::BAD_REQUEST,
-            "missing Host header\n".into(),
-        ))),
+            )
+        }
+    };
+    Err(Box::new(refusal))
+}
+
+/// How much of a refused Host or Origin goes into a log line or a reply.
+const LOGGED_HOST_MAX: usize = 100;
+
+/// Why a request has no one host.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum HostError<'a> {
+    Missing,
+    /// Two or more Host headers.
+    Duplicate,
+    /// The target's authority and the Host header name different hosts.
+    Disagree {
+        authority: &'a str,
+        host: &'a str,
+    },
+}
+
+/// The one host a request is for: the target's authority (HTTP/2
+/// `:authority`, an HTTP/1.1 absolute-form target) wins, and a Host header
+/// next to it must name the same host; otherwise the Host header, of which
+/// there must be exactly one. A Host that is not text counts as foreign.
+pub(crate) fn request_host<'a>(
+    headers: &'a HeaderMap,
+    uri: &'a Uri,
+) -> Result<&'a str, HostError<'a>> {
+    let mut hosts = headers.get_all(header::HOST).iter();
+    let host = hosts.next().map(|h| h.to_str().unwrap_or("<not text>"));
+    if hosts.next().is_some() {
+        return Err(HostError::Duplicate);
     }
+    match (uri.authority().map(|a| a.as_str()), host) {
+        (Some(authority), Some(host)) if !same_host(authority, host) => {
+            Err(HostError::Disagree { authority, host })
+        }
+        (Some(authority), _) => Ok(authority),
+        (None, Some(host)) => Ok(host),
+        (None, None) => Err(HostError::Missing),
+    }
+}
+
+/// Host names compare case-insensitively and a trailing dot is the same name.
+fn same_host(a: &str, b: &str) -> bool {
+    fn normal(h: &str) -> String {
+        let (name, port) = match h.rsplit_once(':') {
+            Some((name, port)) if !port.contains(']') => (name, Some(port)),
+            _ => (h, None),
+        };
+        let name = name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase();
+        match port {
+            Some(port) => format!("{name}:{port}"),
+            None => name,
+        }
+    }
+    normal(a) == normal(b)
+}
+
+/// `text` cut to at most `max` bytes (on a character boundary) with a
+/// marker saying how long it was: for log lines and replies that quote
+/// untrusted input (a 100 KB Origin must not become a 100 KB log line).
+pub(crate) fn shorten(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if text.len() <= max {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let end = wxemu_core::journal::floor_char_boundary(text, max);
+    std::borrow::Cow::Owned(format!(
+        "{}…[truncated, {} bytes in all]",
+        &text[..end],
+        text.len()
+    ))
 }
 
 /// Normalizes an Origin ("https://Example.com:443" -> "https://example.com").
@@ -99,9 +188,12 @@ pub(crate) fn browser_gate(
         }
         return BrowserGate::Pass(None);
     };
-    let allowed = origin.to_str().is_ok_and(|o| origin_allowed(emu, o));
+    // Longer than any real origin: refused before it is parsed or stored.
+    let allowed = origin.len() <= wxemu_core::limits::MAX_ORIGIN_BYTES
+        && origin.to_str().is_ok_and(|o| origin_allowed(emu, o));
     if !allowed {
-        let shown = String::from_utf8_lossy(origin.as_bytes()).into_owned();
+        let whole = String::from_utf8_lossy(origin.as_bytes());
+        let shown = shorten(&whole, LOGGED_HOST_MAX).into_owned();
         tracing::warn!(
             origin = %shown,
             path = route.path,
@@ -188,5 +280,45 @@ mod tests {
         ] {
             assert_eq!(parse_origin(bad), None, "{bad}");
         }
+    }
+
+    fn request(authority: Option<&str>, hosts: &[&str]) -> (HeaderMap, Uri) {
+        let uri: Uri = match authority {
+            Some(a) => format!("https://{a}/api/check-login").parse().unwrap(),
+            None => "/api/check-login".parse().unwrap(),
+        };
+        let mut headers = HeaderMap::new();
+        for h in hosts {
+            headers.append(header::HOST, HeaderValue::from_str(h).unwrap());
+        }
+        (headers, uri)
+    }
+
+    #[test]
+    fn the_host_comes_from_exactly_one_source() {
+        let ours = "localhost.weixin.qq.com:14013";
+        let (h, u) = request(None, &[ours]);
+        assert_eq!(request_host(&h, &u), Ok(ours));
+        let (h, u) = request(Some(ours), &[]);
+        assert_eq!(request_host(&h, &u), Ok(ours));
+        let (h, u) = request(Some(ours), &["LOCALHOST.weixin.qq.com.:14013"]);
+        assert_eq!(request_host(&h, &u), Ok(ours), "same name, other spelling");
+        let (h, u) = request(Some("evil.example"), &[ours]);
+        assert!(matches!(
+            request_host(&h, &u),
+            Err(HostError::Disagree { .. })
+        ));
+        let (h, u) = request(None, &[ours, ours]);
+        assert_eq!(request_host(&h, &u), Err(HostError::Duplicate));
+        let (h, u) = request(None, &[]);
+        assert_eq!(request_host(&h, &u), Err(HostError::Missing));
+    }
+
+    #[test]
+    fn shorten_cuts_on_a_character_boundary() {
+        assert_eq!(shorten("short", 10), "short");
+        let long = "é".repeat(100);
+        let cut = shorten(&long, 11);
+        assert!(cut.starts_with(&"é".repeat(5)) && cut.contains("200 bytes in all"));
     }
 }

@@ -3,6 +3,7 @@
 //! and the small pieces every handler shares.
 
 pub mod avatar;
+pub mod connections;
 pub mod control;
 pub mod fastlogin;
 pub mod faults;
@@ -129,7 +130,98 @@ pub async fn read_body(body: Body, limits: &Limits) -> Result<Bytes, BodyError> 
         Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge {
             limit: limits.max_body_bytes,
         }),
-        Ok(Err(e)) => Err(BodyError::Broken(e.to_string())),
+        Ok(Err(e)) => Err(match e.downcast::<PreReadFailed>() {
+            // The front already met the error: hand it on as it was.
+            Ok(failed) => failed.0,
+            Err(other) => match other.downcast::<axum::Error>() {
+                Ok(e) => match e.into_inner().downcast::<PreReadFailed>() {
+                    Ok(failed) => failed.0,
+                    Err(other) => BodyError::Broken(other.to_string()),
+                },
+                Err(other) => BodyError::Broken(other.to_string()),
+            },
+        }),
+    }
+}
+
+/// Reads a request's body (bounded by [`Limits`]) before anything may
+/// answer it. An early answer (a foreign Host or Origin, an injected fault,
+/// a refused control call) sent while the client is still sending its body
+/// makes HTTP/2 reset the stream, and clients such as curl then report a
+/// framing error instead of the reply. A body whose Content-Length is over
+/// the limit is not waited for: whoever reads the body meets "too large"
+/// at once and answers 413 in its own wire format, as for any body error.
+pub(crate) async fn read_ahead(
+    req: axum::http::Request<Body>,
+    limits: &Limits,
+) -> axum::http::Request<Body> {
+    if http_body::Body::is_end_stream(req.body()) {
+        return req;
+    }
+    let (parts, body) = req.into_parts();
+    let declared = parts
+        .headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let result = if declared.is_some_and(|n| n > limits.max_body_bytes as u64) {
+        Err(BodyError::TooLarge {
+            limit: limits.max_body_bytes,
+        })
+    } else {
+        read_body(body, limits).await
+    };
+    let body = match result {
+        Ok(bytes) => Body::from(bytes),
+        Err(e) => Body::new(FailedBody(Some(PreReadFailed(e)))),
+    };
+    axum::http::Request::from_parts(parts, body)
+}
+
+/// A body sent as these chunks, with an exact Content-Length; static parts
+/// stay where they are in the binary instead of being copied per request.
+pub fn chunks(parts: Vec<Bytes>) -> Body {
+    Body::new(Chunks(parts.into()))
+}
+
+struct Chunks(std::collections::VecDeque<Bytes>);
+
+impl http_body::Body for Chunks {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        std::task::Poll::Ready(self.0.pop_front().map(|b| Ok(http_body::Frame::data(b))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.0.iter().map(|b| b.len() as u64).sum())
+    }
+}
+
+/// The error [`read_ahead`] met, carried to whoever reads the body.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct PreReadFailed(BodyError);
+
+/// A body that fails with the pre-read error on first poll.
+struct FailedBody(Option<PreReadFailed>);
+
+impl http_body::Body for FailedBody {
+    type Data = Bytes;
+    type Error = PreReadFailed;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, PreReadFailed>>> {
+        std::task::Poll::Ready(self.0.take().map(Err))
     }
 }
 

@@ -19,6 +19,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
+use crate::web::connections::{AcceptErrors, Admitted, CloseReason, ConnLimits, Connections};
 use crate::web::faults::{DropConnection, DroppedByFault};
 use crate::web::front::{Front, Listener};
 use crate::web::intercept::{InterceptError, InterceptOptions, Interception};
@@ -243,20 +244,19 @@ impl Server {
         if let Err(e) = crate::web::control::write_serve_info(&data_dir, port) {
             tracing::warn!("cannot write serve.json (wxemu ctl will need --port): {e}");
         }
-        let service = TowerToHyperService::new(dropping_service(Front::new(
-            emulator.clone(),
-            Listener::Tls,
-        )));
-        let api_service = TowerToHyperService::new(dropping_service(Front::new(
-            emulator.clone(),
-            Listener::PlainApi,
-        )));
-        let mut builder = auto::Builder::new(TokioExecutor::new());
-        builder
-            .http1()
-            .timer(TokioTimer::new())
-            .header_read_timeout(limits.header_read_timeout);
-        builder.http2().timer(TokioTimer::new());
+        let service = dropping_service(Front::new(emulator.clone(), Listener::Tls));
+        let api_service = dropping_service(Front::new(emulator.clone(), Listener::PlainApi));
+        let builder = connection_builder(&limits);
+        let connections = Connections::new(ConnLimits {
+            max_connections: crate::web::connections::fd_bounded(limits.max_connections),
+            first_request_timeout: limits.first_request_timeout,
+            idle_timeout: limits.idle_timeout,
+            send_stall_timeout: limits.send_stall_timeout,
+        });
+        tracing::debug!(
+            max_connections = connections.limits().max_connections,
+            "connection cap"
+        );
 
         let (stop_tasks, tasks_stopped) = tokio::sync::watch::channel(false);
         tokio::spawn(wxemu_core::qr::auto_answer(
@@ -286,9 +286,10 @@ impl Server {
             };
             tokio::spawn(intercept.run(serve, tasks_stopped.clone()));
         }
-        tokio::spawn(purge_periodically(emulator.clone(), tasks_stopped));
+        tokio::spawn(purge_periodically(emulator.clone(), tasks_stopped.clone()));
+        tokio::spawn(connections.clone().sweep(tasks_stopped));
 
-        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let mut accept_errors = AcceptErrors::default();
         tokio::pin!(shutdown);
         loop {
             let (accepted, plain) = tokio::select! {
@@ -297,24 +298,35 @@ impl Server {
                 () = &mut shutdown => break,
             };
             let (tcp, peer) = match accepted {
-                Ok(pair) => pair,
+                Ok(pair) => {
+                    accept_errors.succeeded();
+                    pair
+                }
                 Err(e) => {
-                    // Out of file descriptors and the like: back off
-                    // instead of spinning.
-                    tracing::warn!("accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    // Out of file descriptors and the like: free one by
+                    // closing the oldest idle connection, and back off
+                    // instead of spinning (said once per episode).
+                    let backoff = accept_errors.failed(&e);
+                    connections.shed_one();
+                    tokio::time::sleep(backoff).await;
                     continue;
                 }
             };
+            // At the cap the oldest idle connection makes room; when every
+            // connection is busy the newcomer is closed at once.
+            let Some(admitted) = connections.admit() else {
+                continue;
+            };
             let _ = tcp.set_nodelay(true);
             if plain {
-                let connection = builder
-                    .clone()
-                    .serve_connection(TokioIo::new(tcp), api_service.clone())
-                    .into_owned();
-                let watcher = graceful.watcher();
+                let connection = serve_connection(
+                    builder.clone(),
+                    TokioIo::new(tcp),
+                    api_service.clone(),
+                    admitted,
+                );
                 tokio::spawn(async move {
-                    if let Err(e) = watcher.watch(connection).await {
+                    if let Err(e) = connection.await {
                         tracing::debug!(%peer, "plain-HTTP connection ended: {e}");
                     }
                 });
@@ -323,11 +335,10 @@ impl Server {
             let tls = tls.clone();
             let service = service.clone();
             let builder = builder.clone();
-            let watcher = graceful.watcher();
             tokio::spawn(async move {
-                let stream =
-                    match tokio::time::timeout(limits.tls_handshake_timeout, tls.accept(tcp)).await
-                    {
+                let handshake = tokio::time::timeout(limits.tls_handshake_timeout, tls.accept(tcp));
+                let stream = tokio::select! {
+                    handshake = handshake => match handshake {
                         Ok(Ok(stream)) => stream,
                         Ok(Err(e)) => {
                             tracing::debug!(%peer, "TLS handshake failed: {e}");
@@ -337,9 +348,17 @@ impl Server {
                             tracing::debug!(%peer, "TLS handshake timed out");
                             return;
                         }
-                    };
-                let connection = builder.serve_connection(TokioIo::new(stream), service);
-                if let Err(e) = watcher.watch(connection).await {
+                    },
+                    reason = admitted.closing() => {
+                        tracing::debug!(%peer, ?reason, "closed during the TLS handshake");
+                        return;
+                    }
+                };
+                // The first-request deadline counts from here.
+                admitted.touch();
+                if let Err(e) =
+                    serve_connection(builder, TokioIo::new(stream), service, admitted).await
+                {
                     tracing::debug!(%peer, "connection ended: {e}");
                 }
             });
@@ -353,7 +372,8 @@ impl Server {
         emulator.qr_logins().release_polls();
         emulator.webwx().release_waiters();
         let _ = stop_tasks.send(true);
-        if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        connections.close_all();
+        if tokio::time::timeout(SHUTDOWN_GRACE, connections.wait_empty())
             .await
             .is_err()
         {
@@ -361,6 +381,86 @@ impl Server {
                 "some connections were still open after {SHUTDOWN_GRACE:?}; closing them"
             );
         }
+    }
+}
+
+/// hyper's HTTP/1.1 and HTTP/2 settings: what one connection may cost.
+fn connection_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        // The read buffer (headers and read-ahead), so also the largest head.
+        .max_buf_size(H1_MAX_BUF);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        // Notices a peer that vanished while a long poll is held.
+        .keep_alive_interval(H2_PING_EVERY)
+        .keep_alive_timeout(H2_PING_TIMEOUT)
+        .max_concurrent_streams(limits.max_streams_per_connection)
+        .max_header_list_size(H2_MAX_HEADER_LIST)
+        // What a client may send before we read it, and what we queue for a
+        // reader whose window is closed.
+        .initial_stream_window_size(H2_STREAM_WINDOW)
+        .initial_connection_window_size(H2_CONNECTION_WINDOW)
+        .max_send_buf_size(H2_MAX_SEND_BUF);
+    builder
+}
+
+/// hyper's per-connection buffers (see [`connection_builder`]).
+const H1_MAX_BUF: usize = 64 * 1024;
+const H2_MAX_HEADER_LIST: u32 = 32 * 1024;
+const H2_STREAM_WINDOW: u32 = 64 * 1024;
+const H2_CONNECTION_WINDOW: u32 = 256 * 1024;
+const H2_MAX_SEND_BUF: usize = 64 * 1024;
+const H2_PING_EVERY: Duration = Duration::from_secs(20);
+const H2_PING_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a connection asked to close (idle, evicted) may take to finish
+/// its graceful close (HTTP/2 GOAWAY) before it is dropped.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// Serves one connection until it ends or the registry asks it to close:
+/// then gracefully (in-flight requests finish, HTTP/2 says GOAWAY), within
+/// [`CLOSE_GRACE`] (or [`SHUTDOWN_GRACE`] when the server stops).
+async fn serve_connection<I, S>(
+    builder: auto::Builder<TokioExecutor>,
+    io: I,
+    service: S,
+    admitted: Admitted,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    S: tower::Service<
+            axum::http::Request<hyper::body::Incoming>,
+            Response = axum::response::Response,
+            Error = DroppedByFault,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let service = TowerToHyperService::new(crate::web::connections::track(
+        service,
+        admitted.conn.clone(),
+    ));
+    let connection = builder.serve_connection(io, service);
+    tokio::pin!(connection);
+    let reason = tokio::select! {
+        result = connection.as_mut() => return result,
+        reason = admitted.closing() => reason,
+    };
+    tracing::debug!(?reason, "closing a connection");
+    connection.as_mut().graceful_shutdown();
+    let grace = if reason == CloseReason::Shutdown {
+        SHUTDOWN_GRACE
+    } else {
+        CLOSE_GRACE
+    };
+    match tokio::time::timeout(grace, connection).await {
+        Ok(result) => result,
+        Err(_) => Ok(()), // dropped: the socket closes
     }
 }
 

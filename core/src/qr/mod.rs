@@ -32,6 +32,11 @@ pub use ops::auto_answer;
 /// How long a finished or expired session stays visible (as "expired" or
 /// "confirmed") before it is forgotten and its uuid answers 500.
 const FORGET_AFTER: Duration = Duration::from_secs(600);
+/// At most this many QR logins are kept; creating one more forgets the
+/// oldest (its page's long poll then gets wx_errcode 500, as for an unknown
+/// uuid). Any GET of the login page creates one, a cross-site page's too;
+/// a person has one open login page at a time, a busy browser suite tens.
+pub const MAX_QR_LOGINS: usize = 2_000;
 
 /// How often a held long poll re-checks expiry: the emulated clock can
 /// jump (tests, control API) without waking anyone.
@@ -236,7 +241,23 @@ impl QrLogins {
             version: watch::channel(0).0,
         };
         let summary = session.summary(&uuid, now);
-        self.lock().insert(uuid, session);
+        let mut sessions = self.lock();
+        if sessions.len() >= MAX_QR_LOGINS {
+            // Forget the long dead first, then the oldest.
+            sessions.retain(|_, s| now < s.expires_at + FORGET_AFTER);
+            while sessions.len() >= MAX_QR_LOGINS {
+                let oldest = sessions
+                    .iter()
+                    .min_by_key(|(_, s)| s.created_at)
+                    .map(|(uuid, _)| uuid.clone());
+                match oldest {
+                    Some(oldest) => sessions.remove(&oldest),
+                    None => break,
+                };
+            }
+        }
+        sessions.insert(uuid, session);
+        drop(sessions);
         let _ = self.events.send(QrEvent::Created(summary.clone()));
         summary
     }

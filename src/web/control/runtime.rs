@@ -190,7 +190,9 @@ pub struct Advance {
 /// expire as if that much time had passed.
 pub async fn advance_clock(State(emu): State<Arc<Emulator>>, body: Body) -> ApiResult {
     let advance: Advance = json_body(&emu, body).await?;
-    emu.clock().advance(advance.by);
+    emu.clock()
+        .try_advance(advance.by)
+        .map_err(|e| ApiError::bad(format!("by: {e}")))?;
     ok(clock_view(&emu))
 }
 

@@ -41,6 +41,22 @@ pub async fn qrconnect(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQue
     let param = |name: &str| params.get(name).map(String::as_str).unwrap_or_default();
 
     let appid = param("appid");
+    // Each QR login keeps these until it is forgotten: bounded.
+    if let Err(e) = wxemu_core::limits::check_login_target(
+        appid,
+        param("scope"),
+        param("redirect_uri"),
+        param("state"),
+    ) {
+        // The real page's title for the parameter at fault.
+        let title = match e.field {
+            "appid" => "AppID 参数错误",
+            "redirect_uri" => "redirect_uri 参数错误",
+            "scope" => "Scope 参数错误或没有 Scope 权限",
+            _ => "state 参数错误",
+        };
+        return error_page(title, &e.to_string());
+    }
     let Some(app) = emu.app(appid) else {
         return error_page(
             "AppID 参数错误",
@@ -137,7 +153,17 @@ pub async fn qrconnect(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQue
         "fast_login_host": CANONICAL_HOST,
         "scan_only": app.scan_only,
     });
-    let page = PAGE_TEMPLATE.replacen(CONFIG_PLACEHOLDER, &script_safe_json(&config), 1);
+    // The template's two halves go out as they are in the binary: a reader
+    // that stalls holds a few hundred bytes of config per stream, not a
+    // copy of the whole page.
+    let page = match PAGE_TEMPLATE.split_once(CONFIG_PLACEHOLDER) {
+        Some((before, after)) => crate::web::chunks(vec![
+            axum::body::Bytes::from_static(before.as_bytes()),
+            axum::body::Bytes::from(script_safe_json(&config)),
+            axum::body::Bytes::from_static(after.as_bytes()),
+        ]),
+        None => axum::body::Body::from(PAGE_TEMPLATE),
+    };
     (
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
