@@ -11,9 +11,9 @@ use axum::response::{IntoResponse, Response};
 
 use super::image::avatar_png;
 use super::wire::{cookie_date, home_origin, js};
-use super::CGI;
 use crate::web::openplatform::page::qr_image_reply;
 use crate::web::openplatform::query_params;
+use crate::web::registry;
 use wxemu_core::emulator::Emulator;
 use wxemu_core::webwx::{ids, LoginPoll, WEB_APPID};
 
@@ -38,7 +38,11 @@ pub async fn jslogin(
             "window.QRLogin.code = 400; window.QRLogin.error = \"appid must be {WEB_APPID}\";"
         ));
     }
-    let redirect_base = format!("{}{CGI}/webwxnewloginpage", home_origin(&headers, &uri));
+    let redirect_base = format!(
+        "{}{}",
+        home_origin(&headers, &uri),
+        registry::WEBWX_NEWLOGINPAGE.path
+    );
     let qr = emu.qr_create_webwx(redirect_base);
     js(format!(
         "window.QRLogin.code = 200; window.QRLogin.uuid = \"{}\";",
@@ -81,7 +85,11 @@ pub async fn poll(
         }
         LoginPoll::Confirmed { ticket } => {
             let base = emu.webwx_redirect_base(uuid).unwrap_or_else(|| {
-                format!("{}{CGI}/webwxnewloginpage", home_origin(&headers, &uri))
+                format!(
+                    "{}{}",
+                    home_origin(&headers, &uri),
+                    registry::WEBWX_NEWLOGINPAGE.path
+                )
             });
             let scan = wxemu_core::webwx::session::unix_secs(emu.webwx_now());
             js(format!(

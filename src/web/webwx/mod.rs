@@ -20,9 +20,6 @@ use axum::routing::{get, post};
 use crate::web::registry as r;
 use crate::web::Binding;
 
-/// Where the session calls live on every host of the real service.
-pub const CGI: &str = "/cgi-bin/mmwebwx-bin";
-
 /// The Web WeChat handlers, bound to their registry routes. Called by bot
 /// libraries and the old browser client; no Origin check and no CORS
 /// headers (the Host check applies).
