@@ -4,6 +4,7 @@
 
 pub mod avatar;
 pub mod control;
+pub mod demo;
 pub mod fastlogin;
 pub mod faults;
 pub mod front;
@@ -44,6 +45,7 @@ fn bindings() -> Vec<Binding> {
         (&registry::CHECK_LOGIN, post(fastlogin::check_login)),
         (&registry::AUTHORIZE, post(fastlogin::authorize)),
     ];
+    all.extend(demo::routes());
     all.extend(openplatform::routes());
     all.extend(control::routes());
     all.extend(webwx::routes());
