@@ -214,7 +214,12 @@ impl Sessions {
 
 /// The redirect variant's URL: `login_page` (wxemu's or the real
 /// `/connect/qrconnect`) with the site's parameters.
-pub fn login_url(mut login_page: url::Url, appid: &str, redirect_uri: &str, state: &str) -> url::Url {
+pub fn login_url(
+    mut login_page: url::Url,
+    appid: &str,
+    redirect_uri: &str,
+    state: &str,
+) -> url::Url {
     login_page
         .query_pairs_mut()
         .clear()

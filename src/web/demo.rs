@@ -68,7 +68,10 @@ pub(crate) fn routes() -> Vec<Binding> {
     let sessions = Arc::new(Sessions::new(COOKIE, "/demo", true, MAX_SESSIONS));
     let home_sessions = sessions.clone();
     vec![
-        (&registry::DEMO_ROOT, get(|| async { Redirect::permanent(BASE) })),
+        (
+            &registry::DEMO_ROOT,
+            get(|| async { Redirect::permanent(BASE) }),
+        ),
         (
             &registry::DEMO_HOME,
             get(
@@ -193,30 +196,35 @@ async fn serve(emu: &Emulator, sessions: &Sessions, request: Request) -> Respons
         }
         ("api/me", true) => match sessions.user(headers) {
             Some(user) => json_reply(StatusCode::OK, &json!(user)),
-            None => json_reply(
-                StatusCode::UNAUTHORIZED,
-                &json!({"error": "not logged in"}),
-            ),
+            None => json_reply(StatusCode::UNAUTHORIZED, &json!({"error": "not logged in"})),
         },
         ("logout", false) if method == Method::POST => {
             sessions.forget(headers);
             Redirect::to("./").into_response()
         }
+        ("logout", _) => method_not_allowed("POST"),
         (path, true) => match PAGES.iter().find(|(name, _, _)| *name == path) {
             Some((_, kind, body)) => (
-                [(header::CONTENT_TYPE, *kind), (header::CACHE_CONTROL, "no-cache")],
+                [
+                    (header::CONTENT_TYPE, *kind),
+                    (header::CACHE_CONTROL, "no-cache"),
+                ],
                 *body,
             )
                 .into_response(),
             None => not_found(),
         },
-        _ => (
-            StatusCode::METHOD_NOT_ALLOWED,
-            [(header::ALLOW, "GET, HEAD")],
-            "method not allowed\n",
-        )
-            .into_response(),
+        _ => method_not_allowed("GET, HEAD"),
     }
+}
+
+fn method_not_allowed(allow: &'static str) -> Response {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        [(header::ALLOW, allow)],
+        "method not allowed\n",
+    )
+        .into_response()
 }
 
 /// The demo's backend trading a code: the same core calls the token API's

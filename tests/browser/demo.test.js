@@ -47,7 +47,11 @@ describe("demo, approve auto", () => {
     await assertProfile(stack, page);
     assert.equal(callbacks.length, 1);
     assert.equal(callbacks[0].searchParams.get("state"), login.searchParams.get("state"));
-    await screenshot(page, "demo-profile");
+    // The README's pictures: the page follows the reader's colour scheme.
+    await screenshot(page, "demo-profile-light");
+    await page.emulateMedia({ colorScheme: "dark" });
+    await screenshot(page, "demo-profile-dark");
+    await page.emulateMedia({ colorScheme: "light" });
 
     // The home page knows the visitor now; logging out forgets them.
     await page.goto(`${stack.wxemuUrl}/demo/`);
