@@ -381,7 +381,7 @@ pub async fn intercept_status(desktop: State<'_, Desktop>) -> Result<InterceptIn
 /// Opens the built-in demo site in the default browser; returns its URL.
 #[tauri::command]
 pub fn open_demo(desktop: State<'_, Desktop>) -> Result<String, String> {
-    crate::browser::open_demo(&emulator(&desktop)?)
+    crate::browser::open_demo(&*emulator(&desktop)?)
 }
 
 // ---- start at login ----

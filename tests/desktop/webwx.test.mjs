@@ -105,6 +105,7 @@ test("Web WeChat panel: the bot's session and messages show; a friend writes to 
   await sleep(500);
   pressKey(windowId, "Tab", "Tab", "Tab");
   x("xdotool", "type", "--delay", "20", "hello bot");
+
   x("xdotool", "key", "Return");
   let messages;
   for (;;) {
