@@ -379,11 +379,16 @@ fn every_change_is_announced_to_the_views() {
 /// A bot's Web WeChat login, the core's way (jslogin's QR code, the phone's
 /// scan and confirm, the ticket redeemed): returns the session id.
 fn webwx_session(emu: &Emulator) -> u64 {
-    let qr = emu.qr_create_webwx("https://localhost.weixin.qq.com/cgi-bin/mmwebwx-bin/webwxnewloginpage".into());
+    let qr = emu.qr_create_webwx(
+        "https://localhost.weixin.qq.com/cgi-bin/mmwebwx-bin/webwxnewloginpage".into(),
+    );
     emu.qr_scan(&qr.uuid, "default").unwrap();
     emu.qr_confirm(&qr.uuid).unwrap();
-    let wxemu::core::qr::QrStatus::Confirmed { code: ticket, .. } =
-        emu.qr_logins().get(&qr.uuid, emu.clock().now()).unwrap().status
+    let wxemu::core::qr::QrStatus::Confirmed { code: ticket, .. } = emu
+        .qr_logins()
+        .get(&qr.uuid, emu.clock().now())
+        .unwrap()
+        .status
     else {
         panic!("confirmed");
     };
@@ -417,7 +422,10 @@ fn the_dashboard_plays_the_phone_and_the_friends_for_web_wechat() {
     assert_eq!(messages[0]["text"], "你好 bot");
 
     let err = h
-        .invoke("webwx_send", json!({"id": id, "from": "nobody-at-all", "text": "x"}))
+        .invoke(
+            "webwx_send",
+            json!({"id": id, "from": "nobody-at-all", "text": "x"}),
+        )
         .unwrap_err();
     assert!(err.as_str().unwrap().contains("nobody-at-all"), "{err}");
     assert!(h.invoke("webwx_session", json!({"id": 999})).is_err());
@@ -425,7 +433,10 @@ fn the_dashboard_plays_the_phone_and_the_friends_for_web_wechat() {
     let ended = h.invoke("webwx_end", json!({"id": id})).unwrap();
     assert_eq!(ended["status"], "ended");
     assert!(h
-        .invoke("webwx_send", json!({"id": id, "from": "friend", "text": "late"}))
+        .invoke(
+            "webwx_send",
+            json!({"id": id, "from": "friend", "text": "late"})
+        )
         .is_err());
 }
 
