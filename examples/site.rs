@@ -19,10 +19,9 @@
 //!
 //! Plain HTTP on 127.0.0.1 is fine for a development site.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -33,6 +32,7 @@ use clap::Parser;
 use serde::Deserialize;
 use serde_json::Value;
 use wxemu::client::Client;
+use wxemu::site::{Callback, CallbackQuery, Sessions, TokenExchange, User};
 use wxemu::web::registry;
 
 #[derive(Debug, Parser)]
@@ -57,7 +57,10 @@ struct Args {
 
 /// wxLogin.js on wxemu (the real one lives on res.wx.qq.com).
 const WXLOGIN_JS_PATH: &str = registry::WXLOGIN_JS.path;
-const SESSION_COOKIE: &str = "site_session";
+/// The site's visitors (plain HTTP on loopback: no `Secure` cookie).
+fn sessions() -> Sessions {
+    Sessions::new("site_session", "/", false, 10_000)
+}
 
 struct Site {
     wxemu: url::Url,
@@ -67,15 +70,7 @@ struct Site {
     /// HTTPS to wxemu, trusting exactly its CA: no system roots, no
     /// "accept anything".
     api: Client,
-    sessions: Mutex<HashMap<String, Session>>,
-}
-
-/// What the site remembers about one visitor.
-#[derive(Default, Clone)]
-struct Session {
-    /// The `state` sent with the last login attempt.
-    state: Option<String>,
-    user: Option<Value>,
+    sessions: Sessions,
 }
 
 #[tokio::main]
@@ -111,7 +106,7 @@ async fn run(args: Args) -> Result<(), String> {
         wxemu: args.wxemu,
         appid: args.appid,
         secret: args.secret,
-        sessions: Mutex::default(),
+        sessions: sessions(),
     });
     let app = Router::new()
         .route("/", get(home))
@@ -174,11 +169,10 @@ async fn resolve(host: &str, port: u16) -> Result<SocketAddr, String> {
 // ---------------------------------------------------------------- pages
 
 async fn home(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
-    let (_, session) = site.session(&headers);
-    let who = match &session.user {
+    let who = match site.sessions.user(&headers) {
         Some(user) => format!(
             "<p>Logged in as <b>{}</b>. <a href=\"/me\">Your profile</a></p>",
-            esc(user["nickname"].as_str().unwrap_or(""))
+            esc(&user.nickname)
         ),
         None => String::new(),
     };
@@ -195,16 +189,14 @@ async fn home(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
 
 /// The redirect variant: a fresh state in the session, then off to wxemu.
 async fn login(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
-    let (sid, state) = site.new_state(&headers);
-    let mut url = site.wxemu_url(registry::LOGIN_PAGE.path);
-    url.query_pairs_mut()
-        .append_pair("appid", &site.appid)
-        .append_pair("redirect_uri", &site.redirect_uri())
-        .append_pair("response_type", "code")
-        .append_pair("scope", "snsapi_login")
-        .append_pair("state", &state);
-    url.set_fragment(Some("wechat_redirect"));
-    with_cookie(sid, Redirect::to(url.as_str()))
+    let (sid, state) = site.sessions.start_login(&headers);
+    let url = wxemu::site::login_url(
+        site.wxemu_url(registry::LOGIN_PAGE.path),
+        &site.appid,
+        &site.redirect_uri(),
+        &state,
+    );
+    site.with_cookie(&sid, Redirect::to(url.as_str()))
 }
 
 #[derive(Deserialize)]
@@ -220,7 +212,7 @@ async fn embedded(
     headers: HeaderMap,
     Query(query): Query<EmbeddedQuery>,
 ) -> Response {
-    let (sid, state) = site.new_state(&headers);
+    let (sid, state) = site.sessions.start_login(&headers);
     let self_redirect = query.self_redirect.as_deref() == Some("true");
     let script = site.wxemu_url(WXLOGIN_JS_PATH);
     // wxLogin.js expects redirect_uri already URL-encoded; values go into a
@@ -228,7 +220,7 @@ async fn embedded(
     let options = serde_json::json!({
         "id": "login_container",
         "appid": site.appid,
-        "scope": "snsapi_login",
+        "scope": wxemu::site::SCOPE,
         "redirect_uri": form_encode(&site.redirect_uri()),
         "state": state,
         "self_redirect": self_redirect,
@@ -247,65 +239,28 @@ async fn embedded(
         script = esc(script.as_str()),
         options = json_for_script(&options),
     );
-    with_cookie(sid, page("Log in with WeChat (embedded)", &body))
+    site.with_cookie(&sid, page("Log in with WeChat (embedded)", &body))
 }
 
-#[derive(Deserialize)]
-struct CallbackQuery {
-    code: Option<String>,
-    state: Option<String>,
-}
-
-/// wxemu sends the browser here with the code. Check the state, trade the
-/// code server-side, remember the user.
+/// wxemu sends the browser here with the code: the shared callback checks
+/// the state and trades the code server-side (over HTTPS, [`Site`]'s
+/// [`TokenExchange`]).
 async fn callback(
     State(site): State<Arc<Site>>,
     headers: HeaderMap,
     Query(query): Query<CallbackQuery>,
 ) -> Response {
-    // With self_redirect=true the login lands here inside wxLogin.js's
-    // frame, where the browser does not send our SameSite=Lax session
-    // cookie (the navigation came from wxemu's cross-site frame). Move the
-    // whole window here instead: that navigation is ours, so the cookie
-    // goes along, and the code is still unused.
-    if headers
-        .get("sec-fetch-dest")
-        .is_some_and(|dest| dest == "iframe")
-    {
-        return Html(
-            "<!DOCTYPE html><script>window.top.location.href = window.location.href;</script>\
-             <a href=\"\" target=\"_top\">Continue</a>",
-        )
-        .into_response();
-    }
-    let (sid, session) = site.session(&headers);
-    let expected = session.state.clone();
-    // One state, one use: clear it whatever happens next.
-    site.update(&sid, |s| s.state = None);
-    if expected.is_none() || query.state != expected {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            "state mismatch: this login did not start here (CSRF?)",
-        );
-    }
-    let Some(code) = query.code.filter(|c| !c.is_empty()) else {
-        return error_page(StatusCode::BAD_REQUEST, "no code: the login was refused");
-    };
-    match site.fetch_user(&code).await {
-        Ok(user) => {
-            site.update(&sid, |s| s.user = Some(user));
-            Redirect::to("/me").into_response()
-        }
-        Err(message) => error_page(StatusCode::BAD_GATEWAY, &message),
+    match site.sessions.finish_login(&headers, query, &*site).await {
+        Callback::LeaveFrame => Html(wxemu::site::LEAVE_FRAME_HTML).into_response(),
+        Callback::LoggedIn => Redirect::to("/me").into_response(),
+        Callback::Refused(status, message) => error_page(status, &message),
     }
 }
 
 async fn me(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
-    let (_, session) = site.session(&headers);
-    let Some(user) = session.user else {
+    let Some(user) = site.sessions.user(&headers) else {
         return Redirect::to("/").into_response();
     };
-    let field = |name: &str| esc(user[name].as_str().unwrap_or(""));
     let body = format!(
         "<div class=\"profile\"><img id=\"avatar\" src=\"{avatar}\" width=\"96\" height=\"96\" alt=\"\">\
          <h2 id=\"nickname\">{nickname}</h2>\
@@ -313,13 +268,13 @@ async fn me(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
          <p>unionid: <code id=\"unionid\">{unionid}</code></p>\
          <p>{city} {province} {country}</p></div>\
          <p><a href=\"/\">Home</a></p>",
-        avatar = field("headimgurl"),
-        nickname = field("nickname"),
-        openid = field("openid"),
-        unionid = field("unionid"),
-        city = field("city"),
-        province = field("province"),
-        country = field("country"),
+        avatar = esc(&user.headimgurl),
+        nickname = esc(&user.nickname),
+        openid = esc(&user.openid),
+        unionid = esc(&user.unionid),
+        city = esc(&user.city),
+        province = esc(&user.province),
+        country = esc(&user.country),
     );
     page("Logged in", &body)
 }
@@ -340,8 +295,16 @@ impl Site {
         format!("{}/callback", self.base_url)
     }
 
+    fn with_cookie(&self, sid: &str, response: impl IntoResponse) -> Response {
+        (
+            [(header::SET_COOKIE, self.sessions.set_cookie(sid))],
+            response,
+        )
+            .into_response()
+    }
+
     /// code -> access_token -> userinfo, the two calls every site makes.
-    async fn fetch_user(&self, code: &str) -> Result<Value, String> {
+    async fn fetch_user(&self, code: &str) -> Result<User, String> {
         let mut token_url = self.wxemu_url(registry::ACCESS_TOKEN.path);
         token_url
             .query_pairs_mut()
@@ -359,11 +322,23 @@ impl Site {
             .query_pairs_mut()
             .append_pair("access_token", access_token)
             .append_pair("openid", openid);
-        let mut user = self.get_json(&info_url).await?;
-        if user.get("unionid").is_none() {
-            user["unionid"] = token["unionid"].clone();
-        }
-        Ok(user)
+        let info = self.get_json(&info_url).await?;
+        let text = |json: &Value, name: &str| json[name].as_str().unwrap_or_default().to_owned();
+        Ok(User {
+            openid: text(&info, "openid"),
+            nickname: text(&info, "nickname"),
+            headimgurl: text(&info, "headimgurl"),
+            // userinfo leaves unionid out when the app has no owner.
+            unionid: info["unionid"]
+                .as_str()
+                .or(token["unionid"].as_str())
+                .unwrap_or_default()
+                .to_owned(),
+            city: text(&info, "city"),
+            province: text(&info, "province"),
+            country: text(&info, "country"),
+            scope: text(&token, "scope"),
+        })
     }
 
     /// One HTTPS GET, validated against wxemu's CA. WeChat reports errors
@@ -389,55 +364,10 @@ impl Site {
     }
 }
 
-// ---------------------------------------------------------------- sessions
-
-impl Site {
-    /// The visitor's session id (a new one when they have none) and a copy
-    /// of the session.
-    fn session(&self, headers: &HeaderMap) -> (String, Session) {
-        let sid = cookie(headers, SESSION_COOKIE).unwrap_or_else(random_token);
-        let session = self.sessions.lock().map_or_else(
-            |_| Session::default(),
-            |s| s.get(&sid).cloned().unwrap_or_default(),
-        );
-        (sid, session)
+impl TokenExchange for Site {
+    async fn user_for_code(&self, code: &str) -> Result<User, String> {
+        self.fetch_user(code).await
     }
-
-    fn update(&self, sid: &str, change: impl FnOnce(&mut Session)) {
-        if let Ok(mut sessions) = self.sessions.lock() {
-            change(sessions.entry(sid.to_owned()).or_default());
-        }
-    }
-
-    /// Starts a login: a fresh unguessable state, kept in the session.
-    fn new_state(&self, headers: &HeaderMap) -> (String, String) {
-        let (sid, _) = self.session(headers);
-        let state = random_token();
-        self.update(&sid, |s| s.state = Some(state.clone()));
-        (sid, state)
-    }
-}
-
-fn random_token() -> String {
-    use rand::distributions::{Alphanumeric, DistString};
-    Alphanumeric.sample_string(&mut rand::thread_rng(), 24)
-}
-
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
-}
-
-fn with_cookie(sid: String, response: impl IntoResponse) -> Response {
-    // SameSite=Lax: sent on the top-level navigation back from wxemu.
-    let cookie = format!("{SESSION_COOKIE}={sid}; Path=/; HttpOnly; SameSite=Lax");
-    ([(header::SET_COOKIE, cookie)], response).into_response()
 }
 
 // ---------------------------------------------------------------- HTML

@@ -26,6 +26,7 @@
 
 pub mod cli;
 pub mod client;
+pub mod site;
 pub mod web;
 
 // The facade: what the desktop app, tests and embedders need, in one

@@ -32,3 +32,12 @@ pub fn open(url: &str) -> Result<(), String> {
     tracing::info!(url, "opened in the default browser");
     Ok(())
 }
+
+/// Opens the built-in demo site (`/demo/` on the server's own origin) in the
+/// default browser: the welcome window's, the Certificate tab's and the
+/// tray's "Open the demo". Returns its URL.
+pub fn open_demo(emu: &wxemu::Emulator) -> Result<String, String> {
+    let url = format!("{}{}", emu.base_url(), wxemu::web::registry::DEMO_HOME.path);
+    open(&url)?;
+    Ok(url)
+}

@@ -12,6 +12,9 @@ use wxemu::core::approval::{ApprovalMode, AuthorizeRequest, Decision};
 use wxemu::core::config::{Account, ClientState, WebsiteApp};
 use wxemu::core::journal::{Entry, Filter};
 use wxemu::core::qr::QrSummary;
+use wxemu::core::webwx::{
+    ContactSummary, ConversationEntry, Injection, SessionSummary, WebWxError,
+};
 use wxemu::Emulator;
 
 use crate::confirm::ConfirmView;
@@ -20,7 +23,7 @@ use crate::embedded::StartFailure;
 use crate::events::changed;
 use crate::state::Desktop;
 use crate::switches::{apply, Switch};
-use crate::trust::{TrustInfo, TrustLine};
+use crate::trust::{InterceptInfo, TrustInfo, TrustLine};
 use wxemu::core::sync::lock;
 
 fn emulator(desktop: &Desktop) -> Result<Arc<Emulator>, String> {
@@ -246,6 +249,72 @@ pub fn qr_cancel(desktop: State<'_, Desktop>, uuid: String) -> Result<QrSummary,
         .map_err(|e| e.to_string())
 }
 
+// ---- Web WeChat (bots' sessions), as the phone and the friends ----
+
+#[derive(Debug, Serialize)]
+pub struct WebwxSessionView {
+    #[serde(flatten)]
+    pub summary: SessionSummary,
+    /// Who can write to the bot: filehelper, friends, groups, official accounts.
+    pub contacts: Vec<ContactSummary>,
+}
+
+/// Every kept Web WeChat session, oldest first.
+#[tauri::command]
+pub fn webwx_sessions(desktop: State<'_, Desktop>) -> Result<Vec<SessionSummary>, String> {
+    Ok(emulator(&desktop)?.webwx_sessions())
+}
+
+/// One session with its contacts.
+#[tauri::command]
+pub fn webwx_session(desktop: State<'_, Desktop>, id: u64) -> Result<WebwxSessionView, String> {
+    let emu = emulator(&desktop)?;
+    let summary = emu
+        .webwx_session(id)
+        .ok_or_else(|| WebWxError::UnknownSession(id).to_string())?;
+    let contacts = emu.webwx_contacts(id).map_err(|e| e.to_string())?;
+    Ok(WebwxSessionView { summary, contacts })
+}
+
+/// The session's whole kept conversation, both ways, oldest first.
+#[tauri::command]
+pub fn webwx_messages(
+    desktop: State<'_, Desktop>,
+    id: u64,
+) -> Result<Vec<ConversationEntry>, String> {
+    emulator(&desktop)?
+        .webwx_conversation(id)
+        .map_err(|e| e.to_string())
+}
+
+/// A friend, group or filehelper (`from`) writes `text` to the bot in
+/// session `id`: what `POST /__wxemu/webwx/messages` does.
+#[tauri::command]
+pub fn webwx_send(
+    desktop: State<'_, Desktop>,
+    id: u64,
+    from: String,
+    text: String,
+) -> Result<ConversationEntry, String> {
+    emulator(&desktop)?
+        .webwx_inject(Injection {
+            session: Some(id),
+            from: &from,
+            to: None,
+            member: None,
+            text: &text,
+        })
+        .map_err(|e| e.to_string())
+}
+
+/// The phone logs session `id` out (the bot's synccheck gets 1101).
+#[tauri::command]
+pub fn webwx_end(desktop: State<'_, Desktop>, id: u64) -> Result<SessionSummary, String> {
+    emulator(&desktop)?
+        .webwx_end_session(id)
+        .map_err(|e| e.to_string())
+}
+
 // ---- trust (the welcome window and the Certificate tab) ----
 
 /// Asks every trust store again.
@@ -286,12 +355,33 @@ async fn trust_apply<R: Runtime>(
     Ok(lines)
 }
 
+/// Interception: on or off in this app, its ports, `[intercept] hosts`
+/// and whether the interception CA is trusted (asks the stores: the
+/// dashboard calls it on demand, not on every refresh).
+#[tauri::command]
+pub async fn intercept_status(desktop: State<'_, Desktop>) -> Result<InterceptInfo, String> {
+    let options = desktop.server.options();
+    let hosts = match desktop.server.emulator() {
+        Some(emu) => emu.config().intercept.hosts.clone(),
+        None => Vec::new(),
+    };
+    let intercept = options.intercept.clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        crate::trust::intercept_info(
+            &options.data_dir,
+            intercept.proxy_port,
+            intercept.intercept_port,
+            hosts,
+        )
+    })
+    .await
+    .map_err(|e| format!("the interception check stopped: {e}"))
+}
+
 /// Opens the built-in demo site in the default browser; returns its URL.
 #[tauri::command]
 pub fn open_demo(desktop: State<'_, Desktop>) -> Result<String, String> {
-    let url = format!("{}/demo/", emulator(&desktop)?.base_url());
-    crate::browser::open(&url)?;
-    Ok(url)
+    crate::browser::open_demo(&*emulator(&desktop)?)
 }
 
 // ---- start at login ----

@@ -47,7 +47,8 @@ pub const REQUEST_EVENT: &str = "confirm:request";
 /// login page's check-login (`CheckLoginServed`) loads the hidden confirm
 /// window ahead of the authorize that may follow; a change of client state,
 /// policy or config tells the views (tray, pages), whoever made it (the
-/// control API too).
+/// control API too); Web WeChat's sessions and messages go to the
+/// dashboard's chat view.
 pub async fn follow_events<R: Runtime>(app: AppHandle<R>, emulator: Arc<Emulator>) {
     let mut events = emulator.subscribe();
     loop {
@@ -63,6 +64,7 @@ pub async fn follow_events<R: Runtime>(app: AppHandle<R>, emulator: Arc<Emulator
             Ok(Some(Event::ClientChanged | Event::ConfigChanged | Event::Missed(_))) => {
                 changed(&app)
             }
+            Ok(Some(Event::Webwx(event))) => crate::events::webwx(&app, &event),
             Ok(Some(_)) => {}
             Ok(None) => return,
             Err(_) => {

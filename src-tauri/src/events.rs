@@ -5,6 +5,7 @@
 //! code that changes state do not import each other.
 
 use tauri::{AppHandle, Emitter, Runtime};
+use wxemu::core::webwx::WebWxEvent;
 
 /// Sent to every page and to the tray after a state change.
 pub const CHANGED_EVENT: &str = "wxemu:changed";
@@ -13,5 +14,16 @@ pub const CHANGED_EVENT: &str = "wxemu:changed";
 pub fn changed<R: Runtime>(app: &AppHandle<R>) {
     if let Err(e) = app.emit(CHANGED_EVENT, ()) {
         tracing::debug!("cannot send {CHANGED_EVENT}: {e}");
+    }
+}
+
+/// Sent to the pages when a Web WeChat session starts or ends or a message
+/// goes either way (the dashboard's chat view follows it live). Not
+/// [`CHANGED_EVENT`]: the tray has nothing to show for it.
+pub const WEBWX_EVENT: &str = "wxemu:webwx";
+
+pub fn webwx<R: Runtime>(app: &AppHandle<R>, event: &WebWxEvent) {
+    if let Err(e) = app.emit(WEBWX_EVENT, event) {
+        tracing::debug!("cannot send {WEBWX_EVENT}: {e}");
     }
 }

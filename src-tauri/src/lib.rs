@@ -134,6 +134,12 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         commands::trust_install,
         commands::trust_uninstall,
         commands::open_demo,
+        commands::intercept_status,
+        commands::webwx_sessions,
+        commands::webwx_session,
+        commands::webwx_messages,
+        commands::webwx_send,
+        commands::webwx_end,
         commands::autostart_get,
         commands::autostart_set,
     ])

@@ -20,6 +20,7 @@ use crate::windows::open_dashboard;
 
 pub const TRAY_ID: &str = "wxemu";
 const AUTOSTART_ID: &str = "autostart";
+const DEMO_ID: &str = "demo";
 
 pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<TrayIcon<R>> {
     let (state, waiting) = shown_state(app);
@@ -185,6 +186,13 @@ fn menu<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
     )?)?;
     menu.append(&MenuItem::with_id(
         app,
+        DEMO_ID,
+        "打开演示 Open the demo",
+        desktop.server.emulator().is_some(),
+        None::<&str>,
+    )?)?;
+    menu.append(&MenuItem::with_id(
+        app,
         "quit",
         "退出 Quit",
         true,
@@ -205,6 +213,10 @@ fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
             Ok(())
         }
         AUTOSTART_ID => set_autostart(app, !autostart_enabled(app).unwrap_or(false)),
+        DEMO_ID => match app.state::<Desktop>().server.emulator() {
+            Some(emu) => crate::browser::open_demo(&emu).map(drop),
+            None => Err("not serving: no demo to open".to_owned()),
+        },
         _ => apply_switch(app, id),
     };
     if let Err(e) = result {

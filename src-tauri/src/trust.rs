@@ -91,6 +91,48 @@ pub fn info(data_dir: &Path) -> TrustInfo {
     }
 }
 
+/// Interception (issue 13) as the dashboard shows it: whether this app runs
+/// it (the proxy or hosts mode of `wxemu serve`), on which ports, the hosts
+/// it would answer as, and whether its own CA is trusted.
+#[derive(Debug, Clone, Serialize)]
+pub struct InterceptInfo {
+    pub enabled: bool,
+    pub proxy_port: Option<u16>,
+    pub hosts_port: Option<u16>,
+    /// `[intercept] hosts`.
+    pub hosts: Vec<String>,
+    pub ca_path: String,
+    /// False until interception is first used (the CA is made then).
+    pub ca_exists: bool,
+    pub ca_status: TrustStatus,
+}
+
+/// Asks the stores about the interception CA of `data_dir`, if there is one
+/// (runs the stores' tools: off the UI thread). Creates nothing.
+pub fn intercept_info(
+    data_dir: &Path,
+    proxy_port: Option<u16>,
+    hosts_port: Option<u16>,
+    hosts: Vec<String>,
+) -> InterceptInfo {
+    let kind = wxemu_certs::CaKind::Intercept;
+    let ca_path = wxemu_certs::ca_cert_path_of(data_dir, kind);
+    let ca_exists = ca_path.exists();
+    let ca_status = match ca_exists.then(|| CaCert::load_of(data_dir, kind)) {
+        Some(Ok(ca)) => verdict(&trust::status(&ca, &targets())),
+        _ => TrustStatus::Unknown,
+    };
+    InterceptInfo {
+        enabled: proxy_port.is_some() || hosts_port.is_some(),
+        proxy_port,
+        hosts_port,
+        hosts,
+        ca_path: ca_path.display().to_string(),
+        ca_exists,
+        ca_status,
+    }
+}
+
 /// What `status` shows before the stores were asked (the check runs in the
 /// background at start): the CA's path and the commands, verdict unknown.
 pub fn unchecked(data_dir: &Path) -> TrustInfo {
@@ -175,6 +217,21 @@ mod tests {
         assert_eq!(verdict(&report(&[Skipped, Skipped])), TrustStatus::Unknown);
         assert_eq!(verdict(&report(&[Failed])), TrustStatus::Unknown);
         assert_eq!(verdict(&report(&[])), TrustStatus::Unknown);
+    }
+
+    #[test]
+    fn interception_without_its_ca_is_off_and_unknown() {
+        let dir = tempfile::tempdir().unwrap();
+        let info = intercept_info(dir.path(), None, None, vec!["api.weixin.qq.com".into()]);
+        assert!(!info.enabled && !info.ca_exists);
+        assert_eq!(info.ca_status, TrustStatus::Unknown);
+        assert_eq!(info.hosts, ["api.weixin.qq.com"]);
+        assert!(
+            std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+            "creates nothing"
+        );
+        let on = intercept_info(dir.path(), Some(8899), None, Vec::new());
+        assert!(on.enabled);
     }
 
     #[test]

@@ -375,3 +375,81 @@ fn every_change_is_announced_to_the_views() {
     assert_eq!(h.invoke("autostart_get", json!({})).unwrap(), Value::Null);
     assert!(h.invoke("autostart_set", json!({"enabled": true})).is_err());
 }
+
+/// A bot's Web WeChat login, the core's way (jslogin's QR code, the phone's
+/// scan and confirm, the ticket redeemed): returns the session id.
+fn webwx_session(emu: &Emulator) -> u64 {
+    let qr = emu.qr_create_webwx(
+        "https://localhost.weixin.qq.com/cgi-bin/mmwebwx-bin/webwxnewloginpage".into(),
+    );
+    emu.qr_scan(&qr.uuid, "default").unwrap();
+    emu.qr_confirm(&qr.uuid).unwrap();
+    let wxemu::core::qr::QrStatus::Confirmed { code: ticket, .. } = emu
+        .qr_logins()
+        .get(&qr.uuid, emu.clock().now())
+        .unwrap()
+        .status
+    else {
+        panic!("confirmed");
+    };
+    emu.webwx_login(&ticket, &qr.uuid).unwrap().session
+}
+
+#[test]
+fn the_dashboard_plays_the_phone_and_the_friends_for_web_wechat() {
+    let h = harness();
+    assert_eq!(h.invoke("webwx_sessions", json!({})).unwrap(), json!([]));
+    let id = webwx_session(&h.emu);
+    let sessions = h.invoke("webwx_sessions", json!({})).unwrap();
+    assert_eq!(sessions[0]["id"], id);
+    assert_eq!(sessions[0]["status"], "live");
+
+    let session = h.invoke("webwx_session", json!({"id": id})).unwrap();
+    let contacts = session["contacts"].as_array().unwrap();
+    let friend = contacts.iter().find(|c| c["kind"] == "friend").unwrap();
+    assert!(contacts.iter().any(|c| c["user_name"] == "filehelper"));
+
+    let sent = h
+        .invoke(
+            "webwx_send",
+            json!({"id": id, "from": friend["user_name"], "text": "你好 bot"}),
+        )
+        .unwrap();
+    assert_eq!(sent["direction"], "in");
+    assert_eq!(sent["from_name"], friend["nickname"]);
+    let messages = h.invoke("webwx_messages", json!({"id": id})).unwrap();
+    assert_eq!(messages.as_array().unwrap().len(), 1);
+    assert_eq!(messages[0]["text"], "你好 bot");
+
+    let err = h
+        .invoke(
+            "webwx_send",
+            json!({"id": id, "from": "nobody-at-all", "text": "x"}),
+        )
+        .unwrap_err();
+    assert!(err.as_str().unwrap().contains("nobody-at-all"), "{err}");
+    assert!(h.invoke("webwx_session", json!({"id": 999})).is_err());
+
+    let ended = h.invoke("webwx_end", json!({"id": id})).unwrap();
+    assert_eq!(ended["status"], "ended");
+    assert!(h
+        .invoke(
+            "webwx_send",
+            json!({"id": id, "from": "friend", "text": "late"})
+        )
+        .is_err());
+}
+
+#[test]
+fn interception_status_says_off_with_the_configured_hosts() {
+    let h = harness();
+    let info = h.invoke("intercept_status", json!({})).unwrap();
+    assert_eq!(info["enabled"], false);
+    assert_eq!(info["ca_exists"], false);
+    assert_eq!(info["ca_status"], "unknown");
+    assert!(info["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h == "api.weixin.qq.com"));
+}

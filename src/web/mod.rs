@@ -5,6 +5,7 @@
 pub mod avatar;
 pub mod connections;
 pub mod control;
+pub mod demo;
 pub mod fastlogin;
 pub mod faults;
 pub mod front;
@@ -45,6 +46,7 @@ fn bindings() -> Vec<Binding> {
         (&registry::CHECK_LOGIN, post(fastlogin::check_login)),
         (&registry::AUTHORIZE, post(fastlogin::authorize)),
     ];
+    all.extend(demo::routes());
     all.extend(openplatform::routes());
     all.extend(control::routes());
     all.extend(webwx::routes());

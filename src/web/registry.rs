@@ -287,6 +287,12 @@ pub static INDEX: Route = own(Endpoint::Other, "/", GET);
 /// `GET /avatar/{id}/{size}`: the avatars wxemu draws.
 pub static AVATAR: Route = own(Endpoint::Other, wxemu_core::avatar::PATH, GET);
 
+/// The built-in demo site (`web::demo`): `/demo` redirects to `/demo/`,
+/// the home page; `/demo/{*path}` is its other pages and its backend.
+pub static DEMO_ROOT: Route = own(Endpoint::Other, "/demo", GET);
+pub static DEMO_HOME: Route = own(Endpoint::Other, "/demo/", GET);
+pub static DEMO: Route = own(Endpoint::Other, "/demo/{*path}", GET_POST);
+
 /// The desktop client's fast-login API (protocol.md section 1).
 const fn fast_login(endpoint: Endpoint, path: &'static str, apiname: &'static str) -> Route {
     Route {
@@ -497,6 +503,9 @@ control!(
 pub static ALL: &[&Route] = &[
     &INDEX,
     &AVATAR,
+    &DEMO_ROOT,
+    &DEMO_HOME,
+    &DEMO,
     &CHECK_LOGIN,
     &AUTHORIZE,
     &LOGIN_PAGE,

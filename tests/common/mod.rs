@@ -250,6 +250,21 @@ impl Client {
         )
     }
 
+    /// `method path` with extra `headers` (a cookie, say) and `body`.
+    pub async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) -> Reply {
+        let mut builder = self.http1.request(method, path).body(body);
+        for (name, value) in headers {
+            builder = builder.header(name, value);
+        }
+        Reply(builder.send().await.expect("response"))
+    }
+
     pub async fn post(&self, path: &str, origin: Option<&str>, body: impl Into<Bytes>) -> Reply {
         self.send(self.request(Method::POST, path, origin, body))
             .await

@@ -19,11 +19,12 @@
 import { test as nodeTest, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { createRequire } from "node:module";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {
-  BIN, DASHBOARD_TITLE, WELCOME_TITLE, HOST, Log, startApp, freePort, post, x, pressKey, sleep,
+  BIN, ROOT, CONFIRM_TITLE, DASHBOARD_TITLE, WELCOME_TITLE, HOST, Log, startApp, freePort, post, x, pressKey, sleep,
   visibleWindow, visibleWindows, screenshot, painted,
 } from "./harness.mjs";
 
@@ -149,6 +150,40 @@ test("Trusted data dir: the app starts straight to the tray, no welcome window",
   await stopApp();
 });
 
+test("The demo 'Open the demo' opened: Chromium (trusting the CA through the NSS store Trust wrote, no flags) logs in, the app's own confirm window allows, the profile shows", async () => {
+  // The browser the browser tests use (tests/browser's playwright-core, Debian's chromium).
+  const { chromium } = createRequire(path.join(ROOT, "tests/browser/package.json"))("playwright-core");
+  const demoUrl = fs.readFileSync(browserLog, "utf8").trim();
+  const trusted = log.next(/the CA is trusted: starting to the tray/);
+  app = await startInNamespace(["--port", String(port), "--data-dir", dataDir]);
+  await trusted;
+  const browser = await chromium.launchPersistentContext(path.join(work, "chromium"), {
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    env: { ...process.env, HOME: home },
+    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", `--host-resolver-rules=MAP ${HOST} 127.0.0.1`],
+    viewport: { width: 1000, height: 720 },
+  });
+  try {
+    const page = await browser.newPage();
+    page.setDefaultTimeout(30_000);
+    await page.goto(demoUrl);
+    await page.locator("#login-redirect").click();
+    await page.locator("#fast_login_btn").click();
+    // The person answers in the app's confirm window: Enter is Allow.
+    const confirm = await visibleWindow(CONFIRM_TITLE);
+    await painted(confirm);
+    pressKey(confirm, "Return");
+    await page.waitForURL(`${demoUrl}profile.html`);
+    await page.locator("#profile").waitFor({ state: "visible" });
+    assert.equal(await page.locator("#nickname").textContent(), "微信测试用户");
+    await page.screenshot({ path: path.join(ROOT, "artifacts/screenshots/demo-profile-from-app.png") });
+  } finally {
+    await browser.close();
+  }
+  await stopApp();
+});
+
 test("Dashboard Certificate tab: each store's status, and Remove takes the CA out of every store", async () => {
   const trusted = log.next(/the CA is trusted: starting to the tray/);
   app = await startInNamespace(["--port", String(port), "--data-dir", dataDir, "--dashboard"]);
@@ -157,13 +192,13 @@ test("Dashboard Certificate tab: each store's status, and Remove takes the CA ou
   await painted(id);
   await sleep(1000); // its first status call
   // Keyboard only: Tab past the language button and the first four tabs to
-  // "Certificate", open it, then Tab past Journal and QR to Trust, Remove.
+  // "Certificate", open it, then Tab past Journal, QR and Web WeChat to Trust, Remove.
   pressKey(id, "Tab", "Tab", "Tab", "Tab", "Tab", "Tab", "Return");
   await sleep(700);
   console.log(`screenshot: ${screenshot(id, "dashboard-certificate.png")}`);
   const system = log.next(/trust store store=system.* outcome=(\w+).*Uninstall/);
   const nss = log.next(/trust store store=NSS .*\.pki\/nssdb.* outcome=(\w+).*Uninstall/);
-  pressKey(id, "Tab", "Tab", "Tab", "Tab", "Return");
+  pressKey(id, "Tab", "Tab", "Tab", "Tab", "Tab", "Return");
   assert.match(await system, /outcome=done/);
   assert.match(await nss, /outcome=done/);
   assert.doesNotMatch(nssList(), /wxemu local CA/);

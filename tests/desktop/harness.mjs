@@ -9,7 +9,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const BIN = process.env.WXEMU_DESKTOP_BIN || path.join(ROOT, "target/debug/wxemu-desktop");
+export const BIN = process.env.WXEMU_DESKTOP_BIN ||
+  path.join(process.env.CARGO_TARGET_DIR || path.join(ROOT, "target"), "debug/wxemu-desktop");
 export const SHOTS = path.join(ROOT, "artifacts/screenshots");
 export const HOST = "localhost.weixin.qq.com";
 export const ORIGIN = "https://open.weixin.qq.com";

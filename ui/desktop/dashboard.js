@@ -31,6 +31,11 @@ const TEXT = {
     autostart: "开机启动", autostart_hint: "登录系统时启动 wxemu（托盘）", trust: "信任证书（所有证书库）",
     uninstall: "移除证书", recheck: "重新检查", open_demo: "打开演示",
     ca_working: "正在修改证书库… 系统可能会要求输入管理员密码。", demo_opened: "已在浏览器中打开演示",
+    tab_webwx: "网页微信", webwx_hint: "机器人（itchat、wechat4u…）的网页微信会话：消息实时显示；以好友或群的身份给机器人发消息，或从“手机”退出登录。",
+    webwx_end: "退出登录（手机）", webwx_placeholder: "发给机器人的消息…", send: "发送",
+    webwx_empty: "还没有网页微信会话：让机器人扫码登录（二维码页签可扫码确认）。", live: "在线", ended: "已结束",
+    intercept: "拦截（代理）", intercept_on: "已开启", intercept_off: "未开启（wxemu serve --proxy-port 开启）",
+    proxy_port: "代理端口", hosts_port: "主机模式端口", intercept_ca: "拦截 CA：", ca_none: "尚未创建",
   },
   en: {
     dashboard: "Dashboard", tab_status: "Status", tab_pending: "Pending", tab_accounts: "Accounts", tab_apps: "Apps",
@@ -58,6 +63,11 @@ const TEXT = {
     autostart: "Start at login", autostart_hint: "Start wxemu (in the tray) when you log in", trust: "Trust (every store)",
     uninstall: "Remove", recheck: "Check again", open_demo: "Open the demo",
     ca_working: "Changing the trust stores… the system may ask for an administrator password.", demo_opened: "The demo is open in your browser",
+    tab_webwx: "Web WeChat", webwx_hint: "Bots' Web WeChat sessions (itchat, wechat4u…): messages appear live; write to the bot as a friend or group, or log it out from the phone.",
+    webwx_end: "Log out (phone)", webwx_placeholder: "A message to the bot…", send: "Send",
+    webwx_empty: "No Web WeChat session yet: let a bot log in (scan and confirm its code in the QR codes tab).", live: "Live", ended: "Ended",
+    intercept: "Interception", intercept_on: "On", intercept_off: "Off (wxemu serve --proxy-port turns it on)",
+    proxy_port: "proxy port", hosts_port: "hosts-mode port", intercept_ca: "Interception CA:", ca_none: "not created yet",
   },
 };
 let lang = localStorage.getItem("lang") || (navigator.language.startsWith("zh") ? "zh" : "en");
@@ -116,7 +126,7 @@ async function refresh() {
     if (status.account) select.value = status.account.id;
     if (!editing.accounts) renderAccounts(editable.accounts);
     if (!editing.apps) renderApps(editable.apps);
-    await Promise.all([refreshJournal(), refreshQr()]);
+    await Promise.all([refreshJournal(), refreshQr(), refreshWebwx()]);
   }
 }
 
@@ -252,6 +262,78 @@ async function refreshQr() {
   $("qr-empty").hidden = rows.length > 0;
 }
 
+// ---- Web WeChat: sessions, the conversation, the phone and the friends ----
+let webwxSelected = null;
+let webwxContactsOf = null;
+async function refreshWebwx() {
+  const sessions = await invoke("webwx_sessions");
+  $("webwx-empty").hidden = sessions.length > 0;
+  document.querySelector(".webwx").hidden = sessions.length === 0;
+  if (!sessions.some((s) => s.id === webwxSelected)) {
+    const live = sessions.filter((s) => s.status === "live");
+    webwxSelected = (live[live.length - 1] || sessions[sessions.length - 1] || {}).id ?? null;
+  }
+  $("webwx-sessions").replaceChildren(...sessions.slice().reverse().map((s) => {
+    const li = document.createElement("li");
+    li.dataset.id = s.id;
+    li.className = (s.id === webwxSelected ? "active " : "") + s.status;
+    const small = document.createElement("small");
+    small.textContent = `#${s.id} · ${t(s.status)} · ${s.messages}`;
+    li.append(s.nickname, small);
+    li.onclick = () => { webwxSelected = s.id; refreshWebwx(); };
+    return li;
+  }));
+  if (webwxSelected != null) await showWebwx(webwxSelected);
+}
+async function showWebwx(id) {
+  const [session, messages] = await Promise.all([invoke("webwx_session", { id }), invoke("webwx_messages", { id })]);
+  $("webwx-title").textContent = `${session.nickname} · #${session.id}`;
+  $("webwx-status").textContent = t(session.status);
+  $("webwx-status").className = "badge " + (session.status === "live" ? "ok" : "");
+  const live = session.status === "live";
+  for (const el of [$("webwx-end"), $("webwx-from"), $("webwx-text"), document.querySelector("#webwx-send button")]) el.disabled = !live;
+  if (webwxContactsOf !== id) {
+    webwxContactsOf = id;
+    $("webwx-from").replaceChildren(...session.contacts.filter((c) => c.kind !== "official")
+      .map((c) => new Option(`${c.nickname}${c.kind === "group" ? " (群 group)" : ""}`, c.user_name)));
+    const friend = session.contacts.find((c) => c.kind === "friend");
+    if (friend) $("webwx-from").value = friend.user_name;
+  }
+  const chat = $("webwx-chat");
+  const atBottom = chat.scrollHeight - chat.scrollTop - chat.clientHeight < 30;
+  chat.replaceChildren(...messages.map((m) => {
+    const li = document.createElement("li");
+    li.className = m.direction;
+    li.dataset.id = m.id;
+    const who = document.createElement("small");
+    who.textContent = `${m.from_name}${m.member ? ` (${m.member})` : ""} → ${m.to_name} · ${new Date(m.at).toLocaleTimeString()}`;
+    li.append(who, m.text);
+    return li;
+  }));
+  if (atBottom) chat.scrollTop = chat.scrollHeight;
+}
+$("webwx-send").onsubmit = (e) => {
+  e.preventDefault();
+  const text = $("webwx-text").value;
+  if (!text.trim() || webwxSelected == null) return;
+  call("webwx_send", { id: webwxSelected, from: $("webwx-from").value, text })
+    .then(() => { $("webwx-text").value = ""; return refreshWebwx(); });
+};
+$("webwx-end").onclick = () => call("webwx_end", { id: webwxSelected }).then(refreshWebwx);
+
+// ---- interception: asked on demand (the trust check runs the stores' tools) ----
+async function refreshIntercept() {
+  const info = await invoke("intercept_status");
+  const ports = [info.proxy_port && `${t("proxy_port")} ${info.proxy_port}`, info.hosts_port && `${t("hosts_port")} ${info.hosts_port}`].filter(Boolean);
+  $("intercept-state").textContent = info.enabled ? `${t("intercept_on")} · ${ports.join(" · ")}` : t("intercept_off");
+  $("intercept-state").className = info.enabled ? "trusted" : "";
+  const ca = $("intercept-ca");
+  ca.textContent = `${t("intercept_ca")} ${info.ca_exists ? t(info.ca_status) : t("ca_none")}`;
+  ca.className = info.ca_status === "trusted" ? "trusted" : info.ca_status === "not_trusted" ? "untrusted" : "";
+  $("intercept-hosts").textContent = info.hosts.join(" · ");
+}
+$("intercept-check").onclick = () => refreshIntercept().catch((e) => toast(String(e), true));
+
 // ---- editors ----
 const editing = { accounts: false, apps: false };
 function input(value, name, type = "text") {
@@ -346,6 +428,9 @@ $("copy-ca").onclick = () => navigator.clipboard.writeText($("ca-commands").text
 
 translate();
 refresh().catch((e) => toast(String(e), true));
+refreshIntercept().catch(() => {});
 listen("wxemu:changed", () => refresh());
+// The chat view follows the bot's sessions and messages as they happen.
+listen("wxemu:webwx", () => refreshWebwx().catch(() => {}));
 // Pending requests come and go without a change event from here.
 setInterval(() => { if (!document.hidden) refresh().catch(() => {}); }, 1000);
