@@ -42,7 +42,10 @@ impl Default for Limits {
             first_request_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(30),
             send_stall_timeout: Duration::from_secs(20),
-            max_connections: 512,
+            // 500 Web WeChat bots hold two connections each (the session's
+            // and a synccheck held for 25 s); ~40 KB each keeps a full house
+            // within issue 10's 64 MB.
+            max_connections: 1024,
             max_streams_per_connection: 100,
         }
     }
