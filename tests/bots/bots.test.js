@@ -225,44 +225,31 @@ async function botScenario(t, { name, command, args, caEnv, scanWith, inject, re
   return emu;
 }
 
+// itchat-uos's scenario, driven as a CI shell step would (`wxemu ctl`);
+// uuids may begin with '-', hence "--".
+const ITCHAT = {
+  command: PYTHON,
+  args: [path.join(HERE, "itchat_bot.py")],
+  scanWith: async (emu, uuid) => {
+    emu.ctl("scan", "--account", "default", "--", uuid);
+    emu.ctl("confirm", "--", uuid);
+  },
+  // The friend writes and the test reads back through `wxemu ctl webwx`.
+  inject: async (emu, text) => JSON.parse(emu.ctl("webwx", "send", "--from", "friend", "--", text)),
+  readBack: async (emu) => ({
+    sessions: JSON.parse(emu.ctl("webwx", "sessions")),
+    conversation: JSON.parse(emu.ctl("webwx", "messages", "--session", "1")),
+  }),
+};
+
 test("itchat-uos logs in, reads contacts, talks and logs out", async (t) => {
   assert.ok(fs.existsSync(PYTHON), `${PYTHON} is missing: scripts/test creates the venv (need_python_venv)`);
-  await botScenario(t, {
-    name: "itchat",
-    command: PYTHON,
-    args: [path.join(HERE, "itchat_bot.py")],
-    caEnv: "REQUESTS_CA_BUNDLE",
-    // As a CI shell step would; uuids may begin with '-', hence "--".
-    scanWith: async (emu, uuid) => {
-      emu.ctl("scan", "--account", "default", "--", uuid);
-      emu.ctl("confirm", "--", uuid);
-    },
-    // The friend writes and the test reads back through `wxemu ctl webwx`.
-    inject: async (emu, text) => JSON.parse(emu.ctl("webwx", "send", "--from", "friend", "--", text)),
-    readBack: async (emu) => ({
-      sessions: JSON.parse(emu.ctl("webwx", "sessions")),
-      conversation: JSON.parse(emu.ctl("webwx", "messages", "--session", "1")),
-    }),
-  });
+  await botScenario(t, { ...ITCHAT, name: "itchat", caEnv: "REQUESTS_CA_BUNDLE" });
 });
 
 test("itchat-uos, unmodified, does the same against the real hosts through HTTPS_PROXY", async (t) => {
   assert.ok(fs.existsSync(PYTHON), `${PYTHON} is missing: scripts/test creates the venv (need_python_venv)`);
-  const emu = await botScenario(t, {
-    name: "itchat through the proxy",
-    command: PYTHON,
-    args: [path.join(HERE, "itchat_bot.py")],
-    proxy: true,
-    scanWith: async (emu, uuid) => {
-      emu.ctl("scan", "--account", "default", "--", uuid);
-      emu.ctl("confirm", "--", uuid);
-    },
-    inject: async (emu, text) => JSON.parse(emu.ctl("webwx", "send", "--from", "friend", "--", text)),
-    readBack: async (emu) => ({
-      sessions: JSON.parse(emu.ctl("webwx", "sessions")),
-      conversation: JSON.parse(emu.ctl("webwx", "messages", "--session", "1")),
-    }),
-  });
+  const emu = await botScenario(t, { ...ITCHAT, name: "itchat through the proxy", proxy: true });
   // Every call went to a real host name: login, home and push.
   const hostsOf = async (host) => JSON.parse(emu.ctl("journal", "--host", host)).entries.map((e) => e.path);
   assert.ok((await hostsOf("login.weixin.qq.com")).includes("/jslogin"));
@@ -277,67 +264,41 @@ test("itchat-uos, unmodified, does the same against the real hosts through HTTPS
   assert.ok(status.hosts.includes("webpush.wx.qq.com"));
 });
 
+// wechat4u's scenario, direct or through the proxy.
+const WECHAT4U = {
+  command: process.execPath,
+  args: [path.join(HERE, "wechat4u_bot.js")],
+  caEnv: "NODE_EXTRA_CA_CERTS",
+  // wechat4u's own keep-alive: at login (then every 5 min) it sends
+  // "心跳：<time>" to filehelper.
+  background: (m) => m.direction === "out" && m.to === "filehelper" && m.text.startsWith("心跳："),
+  scanWith: async (emu, uuid) => {
+    for (const step of ["scan", "confirm"]) {
+      const res = await emu.control("POST", `/qr/${encodeURIComponent(uuid)}/${step}`, step === "scan" ? { account: "default" } : {});
+      assert.equal(res.status, 200, res.text);
+    }
+  },
+  inject: async (emu, text) => {
+    const res = await emu.control("POST", "/webwx/messages", { text, from: "friend" });
+    assert.equal(res.status, 201, res.text);
+    return res.json;
+  },
+  readBack: async (emu) => {
+    const sessions = await emu.control("GET", "/webwx/sessions");
+    assert.equal(sessions.status, 200, sessions.text);
+    const id = sessions.json.sessions[0].id;
+    const conv = await emu.control("GET", `/webwx/messages?session=${encodeURIComponent(id)}`);
+    assert.equal(conv.status, 200, conv.text);
+    return { sessions: sessions.json, conversation: conv.json };
+  },
+};
+
 test("wechat4u logs in, reads contacts, talks and logs out", async (t) => {
-  await botScenario(t, {
-    name: "wechat4u",
-    command: process.execPath,
-    args: [path.join(HERE, "wechat4u_bot.js")],
-    caEnv: "NODE_EXTRA_CA_CERTS",
-    // wechat4u's own keep-alive: at login (then every 5 min) it sends
-    // "心跳：<time>" to filehelper.
-    background: (m) => m.direction === "out" && m.to === "filehelper" && m.text.startsWith("心跳："),
-    scanWith: async (emu, uuid) => {
-      for (const step of ["scan", "confirm"]) {
-        const res = await emu.control("POST", `/qr/${encodeURIComponent(uuid)}/${step}`, step === "scan" ? { account: "default" } : {});
-        assert.equal(res.status, 200, res.text);
-      }
-    },
-    inject: async (emu, text) => {
-      const res = await emu.control("POST", "/webwx/messages", { text, from: "friend" });
-      assert.equal(res.status, 201, res.text);
-      return res.json;
-    },
-    readBack: async (emu) => {
-      const sessions = await emu.control("GET", "/webwx/sessions");
-      assert.equal(sessions.status, 200, sessions.text);
-      const id = sessions.json.sessions[0].id;
-      const conv = await emu.control("GET", `/webwx/messages?session=${encodeURIComponent(id)}`);
-      assert.equal(conv.status, 200, conv.text);
-      return { sessions: sessions.json, conversation: conv.json };
-    },
-  });
+  await botScenario(t, { ...WECHAT4U, name: "wechat4u" });
 });
 
 test("wechat4u, unmodified, does the same against the real hosts through HTTPS_PROXY", async (t) => {
-  const emu = await botScenario(t, {
-    name: "wechat4u through the proxy",
-    proxy: true,
-    command: process.execPath,
-    args: [path.join(HERE, "wechat4u_bot.js")],
-    caEnv: "NODE_EXTRA_CA_CERTS",
-    // wechat4u's own keep-alive: at login (then every 5 min) it sends
-    // "心跳：<time>" to filehelper.
-    background: (m) => m.direction === "out" && m.to === "filehelper" && m.text.startsWith("心跳："),
-    scanWith: async (emu, uuid) => {
-      for (const step of ["scan", "confirm"]) {
-        const res = await emu.control("POST", `/qr/${encodeURIComponent(uuid)}/${step}`, step === "scan" ? { account: "default" } : {});
-        assert.equal(res.status, 200, res.text);
-      }
-    },
-    inject: async (emu, text) => {
-      const res = await emu.control("POST", "/webwx/messages", { text, from: "friend" });
-      assert.equal(res.status, 201, res.text);
-      return res.json;
-    },
-    readBack: async (emu) => {
-      const sessions = await emu.control("GET", "/webwx/sessions");
-      assert.equal(sessions.status, 200, sessions.text);
-      const id = sessions.json.sessions[0].id;
-      const conv = await emu.control("GET", `/webwx/messages?session=${encodeURIComponent(id)}`);
-      assert.equal(conv.status, 200, conv.text);
-      return { sessions: sessions.json, conversation: conv.json };
-    },
-  });
+  const emu = await botScenario(t, { ...WECHAT4U, name: "wechat4u through the proxy", proxy: true });
   const hostsOf = async (host) => (await emu.control("GET", `/journal?host=${host}`)).json.entries.map((e) => e.path);
   assert.ok((await hostsOf("login.wx.qq.com")).includes("/jslogin"));
   assert.ok((await hostsOf("wx.qq.com")).includes("/cgi-bin/mmwebwx-bin/webwxinit"));
