@@ -94,7 +94,7 @@ pub enum TrustState {
 
 /// Asks this machine's trust stores about the CA at `path` (blocking).
 pub fn ca_trust(path: std::path::PathBuf) -> (TrustState, Vec<serde_json::Value>) {
-    use wxemu_certs::trust::{self, CaCert, Outcome, TrustTargets};
+    use wxemu_certs::trust::{self, CaCert, TrustTargets};
     let ca = wxemu_certs::trust::read_pem_cert(&path)
         .and_then(|der| CaCert::from_der(wxemu_certs::CaKind::Intercept, path, der));
     let ca = match ca {
@@ -107,16 +107,7 @@ pub fn ca_trust(path: std::path::PathBuf) -> (TrustState, Vec<serde_json::Value>
         }
     };
     let report = trust::status(&ca, &TrustTargets::for_this_os());
-    let count = |want: &[Outcome]| {
-        report
-            .stores
-            .iter()
-            .filter(|s| want.contains(&s.outcome))
-            .count()
-    };
-    let trusted = count(&[Outcome::Trusted]);
-    let missing = count(&[Outcome::NotTrusted, Outcome::Failed]);
-    let state = match (trusted, missing) {
+    let state = match (report.trusted_count(), report.missing_count()) {
         (0, 0) => TrustState::Unknown,
         (0, _) => TrustState::NotTrusted,
         (_, 0) => TrustState::Trusted,
