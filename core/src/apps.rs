@@ -31,7 +31,7 @@ impl Emulator {
             return None;
         }
         drop(config);
-        self.apps.register(appid)
+        Some(self.apps.register(appid))
     }
 
     /// Whether `secret` is `app`'s: strict mode compares always, permissive

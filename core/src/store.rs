@@ -308,10 +308,10 @@ impl AppRegistry {
 
     /// The app registered as `appid`, registering it now (forgetting the
     /// earliest registered one when full).
-    pub(crate) fn register(&self, appid: &str) -> Option<WebsiteApp> {
+    pub(crate) fn register(&self, appid: &str) -> WebsiteApp {
         let mut registered = self.lock();
         if let Some(app) = registered.apps.get(appid) {
-            return Some(app.clone());
+            return app.clone();
         }
         while registered.apps.len() >= Self::MAX {
             let Some(oldest) = registered.order.pop_front() else {
@@ -331,7 +331,7 @@ impl AppRegistry {
         };
         registered.apps.insert(appid.to_owned(), app.clone());
         registered.order.push_back(appid.to_owned());
-        Some(app)
+        app
     }
 
     /// Forgets every registered app (the control API's reset).
@@ -361,18 +361,15 @@ mod tests {
     fn registered_apps_are_bounded_and_stable() {
         let apps = AppRegistry::default();
         for n in 0..AppRegistry::MAX {
-            assert!(apps.register(&format!("wx{n}")).is_some());
+            let appid = format!("wx{n}");
+            assert_eq!(apps.register(&appid).appid, appid);
         }
         // One more: the earliest registered is forgotten, not the newcomer
         // refused (a flood cannot lock a real app out).
-        assert!(apps.register("wxonemore").is_some());
+        assert_eq!(apps.register("wxonemore").appid, "wxonemore");
         assert!(!apps.registered().iter().any(|a| a.appid == "wx0"));
         assert!(apps.registered().iter().any(|a| a.appid == "wx1"));
-        assert_eq!(
-            apps.register("wx7").unwrap().appid,
-            "wx7",
-            "known apps still answer"
-        );
+        assert_eq!(apps.register("wx7").appid, "wx7", "known apps still answer");
         assert_eq!(apps.registered().len(), AppRegistry::MAX);
     }
 
