@@ -34,10 +34,6 @@ DEB="$(realpath "$DEB")"
 
 if [ -z "${WXEMU_PACKAGE_NAMESPACE:-}" ]; then
   command -v unshare >/dev/null || die "the package test needs unshare (util-linux)"
-  # The tmpfs under the overlays is mounted on this directory inside the
-  # namespace only; outside it stays empty and is removed below.
-  scratch="$(mktemp -d /tmp/wxemu-package-test.XXXXXX)"
-  trap 'rmdir "$scratch" 2>/dev/null || true' EXIT
   # --kill-child: if unshare is killed (the timeout), so is the namespace's
   # first process, and with it every process in the namespace.
   rc=0
@@ -45,13 +41,15 @@ if [ -z "${WXEMU_PACKAGE_NAMESPACE:-}" ]; then
   case "$-" in *x*) trace=1 ;; esac
   timeout --kill-after=10 "${WXEMU_PACKAGE_TEST_TIMEOUT:-600}" \
     unshare --mount --propagation private --pid --fork --kill-child --mount-proc \
-    env WXEMU_PACKAGE_NAMESPACE="$scratch" bash ${trace:+-x} "$0" "$DEB" || rc=$?
+    env WXEMU_PACKAGE_NAMESPACE=1 bash ${trace:+-x} "$0" "$DEB" || rc=$?
   [ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] || die "the package test took longer than ${WXEMU_PACKAGE_TEST_TIMEOUT:-600}s: killed"
   exit "$rc"
 fi
-# From here on: inside the namespaces, as PID 1.
-OVERLAYS="$WXEMU_PACKAGE_NAMESPACE"
-mount -t tmpfs wxemu-package-test "$OVERLAYS"
+# From here on: inside the namespaces, as PID 1. A private /tmp (a tmpfs)
+# holds the overlays' upper layers, the test's files and Xvfb's lock and
+# socket: a test killed half way leaves not even a stale X lock behind.
+mount -t tmpfs wxemu-package-test /tmp
+OVERLAYS=/tmp/overlays
 for dir in usr etc var; do
   mkdir -p "$OVERLAYS/$dir/upper" "$OVERLAYS/$dir/work"
   mount -t overlay overlay \
@@ -76,7 +74,7 @@ deps="$(dpkg-deb -f "$DEB" Depends | tr ',' '\n' | sed 's/|.*//; s/(.*)//; s/ //
 need_debian_packages $deps
 
 # On the namespace's tmpfs: gone with it, whatever happens.
-WORK="$OVERLAYS/test"
+WORK=/tmp/test
 mkdir -p "$WORK"
 APP=""
 # stop_app: SIGTERM to the app itself (not to xvfb-run, which would die
@@ -92,6 +90,9 @@ stop_app() {
   if kill -0 "$APP" 2>/dev/null; then
     note "the app did not stop on SIGTERM within 30 s: killing it"
     [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
+    # xvfb-run too, in case the app never got as far as writing its pid; what
+    # is left when this script ends, the end of the namespace kills.
+    kill -KILL "$APP" 2>/dev/null
     status=1
   fi
   wait "$APP" 2>/dev/null || true
@@ -126,8 +127,10 @@ mkdir -p "$HOME"
 # The shell records its pid, then becomes the app: stop_app signals the app
 # itself. stdout goes to the log too: nothing of the app holds this
 # script's stdout.
-# TMPDIR: xvfb-run's authority file goes on the namespace's tmpfs too.
-TMPDIR="$WORK" xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- \
+# -nolisten local: no abstract socket (those are shared with the machine's
+# other X servers, whatever the mount namespace); X listens only in the
+# private /tmp/.X11-unix, so :99 here cannot clash with a :99 outside.
+xvfb-run -a -s "-screen 0 1280x800x24 -nolisten local" dbus-run-session -- \
   sh -c 'echo $$ > "$0"; exec "$@"' "$WORK/app.pid" \
   /usr/bin/wxemu-desktop --port "$PORT" --data-dir "$WORK/data" --no-welcome \
   >"$WORK/app.log" 2>&1 </dev/null &
