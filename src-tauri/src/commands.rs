@@ -355,24 +355,23 @@ async fn trust_apply<R: Runtime>(
     Ok(lines)
 }
 
-/// Interception: on or off in this app, its ports, `[intercept] hosts`
-/// and whether the interception CA is trusted (asks the stores: the
-/// dashboard calls it on demand, not on every refresh).
+/// Interception: on or off in this app, its ports, the hosts it answers
+/// as and whether the interception CA is trusted, as `GET /__wxemu/intercept`
+/// says (asks the stores: the dashboard calls it on demand, not on every
+/// refresh).
 #[tauri::command]
 pub async fn intercept_status(desktop: State<'_, Desktop>) -> Result<InterceptInfo, String> {
-    let options = desktop.server.options();
-    let hosts = match desktop.server.emulator() {
-        Some(emu) => emu.config().intercept.hosts.clone(),
-        None => Vec::new(),
+    let data_dir = desktop.server.options().data_dir;
+    // Stopped: nothing intercepts; the configured hosts are still shown.
+    let (on, hosts) = match desktop.server.emulator() {
+        Some(emu) => (
+            emu.listening().intercept.clone(),
+            emu.config().intercept.hosts.clone(),
+        ),
+        None => (None, Vec::new()),
     };
-    let intercept = options.intercept.clone();
     tauri::async_runtime::spawn_blocking(move || {
-        crate::trust::intercept_info(
-            &options.data_dir,
-            intercept.proxy_port,
-            intercept.intercept_port,
-            hosts,
-        )
+        crate::trust::intercept_info(&data_dir, on.as_ref(), hosts)
     })
     .await
     .map_err(|e| format!("the interception check stopped: {e}"))

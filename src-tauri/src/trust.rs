@@ -11,19 +11,12 @@
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+use wxemu::core::listening::Interception;
 use wxemu_certs::trust::{self, CaCert, Outcome, Report, TrustTargets};
 
-/// The trust verdict the dashboard shows.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum TrustStatus {
-    /// Every store there is trusts the CA.
-    Trusted,
-    /// Some store does not.
-    NotTrusted,
-    /// No store could be checked (no CA yet, no store on this system).
-    Unknown,
-}
+/// The trust verdict the dashboard shows: [`Report::verdict`], the one rule
+/// the control API and the `serve` banner use too.
+pub use wxemu_certs::trust::Verdict as TrustStatus;
 
 /// One store's line: `done` / `already` / `skipped` / `failed` (install,
 /// uninstall), `trusted` / `missing` (status), with why.
@@ -76,7 +69,7 @@ pub fn info(data_dir: &Path) -> TrustInfo {
     let (status, stores) = match CaCert::load(data_dir) {
         Ok(ca) => {
             let report = trust::status(&ca, &targets());
-            (verdict(&report), lines(&report))
+            (report.verdict(), lines(&report))
         }
         Err(e) => (
             TrustStatus::Unknown,
@@ -93,13 +86,15 @@ pub fn info(data_dir: &Path) -> TrustInfo {
 
 /// Interception (issue 13) as the dashboard shows it: whether this app runs
 /// it (the proxy or hosts mode of `wxemu serve`), on which ports, the hosts
-/// it would answer as, and whether its own CA is trusted.
+/// it answers as, and whether its CA is trusted. Read from the same places
+/// as the control API's `GET /__wxemu/intercept`: the listeners as the
+/// server bound them, and [`wxemu::web::control::ca_trust`] for the verdict.
 #[derive(Debug, Clone, Serialize)]
 pub struct InterceptInfo {
     pub enabled: bool,
     pub proxy_port: Option<u16>,
     pub hosts_port: Option<u16>,
-    /// `[intercept] hosts`.
+    /// The hosts answered as the real ones (`[intercept] hosts` when off).
     pub hosts: Vec<String>,
     pub ca_path: String,
     /// False until interception is first used (the CA is made then).
@@ -107,26 +102,30 @@ pub struct InterceptInfo {
     pub ca_status: TrustStatus,
 }
 
-/// Asks the stores about the interception CA of `data_dir`, if there is one
-/// (runs the stores' tools: off the UI thread). Creates nothing.
+/// `on`: the running interception (`Emulator::listening`), `None` when off;
+/// `hosts`: `[intercept] hosts`, shown when off. Asks the stores about the
+/// interception CA of `data_dir` if there is one (runs the stores' tools:
+/// off the UI thread). Creates nothing.
 pub fn intercept_info(
     data_dir: &Path,
-    proxy_port: Option<u16>,
-    hosts_port: Option<u16>,
+    on: Option<&Interception>,
     hosts: Vec<String>,
 ) -> InterceptInfo {
-    let kind = wxemu_certs::CaKind::Intercept;
-    let ca_path = wxemu_certs::ca_cert_path_of(data_dir, kind);
+    let ca_path = on.map_or_else(
+        || wxemu_certs::ca_cert_path_of(data_dir, wxemu_certs::CaKind::Intercept),
+        |on| on.ca_path.clone(),
+    );
     let ca_exists = ca_path.exists();
-    let ca_status = match ca_exists.then(|| CaCert::load_of(data_dir, kind)) {
-        Some(Ok(ca)) => verdict(&trust::status(&ca, &targets())),
-        _ => TrustStatus::Unknown,
+    let ca_status = if ca_exists {
+        wxemu::web::control::ca_trust(ca_path.clone()).0
+    } else {
+        TrustStatus::Unknown
     };
     InterceptInfo {
-        enabled: proxy_port.is_some() || hosts_port.is_some(),
-        proxy_port,
-        hosts_port,
-        hosts,
+        enabled: on.is_some(),
+        proxy_port: on.and_then(|on| on.proxy).map(|a| a.port()),
+        hosts_port: on.and_then(|on| on.hosts_mode).map(|a| a.port()),
+        hosts: on.map_or(hosts, |on| on.hosts.clone()),
         ca_path: ca_path.display().to_string(),
         ca_exists,
         ca_status,
@@ -142,20 +141,6 @@ pub fn unchecked(data_dir: &Path) -> TrustInfo {
         stores: Vec::new(),
         commands: commands(&shown),
         ca_path: shown,
-    }
-}
-
-/// Trusted when some store trusts the CA and none lacks it. Stores that do
-/// not exist here (skipped) do not count; a store whose check failed does
-/// not prove trust either way.
-pub fn verdict(report: &Report) -> TrustStatus {
-    let has = |o: Outcome| report.stores.iter().any(|s| s.outcome == o);
-    if has(Outcome::NotTrusted) {
-        TrustStatus::NotTrusted
-    } else if has(Outcome::Trusted) {
-        TrustStatus::Trusted
-    } else {
-        TrustStatus::Unknown
     }
 }
 
@@ -190,39 +175,10 @@ fn commands(ca: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wxemu_certs::trust::StoreReport;
-
-    fn report(outcomes: &[Outcome]) -> Report {
-        Report {
-            stores: outcomes
-                .iter()
-                .enumerate()
-                .map(|(i, o)| StoreReport {
-                    store: format!("store {i}"),
-                    outcome: *o,
-                    detail: String::new(),
-                })
-                .collect(),
-        }
-    }
-
-    #[test]
-    fn trusted_needs_one_store_that_trusts_and_none_that_lacks() {
-        use Outcome::*;
-        assert_eq!(verdict(&report(&[Trusted, Skipped])), TrustStatus::Trusted);
-        assert_eq!(
-            verdict(&report(&[Trusted, NotTrusted])),
-            TrustStatus::NotTrusted
-        );
-        assert_eq!(verdict(&report(&[Skipped, Skipped])), TrustStatus::Unknown);
-        assert_eq!(verdict(&report(&[Failed])), TrustStatus::Unknown);
-        assert_eq!(verdict(&report(&[])), TrustStatus::Unknown);
-    }
-
     #[test]
     fn interception_without_its_ca_is_off_and_unknown() {
         let dir = tempfile::tempdir().unwrap();
-        let info = intercept_info(dir.path(), None, None, vec!["api.weixin.qq.com".into()]);
+        let info = intercept_info(dir.path(), None, vec!["api.weixin.qq.com".into()]);
         assert!(!info.enabled && !info.ca_exists);
         assert_eq!(info.ca_status, TrustStatus::Unknown);
         assert_eq!(info.hosts, ["api.weixin.qq.com"]);
@@ -230,8 +186,6 @@ mod tests {
             std::fs::read_dir(dir.path()).unwrap().next().is_none(),
             "creates nothing"
         );
-        let on = intercept_info(dir.path(), Some(8899), None, Vec::new());
-        assert!(on.enabled);
     }
 
     #[test]

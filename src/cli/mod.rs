@@ -363,21 +363,21 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
                 n => format!(" and {} more (GET /__wxemu/intercept)", n - 4),
             }
         );
+        use wxemu_certs::trust::Verdict;
         let ca_path = intercept.ca().cert_path().to_owned();
-        let trust =
-            tokio::task::spawn_blocking(move || crate::web::control::runtime::ca_trust(ca_path).0)
-                .await
-                .unwrap_or(crate::web::control::runtime::TrustState::Unknown);
+        let trust = tokio::task::spawn_blocking(move || crate::web::control::ca_trust(ca_path).0)
+            .await
+            .unwrap_or(Verdict::Unknown);
         println!(
             "  intercept  CA {}: {}",
             intercept.ca().cert_path().display(),
             match trust {
-                crate::web::control::runtime::TrustState::Trusted => "trusted",
-                crate::web::control::runtime::TrustState::Partly =>
+                Verdict::Trusted => "trusted",
+                Verdict::Partly =>
                     "trusted in some stores only: wxemu trust install --intercept",
-                crate::web::control::runtime::TrustState::NotTrusted =>
+                Verdict::NotTrusted =>
                     "NOT trusted: wxemu trust install --intercept (backends: wxemu trust env --intercept)",
-                crate::web::control::runtime::TrustState::Unknown =>
+                Verdict::Unknown =>
                     "trust unknown (no trust store could be asked): wxemu doctor",
             }
         );

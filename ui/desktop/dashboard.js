@@ -20,7 +20,7 @@ const TEXT = {
     accounts_hint: "保存后写入配置文件（原子写入）。", nickname: "昵称", sex: "性别", city: "城市",
     add: "添加", save: "保存", remove: "删除", apps_hint: "网站应用（开放平台）。保存后写入配置文件。",
     app_name: "名称", callback_domains: "回调域名（逗号分隔）", ca_path: "CA 证书路径", ca_status: "信任状态",
-    ca_hint: "在系统中信任此 CA 的命令：", copy: "复制命令", trusted: "已信任", not_trusted: "未信任",
+    ca_hint: "在系统中信任此 CA 的命令：", copy: "复制命令", trusted: "已信任", partly: "部分信任", not_trusted: "未信任",
     unknown: "未知", saved: "已保存", copied: "已复制", running: "运行中", stopped: "未运行",
     filter_placeholder: "筛选：路径、来源、应用、errcode…", all_endpoints: "全部接口", clear: "清空",
     col_time: "时间", col_endpoint: "接口", col_decision: "决定", col_latency: "耗时", journal_empty: "还没有请求",
@@ -52,7 +52,7 @@ const TEXT = {
     city: "City", add: "Add", save: "Save", remove: "Remove", apps_hint: "Website apps (Open Platform). Saved to the config file.",
     app_name: "Name", callback_domains: "Callback domains (comma separated)", ca_path: "CA certificate",
     ca_status: "Trust status", ca_hint: "Commands that trust this CA on this system:", copy: "Copy commands",
-    trusted: "Trusted", not_trusted: "Not trusted", unknown: "Unknown", saved: "Saved", copied: "Copied",
+    trusted: "Trusted", partly: "Trusted in some stores only", not_trusted: "Not trusted", unknown: "Unknown", saved: "Saved", copied: "Copied",
     running: "Running", stopped: "Not serving",
     filter_placeholder: "Filter: path, origin, app, errcode…", all_endpoints: "All endpoints", clear: "Clear",
     col_time: "Time", col_endpoint: "Endpoint", col_decision: "Decision", col_latency: "Latency", journal_empty: "No requests yet",
@@ -162,7 +162,7 @@ function renderCa() {
   $("ca-path").textContent = trust ? trust.ca_path : "—";
   const s = $("ca-status");
   s.textContent = trust ? t(trust.status) : "—";
-  s.className = trust && trust.status === "trusted" ? "trusted" : trust && trust.status === "not_trusted" ? "untrusted" : "";
+  s.className = trustClass(trust && trust.status);
   $("ca-commands").textContent = trust ? trust.commands.join("\n") : "";
   trustReport.render($("ca-stores"), trust ? trust.stores : []);
 }
@@ -321,6 +321,11 @@ $("webwx-send").onsubmit = (e) => {
 };
 $("webwx-end").onclick = () => call("webwx_end", { id: webwxSelected }).then(refreshWebwx);
 
+// A verdict (trusted / partly / not_trusted / unknown): only full trust is green.
+function trustClass(verdict) {
+  return verdict === "trusted" ? "trusted" : verdict === "partly" || verdict === "not_trusted" ? "untrusted" : "";
+}
+
 // ---- interception: asked on demand (the trust check runs the stores' tools) ----
 async function refreshIntercept() {
   const info = await invoke("intercept_status");
@@ -329,7 +334,7 @@ async function refreshIntercept() {
   $("intercept-state").className = info.enabled ? "trusted" : "";
   const ca = $("intercept-ca");
   ca.textContent = `${t("intercept_ca")} ${info.ca_exists ? t(info.ca_status) : t("ca_none")}`;
-  ca.className = info.ca_status === "trusted" ? "trusted" : info.ca_status === "not_trusted" ? "untrusted" : "";
+  ca.className = trustClass(info.ca_status);
   $("intercept-hosts").textContent = info.hosts.join(" · ");
 }
 $("intercept-check").onclick = () => refreshIntercept().catch((e) => toast(String(e), true));

@@ -25,6 +25,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use serde::Serialize;
 use x509_parser::pem::Pem;
 
 use crate::{CaKind, Error};
@@ -259,6 +260,19 @@ impl Report {
             .count()
     }
 
+    /// The one verdict over all stores, wherever wxemu shows one: the control
+    /// API's `GET /__wxemu/intercept`, the `serve` banner, the desktop app.
+    /// A store whose check failed counts as not trusting (it proves nothing);
+    /// skipped stores (absent here, or their tool missing) do not count.
+    pub fn verdict(&self) -> Verdict {
+        match (self.trusted_count(), self.missing_count()) {
+            (0, 0) => Verdict::Unknown,
+            (0, _) => Verdict::NotTrusted,
+            (_, 0) => Verdict::Trusted,
+            _ => Verdict::Partly,
+        }
+    }
+
     /// The report line of the first store whose name starts with `prefix`.
     pub fn find(&self, prefix: &str) -> Option<&StoreReport> {
         self.stores.iter().find(|s| s.store.starts_with(prefix))
@@ -271,6 +285,32 @@ impl fmt::Display for Report {
             writeln!(f, "{line}")?;
         }
         Ok(())
+    }
+}
+
+/// A CA's trust summed up over the stores ([`Report::verdict`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Every store that could be asked trusts it.
+    Trusted,
+    /// Some do, some do not.
+    Partly,
+    /// None does.
+    NotTrusted,
+    /// No store could be asked (no store here, tools missing) or the CA could not be read.
+    Unknown,
+}
+
+impl Verdict {
+    /// The word the control API and the desktop app send (`not_trusted`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Trusted => "trusted",
+            Verdict::Partly => "partly",
+            Verdict::NotTrusted => "not_trusted",
+            Verdict::Unknown => "unknown",
+        }
     }
 }
 
@@ -578,6 +618,30 @@ mod tests {
         let ca = CaCert::ensure(dir.path()).expect("ca");
         assert_eq!(CaCert::load(dir.path()).expect("load").sha256, ca.sha256);
         ca
+    }
+
+    fn report(outcomes: &[Outcome]) -> Report {
+        Report {
+            stores: outcomes
+                .iter()
+                .enumerate()
+                .map(|(i, o)| StoreReport::new(format!("store {i}"), *o, ""))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_verdict_counts_failed_stores_as_missing_and_skipped_ones_not_at_all() {
+        use Outcome::*;
+        let verdict = |o: &[Outcome]| report(o).verdict();
+        assert_eq!(verdict(&[Trusted, Skipped]), Verdict::Trusted);
+        assert_eq!(verdict(&[Trusted, NotTrusted]), Verdict::Partly);
+        assert_eq!(verdict(&[Trusted, Failed]), Verdict::Partly);
+        assert_eq!(verdict(&[NotTrusted, Skipped]), Verdict::NotTrusted);
+        assert_eq!(verdict(&[Failed]), Verdict::NotTrusted);
+        assert_eq!(verdict(&[Skipped, Skipped]), Verdict::Unknown);
+        assert_eq!(verdict(&[]), Verdict::Unknown);
+        assert_eq!(Verdict::NotTrusted.as_str(), "not_trusted");
     }
 
     #[test]

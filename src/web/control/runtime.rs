@@ -17,6 +17,8 @@ use wxemu_core::endpoint::Endpoint;
 use wxemu_core::faults::FaultSpec;
 use wxemu_core::journal::Filter;
 
+pub use wxemu_certs::trust::Verdict;
+
 pub async fn health(State(emu): State<Arc<Emulator>>) -> ApiResult {
     ok(json!({
         "status": "ok",
@@ -50,7 +52,7 @@ pub async fn intercept(State(emu): State<Arc<Emulator>>) -> ApiResult {
         .await
         .unwrap_or_else(|e| {
             (
-                TrustState::Unknown,
+                Verdict::Unknown,
                 vec![json!({"store": "all", "outcome": "failed", "detail": e.to_string()})],
             )
         });
@@ -78,22 +80,11 @@ pub async fn intercept(State(emu): State<Arc<Emulator>>) -> ApiResult {
     }))
 }
 
-/// The interception CA's trust, summed up over the stores.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TrustState {
-    /// Every store that could be asked trusts it.
-    Trusted,
-    /// Some do, some do not.
-    Partly,
-    /// None does.
-    NotTrusted,
-    /// No store could be asked (tools missing) or the CA could not be read.
-    Unknown,
-}
-
-/// Asks this machine's trust stores about the CA at `path` (blocking).
-pub fn ca_trust(path: std::path::PathBuf) -> (TrustState, Vec<serde_json::Value>) {
+/// Asks this machine's trust stores about the interception CA at `path`
+/// (blocking): the verdict ([`Report::verdict`](wxemu_certs::trust::Report::verdict))
+/// and one line per store. The control API, the `serve` banner and the
+/// desktop dashboard all call this, so they cannot disagree.
+pub fn ca_trust(path: std::path::PathBuf) -> (Verdict, Vec<serde_json::Value>) {
     use wxemu_certs::trust::{self, CaCert, TrustTargets};
     let ca = wxemu_certs::trust::read_pem_cert(&path)
         .and_then(|der| CaCert::from_der(wxemu_certs::CaKind::Intercept, path, der));
@@ -101,18 +92,13 @@ pub fn ca_trust(path: std::path::PathBuf) -> (TrustState, Vec<serde_json::Value>
         Ok(ca) => ca,
         Err(e) => {
             return (
-                TrustState::Unknown,
+                Verdict::Unknown,
                 vec![json!({"store": "all", "outcome": "failed", "detail": e})],
             )
         }
     };
     let report = trust::status(&ca, &TrustTargets::for_this_os());
-    let state = match (report.trusted_count(), report.missing_count()) {
-        (0, 0) => TrustState::Unknown,
-        (0, _) => TrustState::NotTrusted,
-        (_, 0) => TrustState::Trusted,
-        _ => TrustState::Partly,
-    };
+    let state = report.verdict();
     let stores = report
         .stores
         .iter()
