@@ -349,10 +349,9 @@ impl Emulator {
     /// The avatar URL shown for `account`: its own, or wxemu's generated one.
     pub fn headimgurl(&self, account: &Account) -> String {
         if account.headimgurl.is_empty() {
-            let path = crate::avatar::path(&account.id, 132);
-            let mut url = String::with_capacity(self.base_url.len() + path.len());
+            let mut url = String::with_capacity(self.base_url.len() + 32 + account.id.len());
             url.push_str(&self.base_url);
-            url.push_str(&path);
+            crate::avatar::push_path(&mut url, &account.id, 132);
             url
         } else {
             account.headimgurl.clone()
