@@ -270,6 +270,12 @@ fn client_tls(ca_der: &[u8]) -> Arc<rustls::ClientConfig> {
     Arc::new(config)
 }
 
+/// The allocator the `wxemu` binary ships with (src/main.rs): the server
+/// runs in this process, so the bench allocates as the binary does. The
+/// ceiling and the client share it: ratios compare like with like.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let benching = std::env::args().any(|a| a == "--bench");
     let secs: f64 = std::env::var("WXEMU_BENCH_SECS")

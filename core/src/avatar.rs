@@ -1,34 +1,34 @@
 //! Avatars wxemu draws itself, so demos show faces with no network: an SVG
 //! with the nickname's first letter on a colour picked by account id.
 
+/// The part of [`PATH`] before the account id, spelled once for both
+/// [`PATH`] and [`push_path`].
+macro_rules! prefix {
+    () => {
+        "/avatar/"
+    };
+}
+
 /// Where avatars are served, in the router's path syntax: mirrors the
 /// shape of WeChat's `.../mmopen/<id>/132` URLs (SDKs rewrite the last
 /// segment to pick a size).
-pub const PATH: &str = "/avatar/{id}/{size}";
+pub const PATH: &str = concat!(prefix!(), "{id}/{size}");
 
-/// [`PATH`] for one account and size. Runs for every check-login reply,
-/// so one pass over the template, no searching (`str::replace` twice cost
-/// more than the rest of the reply's URL).
+/// [`PATH`] for one account and size.
 pub fn path(id: &str, size: u32) -> String {
-    use std::fmt::Write;
     let mut out = String::with_capacity(PATH.len() + id.len());
-    let mut rest = PATH;
-    let mut index = 0;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        match index {
-            0 => out.push_str(id),
-            _ => {
-                let _ = write!(out, "{size}");
-            }
-        }
-        index += 1;
-        rest = rest[open..]
-            .find('}')
-            .map_or("", |close| &rest[open + close + 1..]);
-    }
-    out.push_str(rest);
+    push_path(&mut out, id, size);
     out
+}
+
+/// [`path`] appended to `out`. Runs for every check-login reply: no
+/// template walk, no formatting machinery (those cost more than the rest
+/// of the reply's URL).
+pub fn push_path(out: &mut String, id: &str, size: u32) {
+    out.push_str(prefix!());
+    out.push_str(id);
+    out.push('/');
+    out.push_str(itoa::Buffer::new().format(size));
 }
 
 /// WeChat's brand green and a few neighbours, picked by account id.

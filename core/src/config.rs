@@ -453,11 +453,16 @@ impl Config {
     }
 
     pub fn account(&self, id: &str) -> Option<Account> {
+        self.account_ref(id).cloned()
+    }
+
+    /// [`Config::account`] without the copy (check-login reads three fields).
+    pub fn account_ref(&self, id: &str) -> Option<&Account> {
+        static BUILT_IN: std::sync::LazyLock<Account> = std::sync::LazyLock::new(Account::default);
         self.accounts
             .iter()
             .find(|a| a.id == id)
-            .cloned()
-            .or_else(|| (id == DEFAULT_ACCOUNT_ID).then(Account::default))
+            .or_else(|| (id == DEFAULT_ACCOUNT_ID).then(|| &*BUILT_IN))
     }
 
     pub fn app(&self, appid: &str) -> Option<&WebsiteApp> {

@@ -322,11 +322,18 @@ impl Emulator {
 
     /// The account the client is logged in as (whatever its state).
     pub fn current_account(&self) -> Account {
+        self.with_current_account(Account::clone)
+    }
+
+    /// `read` applied to the logged-in account, without copying it.
+    pub fn with_current_account<R>(&self, read: impl FnOnce(&Account) -> R) -> R {
+        // Never two locks at once: the id is copied out first.
         let id = crate::sync::read(&self.client).account.clone();
         let config = self.config();
-        config
-            .account(&id)
-            .unwrap_or_else(|| config.accounts().swap_remove(0))
+        match config.account_ref(&id) {
+            Some(account) => read(account),
+            None => read(&config.accounts()[0]),
+        }
     }
 
     /// Switches the logged-in account. False when no account has that id.
@@ -342,10 +349,9 @@ impl Emulator {
     /// The avatar URL shown for `account`: its own, or wxemu's generated one.
     pub fn headimgurl(&self, account: &Account) -> String {
         if account.headimgurl.is_empty() {
-            let path = crate::avatar::path(&account.id, 132);
-            let mut url = String::with_capacity(self.base_url.len() + path.len());
+            let mut url = String::with_capacity(self.base_url.len() + 32 + account.id.len());
             url.push_str(&self.base_url);
-            url.push_str(&path);
+            crate::avatar::push_path(&mut url, &account.id, 132);
             url
         } else {
             account.headimgurl.clone()

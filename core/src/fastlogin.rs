@@ -189,12 +189,18 @@ impl Emulator {
         if app.scan_only {
             return Err(FastLoginError::ScanOnly);
         }
-        let account = self.current_account();
+        let (account_id, nickname, headimgurl) = self.with_current_account(|account| {
+            (
+                account.id.clone(),
+                account.nickname.clone(),
+                self.headimgurl(account),
+            )
+        });
         let authorize_uuid = random_token(16);
         let ttl = self.config().server.authorize_uuid_ttl;
         self.publish_with(|| Event::CheckLoginServed {
             appid: target.appid.clone(),
-            account_id: account.id.clone(),
+            account_id: account_id.clone(),
         });
         self.store().authorize_sessions.insert(
             authorize_uuid.clone(),
@@ -203,14 +209,14 @@ impl Emulator {
                 scope: target.scope,
                 redirect_uri: target.redirect_uri,
                 state: target.state,
-                account_id: account.id.clone(),
+                account_id,
                 origin,
             },
             self.clock().now() + ttl,
         );
         Ok(CheckLoginOk {
-            headimgurl: self.headimgurl(&account),
-            nickname: account.nickname,
+            headimgurl,
+            nickname,
             authorize_uuid,
         })
     }

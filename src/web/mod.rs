@@ -20,7 +20,9 @@ pub mod server;
 pub mod tls;
 pub mod webwx;
 
+use std::future::Future;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
@@ -125,14 +127,24 @@ impl BodyError {
 
 /// Reads a whole request body within the size and time [`Limits`].
 pub async fn read_body(body: Body, limits: &Limits) -> Result<Bytes, BodyError> {
-    let limited = http_body_util::Limited::new(body, limits.max_body_bytes);
-    match tokio::time::timeout(limits.body_read_timeout, limited.collect()).await {
-        Err(_) => Err(BodyError::Timeout(limits.body_read_timeout)),
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge {
+    let collect = gather(http_body_util::Limited::new(body, limits.max_body_bytes));
+    let mut collect = std::pin::pin!(collect);
+    // A body already in memory (the front reads every body ahead) is whole
+    // on the first poll: no timer is armed for it.
+    let first = std::future::poll_fn(|cx| Poll::Ready(collect.as_mut().poll(cx))).await;
+    let collected = match first {
+        Poll::Ready(collected) => collected,
+        Poll::Pending => match tokio::time::timeout(limits.body_read_timeout, collect).await {
+            Err(_) => return Err(BodyError::Timeout(limits.body_read_timeout)),
+            Ok(collected) => collected,
+        },
+    };
+    match collected {
+        Ok(bytes) => Ok(bytes),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge {
             limit: limits.max_body_bytes,
         }),
-        Ok(Err(e)) => Err(match e.downcast::<PreReadFailed>() {
+        Err(e) => Err(match e.downcast::<PreReadFailed>() {
             // The front already met the error: hand it on as it was.
             Ok(failed) => failed.0,
             Err(other) => match other.downcast::<axum::Error>() {
@@ -144,6 +156,33 @@ pub async fn read_body(body: Body, limits: &Limits) -> Result<Bytes, BodyError> 
             },
         }),
     }
+}
+
+/// All of `body`'s data. A body of one frame (every body the front read
+/// ahead) is handed on as it is: no list of chunks, no copy.
+async fn gather<B: http_body::Body<Data = Bytes>>(body: B) -> Result<Bytes, B::Error> {
+    let mut body = std::pin::pin!(body);
+    let mut first: Option<Bytes> = None;
+    let mut joined: Vec<u8> = Vec::new();
+    while let Some(frame) = body.frame().await {
+        // Trailers carry no data.
+        let Ok(data) = frame?.into_data() else {
+            continue;
+        };
+        match &first {
+            None => first = Some(data),
+            Some(first) => {
+                if joined.is_empty() {
+                    joined.extend_from_slice(first);
+                }
+                joined.extend_from_slice(&data);
+            }
+        }
+    }
+    Ok(match first {
+        Some(first) if joined.is_empty() => first,
+        _ => joined.into(),
+    })
 }
 
 /// Reads a request's body (bounded by [`Limits`]) before anything may
@@ -239,5 +278,46 @@ mod tests {
         ));
         let routers = super::family_routers(emu);
         assert_eq!(routers.len(), super::HostFamily::ALL.len());
+    }
+
+    /// A body in several frames (with empty ones and trailers) is joined
+    /// in order; one frame is handed on as it is.
+    #[tokio::test]
+    async fn bodies_are_gathered_whole() {
+        use axum::body::Bytes;
+        use http_body::Frame;
+
+        struct Frames(std::collections::VecDeque<Frame<Bytes>>);
+        impl http_body::Body for Frames {
+            type Data = Bytes;
+            type Error = std::convert::Infallible;
+            fn poll_frame(
+                mut self: std::pin::Pin<&mut Self>,
+                _: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+                std::task::Poll::Ready(self.0.pop_front().map(Ok))
+            }
+        }
+        async fn gathered(frames: Vec<Frame<Bytes>>) -> Bytes {
+            super::gather(Frames(frames.into())).await.unwrap()
+        }
+        let data = |s: &'static str| Frame::data(Bytes::from_static(s.as_bytes()));
+        let one = Bytes::from_static(b"whole");
+        let got = gathered(vec![Frame::data(one.clone())]).await;
+        assert_eq!(got.as_ptr(), one.as_ptr(), "one frame is not copied");
+        assert_eq!(gathered(vec![]).await, "");
+        assert_eq!(
+            gathered(vec![data(""), data("ab"), data(""), data("cd")]).await,
+            "abcd"
+        );
+        assert_eq!(
+            gathered(vec![
+                data("ab"),
+                data("c"),
+                Frame::trailers(Default::default())
+            ])
+            .await,
+            "abc"
+        );
     }
 }

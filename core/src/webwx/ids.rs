@@ -2,7 +2,7 @@
 //! clients expect (protocol.md section 3): clients match some with regexes
 //! and put others into URLs unencoded, so every alphabet here is URL-safe.
 
-use rand::distributions::{Alphanumeric, DistString, Uniform};
+use rand::distributions::Uniform;
 use rand::Rng;
 
 const URL_SAFE: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
@@ -33,7 +33,7 @@ pub fn login_ticket() -> String {
 /// put into queries unencoded; wxemu's stay alphanumeric so a bot's bugs
 /// are not mistaken for the emulator's.
 pub fn sid() -> String {
-    Alphanumeric.sample_string(&mut rand::thread_rng(), 16)
+    crate::store::random_token(16)
 }
 
 /// `skey`: `@crypt_` + 8 hex + `_` + 32 hex.
@@ -43,7 +43,7 @@ pub fn skey() -> String {
 
 /// `pass_ticket` (64) and the data/auth ticket cookies.
 pub fn ticket(len: usize) -> String {
-    Alphanumeric.sample_string(&mut rand::thread_rng(), len)
+    crate::store::random_token(len)
 }
 
 /// A contact's per-login UserName: `@` + 32 hex (friends, official
