@@ -441,7 +441,7 @@ where
         + 'static,
     S::Future: Send + 'static,
 {
-    let service = TowerToHyperService::new(crate::web::connections::track(
+    let service = Boxed(crate::web::connections::track(
         service,
         admitted.conn.clone(),
     ));
@@ -461,6 +461,36 @@ where
     match tokio::time::timeout(grace, connection).await {
         Ok(result) => result,
         Err(_) => Ok(()), // dropped: the socket closes
+    }
+}
+
+/// A service whose future is boxed per request. hyper's HTTP/1.1
+/// dispatcher keeps one box the size of the service's future for the
+/// whole life of a connection, in flight or not: with the front's future
+/// inline (some KB) every idle keep-alive connection paid that; boxed,
+/// an idle connection keeps a pointer and a request costs one allocation.
+#[derive(Clone)]
+struct Boxed<S>(S);
+
+impl<S> hyper::service::Service<axum::http::Request<hyper::body::Incoming>> for Boxed<S>
+where
+    S: tower::Service<
+            axum::http::Request<hyper::body::Incoming>,
+            Response = axum::response::Response,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = axum::response::Response;
+    type Error = S::Error;
+    type Future = std::pin::Pin<
+        Box<dyn Future<Output = Result<axum::response::Response, S::Error>> + Send>,
+    >;
+
+    fn call(&self, req: axum::http::Request<hyper::body::Incoming>) -> Self::Future {
+        use tower::ServiceExt;
+        Box::pin(self.0.clone().oneshot(req))
     }
 }
 
