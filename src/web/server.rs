@@ -246,7 +246,8 @@ impl Server {
         }
         let service = dropping_service(Front::new(emulator.clone(), Listener::Tls));
         let api_service = dropping_service(Front::new(emulator.clone(), Listener::PlainApi));
-        let builder = connection_builder(&limits);
+        let builders = Arc::new(Builders::new(connection_builder(&limits)));
+        let builder = builders.sniffing.clone();
         let connections = Connections::new(ConnLimits {
             max_connections: crate::web::connections::fd_bounded(limits.max_connections),
             first_request_timeout: limits.first_request_timeout,
@@ -334,7 +335,7 @@ impl Server {
             }
             let tls = tls.clone();
             let service = service.clone();
-            let builder = builder.clone();
+            let builder = builders.clone();
             tokio::spawn(async move {
                 let handshake = tokio::time::timeout(limits.tls_handshake_timeout, tls.accept(tcp));
                 let stream = tokio::select! {
@@ -356,6 +357,7 @@ impl Server {
                 };
                 // The first-request deadline counts from here.
                 admitted.touch();
+                let builder = builder.for_alpn(stream.get_ref().1.alpn_protocol());
                 if let Err(e) =
                     serve_connection(builder, TokioIo::new(stream), service, admitted).await
                 {
@@ -407,6 +409,38 @@ fn connection_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
         .initial_connection_window_size(H2_CONNECTION_WINDOW)
         .max_send_buf_size(H2_MAX_SEND_BUF);
     builder
+}
+
+/// The connection builder in its three forms: which protocol a TLS
+/// connection speaks is known from ALPN when the client offered it. Only
+/// without ALPN does hyper-util sniff for HTTP/2's preface, and that costs
+/// every HTTP/1.1 connection 8 KiB: the sniffed 24 bytes reach hyper as a
+/// first, partial head, and the read buffer, full of it, doubles to 16 KiB
+/// for the rest of the connection.
+struct Builders {
+    sniffing: auto::Builder<TokioExecutor>,
+    http1: auto::Builder<TokioExecutor>,
+    http2: auto::Builder<TokioExecutor>,
+}
+
+impl Builders {
+    fn new(builder: auto::Builder<TokioExecutor>) -> Builders {
+        Builders {
+            http1: builder.clone().http1_only(),
+            http2: builder.clone().http2_only(),
+            sniffing: builder,
+        }
+    }
+
+    /// The builder for a connection that negotiated `alpn` (our config
+    /// offers h2 and http/1.1 only).
+    fn for_alpn(&self, alpn: Option<&[u8]>) -> auto::Builder<TokioExecutor> {
+        match alpn {
+            Some(b"h2") => self.http2.clone(),
+            Some(b"http/1.1") => self.http1.clone(),
+            _ => self.sniffing.clone(),
+        }
+    }
 }
 
 /// hyper's per-connection buffers (see [`connection_builder`]).
