@@ -104,7 +104,10 @@ impl Pending {
             query: req.uri().query().map(str::to_owned),
             host: match req.headers().get(header::HOST) {
                 Some(host) => Some(host_of(host.as_bytes())),
-                None => req.uri().authority().map(|a| host_of(a.as_str().as_bytes())),
+                None => req
+                    .uri()
+                    .authority()
+                    .map(|a| host_of(a.as_str().as_bytes())),
             },
             is_form,
             origin: req
@@ -177,7 +180,10 @@ impl Pending {
             host: self.host,
             app: match response.extensions().get::<RequestApp>() {
                 Some(told) => Some(told.0.clone()),
-                None => appid_of(body.as_ref().and_then(RecordedBody::appid), self.query.as_deref()),
+                None => appid_of(
+                    body.as_ref().and_then(RecordedBody::appid),
+                    self.query.as_deref(),
+                ),
             },
             query: self.query.as_deref().map(redact_query),
             path: self.path,

@@ -411,32 +411,30 @@ fn connection_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
     builder
 }
 
-/// The connection builder in its three forms: which protocol a TLS
-/// connection speaks is known from ALPN when the client offered it. Only
-/// without ALPN does hyper-util sniff for HTTP/2's preface, and that costs
-/// every HTTP/1.1 connection 8 KiB: the sniffed 24 bytes reach hyper as a
-/// first, partial head, and the read buffer, full of it, doubles to 16 KiB
-/// for the rest of the connection.
+/// The connection builder in two forms: a TLS connection that negotiated
+/// http/1.1 by ALPN is served as HTTP/1.1 at once. Otherwise hyper-util
+/// sniffs for HTTP/2's preface, and that costs an HTTP/1.1 connection 8 KiB:
+/// the sniffed 24 bytes reach hyper as a first, partial head, and the read
+/// buffer, full of it, doubles to 16 KiB for the rest of the connection.
+/// (h2 connections keep the sniffing builder: closing an idle one that is
+/// still being sniffed is immediate, where an HTTP/2 connection's graceful
+/// close waits for the peer.)
 struct Builders {
     sniffing: auto::Builder<TokioExecutor>,
     http1: auto::Builder<TokioExecutor>,
-    http2: auto::Builder<TokioExecutor>,
 }
 
 impl Builders {
     fn new(builder: auto::Builder<TokioExecutor>) -> Builders {
         Builders {
             http1: builder.clone().http1_only(),
-            http2: builder.clone().http2_only(),
             sniffing: builder,
         }
     }
 
-    /// The builder for a connection that negotiated `alpn` (our config
-    /// offers h2 and http/1.1 only).
+    /// The builder for a connection that negotiated `alpn`.
     fn for_alpn(&self, alpn: Option<&[u8]>) -> auto::Builder<TokioExecutor> {
         match alpn {
-            Some(b"h2") => self.http2.clone(),
             Some(b"http/1.1") => self.http1.clone(),
             _ => self.sniffing.clone(),
         }
@@ -518,9 +516,8 @@ where
 {
     type Response = axum::response::Response;
     type Error = S::Error;
-    type Future = std::pin::Pin<
-        Box<dyn Future<Output = Result<axum::response::Response, S::Error>> + Send>,
-    >;
+    type Future =
+        std::pin::Pin<Box<dyn Future<Output = Result<axum::response::Response, S::Error>> + Send>>;
 
     fn call(&self, req: axum::http::Request<hyper::body::Incoming>) -> Self::Future {
         use tower::ServiceExt;

@@ -441,7 +441,10 @@ mod tests {
             group.member_list.iter().any(|m| m.user_name == zhangsan),
             "friends keep their UserName in groups"
         );
-        assert!(group.member_list.iter().all(|m| m.user_name.starts_with('@')));
+        assert!(group
+            .member_list
+            .iter()
+            .all(|m| m.user_name.starts_with('@')));
     }
 
     #[test]
@@ -462,9 +465,13 @@ mod tests {
         assert_eq!(other.nick_name, "王五");
         assert_eq!(a.display_name(&other.user_name), "王五");
         assert_eq!(a.display_name(&other.user_name), "王五");
-        let found = a.lookup_for_batch(&other.user_name, &a.self_contact(1)).unwrap();
+        let found = a
+            .lookup_for_batch(&other.user_name, &a.self_contact(1))
+            .unwrap();
         assert_eq!(found.nick_name, "王五");
-        assert!(b.lookup_for_batch(&other.user_name, &b.self_contact(2)).is_none());
+        assert!(b
+            .lookup_for_batch(&other.user_name, &b.self_contact(2))
+            .is_none());
     }
 
     #[test]

@@ -37,8 +37,8 @@ use tokio::sync::{broadcast, watch};
 
 use crate::clock::Clock;
 pub use contacts::{Contact, ContactBook, ContactKind};
-use directory::{Directory, SharedBook};
 pub use directory::{ContactSummary, Profile, FILEHELPER};
+use directory::{Directory, SharedBook};
 use message::{plain_text, wire_text};
 pub use message::{ConversationEntry, Direction, WireMessage, MSG_STATUS_NOTIFY, MSG_TEXT};
 pub use ops::LoginPoll;
@@ -573,7 +573,11 @@ impl WebWx {
             let start = usize::try_from(seq).unwrap_or(usize::MAX).min(len);
             let end = start.saturating_add(size).min(len);
             ContactPage {
-                contacts: all.skip(start).take(end - start).map(|e| e.contact()).collect(),
+                contacts: all
+                    .skip(start)
+                    .take(end - start)
+                    .map(|e| e.contact())
+                    .collect(),
                 next_seq: if end < len { end as u64 } else { 0 },
             }
         })
