@@ -13,7 +13,7 @@ use std::task::{Context, Poll};
 use std::time::{Instant, SystemTime};
 
 use axum::body::{Body, Bytes};
-use axum::http::{header, HeaderValue, Method, Request, Uri};
+use axum::http::{header, Method, Request};
 use axum::response::{IntoResponse, Response};
 use http_body::{Frame, SizeHint};
 use serde_json::Value;
@@ -62,11 +62,16 @@ pub(crate) struct Pending {
     at: u64,
     endpoint: Endpoint,
     method: Method,
-    uri: Uri,
+    // What the entry keeps of the request head is copied out here, not
+    // kept as a `Uri` or `HeaderValue` clone: those share hyper's whole
+    // read buffer (8 KiB), which a held long poll would then pin, on top of
+    // the fresh buffer hyper allocates for the connection meanwhile.
+    path: String,
+    query: Option<String>,
     /// The host addressed, as the Host header (or `:authority`) named it.
-    host: Option<HeaderValue>,
+    host: Option<String>,
     is_form: bool,
-    origin: Option<HeaderValue>,
+    origin: Option<String>,
     /// The request body as the handler read it; None for bodiless requests.
     seen: Option<Arc<Mutex<Vec<u8>>>>,
 }
@@ -95,15 +100,20 @@ impl Pending {
             at,
             endpoint,
             method: req.method().clone(),
-            uri: req.uri().clone(),
-            // A HeaderValue clone is a refcount: the name is only cut out
-            // of it when the entry is stored.
-            host: req.headers().get(header::HOST).cloned().or_else(|| {
-                let authority = req.uri().authority()?;
-                HeaderValue::from_str(authority.as_str()).ok()
-            }),
+            path: req.uri().path().to_owned(),
+            query: req.uri().query().map(str::to_owned),
+            host: match req.headers().get(header::HOST) {
+                Some(host) => Some(host_of(host.as_bytes())),
+                None => req
+                    .uri()
+                    .authority()
+                    .map(|a| host_of(a.as_str().as_bytes())),
+            },
             is_form,
-            origin: req.headers().get(header::ORIGIN).cloned(),
+            origin: req
+                .headers()
+                .get(header::ORIGIN)
+                .map(|o| String::from_utf8_lossy(o.as_bytes()).into_owned()),
             seen: None,
         })
     }
@@ -162,23 +172,23 @@ impl Pending {
             .map(|seen| std::mem::take(&mut *seen.lock().unwrap_or_else(|e| e.into_inner())))
             .unwrap_or_default();
         let body = RecordedBody::new(bytes, self.is_form);
-        let raw_query = self.uri.query();
         let note = response.extensions().get::<DecisionNote>();
         let entry = Entry {
             id: 0,
             at: self.at,
             method: self.method.to_string(),
-            host: self.host.as_ref().map(|h| host_of(h.as_bytes())),
+            host: self.host,
             app: match response.extensions().get::<RequestApp>() {
                 Some(told) => Some(told.0.clone()),
-                None => appid_of(body.as_ref().and_then(RecordedBody::appid), raw_query),
+                None => appid_of(
+                    body.as_ref().and_then(RecordedBody::appid),
+                    self.query.as_deref(),
+                ),
             },
-            query: raw_query.map(redact_query),
-            path: self.uri.path().to_owned(),
+            query: self.query.as_deref().map(redact_query),
+            path: self.path,
             endpoint: self.endpoint,
-            origin: self
-                .origin
-                .map(|o| String::from_utf8_lossy(o.as_bytes()).into_owned()),
+            origin: self.origin,
             body,
             status: (!dropped).then(|| response.status().as_u16()),
             errcode,

@@ -246,7 +246,8 @@ impl Server {
         }
         let service = dropping_service(Front::new(emulator.clone(), Listener::Tls));
         let api_service = dropping_service(Front::new(emulator.clone(), Listener::PlainApi));
-        let builder = connection_builder(&limits);
+        let builders = Arc::new(Builders::new(connection_builder(&limits)));
+        let builder = builders.sniffing.clone();
         let connections = Connections::new(ConnLimits {
             max_connections: crate::web::connections::fd_bounded(limits.max_connections),
             first_request_timeout: limits.first_request_timeout,
@@ -334,7 +335,7 @@ impl Server {
             }
             let tls = tls.clone();
             let service = service.clone();
-            let builder = builder.clone();
+            let builder = builders.clone();
             tokio::spawn(async move {
                 let handshake = tokio::time::timeout(limits.tls_handshake_timeout, tls.accept(tcp));
                 let stream = tokio::select! {
@@ -356,6 +357,7 @@ impl Server {
                 };
                 // The first-request deadline counts from here.
                 admitted.touch();
+                let builder = builder.for_alpn(stream.get_ref().1.alpn_protocol());
                 if let Err(e) =
                     serve_connection(builder, TokioIo::new(stream), service, admitted).await
                 {
@@ -409,6 +411,36 @@ fn connection_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
     builder
 }
 
+/// The connection builder in two forms: a TLS connection that negotiated
+/// http/1.1 by ALPN is served as HTTP/1.1 at once. Otherwise hyper-util
+/// sniffs for HTTP/2's preface, and that costs an HTTP/1.1 connection 8 KiB:
+/// the sniffed 24 bytes reach hyper as a first, partial head, and the read
+/// buffer, full of it, doubles to 16 KiB for the rest of the connection.
+/// (h2 connections keep the sniffing builder: closing an idle one that is
+/// still being sniffed is immediate, where an HTTP/2 connection's graceful
+/// close waits for the peer.)
+struct Builders {
+    sniffing: auto::Builder<TokioExecutor>,
+    http1: auto::Builder<TokioExecutor>,
+}
+
+impl Builders {
+    fn new(builder: auto::Builder<TokioExecutor>) -> Builders {
+        Builders {
+            http1: builder.clone().http1_only(),
+            sniffing: builder,
+        }
+    }
+
+    /// The builder for a connection that negotiated `alpn`.
+    fn for_alpn(&self, alpn: Option<&[u8]>) -> auto::Builder<TokioExecutor> {
+        match alpn {
+            Some(b"http/1.1") => self.http1.clone(),
+            _ => self.sniffing.clone(),
+        }
+    }
+}
+
 /// hyper's per-connection buffers (see [`connection_builder`]).
 const H1_MAX_BUF: usize = 64 * 1024;
 const H2_MAX_HEADER_LIST: u32 = 32 * 1024;
@@ -441,7 +473,7 @@ where
         + 'static,
     S::Future: Send + 'static,
 {
-    let service = TowerToHyperService::new(crate::web::connections::track(
+    let service = Boxed(crate::web::connections::track(
         service,
         admitted.conn.clone(),
     ));
@@ -461,6 +493,35 @@ where
     match tokio::time::timeout(grace, connection).await {
         Ok(result) => result,
         Err(_) => Ok(()), // dropped: the socket closes
+    }
+}
+
+/// A service whose future is boxed per request. hyper's HTTP/1.1
+/// dispatcher keeps one box the size of the service's future for the
+/// whole life of a connection, in flight or not: with the front's future
+/// inline (some KB) every idle keep-alive connection paid that; boxed,
+/// an idle connection keeps a pointer and a request costs one allocation.
+#[derive(Clone)]
+struct Boxed<S>(S);
+
+impl<S> hyper::service::Service<axum::http::Request<hyper::body::Incoming>> for Boxed<S>
+where
+    S: tower::Service<
+            axum::http::Request<hyper::body::Incoming>,
+            Response = axum::response::Response,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = axum::response::Response;
+    type Error = S::Error;
+    type Future =
+        std::pin::Pin<Box<dyn Future<Output = Result<axum::response::Response, S::Error>> + Send>>;
+
+    fn call(&self, req: axum::http::Request<hyper::body::Incoming>) -> Self::Future {
+        use tower::ServiceExt;
+        Box::pin(self.0.clone().oneshot(req))
     }
 }
 

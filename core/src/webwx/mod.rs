@@ -29,7 +29,7 @@ mod ops;
 pub mod session;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
@@ -37,8 +37,8 @@ use tokio::sync::{broadcast, watch};
 
 use crate::clock::Clock;
 pub use contacts::{Contact, ContactBook, ContactKind};
-use directory::Directory;
 pub use directory::{ContactSummary, Profile, FILEHELPER};
+use directory::{Directory, SharedBook};
 use message::{plain_text, wire_text};
 pub use message::{ConversationEntry, Direction, WireMessage, MSG_STATUS_NOTIFY, MSG_TEXT};
 pub use ops::LoginPoll;
@@ -273,7 +273,13 @@ struct State {
     by_sid: HashMap<String, u64>,
     live_by_account: HashMap<String, u64>,
     next_session: u64,
+    /// The contact books sessions share, newest last (at most
+    /// [`MAX_SHARED_BOOKS`]; a dropped one lives on in its sessions).
+    books: Vec<Arc<SharedBook>>,
 }
+
+/// Distinct contact books kept for new logins to share.
+const MAX_SHARED_BOOKS: usize = 64;
 
 /// Every Web WeChat login and session of one server.
 pub struct WebWx {
@@ -423,7 +429,7 @@ impl WebWx {
                 province: profile.province.clone(),
                 city: profile.city.clone(),
             },
-            &profile.contacts,
+            shared_book(&mut st.books, &profile.contacts),
             uin,
         );
         let session = Session {
@@ -498,9 +504,8 @@ impl WebWx {
             let contacts: Vec<Contact> = s
                 .directory
                 .entries()
-                .iter()
                 .filter(|e| e.kind != ContactKind::Friend)
-                .map(|e| e.contact.clone())
+                .map(|e| e.contact())
                 .collect();
             let mut chat_set: String = contacts
                 .iter()
@@ -527,9 +532,9 @@ impl WebWx {
     /// lists the recent chats (StatusNotifyCode 4). Returns its MsgID.
     pub fn status_notify(&self, caller: Caller<'_>, now: SystemTime) -> Result<u64, AuthError> {
         let (id, entry) = self.with_session(caller, now, |s, settings| {
-            let chats: Vec<&directory::Entry> =
-                s.directory.entries().iter().filter(|e| e.kind != ContactKind::Friend).collect();
-            let user_names: Vec<&str> = chats.iter().map(|e| e.contact.user_name.as_str()).collect();
+            let chats: Vec<directory::EntryRef<'_>> =
+                s.directory.entries().filter(|e| e.kind != ContactKind::Friend).collect();
+            let user_names: Vec<&str> = chats.iter().map(|e| e.user_name()).collect();
             let wxids: Vec<String> = chats
                 .iter()
                 .map(|e| match e.kind {
@@ -563,12 +568,17 @@ impl WebWx {
     ) -> Result<ContactPage, AuthError> {
         self.with_session(caller, now, |s, settings| {
             let all = s.directory.entries();
+            let len = all.len();
             let size = settings.contact_page_size.max(1);
-            let start = usize::try_from(seq).unwrap_or(usize::MAX).min(all.len());
-            let end = start.saturating_add(size).min(all.len());
+            let start = usize::try_from(seq).unwrap_or(usize::MAX).min(len);
+            let end = start.saturating_add(size).min(len);
             ContactPage {
-                contacts: all[start..end].iter().map(|e| e.contact.clone()).collect(),
-                next_seq: if end < all.len() { end as u64 } else { 0 },
+                contacts: all
+                    .skip(start)
+                    .take(end - start)
+                    .map(|e| e.contact())
+                    .collect(),
+                next_seq: if end < len { end as u64 } else { 0 },
             }
         })
     }
@@ -781,7 +791,7 @@ impl WebWx {
                     (FILEHELPER, None) | ("self", None) => FILEHELPER.to_owned(),
                     (_, Some(to)) => dir
                         .find(to)
-                        .map(|e| e.contact.user_name.clone())
+                        .map(|e| e.user_name().to_owned())
                         .ok_or_else(|| WebWxError::UnknownContact(to.to_owned()))?,
                     _ => unreachable!("matched above"),
                 };
@@ -817,14 +827,14 @@ impl WebWx {
                             })?;
                     let content = format!("{}:<br/>{}", member.user_name, wire_text(inj.text));
                     (
-                        entry.contact.user_name.clone(),
+                        entry.user_name().to_owned(),
                         me.clone(),
-                        Some(member.nick_name.clone()),
+                        Some(member.nick_name.to_owned()),
                         content,
                     )
                 } else {
                     (
-                        entry.contact.user_name.clone(),
+                        entry.user_name().to_owned(),
                         me.clone(),
                         None,
                         wire_text(inj.text),
@@ -1050,6 +1060,20 @@ fn queue_for_client(
     );
     s.wake.send_modify(|v| *v = seq);
     entry
+}
+
+/// The shared form of `book`: the one kept if an equal book was seen,
+/// else built and kept (the oldest dropped past [`MAX_SHARED_BOOKS`]).
+fn shared_book(books: &mut Vec<Arc<SharedBook>>, book: &ContactBook) -> Arc<SharedBook> {
+    if let Some(shared) = books.iter().find(|b| b.source == *book) {
+        return shared.clone();
+    }
+    if books.len() >= MAX_SHARED_BOOKS {
+        books.remove(0);
+    }
+    let shared = Arc::new(SharedBook::new(book));
+    books.push(shared.clone());
+    shared
 }
 
 #[cfg(test)]
