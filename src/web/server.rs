@@ -412,13 +412,14 @@ fn connection_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
 }
 
 /// The connection builder in two forms: a TLS connection that negotiated
-/// http/1.1 by ALPN is served as HTTP/1.1 at once. Otherwise hyper-util
-/// sniffs for HTTP/2's preface, and that costs an HTTP/1.1 connection 8 KiB:
-/// the sniffed 24 bytes reach hyper as a first, partial head, and the read
-/// buffer, full of it, doubles to 16 KiB for the rest of the connection.
-/// (h2 connections keep the sniffing builder: closing an idle one that is
-/// still being sniffed is immediate, where an HTTP/2 connection's graceful
-/// close waits for the peer.)
+/// http/1.1 by ALPN, or no protocol at all (Node's `https`, so wechat4u;
+/// HTTP/2 over TLS requires ALPN, RFC 9113 section 3.3), is served as
+/// HTTP/1.1 at once. Otherwise hyper-util sniffs for HTTP/2's preface, and
+/// that costs an HTTP/1.1 connection 8 KiB: the sniffed 24 bytes reach hyper
+/// as a first, partial head, and the read buffer, full of it, doubles to
+/// 16 KiB for the rest of the connection. (h2 connections keep the sniffing
+/// builder: closing an idle one that is still being sniffed is immediate,
+/// where an HTTP/2 connection's graceful close waits for the peer.)
 struct Builders {
     sniffing: auto::Builder<TokioExecutor>,
     http1: auto::Builder<TokioExecutor>,
@@ -435,7 +436,7 @@ impl Builders {
     /// The builder for a connection that negotiated `alpn`.
     fn for_alpn(&self, alpn: Option<&[u8]>) -> auto::Builder<TokioExecutor> {
         match alpn {
-            Some(b"http/1.1") => self.http1.clone(),
+            Some(b"http/1.1") | None => self.http1.clone(),
             _ => self.sniffing.clone(),
         }
     }
