@@ -12,10 +12,10 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tools::{precondition, Chromium};
-use wxemu_certs::trust::{self, CaCert, Outcome, StoreKind, TrustTargets};
+use wxemu_certs::trust::{self, CaCert, StoreKind, TrustTargets};
 use wxemu_certs::CaKind;
 
 fn wxemu(args: &[&str]) -> (bool, String, String) {
@@ -179,52 +179,6 @@ fn trust_intercept_round_trip_in_nss_leaves_the_fast_login_ca_alone() {
     assert!(run(&["trust", "uninstall"]).0);
 }
 
-/// A one-certificate HTTPS server on loopback answering every request with `marker`.
-async fn tiny_https(cert: Vec<u8>, key: Vec<u8>, marker: &'static str) -> SocketAddr {
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("versions")
-    .with_no_client_auth()
-    .with_single_cert(
-        vec![CertificateDer::from(cert)],
-        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key)),
-    )
-    .expect("server config");
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let Ok(mut tls) = acceptor.accept(tcp).await else {
-                    return;
-                };
-                let mut buf = vec![0u8; 4096];
-                let mut seen = Vec::new();
-                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match tls.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => seen.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let body = format!("<html><body><p>{marker}</p></body></html>");
-                let reply = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = tls.write_all(reply.as_bytes()).await;
-                let _ = tls.shutdown().await;
-            });
-        }
-    });
-    addr
-}
-
 /// Chromium, trusting both CAs in its NSS database and with no certificate switches,
 /// loads an interception leaf for a permitted name and refuses the interception CA's
 /// leaves for a foreign name and for the fast-login name; and refuses a fast-login CA
@@ -248,29 +202,18 @@ async fn chromium_enforces_the_interception_ca_constraints() {
         wxemu_certs::issue_leaf_with_ca_of(data.path(), kind, &[name], now).expect("leaf")
     };
     let (c, k) = leaf(CaKind::Intercept, "open.weixin.qq.com");
-    let good = tiny_https(c, k, "INTERCEPTED-PAGE").await;
+    let good = tools::tiny_https(c, k, "INTERCEPTED-PAGE").await;
     let (c, k) = leaf(CaKind::Intercept, "example.com");
-    let foreign = tiny_https(c, k, "FOREIGN-PAGE").await;
+    let foreign = tools::tiny_https(c, k, "FOREIGN-PAGE").await;
     let (c, k) = leaf(CaKind::Intercept, "localhost.weixin.qq.com");
-    let excluded = tiny_https(c, k, "EXCLUDED-PAGE").await;
+    let excluded = tools::tiny_https(c, k, "EXCLUDED-PAGE").await;
     let (c, k) = leaf(CaKind::FastLogin, "open.weixin.qq.com");
-    let fast_for_open = tiny_https(c, k, "FAST-CA-OPEN-PAGE").await;
+    let fast_for_open = tools::tiny_https(c, k, "FAST-CA-OPEN-PAGE").await;
 
     let home = tempfile::tempdir().expect("home");
     let h = home.path().to_owned();
     tokio::task::spawn_blocking(move || {
-        tools::create_nss_db(&h);
-        let targets = TrustTargets {
-            home: Some(h.clone()),
-            ..TrustTargets::for_this_os().only(&[StoreKind::Nss])
-        };
-        for ca in [&fast, &intercept] {
-            let r = trust::install(ca, &targets);
-            assert!(
-                !r.any_failed() && r.stores.iter().any(|s| s.outcome == Outcome::Done),
-                "{r}"
-            );
-        }
+        tools::trust_in_fresh_nss_db(&h, &[&fast, &intercept]);
         let load = |name: &str, port: u16| {
             Chromium::new(&h).dump_dom(&format!("https://{name}:{port}/"), name)
         };
