@@ -12,7 +12,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::pki_types::ServerName;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tools::{precondition, Chromium};
 use wxemu_certs::trust::{self, CaCert, StoreKind, TrustTargets};
@@ -279,16 +279,7 @@ async fn serve_intercepts_through_the_proxy_and_in_hosts_mode() {
         let _ = stopped.await;
     }));
 
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(CertificateDer::from(ca_der)).expect("root");
-    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("versions")
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let config = tools::client_trusting(&ca_der, &[b"h2", b"http/1.1"]);
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
 
     // Through the proxy.
@@ -366,16 +357,7 @@ async fn serve_intercepts_through_the_proxy_and_in_hosts_mode() {
 
     // wxemu's own listener never answers as a real WeChat host, and intercepted
     // connections never reach wxemu's own endpoints (control API, fast login).
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(CertificateDer::from(own_ca)).expect("root");
-    let mut own_config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("versions")
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    own_config.alpn_protocols = vec![b"h2".to_vec()];
+    let own_config = tools::client_trusting(&own_ca, &[b"h2"]);
     let tcp = tokio::net::TcpStream::connect(own_addr).await.expect("own");
     let tls = tokio_rustls::TlsConnector::from(Arc::new(own_config))
         .connect(

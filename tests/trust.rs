@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use common::{TestServer, APPID, ORIGIN, REDIRECT};
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::pki_types::ServerName;
 use tools::{precondition, Chromium};
 use wxemu_certs::trust::{self, CaCert, Outcome, StoreKind, TrustTargets};
 
@@ -306,19 +306,7 @@ async fn chromium_and_webpki_reject_an_example_com_leaf_from_our_ca() {
     let good = tools::tiny_https(good_cert, good_key, "GOOD-PAGE-SERVED").await;
 
     // rustls/webpki, trusting only our CA, over a real TLS connection.
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(CertificateDer::from(ca.der.clone()))
-        .expect("root");
-    let client = Arc::new(
-        rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .expect("versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth(),
-    );
+    let client = Arc::new(tools::client_trusting(&ca.der, &[]));
     let connector = tokio_rustls::TlsConnector::from(client);
     let tcp = tokio::net::TcpStream::connect(evil).await.expect("connect");
     let err = connector

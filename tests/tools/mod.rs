@@ -2,7 +2,8 @@
 //! its NSS database is a temporary one), curl, NSS certutil. Every run is time-bounded and
 //! killed on timeout. A missing tool skips the test with a loud message, unless
 //! `WXEMU_REQUIRE_SYSTEM_TESTS=1` (set by scripts/test when it runs as root on Debian),
-//! where it fails instead: CI must really run these.
+//! where it fails instead: CI must really run these. Also the loopback TLS ends those
+//! tests talk to: a one-certificate HTTPS server and a client trusting one CA.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -230,4 +231,21 @@ pub async fn tiny_https(cert: Vec<u8>, key: Vec<u8>, marker: &'static str) -> st
         }
     });
     addr
+}
+
+/// A TLS client configuration trusting the CA `ca_der` alone, offering `alpn`.
+pub fn client_trusting(ca_der: &[u8], alpn: &[&[u8]]) -> rustls::ClientConfig {
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(rustls::pki_types::CertificateDer::from(ca_der.to_vec()))
+        .expect("root");
+    let mut config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    config
 }
