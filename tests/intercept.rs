@@ -306,7 +306,7 @@ async fn serve_intercepts_through_the_proxy_and_in_hosts_mode() {
         .await
         .expect("TLS as api.weixin.qq.com, verified against the interception CA");
     assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
-    let answered = get_h2(
+    let answered = tools::get_h2(
         tls,
         "https://api.weixin.qq.com/sns/auth?access_token=x&openid=y",
     )
@@ -314,18 +314,24 @@ async fn serve_intercepts_through_the_proxy_and_in_hosts_mode() {
     assert!(!answered.is_empty(), "wxemu's router answered");
 
     // Hosts mode: the same name straight on the intercept port.
-    let tcp = tokio::net::TcpStream::connect(direct)
-        .await
-        .expect("direct");
-    let tls = connector
-        .connect(
-            ServerName::try_from("open.weixin.qq.com").expect("name"),
-            tcp,
-        )
-        .await
-        .expect("TLS as open.weixin.qq.com in hosts mode");
-    let page = get_h2(
-        tls,
+    // A GET over HTTP/2 on a fresh hosts-mode connection made as open.weixin.qq.com.
+    let direct_get = |url: &'static str| {
+        let connector = connector.clone();
+        async move {
+            let tcp = tokio::net::TcpStream::connect(direct)
+                .await
+                .expect("direct");
+            let tls = connector
+                .connect(
+                    ServerName::try_from("open.weixin.qq.com").expect("name"),
+                    tcp,
+                )
+                .await
+                .expect("TLS as open.weixin.qq.com in hosts mode");
+            tools::get_h2(tls, url).await
+        }
+    };
+    let page = direct_get(
         "https://open.weixin.qq.com/connect/qrconnect?appid=wxa04304ceaedaf538&redirect_uri=https%3A%2F%2Fsite.example%2Fcb&response_type=code&scope=snsapi_login&state=s",
     )
     .await;
@@ -334,17 +340,7 @@ async fn serve_intercepts_through_the_proxy_and_in_hosts_mode() {
         "{page}"
     );
     // Paths the host does not serve get that host's 404, not wxemu's other endpoints.
-    let tcp = tokio::net::TcpStream::connect(direct)
-        .await
-        .expect("direct");
-    let tls = connector
-        .connect(
-            ServerName::try_from("open.weixin.qq.com").expect("name"),
-            tcp,
-        )
-        .await
-        .expect("TLS");
-    let other = get_h2(tls, "https://open.weixin.qq.com/__wxemu/health").await;
+    let other = direct_get("https://open.weixin.qq.com/__wxemu/health").await;
     assert!(other.contains("as open.weixin.qq.com"), "{other}");
     // A name that is not intercepted gets no certificate in hosts mode.
     let tcp = tokio::net::TcpStream::connect(direct)
@@ -366,23 +362,13 @@ async fn serve_intercepts_through_the_proxy_and_in_hosts_mode() {
         )
         .await
         .expect("TLS to the fast-login listener");
-    let refused = get_h2(
+    let refused = tools::get_h2(
         tls,
         "https://api.weixin.qq.com/sns/auth?access_token=x&openid=y",
     )
     .await;
     assert!(refused.contains("does not serve"), "{refused}");
-    let tcp = tokio::net::TcpStream::connect(direct)
-        .await
-        .expect("direct");
-    let tls = connector
-        .connect(
-            ServerName::try_from("open.weixin.qq.com").expect("name"),
-            tcp,
-        )
-        .await
-        .expect("TLS");
-    let refused = get_h2(tls, "https://localhost.weixin.qq.com/__wxemu/health").await;
+    let refused = direct_get("https://localhost.weixin.qq.com/__wxemu/health").await;
     assert!(
         refused.contains("intercepted WeChat hosts only"),
         "{refused}"
@@ -393,31 +379,6 @@ async fn serve_intercepts_through_the_proxy_and_in_hosts_mode() {
         .await
         .expect("server stops")
         .expect("server task");
-}
-
-async fn get_h2<S>(tls: S, url: &str) -> String
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    use http_body_util::BodyExt;
-    let (mut sender, conn) = hyper::client::conn::http2::handshake(
-        hyper_util::rt::TokioExecutor::new(),
-        hyper_util::rt::TokioIo::new(tls),
-    )
-    .await
-    .expect("h2 handshake");
-    tokio::spawn(conn);
-    let req = hyper::Request::get(url)
-        .body(http_body_util::Full::new(bytes::Bytes::new()))
-        .expect("request");
-    let response = sender.send_request(req).await.expect("response");
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    String::from_utf8_lossy(&body).into_owned()
 }
 
 /// `wxemu doctor` with interception in use: the interception CA's trust (with the fix),

@@ -190,23 +190,9 @@ async fn connect_to_intercepted_hosts_is_served_with_a_leaf_per_host() {
         // HTTP/2 on a second connection.
         let tls = proxy.tls_to(host, &[b"h2", b"http/1.1"]).await;
         assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
-        let (mut sender, conn) =
-            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tls))
-                .await
-                .expect("h2 handshake");
-        tokio::spawn(conn);
-        let req = Request::get(format!("https://{host}/connect/qrconnect"))
-            .body(Full::new(Bytes::new()))
-            .expect("request");
-        let response = sender.send_request(req).await.expect("h2 response");
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
+        let body = tools::get_h2(tls, &format!("https://{host}/connect/qrconnect")).await;
         assert_eq!(
-            String::from_utf8_lossy(&body),
+            body,
             format!("served {host} h2 GET /connect/qrconnect {host}")
         );
     }

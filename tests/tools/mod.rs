@@ -249,3 +249,29 @@ pub fn client_trusting(ca_der: &[u8], alpn: &[&[u8]]) -> rustls::ClientConfig {
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     config
 }
+
+/// The body of an HTTP/2 GET of `url` over `tls` (a fresh connection).
+pub async fn get_h2<S>(tls: S, url: &str) -> String
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    use http_body_util::BodyExt;
+    let (mut sender, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(tls),
+    )
+    .await
+    .expect("h2 handshake");
+    tokio::spawn(conn);
+    let req = hyper::Request::get(url)
+        .body(http_body_util::Full::new(bytes::Bytes::new()))
+        .expect("request");
+    let response = sender.send_request(req).await.expect("response");
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    String::from_utf8_lossy(&body).into_owned()
+}
