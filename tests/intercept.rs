@@ -251,21 +251,27 @@ async fn chromium_enforces_the_interception_ca_constraints() {
     .expect("chromium checks");
 }
 
+/// `serve` on ephemeral ports with auto approval, the offline interception proxy, and the
+/// hosts-mode intercept port when `hosts_mode`.
+async fn bind_intercepting(data: &Path, hosts_mode: bool) -> wxemu::Server {
+    let mut options = wxemu::ServeOptions::new(data.to_owned());
+    options.port = 0;
+    options.approval = wxemu_core::approval::ApprovalMode::Auto;
+    options.intercept = wxemu::web::intercept::InterceptOptions {
+        proxy_port: Some(0),
+        proxy_offline: true,
+        intercept_port: hosts_mode.then_some(0),
+    };
+    wxemu::Server::bind(options).await.expect("bind")
+}
+
 /// `serve --proxy-port --proxy-offline --intercept-port`: both ways in present a leaf
 /// for the intercepted host that validates against the interception CA alone, and the
 /// connection reaches wxemu's router (HTTP/2 negotiated).
 #[tokio::test]
 async fn serve_intercepts_through_the_proxy_and_in_hosts_mode() {
     let data = tempfile::tempdir().expect("data");
-    let mut options = wxemu::ServeOptions::new(data.path().to_owned());
-    options.port = 0;
-    options.approval = wxemu_core::approval::ApprovalMode::Auto;
-    options.intercept = wxemu::web::intercept::InterceptOptions {
-        proxy_port: Some(0),
-        proxy_offline: true,
-        intercept_port: Some(0),
-    };
-    let server = wxemu::Server::bind(options).await.expect("bind");
+    let server = bind_intercepting(data.path(), true).await;
     let interception = server.interception().expect("interception on");
     let proxy = interception.proxy_addr().expect("proxy");
     let direct = interception.direct_addr().expect("hosts mode");
@@ -387,15 +393,7 @@ async fn serve_intercepts_through_the_proxy_and_in_hosts_mode() {
 async fn doctor_checks_interception() {
     use wxemu::cli::doctor::{self, DoctorOptions, Level};
     let data = tempfile::tempdir().expect("data");
-    let mut options = wxemu::ServeOptions::new(data.path().to_owned());
-    options.port = 0;
-    options.approval = wxemu_core::approval::ApprovalMode::Auto;
-    options.intercept = wxemu::web::intercept::InterceptOptions {
-        proxy_port: Some(0),
-        proxy_offline: true,
-        intercept_port: None,
-    };
-    let server = wxemu::Server::bind(options).await.expect("bind");
+    let server = bind_intercepting(data.path(), false).await;
     let proxy = server
         .interception()
         .and_then(|i| i.proxy_addr())
