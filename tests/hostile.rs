@@ -73,6 +73,15 @@ async fn ok_then_closed_when_idle(
         .ok();
 }
 
+/// A TLS connection to `client`'s server offering only HTTP/2, as its own name.
+async fn connect_h2(client: &Client) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+    let config = client.tls_config(&[b"h2"], rustls::DEFAULT_VERSIONS);
+    client
+        .connect_with(config, "localhost.weixin.qq.com")
+        .await
+        .unwrap()
+}
+
 async fn assert_still_answers(server: &Client) {
     let check = server.check_login().await;
     assert_eq!(check.errcode(), 0, "{}", check.text());
@@ -110,11 +119,7 @@ async fn silent_tcp_without_a_handshake_is_closed() {
 #[tokio::test]
 async fn a_connection_cut_mid_preface_is_closed() {
     let server = impatient().start().await;
-    let config = server.tls_config(&[b"h2"], rustls::DEFAULT_VERSIONS);
-    let mut stream = server
-        .connect_with(config, "localhost.weixin.qq.com")
-        .await
-        .unwrap();
+    let mut stream = connect_h2(&server).await;
     stream.write_all(b"PRI * HTTP/2.0\r\n").await.unwrap();
     stream.flush().await.unwrap();
     assert!(closed_within(&mut stream, Duration::from_secs(2) + SLACK).await);
@@ -144,11 +149,7 @@ async fn idle_keep_alive_connections_are_closed_http1_and_http2() {
     ok_then_closed_when_idle(reply, conn, "HTTP/1.1").await;
 
     // HTTP/2: one request, then nothing; the server says GOAWAY and closes.
-    let config = server.tls_config(&[b"h2"], rustls::DEFAULT_VERSIONS);
-    let stream = server
-        .connect_with(config, "localhost.weixin.qq.com")
-        .await
-        .unwrap();
+    let stream = connect_h2(&server).await;
     let (mut sender, conn) =
         hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
             .await
@@ -241,11 +242,7 @@ async fn at_the_connection_cap_the_oldest_idle_go_and_a_client_gets_in() {
 #[tokio::test]
 async fn a_stalled_http2_reader_is_cut() {
     let server = impatient().start().await;
-    let config = server.tls_config(&[b"h2"], rustls::DEFAULT_VERSIONS);
-    let stream = server
-        .connect_with(config, "localhost.weixin.qq.com")
-        .await
-        .unwrap();
+    let stream = connect_h2(&server).await;
     // A flow-control window of zero: the server can send headers, no body.
     let (sender, conn) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
         .initial_stream_window_size(0)
@@ -357,11 +354,7 @@ async fn a_body_declaring_a_huge_length_gets_413_at_once() {
     request
         .headers_mut()
         .insert("content-length", "1000000000000".parse().unwrap());
-    let config = server.tls_config(&[b"h2"], rustls::DEFAULT_VERSIONS);
-    let stream = server
-        .connect_with(config, "localhost.weixin.qq.com")
-        .await
-        .unwrap();
+    let stream = connect_h2(&server).await;
     let (mut sender, conn) =
         hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
             .await
@@ -677,11 +670,7 @@ async fn zero_window_http2_streams_do_not_pin_memory() {
     let before = serve.rss();
     let mut connections = Vec::new();
     for _ in 0..20 {
-        let config = client.tls_config(&[b"h2"], rustls::DEFAULT_VERSIONS);
-        let stream = client
-            .connect_with(config, "localhost.weixin.qq.com")
-            .await
-            .unwrap();
+        let stream = connect_h2(&client).await;
         let (sender, conn) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
             .initial_stream_window_size(0)
             .handshake(TokioIo::new(stream))
@@ -918,11 +907,7 @@ async fn flood(
     const CONNECTIONS: usize = 8;
     let mut senders = Vec::new();
     for _ in 0..CONNECTIONS {
-        let config = client.tls_config(&[b"h2"], rustls::DEFAULT_VERSIONS);
-        let stream = client
-            .connect_with(config, "localhost.weixin.qq.com")
-            .await
-            .unwrap();
+        let stream = connect_h2(&client).await;
         let (sender, conn) =
             hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
                 .await
