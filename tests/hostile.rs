@@ -907,7 +907,7 @@ async fn flood(
     const CONNECTIONS: usize = 8;
     let mut senders = Vec::new();
     for _ in 0..CONNECTIONS {
-        let stream = connect_h2(&client).await;
+        let stream = connect_h2(client).await;
         let (sender, conn) =
             hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
                 .await
