@@ -49,6 +49,17 @@ impl Drop for SystemGuard {
 }
 
 /// Names and contents of the Debian anchor directory.
+/// Symbolic links in `dir` whose target does not exist.
+fn dangling_links(dir: &str) -> Vec<PathBuf> {
+    let mut links: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("list links")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.is_symlink() && !p.exists())
+        .collect();
+    links.sort();
+    links
+}
+
 fn anchor_dir_snapshot() -> Vec<(PathBuf, Vec<u8>)> {
     let mut files: Vec<(PathBuf, Vec<u8>)> = std::fs::read_dir("/usr/local/share/ca-certificates")
         .expect("list anchors")
@@ -113,6 +124,7 @@ async fn system_store_round_trip_with_curl() {
     let port = server.addr.port();
     let ca = CaCert::load(server.data_dir.path()).expect("the server's CA");
     let anchors_before = anchor_dir_snapshot();
+    let dangling_before = dangling_links("/etc/ssl/certs");
     let targets = TrustTargets::for_this_os().only(&[StoreKind::System]);
     let guard = SystemGuard {
         ca: ca.clone(),
@@ -187,6 +199,15 @@ async fn system_store_round_trip_with_curl() {
         anchor_dir_snapshot(),
         anchors_before,
         "uninstall must leave every other local CA exactly as it was"
+    );
+    let left_dangling: Vec<PathBuf> = dangling_links("/etc/ssl/certs")
+        .into_iter()
+        .filter(|link| !dangling_before.contains(link))
+        .collect();
+    assert_eq!(
+        left_dangling,
+        Vec::<PathBuf>::new(),
+        "uninstall must not leave links to the removed CA behind"
     );
 
     let (ok, said) = blocking(move || curl_check_login(port)).await;
