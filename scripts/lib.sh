@@ -105,3 +105,31 @@ need_python_venv() {
     touch "$dir/.venv/.installed"
   fi
 }
+
+# with_throwaway_system_dirs CMD...: runs CMD where /etc and /usr are
+# overlays on a tmpfs in a private mount namespace, so tests that change
+# system state as root (tests/trust.rs installs into the system trust store)
+# leave this machine as it was, even when they crash half way. Without root
+# or mount namespaces, CMD runs as it is (those tests then skip or restore
+# with their guards).
+with_throwaway_system_dirs() {
+  if [ "$(id -u)" -ne 0 ] || ! unshare --mount true 2>/dev/null; then
+    "$@"
+    return
+  fi
+  note "in a private mount namespace: /etc and /usr are throwaway overlays"
+  local layers status=0
+  layers="$(mktemp -d)"
+  unshare --mount --propagation private bash -c '
+    set -e
+    layers="$1"; shift
+    mount -t tmpfs wxemu-test-layers "$layers"
+    for dir in etc usr; do
+      mkdir -p "$layers/$dir/upper" "$layers/$dir/work"
+      mount -t overlay overlay \
+        -o "lowerdir=/$dir,upperdir=$layers/$dir/upper,workdir=$layers/$dir/work" "/$dir"
+    done
+    exec "$@"' with-throwaway-system-dirs "$layers" "$@" || status=$?
+  rmdir "$layers"
+  return "$status"
+}

@@ -240,13 +240,19 @@ fn random_token() -> String {
     Alphanumeric.sample_string(&mut rand::thread_rng(), 24)
 }
 
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+/// Every `name=value` pair of the request's cookies, in order, from all its
+/// Cookie headers (HTTP/2 may split them); each pair trimmed as a whole.
+pub fn cookie_pairs(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    cookie_pairs(headers)
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_owned())
 }

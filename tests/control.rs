@@ -817,29 +817,22 @@ async fn clock_advance_expires_uuids_and_codes_and_freezes() {
         .ctl(Method::POST, "/clock/advance", Some(json!({"by": "6m"})))
         .await;
     assert!(clock["offset_ms"].as_i64().unwrap() >= 359_000, "{clock}");
-    // authorize_uuid lives 5 minutes.
-    let late = server.authorize(&uuid, APPID, REDIRECT, "st4te").await;
-    assert_eq!(late.errcode(), 10046);
-    assert!(matches!(
+    let code_now = || {
         server
             .emu
             .store()
             .codes
-            .get(&code, server.emu.clock().now()),
-        Lookup::Live(_)
-    ));
+            .get(&code, server.emu.clock().now())
+    };
+    // authorize_uuid lives 5 minutes.
+    let late = server.authorize(&uuid, APPID, REDIRECT, "st4te").await;
+    assert_eq!(late.errcode(), 10046);
+    assert!(matches!(code_now(), Lookup::Live(_)));
     // Codes live 10 minutes.
     server
         .ctl(Method::POST, "/clock/advance", Some(json!({"by": "5m"})))
         .await;
-    assert!(matches!(
-        server
-            .emu
-            .store()
-            .codes
-            .get(&code, server.emu.clock().now()),
-        Lookup::Expired(_)
-    ));
+    assert!(matches!(code_now(), Lookup::Expired(_)));
 
     let frozen = server.ctl(Method::POST, "/clock/freeze", None).await;
     assert_eq!(frozen["frozen"], true);

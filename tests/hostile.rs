@@ -51,6 +51,37 @@ async fn closed_within<S: tokio::io::AsyncRead + Unpin>(stream: &mut S, limit: D
     }
 }
 
+/// The wxLogin page for the demo app: a request the server answers at once.
+fn login_page() -> String {
+    format!(
+        "/connect/qrconnect?appid={APPID}&redirect_uri=https%3A%2F%2Fsite.example%2Fcb&response_type=code&scope=snsapi_login&state=s"
+    )
+}
+
+/// The one answer on a connection is a 200, after which the server closes the
+/// connection (`conn`, spawned) for being idle.
+async fn ok_then_closed_when_idle(
+    reply: hyper::Response<hyper::body::Incoming>,
+    conn: tokio::task::JoinHandle<hyper::Result<()>>,
+    which: &str,
+) {
+    assert_eq!(read(reply).await.status, StatusCode::OK);
+    tokio::time::timeout(Duration::from_millis(500) + SLACK, conn)
+        .await
+        .unwrap_or_else(|_| panic!("the idle {which} connection is closed by the server"))
+        .unwrap()
+        .ok();
+}
+
+/// A TLS connection to `client`'s server offering only HTTP/2, as its own name.
+async fn connect_h2(client: &Client) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+    let config = client.tls_config(&[b"h2"], rustls::DEFAULT_VERSIONS);
+    client
+        .connect_with(config, "localhost.weixin.qq.com")
+        .await
+        .unwrap()
+}
+
 async fn assert_still_answers(server: &Client) {
     let check = server.check_login().await;
     assert_eq!(check.errcode(), 0, "{}", check.text());
@@ -88,11 +119,7 @@ async fn silent_tcp_without_a_handshake_is_closed() {
 #[tokio::test]
 async fn a_connection_cut_mid_preface_is_closed() {
     let server = impatient().start().await;
-    let config = server.tls_config(&[b"h2"], rustls::DEFAULT_VERSIONS);
-    let mut stream = server
-        .connect_with(config, "localhost.weixin.qq.com")
-        .await
-        .unwrap();
+    let mut stream = connect_h2(&server).await;
     stream.write_all(b"PRI * HTTP/2.0\r\n").await.unwrap();
     stream.flush().await.unwrap();
     assert!(closed_within(&mut stream, Duration::from_secs(2) + SLACK).await);
@@ -115,44 +142,24 @@ async fn idle_keep_alive_connections_are_closed_http1_and_http2() {
         .await
         .unwrap();
     let conn = tokio::spawn(conn);
-    let reply = read(
-        sender
-            .send_request(server.request(Method::GET, "/", None, ""))
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(reply.status, StatusCode::OK);
-    tokio::time::timeout(Duration::from_millis(500) + SLACK, conn)
-        .await
-        .expect("the idle HTTP/1.1 connection is closed by the server")
-        .unwrap()
-        .ok();
-
-    // HTTP/2: one request, then nothing; the server says GOAWAY and closes.
-    let config = server.tls_config(&[b"h2"], rustls::DEFAULT_VERSIONS);
-    let stream = server
-        .connect_with(config, "localhost.weixin.qq.com")
+    let reply = sender
+        .send_request(server.request(Method::GET, "/", None, ""))
         .await
         .unwrap();
+    ok_then_closed_when_idle(reply, conn, "HTTP/1.1").await;
+
+    // HTTP/2: one request, then nothing; the server says GOAWAY and closes.
+    let stream = connect_h2(&server).await;
     let (mut sender, conn) =
         hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
             .await
             .unwrap();
     let conn = tokio::spawn(conn);
-    let reply = read(
-        sender
-            .send_request(server.request(Method::GET, "/", None, ""))
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(reply.status, StatusCode::OK);
-    tokio::time::timeout(Duration::from_millis(500) + SLACK, conn)
+    let reply = sender
+        .send_request(server.request(Method::GET, "/", None, ""))
         .await
-        .expect("the idle HTTP/2 connection is closed by the server")
-        .unwrap()
-        .ok();
+        .unwrap();
+    ok_then_closed_when_idle(reply, conn, "HTTP/2").await;
     assert_still_answers(&server).await;
 }
 
@@ -165,11 +172,7 @@ async fn held_long_polls_and_held_authorize_calls_are_not_idle() {
         .await;
     // A long poll held for 3 s, six idle timeouts: answered 408 in the
     // wire format at the end of its hold, not cut.
-    let page = server
-        .get(&format!(
-            "/connect/qrconnect?appid={APPID}&redirect_uri=https%3A%2F%2Fsite.example%2Fcb&response_type=code&scope=snsapi_login&state=s"
-        ))
-        .await;
+    let page = server.get(&login_page()).await;
     assert_eq!(page.status, StatusCode::OK);
     let text = page.text();
     let uuid = text
@@ -239,11 +242,7 @@ async fn at_the_connection_cap_the_oldest_idle_go_and_a_client_gets_in() {
 #[tokio::test]
 async fn a_stalled_http2_reader_is_cut() {
     let server = impatient().start().await;
-    let config = server.tls_config(&[b"h2"], rustls::DEFAULT_VERSIONS);
-    let stream = server
-        .connect_with(config, "localhost.weixin.qq.com")
-        .await
-        .unwrap();
+    let stream = connect_h2(&server).await;
     // A flow-control window of zero: the server can send headers, no body.
     let (sender, conn) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
         .initial_stream_window_size(0)
@@ -254,14 +253,7 @@ async fn a_stalled_http2_reader_is_cut() {
     let mut responses = Vec::new();
     for _ in 0..20 {
         let mut sender = sender.clone();
-        let request = server.request(
-            Method::GET,
-            &format!(
-                "/connect/qrconnect?appid={APPID}&redirect_uri=https%3A%2F%2Fsite.example%2Fcb&response_type=code&scope=snsapi_login&state=s"
-            ),
-            None,
-            "",
-        );
+        let request = server.request(Method::GET, &login_page(), None, "");
         responses.push(tokio::spawn(
             async move { sender.send_request(request).await },
         ));
@@ -286,55 +278,55 @@ async fn the_host_comes_from_exactly_one_source() {
     let server = TestServer::start().await;
     let port = server.addr.port();
 
-    // HTTP/2 :authority names a foreign host, the host header ours.
-    let foreign_authority = Request::builder()
-        .uri(format!("https://evil.example:{port}/"))
-        .header("host", format!("localhost.weixin.qq.com:{port}"))
-        .body(Full::new(Bytes::new()))
-        .unwrap();
-    assert_eq!(
-        server.send_h2(foreign_authority).await.status,
-        StatusCode::FORBIDDEN
-    );
-    // Both ours and agreeing: served.
-    let agreeing = Request::builder()
-        .uri(format!("https://localhost.weixin.qq.com:{port}/"))
-        .header("host", format!("localhost.weixin.qq.com:{port}"))
-        .body(Full::new(Bytes::new()))
-        .unwrap();
-    assert_eq!(server.send_h2(agreeing).await.status, StatusCode::OK);
+    let ours = format!("localhost.weixin.qq.com:{port}");
+    // HTTP/2 with the host header ours: an :authority naming a foreign host is refused,
+    // one agreeing is served.
+    for (authority, expected) in [
+        ("evil.example", StatusCode::FORBIDDEN),
+        ("localhost.weixin.qq.com", StatusCode::OK),
+    ] {
+        let request = Request::builder()
+            .uri(format!("https://{authority}:{port}/"))
+            .header("host", &ours)
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        assert_eq!(
+            server.send_h2(request).await.status,
+            expected,
+            "{authority}"
+        );
+    }
 
-    // HTTP/1.1 absolute-form target naming another host.
-    let absolute = server
-        .raw(
-            format!("GET https://evil.example/ HTTP/1.1\r\nHost: localhost.weixin.qq.com:{port}\r\nConnection: close\r\n\r\n").as_bytes(),
-            SLACK,
-        )
-        .await;
-    assert!(absolute.starts_with("HTTP/1.1 403"), "{absolute}");
-    // Absolute-form naming us, Host ours: served.
-    let absolute_ours = server
-        .raw(
-            format!("GET https://localhost.weixin.qq.com:{port}/ HTTP/1.1\r\nHost: localhost.weixin.qq.com:{port}\r\nConnection: close\r\n\r\n").as_bytes(),
-            SLACK,
-        )
-        .await;
-    assert!(absolute_ours.starts_with("HTTP/1.1 200"), "{absolute_ours}");
-    // Two Host headers: 400 (RFC 9112 section 3.2), even if both are ours.
-    let twice = server
-        .raw(
-            format!("GET / HTTP/1.1\r\nHost: localhost.weixin.qq.com:{port}\r\nHost: evil.example\r\nConnection: close\r\n\r\n").as_bytes(),
-            SLACK,
-        )
-        .await;
-    assert!(twice.starts_with("HTTP/1.1 400"), "{twice}");
-    let twice_ours = server
-        .raw(
-            b"GET / HTTP/1.1\r\nHost: localhost\r\nHost: localhost\r\nConnection: close\r\n\r\n",
-            SLACK,
-        )
-        .await;
-    assert!(twice_ours.starts_with("HTTP/1.1 400"), "{twice_ours}");
+    for (what, head, expected) in [
+        (
+            "absolute-form target naming another host",
+            format!("GET https://evil.example/ HTTP/1.1\r\nHost: {ours}"),
+            "HTTP/1.1 403",
+        ),
+        (
+            "absolute-form naming us, Host ours: served",
+            format!("GET https://{ours}/ HTTP/1.1\r\nHost: {ours}"),
+            "HTTP/1.1 200",
+        ),
+        (
+            "two Host headers: 400 (RFC 9112 section 3.2)",
+            format!("GET / HTTP/1.1\r\nHost: {ours}\r\nHost: evil.example"),
+            "HTTP/1.1 400",
+        ),
+        (
+            "two Host headers, even if both are ours",
+            "GET / HTTP/1.1\r\nHost: localhost\r\nHost: localhost".to_owned(),
+            "HTTP/1.1 400",
+        ),
+    ] {
+        let reply = server
+            .raw(
+                format!("{head}\r\nConnection: close\r\n\r\n").as_bytes(),
+                SLACK,
+            )
+            .await;
+        assert!(reply.starts_with(expected), "{what}: {reply}");
+    }
     assert_still_answers(&server).await;
 }
 
@@ -362,11 +354,7 @@ async fn a_body_declaring_a_huge_length_gets_413_at_once() {
     request
         .headers_mut()
         .insert("content-length", "1000000000000".parse().unwrap());
-    let config = server.tls_config(&[b"h2"], rustls::DEFAULT_VERSIONS);
-    let stream = server
-        .connect_with(config, "localhost.weixin.qq.com")
-        .await
-        .unwrap();
+    let stream = connect_h2(&server).await;
     let (mut sender, conn) =
         hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
             .await
@@ -682,11 +670,7 @@ async fn zero_window_http2_streams_do_not_pin_memory() {
     let before = serve.rss();
     let mut connections = Vec::new();
     for _ in 0..20 {
-        let config = client.tls_config(&[b"h2"], rustls::DEFAULT_VERSIONS);
-        let stream = client
-            .connect_with(config, "localhost.weixin.qq.com")
-            .await
-            .unwrap();
+        let stream = connect_h2(&client).await;
         let (sender, conn) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
             .initial_stream_window_size(0)
             .handshake(TokioIo::new(stream))
@@ -695,14 +679,7 @@ async fn zero_window_http2_streams_do_not_pin_memory() {
         connections.push(tokio::spawn(conn));
         for _ in 0..100 {
             let mut sender = sender.clone();
-            let request = client.request(
-                Method::GET,
-                &format!(
-                    "/connect/qrconnect?appid={APPID}&redirect_uri=https%3A%2F%2Fsite.example%2Fcb&response_type=code&scope=snsapi_login&state=s"
-                ),
-                None,
-                "",
-            );
+            let request = client.request(Method::GET, &login_page(), None, "");
             tokio::spawn(async move {
                 if let Ok(response) = sender.send_request(request).await {
                     // Hold the response unread.
@@ -930,11 +907,7 @@ async fn flood(
     const CONNECTIONS: usize = 8;
     let mut senders = Vec::new();
     for _ in 0..CONNECTIONS {
-        let config = client.tls_config(&[b"h2"], rustls::DEFAULT_VERSIONS);
-        let stream = client
-            .connect_with(config, "localhost.weixin.qq.com")
-            .await
-            .unwrap();
+        let stream = connect_h2(client).await;
         let (sender, conn) =
             hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
                 .await

@@ -12,10 +12,10 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use rustls::pki_types::ServerName;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tools::{precondition, Chromium};
-use wxemu_certs::trust::{self, CaCert, Outcome, StoreKind, TrustTargets};
+use wxemu_certs::trust::{self, CaCert, StoreKind, TrustTargets};
 use wxemu_certs::CaKind;
 
 fn wxemu(args: &[&str]) -> (bool, String, String) {
@@ -179,52 +179,6 @@ fn trust_intercept_round_trip_in_nss_leaves_the_fast_login_ca_alone() {
     assert!(run(&["trust", "uninstall"]).0);
 }
 
-/// A one-certificate HTTPS server on loopback answering every request with `marker`.
-async fn tiny_https(cert: Vec<u8>, key: Vec<u8>, marker: &'static str) -> SocketAddr {
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("versions")
-    .with_no_client_auth()
-    .with_single_cert(
-        vec![CertificateDer::from(cert)],
-        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key)),
-    )
-    .expect("server config");
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let Ok(mut tls) = acceptor.accept(tcp).await else {
-                    return;
-                };
-                let mut buf = vec![0u8; 4096];
-                let mut seen = Vec::new();
-                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match tls.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => seen.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let body = format!("<html><body><p>{marker}</p></body></html>");
-                let reply = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = tls.write_all(reply.as_bytes()).await;
-                let _ = tls.shutdown().await;
-            });
-        }
-    });
-    addr
-}
-
 /// Chromium, trusting both CAs in its NSS database and with no certificate switches,
 /// loads an interception leaf for a permitted name and refuses the interception CA's
 /// leaves for a foreign name and for the fast-login name; and refuses a fast-login CA
@@ -248,29 +202,18 @@ async fn chromium_enforces_the_interception_ca_constraints() {
         wxemu_certs::issue_leaf_with_ca_of(data.path(), kind, &[name], now).expect("leaf")
     };
     let (c, k) = leaf(CaKind::Intercept, "open.weixin.qq.com");
-    let good = tiny_https(c, k, "INTERCEPTED-PAGE").await;
+    let good = tools::tiny_https(c, k, "INTERCEPTED-PAGE").await;
     let (c, k) = leaf(CaKind::Intercept, "example.com");
-    let foreign = tiny_https(c, k, "FOREIGN-PAGE").await;
+    let foreign = tools::tiny_https(c, k, "FOREIGN-PAGE").await;
     let (c, k) = leaf(CaKind::Intercept, "localhost.weixin.qq.com");
-    let excluded = tiny_https(c, k, "EXCLUDED-PAGE").await;
+    let excluded = tools::tiny_https(c, k, "EXCLUDED-PAGE").await;
     let (c, k) = leaf(CaKind::FastLogin, "open.weixin.qq.com");
-    let fast_for_open = tiny_https(c, k, "FAST-CA-OPEN-PAGE").await;
+    let fast_for_open = tools::tiny_https(c, k, "FAST-CA-OPEN-PAGE").await;
 
     let home = tempfile::tempdir().expect("home");
     let h = home.path().to_owned();
     tokio::task::spawn_blocking(move || {
-        tools::create_nss_db(&h);
-        let targets = TrustTargets {
-            home: Some(h.clone()),
-            ..TrustTargets::for_this_os().only(&[StoreKind::Nss])
-        };
-        for ca in [&fast, &intercept] {
-            let r = trust::install(ca, &targets);
-            assert!(
-                !r.any_failed() && r.stores.iter().any(|s| s.outcome == Outcome::Done),
-                "{r}"
-            );
-        }
+        tools::trust_in_fresh_nss_db(&h, &[&fast, &intercept]);
         let load = |name: &str, port: u16| {
             Chromium::new(&h).dump_dom(&format!("https://{name}:{port}/"), name)
         };
@@ -308,21 +251,27 @@ async fn chromium_enforces_the_interception_ca_constraints() {
     .expect("chromium checks");
 }
 
+/// `serve` on ephemeral ports with auto approval, the offline interception proxy, and the
+/// hosts-mode intercept port when `hosts_mode`.
+async fn bind_intercepting(data: &Path, hosts_mode: bool) -> wxemu::Server {
+    let mut options = wxemu::ServeOptions::new(data.to_owned());
+    options.port = 0;
+    options.approval = wxemu_core::approval::ApprovalMode::Auto;
+    options.intercept = wxemu::web::intercept::InterceptOptions {
+        proxy_port: Some(0),
+        proxy_offline: true,
+        intercept_port: hosts_mode.then_some(0),
+    };
+    wxemu::Server::bind(options).await.expect("bind")
+}
+
 /// `serve --proxy-port --proxy-offline --intercept-port`: both ways in present a leaf
 /// for the intercepted host that validates against the interception CA alone, and the
 /// connection reaches wxemu's router (HTTP/2 negotiated).
 #[tokio::test]
 async fn serve_intercepts_through_the_proxy_and_in_hosts_mode() {
     let data = tempfile::tempdir().expect("data");
-    let mut options = wxemu::ServeOptions::new(data.path().to_owned());
-    options.port = 0;
-    options.approval = wxemu_core::approval::ApprovalMode::Auto;
-    options.intercept = wxemu::web::intercept::InterceptOptions {
-        proxy_port: Some(0),
-        proxy_offline: true,
-        intercept_port: Some(0),
-    };
-    let server = wxemu::Server::bind(options).await.expect("bind");
+    let server = bind_intercepting(data.path(), true).await;
     let interception = server.interception().expect("interception on");
     let proxy = interception.proxy_addr().expect("proxy");
     let direct = interception.direct_addr().expect("hosts mode");
@@ -336,16 +285,7 @@ async fn serve_intercepts_through_the_proxy_and_in_hosts_mode() {
         let _ = stopped.await;
     }));
 
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(CertificateDer::from(ca_der)).expect("root");
-    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("versions")
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let config = tools::client_trusting(&ca_der, &[b"h2", b"http/1.1"]);
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
 
     // Through the proxy.
@@ -372,7 +312,7 @@ async fn serve_intercepts_through_the_proxy_and_in_hosts_mode() {
         .await
         .expect("TLS as api.weixin.qq.com, verified against the interception CA");
     assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
-    let answered = get_h2(
+    let answered = tools::get_h2(
         tls,
         "https://api.weixin.qq.com/sns/auth?access_token=x&openid=y",
     )
@@ -380,18 +320,24 @@ async fn serve_intercepts_through_the_proxy_and_in_hosts_mode() {
     assert!(!answered.is_empty(), "wxemu's router answered");
 
     // Hosts mode: the same name straight on the intercept port.
-    let tcp = tokio::net::TcpStream::connect(direct)
-        .await
-        .expect("direct");
-    let tls = connector
-        .connect(
-            ServerName::try_from("open.weixin.qq.com").expect("name"),
-            tcp,
-        )
-        .await
-        .expect("TLS as open.weixin.qq.com in hosts mode");
-    let page = get_h2(
-        tls,
+    // A GET over HTTP/2 on a fresh hosts-mode connection made as open.weixin.qq.com.
+    let direct_get = |url: &'static str| {
+        let connector = connector.clone();
+        async move {
+            let tcp = tokio::net::TcpStream::connect(direct)
+                .await
+                .expect("direct");
+            let tls = connector
+                .connect(
+                    ServerName::try_from("open.weixin.qq.com").expect("name"),
+                    tcp,
+                )
+                .await
+                .expect("TLS as open.weixin.qq.com in hosts mode");
+            tools::get_h2(tls, url).await
+        }
+    };
+    let page = direct_get(
         "https://open.weixin.qq.com/connect/qrconnect?appid=wxa04304ceaedaf538&redirect_uri=https%3A%2F%2Fsite.example%2Fcb&response_type=code&scope=snsapi_login&state=s",
     )
     .await;
@@ -400,17 +346,7 @@ async fn serve_intercepts_through_the_proxy_and_in_hosts_mode() {
         "{page}"
     );
     // Paths the host does not serve get that host's 404, not wxemu's other endpoints.
-    let tcp = tokio::net::TcpStream::connect(direct)
-        .await
-        .expect("direct");
-    let tls = connector
-        .connect(
-            ServerName::try_from("open.weixin.qq.com").expect("name"),
-            tcp,
-        )
-        .await
-        .expect("TLS");
-    let other = get_h2(tls, "https://open.weixin.qq.com/__wxemu/health").await;
+    let other = direct_get("https://open.weixin.qq.com/__wxemu/health").await;
     assert!(other.contains("as open.weixin.qq.com"), "{other}");
     // A name that is not intercepted gets no certificate in hosts mode.
     let tcp = tokio::net::TcpStream::connect(direct)
@@ -423,16 +359,7 @@ async fn serve_intercepts_through_the_proxy_and_in_hosts_mode() {
 
     // wxemu's own listener never answers as a real WeChat host, and intercepted
     // connections never reach wxemu's own endpoints (control API, fast login).
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(CertificateDer::from(own_ca)).expect("root");
-    let mut own_config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("versions")
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    own_config.alpn_protocols = vec![b"h2".to_vec()];
+    let own_config = tools::client_trusting(&own_ca, &[b"h2"]);
     let tcp = tokio::net::TcpStream::connect(own_addr).await.expect("own");
     let tls = tokio_rustls::TlsConnector::from(Arc::new(own_config))
         .connect(
@@ -441,23 +368,13 @@ async fn serve_intercepts_through_the_proxy_and_in_hosts_mode() {
         )
         .await
         .expect("TLS to the fast-login listener");
-    let refused = get_h2(
+    let refused = tools::get_h2(
         tls,
         "https://api.weixin.qq.com/sns/auth?access_token=x&openid=y",
     )
     .await;
     assert!(refused.contains("does not serve"), "{refused}");
-    let tcp = tokio::net::TcpStream::connect(direct)
-        .await
-        .expect("direct");
-    let tls = connector
-        .connect(
-            ServerName::try_from("open.weixin.qq.com").expect("name"),
-            tcp,
-        )
-        .await
-        .expect("TLS");
-    let refused = get_h2(tls, "https://localhost.weixin.qq.com/__wxemu/health").await;
+    let refused = direct_get("https://localhost.weixin.qq.com/__wxemu/health").await;
     assert!(
         refused.contains("intercepted WeChat hosts only"),
         "{refused}"
@@ -470,46 +387,13 @@ async fn serve_intercepts_through_the_proxy_and_in_hosts_mode() {
         .expect("server task");
 }
 
-async fn get_h2<S>(tls: S, url: &str) -> String
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    use http_body_util::BodyExt;
-    let (mut sender, conn) = hyper::client::conn::http2::handshake(
-        hyper_util::rt::TokioExecutor::new(),
-        hyper_util::rt::TokioIo::new(tls),
-    )
-    .await
-    .expect("h2 handshake");
-    tokio::spawn(conn);
-    let req = hyper::Request::get(url)
-        .body(http_body_util::Full::new(bytes::Bytes::new()))
-        .expect("request");
-    let response = sender.send_request(req).await.expect("response");
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    String::from_utf8_lossy(&body).into_owned()
-}
-
 /// `wxemu doctor` with interception in use: the interception CA's trust (with the fix),
 /// the proxy answering, and in hosts mode every intercepted name on loopback.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn doctor_checks_interception() {
     use wxemu::cli::doctor::{self, DoctorOptions, Level};
     let data = tempfile::tempdir().expect("data");
-    let mut options = wxemu::ServeOptions::new(data.path().to_owned());
-    options.port = 0;
-    options.approval = wxemu_core::approval::ApprovalMode::Auto;
-    options.intercept = wxemu::web::intercept::InterceptOptions {
-        proxy_port: Some(0),
-        proxy_offline: true,
-        intercept_port: None,
-    };
-    let server = wxemu::Server::bind(options).await.expect("bind");
+    let server = bind_intercepting(data.path(), false).await;
     let proxy = server
         .interception()
         .and_then(|i| i.proxy_addr())

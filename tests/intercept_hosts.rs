@@ -6,6 +6,7 @@
 //! of interception (`GET /__wxemu/intercept`).
 
 mod common;
+mod tools;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -16,7 +17,7 @@ use bytes::Bytes;
 use common::TestServer;
 use http_body_util::{BodyExt, Full};
 use hyper::{Method, StatusCode};
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::pki_types::ServerName;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wxemu::core::approval::ApprovalMode;
@@ -84,16 +85,7 @@ impl Via {
         let ca = std::fs::read(wxemu_certs::intercept::cert_path(server.data_dir.path()))
             .expect("interception CA");
         let der = rustls_pemfile_der(&ca);
-        let mut roots = rustls::RootCertStore::empty();
-        roots.add(CertificateDer::from(der)).expect("root");
-        let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .expect("versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let config = tools::client_trusting(&der, &[b"http/1.1"]);
         let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
             .connect(ServerName::try_from(host).expect("name"), tcp)
             .await

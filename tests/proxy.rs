@@ -15,7 +15,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::client::TlsStream;
@@ -85,18 +85,7 @@ impl TestProxy {
     async fn tls_to(&self, host: &str, alpn: &[&[u8]]) -> TlsStream<TcpStream> {
         let (tcp, head) = self.connect(&format!("{host}:443")).await;
         assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-        let mut roots = rustls::RootCertStore::empty();
-        roots
-            .add(CertificateDer::from(self.ca.cert_der().to_vec()))
-            .expect("root");
-        let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .expect("versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        let config = tools::client_trusting(self.ca.cert_der(), alpn);
         tokio_rustls::TlsConnector::from(Arc::new(config))
             .connect(ServerName::try_from(host.to_owned()).expect("name"), tcp)
             .await
@@ -201,23 +190,9 @@ async fn connect_to_intercepted_hosts_is_served_with_a_leaf_per_host() {
         // HTTP/2 on a second connection.
         let tls = proxy.tls_to(host, &[b"h2", b"http/1.1"]).await;
         assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
-        let (mut sender, conn) =
-            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tls))
-                .await
-                .expect("h2 handshake");
-        tokio::spawn(conn);
-        let req = Request::get(format!("https://{host}/connect/qrconnect"))
-            .body(Full::new(Bytes::new()))
-            .expect("request");
-        let response = sender.send_request(req).await.expect("h2 response");
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
+        let body = tools::get_h2(tls, &format!("https://{host}/connect/qrconnect")).await;
         assert_eq!(
-            String::from_utf8_lossy(&body),
+            body,
             format!("served {host} h2 GET /connect/qrconnect {host}")
         );
     }
@@ -238,17 +213,7 @@ async fn intercepted_host_with_a_mismatched_sni_or_port_is_refused() {
     // SNI naming another host than the CONNECT target: the handshake fails.
     let (tcp, head) = proxy.connect("api.weixin.qq.com:443").await;
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(CertificateDer::from(proxy.ca.cert_der().to_vec()))
-        .expect("root");
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("versions")
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    let config = tools::client_trusting(proxy.ca.cert_der(), &[]);
     let result = tokio_rustls::TlsConnector::from(Arc::new(config))
         .connect(
             ServerName::try_from("open.weixin.qq.com").expect("name"),
@@ -261,17 +226,7 @@ async fn intercepted_host_with_a_mismatched_sni_or_port_is_refused() {
     // target's leaf is served and validates for that name.
     let (tcp, head) = proxy.connect("res.wx.qq.com:443").await;
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(CertificateDer::from(proxy.ca.cert_der().to_vec()))
-        .expect("root");
-    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("versions")
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    let mut config = tools::client_trusting(proxy.ca.cert_der(), &[]);
     config.enable_sni = false;
     let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
         .connect(ServerName::try_from("res.wx.qq.com").expect("name"), tcp)

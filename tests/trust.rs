@@ -8,15 +8,13 @@
 mod common;
 mod tools;
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use common::{TestServer, APPID, ORIGIN, REDIRECT};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use rustls::pki_types::ServerName;
 use tools::{precondition, Chromium};
 use wxemu_certs::trust::{self, CaCert, Outcome, StoreKind, TrustTargets};
 
@@ -51,6 +49,17 @@ impl Drop for SystemGuard {
 }
 
 /// Names and contents of the Debian anchor directory.
+/// Symbolic links in `dir` whose target does not exist.
+fn dangling_links(dir: &str) -> Vec<PathBuf> {
+    let mut links: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("list links")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.is_symlink() && !p.exists())
+        .collect();
+    links.sort();
+    links
+}
+
 fn anchor_dir_snapshot() -> Vec<(PathBuf, Vec<u8>)> {
     let mut files: Vec<(PathBuf, Vec<u8>)> = std::fs::read_dir("/usr/local/share/ca-certificates")
         .expect("list anchors")
@@ -115,6 +124,7 @@ async fn system_store_round_trip_with_curl() {
     let port = server.addr.port();
     let ca = CaCert::load(server.data_dir.path()).expect("the server's CA");
     let anchors_before = anchor_dir_snapshot();
+    let dangling_before = dangling_links("/etc/ssl/certs");
     let targets = TrustTargets::for_this_os().only(&[StoreKind::System]);
     let guard = SystemGuard {
         ca: ca.clone(),
@@ -189,6 +199,15 @@ async fn system_store_round_trip_with_curl() {
         anchor_dir_snapshot(),
         anchors_before,
         "uninstall must leave every other local CA exactly as it was"
+    );
+    let left_dangling: Vec<PathBuf> = dangling_links("/etc/ssl/certs")
+        .into_iter()
+        .filter(|link| !dangling_before.contains(link))
+        .collect();
+    assert_eq!(
+        left_dangling,
+        Vec::<PathBuf>::new(),
+        "uninstall must not leave links to the removed CA behind"
     );
 
     let (ok, said) = blocking(move || curl_check_login(port)).await;
@@ -294,52 +313,6 @@ async fn nss_round_trip_with_chromium() {
 // ---------------------------------------------------------------------------------------
 // Name constraints: a leaf for example.com from our CA is worthless
 
-/// A one-certificate HTTPS server on loopback answering every request with `marker`.
-async fn tiny_https(cert: Vec<u8>, key: Vec<u8>, marker: &'static str) -> SocketAddr {
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("versions")
-    .with_no_client_auth()
-    .with_single_cert(
-        vec![CertificateDer::from(cert)],
-        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key)),
-    )
-    .expect("server config");
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let Ok(mut tls) = acceptor.accept(tcp).await else {
-                    return;
-                };
-                let mut buf = vec![0u8; 4096];
-                let mut seen = Vec::new();
-                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match tls.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => seen.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let body = format!("<html><body><p>{marker}</p></body></html>");
-                let reply = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = tls.write_all(reply.as_bytes()).await;
-                let _ = tls.shutdown().await;
-            });
-        }
-    });
-    addr
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_and_webpki_reject_an_example_com_leaf_from_our_ca() {
     let data = tempfile::tempdir().expect("data");
@@ -350,23 +323,11 @@ async fn chromium_and_webpki_reject_an_example_com_leaf_from_our_ca() {
     let (good_cert, good_key) =
         wxemu_certs::issue_leaf_with_ca(data.path(), &["localhost.weixin.qq.com"], now)
             .expect("good leaf");
-    let evil = tiny_https(evil_cert, evil_key, "EVIL-PAGE-SERVED").await;
-    let good = tiny_https(good_cert, good_key, "GOOD-PAGE-SERVED").await;
+    let evil = tools::tiny_https(evil_cert, evil_key, "EVIL-PAGE-SERVED").await;
+    let good = tools::tiny_https(good_cert, good_key, "GOOD-PAGE-SERVED").await;
 
     // rustls/webpki, trusting only our CA, over a real TLS connection.
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(CertificateDer::from(ca.der.clone()))
-        .expect("root");
-    let client = Arc::new(
-        rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .expect("versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth(),
-    );
+    let client = Arc::new(tools::client_trusting(&ca.der, &[]));
     let connector = tokio_rustls::TlsConnector::from(client);
     let tcp = tokio::net::TcpStream::connect(evil).await.expect("connect");
     let err = connector
@@ -393,16 +354,7 @@ async fn chromium_and_webpki_reject_an_example_com_leaf_from_our_ca() {
     let home = tempfile::tempdir().expect("home");
     let (h, c) = (home.path().to_owned(), ca.clone());
     blocking(move || {
-        tools::create_nss_db(&h);
-        let targets = TrustTargets {
-            home: Some(h.clone()),
-            ..TrustTargets::for_this_os().only(&[StoreKind::Nss])
-        };
-        let r = trust::install(&c, &targets);
-        assert!(
-            !r.any_failed() && r.stores.iter().any(|s| s.outcome == Outcome::Done),
-            "{r}"
-        );
+        tools::trust_in_fresh_nss_db(&h, &[&c]);
 
         let chrome = Chromium::new(&h);
         let (dom, log) = chrome.dump_dom(

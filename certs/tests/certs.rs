@@ -1,70 +1,25 @@
 //! Integration tests for wxemu-certs: persistence, renewal, CA safety, and that real TLS
 //! verification (rustls/webpki) accepts the leaf and enforces the CA's name constraints.
 
+mod common;
+
 use std::fs;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
-use rustls::client::danger::ServerCertVerifier;
-use rustls::client::WebPkiServerVerifier;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{CertificateError, RootCertStore};
+#[cfg(unix)]
+use common::mode;
+use common::{assert_name_constraint_violation, data_dir, parse, verify, DAY};
+use rustls::CertificateError;
 use wxemu_certs::{
     ca_cert_path, ensure, ensure_at, ensure_ca, issue_leaf_with_ca, Error, Material, CA_CERT_FILE,
     CA_KEY_FILE, LEAF_CERT_FILE, LEAF_KEY_FILE,
 };
 use x509_parser::extensions::GeneralName;
 
-const DAY: Duration = Duration::from_secs(86_400);
-
-fn data_dir(tmp: &tempfile::TempDir) -> std::path::PathBuf {
-    // A directory that does not exist yet, so `ensure` has to create it.
-    tmp.path().join("wxemu-data")
-}
-
 fn read(dir: &Path, name: &str) -> Vec<u8> {
     fs::read(dir.join(name)).unwrap_or_else(|e| panic!("reading {name}: {e}"))
-}
-
-fn verify(
-    material_ca: &[u8],
-    leaf: &[u8],
-    name: &str,
-    at: SystemTime,
-) -> Result<(), rustls::Error> {
-    let mut roots = RootCertStore::empty();
-    roots
-        .add(CertificateDer::from(material_ca.to_vec()))
-        .expect("CA is a valid trust anchor");
-    let verifier = WebPkiServerVerifier::builder_with_provider(
-        Arc::new(roots),
-        Arc::new(rustls::crypto::ring::default_provider()),
-    )
-    .build()
-    .expect("verifier");
-    let since_epoch = at.duration_since(UNIX_EPOCH).expect("after 1970");
-    verifier
-        .verify_server_cert(
-            &CertificateDer::from(leaf.to_vec()),
-            &[],
-            &ServerName::try_from(name.to_owned()).expect("valid server name"),
-            &[],
-            UnixTime::since_unix_epoch(since_epoch),
-        )
-        .map(|_| ())
-}
-
-fn parse(der: &[u8]) -> x509_parser::certificate::X509Certificate<'_> {
-    let (rest, cert) = x509_parser::parse_x509_certificate(der).expect("valid X.509");
-    assert!(rest.is_empty());
-    cert
-}
-
-#[cfg(unix)]
-fn mode(path: &Path) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    fs::metadata(path).expect("metadata").permissions().mode() & 0o777
 }
 
 #[test]
@@ -198,16 +153,7 @@ fn name_constraints_reject_foreign_names() {
 
     let err = verify(&m.ca_cert_der, &evil, "example.com", now)
         .expect_err("name constraints must reject example.com");
-    match &err {
-        rustls::Error::InvalidCertificate(CertificateError::Other(other)) => {
-            let inner = other
-                .0
-                .downcast_ref::<webpki::Error>()
-                .unwrap_or_else(|| panic!("expected a webpki error, got {other:?}"));
-            assert_eq!(*inner, webpki::Error::NameConstraintViolation);
-        }
-        other => panic!("expected a name constraint violation, got {other:?}"),
-    }
+    assert_name_constraint_violation(Err(err), "example.com");
 
     // An IP outside 127.0.0.0/8 is rejected as well.
     let (evil_ip, _) = issue_leaf_with_ca(&dir, &["10.0.0.1"], now).expect("issue");

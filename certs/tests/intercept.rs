@@ -3,16 +3,19 @@
 //! replaced, serving per-host leaves over real TLS; the fast-login CA still cannot sign
 //! those names; and the trust-store code handles both CAs side by side.
 
+mod common;
+
 use std::fs;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
-use rustls::client::danger::ServerCertVerifier;
-use rustls::client::WebPkiServerVerifier;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+#[cfg(unix)]
+use common::mode;
+use common::{assert_name_constraint_violation, data_dir, parse, provider, verify, DAY};
+use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{CertificateError, RootCertStore};
 use wxemu_certs::intercept::{InterceptCa, LEAF_CACHE_CAPACITY};
 use wxemu_certs::trust::{self, CaCert, Outcome, StoreKind, TrustTargets};
@@ -21,8 +24,6 @@ use wxemu_certs::{
     INTERCEPT_CA_KEY_FILE, INTERCEPT_PERMITTED,
 };
 use x509_parser::extensions::GeneralName;
-
-const DAY: Duration = Duration::from_secs(86_400);
 
 /// One name per host family wxemu plays, each under a different permitted subtree.
 const PLAYED: &[&str] = &[
@@ -40,59 +41,6 @@ const PLAYED: &[&str] = &[
     "web.wechat.com",
     "webpush.web.wechat.com",
 ];
-
-fn data_dir(tmp: &tempfile::TempDir) -> PathBuf {
-    tmp.path().join("wxemu-data")
-}
-
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
-}
-
-fn verify(ca: &[u8], leaf: &[u8], name: &str, at: SystemTime) -> Result<(), rustls::Error> {
-    let mut roots = RootCertStore::empty();
-    roots
-        .add(CertificateDer::from(ca.to_vec()))
-        .expect("CA is a valid trust anchor");
-    let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
-        .build()
-        .expect("verifier");
-    let since_epoch = at.duration_since(UNIX_EPOCH).expect("after 1970");
-    verifier
-        .verify_server_cert(
-            &CertificateDer::from(leaf.to_vec()),
-            &[],
-            &ServerName::try_from(name.to_owned()).expect("valid server name"),
-            &[],
-            UnixTime::since_unix_epoch(since_epoch),
-        )
-        .map(|_| ())
-}
-
-fn assert_name_constraint_violation(result: Result<(), rustls::Error>, what: &str) {
-    match result {
-        Err(rustls::Error::InvalidCertificate(CertificateError::Other(other))) => {
-            let inner = other
-                .0
-                .downcast_ref::<webpki::Error>()
-                .unwrap_or_else(|| panic!("{what}: expected a webpki error, got {other:?}"));
-            assert_eq!(*inner, webpki::Error::NameConstraintViolation, "{what}");
-        }
-        other => panic!("{what}: expected a name constraint violation, got {other:?}"),
-    }
-}
-
-fn parse(der: &[u8]) -> x509_parser::certificate::X509Certificate<'_> {
-    let (rest, cert) = x509_parser::parse_x509_certificate(der).expect("valid X.509");
-    assert!(rest.is_empty());
-    cert
-}
-
-#[cfg(unix)]
-fn mode(path: &Path) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    fs::metadata(path).expect("metadata").permissions().mode() & 0o777
-}
 
 fn names_in(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(dir)

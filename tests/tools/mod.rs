@@ -2,7 +2,8 @@
 //! its NSS database is a temporary one), curl, NSS certutil. Every run is time-bounded and
 //! killed on timeout. A missing tool skips the test with a loud message, unless
 //! `WXEMU_REQUIRE_SYSTEM_TESTS=1` (set by scripts/test when it runs as root on Debian),
-//! where it fails instead: CI must really run these.
+//! where it fails instead: CI must really run these. Also the loopback TLS ends those
+//! tests talk to: a one-certificate HTTPS server and a client trusting one CA.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -162,4 +163,115 @@ pub fn create_nss_db(home: &Path) -> PathBuf {
         String::from_utf8_lossy(&out.stderr)
     );
     db
+}
+
+/// Creates a fresh NSS database in `home` (as [`create_nss_db`]) and installs every CA in
+/// `cas` into it alone, asserting each install really added the CA.
+pub fn trust_in_fresh_nss_db(home: &Path, cas: &[&wxemu_certs::trust::CaCert]) {
+    use wxemu_certs::trust::{self, Outcome, StoreKind, TrustTargets};
+
+    create_nss_db(home);
+    let targets = TrustTargets {
+        home: Some(home.to_owned()),
+        ..TrustTargets::for_this_os().only(&[StoreKind::Nss])
+    };
+    for ca in cas {
+        let r = trust::install(ca, &targets);
+        assert!(
+            !r.any_failed() && r.stores.iter().any(|s| s.outcome == Outcome::Done),
+            "{r}"
+        );
+    }
+}
+
+/// A one-certificate HTTPS server on loopback answering every request with `marker`.
+pub async fn tiny_https(cert: Vec<u8>, key: Vec<u8>, marker: &'static str) -> std::net::SocketAddr {
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("versions")
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![CertificateDer::from(cert)],
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key)),
+    )
+    .expect("server config");
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let mut buf = vec![0u8; 4096];
+                let mut seen = Vec::new();
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tls.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let body = format!("<html><body><p>{marker}</p></body></html>");
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = tls.write_all(reply.as_bytes()).await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    addr
+}
+
+/// A TLS client configuration trusting the CA `ca_der` alone, offering `alpn`.
+pub fn client_trusting(ca_der: &[u8], alpn: &[&[u8]]) -> rustls::ClientConfig {
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(rustls::pki_types::CertificateDer::from(ca_der.to_vec()))
+        .expect("root");
+    let mut config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    config
+}
+
+/// The body of an HTTP/2 GET of `url` over `tls` (a fresh connection).
+pub async fn get_h2<S>(tls: S, url: &str) -> String
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    use http_body_util::BodyExt;
+    let (mut sender, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(tls),
+    )
+    .await
+    .expect("h2 handshake");
+    tokio::spawn(conn);
+    let req = hyper::Request::get(url)
+        .body(http_body_util::Full::new(bytes::Bytes::new()))
+        .expect("request");
+    let response = sender.send_request(req).await.expect("response");
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    String::from_utf8_lossy(&body).into_owned()
 }

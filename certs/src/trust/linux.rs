@@ -21,6 +21,10 @@ pub struct SystemLayout {
     pub extension: String,
     /// The command that rebuilds the bundle (program, then arguments).
     pub refresh: Vec<String>,
+    /// Arguments added to `refresh` after an anchor was removed. Debian's
+    /// `update-ca-certificates` rebuilds the bundle without a deleted local
+    /// CA but leaves its links in /etc/ssl/certs dangling unless `--fresh`.
+    pub after_removal: Vec<String>,
     /// The bundle the refresh writes.
     pub bundle: PathBuf,
     /// The package that provides the refresh tool.
@@ -41,6 +45,7 @@ impl SystemLayout {
             anchor_dir: PathBuf::from(anchor_dir),
             extension: extension.to_owned(),
             refresh: refresh.iter().map(|s| (*s).to_owned()).collect(),
+            after_removal: Vec::new(),
             bundle: PathBuf::from(bundle),
             package: package.to_owned(),
         }
@@ -57,14 +62,17 @@ impl SystemLayout {
                 "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
                 "ca-certificates",
             ),
-            SystemLayout::new(
-                "Debian/Ubuntu",
-                "/usr/local/share/ca-certificates",
-                "crt",
-                &["update-ca-certificates"],
-                "/etc/ssl/certs/ca-certificates.crt",
-                "ca-certificates",
-            ),
+            SystemLayout {
+                after_removal: vec!["--fresh".to_owned()],
+                ..SystemLayout::new(
+                    "Debian/Ubuntu",
+                    "/usr/local/share/ca-certificates",
+                    "crt",
+                    &["update-ca-certificates"],
+                    "/etc/ssl/certs/ca-certificates.crt",
+                    "ca-certificates",
+                )
+            },
             SystemLayout::new(
                 "Arch",
                 "/etc/ca-certificates/trust-source/anchors",
@@ -103,6 +111,12 @@ impl SystemLayout {
                 .fold(Cmd::new(program), |c, a| c.arg(a))
                 .as_root(true),
         )
+    }
+
+    /// The refresh command after an anchor was removed, as root.
+    pub fn removal_cmd(&self) -> Option<Cmd> {
+        let cmd = self.refresh_cmd()?;
+        Some(self.after_removal.iter().fold(cmd, |c, a| c.arg(a)))
     }
 
     fn label(&self) -> String {
@@ -160,8 +174,12 @@ fn no_layout(targets: &TrustTargets) -> StoreReport {
     )
 }
 
-/// The refresh tool, or a skip that says which package provides it.
-fn refresh_tool(layout: &SystemLayout) -> Result<Cmd, StoreReport> {
+/// The refresh tool (`cmd` of the layout), or a skip that says which
+/// package provides it.
+fn refresh_tool(
+    layout: &SystemLayout,
+    cmd: impl Fn(&SystemLayout) -> Option<Cmd>,
+) -> Result<Cmd, StoreReport> {
     let missing = |what: &str| {
         StoreReport::new(
             layout.label(),
@@ -169,9 +187,7 @@ fn refresh_tool(layout: &SystemLayout) -> Result<Cmd, StoreReport> {
             format!("{what} not found; install the {} package", layout.package),
         )
     };
-    let cmd = layout
-        .refresh_cmd()
-        .ok_or_else(|| missing("the refresh command"))?;
+    let cmd = cmd(layout).ok_or_else(|| missing("the refresh command"))?;
     if super::find_program(&cmd.program).is_none() {
         return Err(missing(&cmd.program.display().to_string()));
     }
@@ -257,7 +273,7 @@ pub fn install(ca: &CaCert, targets: &TrustTargets) -> StoreReport {
             format!("{} is in {}", anchors[0].display(), layout.bundle.display()),
         );
     }
-    let cmd = match refresh_tool(layout) {
+    let cmd = match refresh_tool(layout, SystemLayout::refresh_cmd) {
         Ok(cmd) => cmd,
         Err(skip) => return skip,
     };
@@ -306,7 +322,7 @@ pub fn uninstall(ca: &CaCert, targets: &TrustTargets) -> StoreReport {
     if anchors.is_empty() && !in_bundle(layout, ca) {
         return StoreReport::new(label, Outcome::Already, "not installed");
     }
-    let cmd = match refresh_tool(layout) {
+    let cmd = match refresh_tool(layout, SystemLayout::removal_cmd) {
         Ok(cmd) => cmd,
         Err(skip) => return skip,
     };
@@ -397,6 +413,15 @@ mod tests {
         let debian = &known[1];
         let cmd = debian.refresh_cmd().expect("cmd");
         assert_eq!(cmd.display(), "update-ca-certificates");
+        // Without --fresh a removed local CA's links stay, dangling.
+        assert_eq!(
+            debian.removal_cmd().expect("cmd").display(),
+            "update-ca-certificates --fresh"
+        );
+        assert_eq!(
+            known[0].removal_cmd().expect("cmd").display(),
+            "update-ca-trust extract"
+        );
         assert!(cmd.root);
         assert_eq!(
             known[0].refresh_cmd().expect("cmd").display(),

@@ -150,15 +150,8 @@ pub fn status(ca: &CaCert, targets: &TrustTargets) -> StoreReport {
     if let Some(skip) = missing_tool(targets) {
         return skip;
     }
-    match trusted(ca, targets) {
-        Ok(true) => StoreReport::new(LABEL, Outcome::Trusted, ""),
-        Ok(false) => StoreReport::new(
-            LABEL,
-            Outcome::NotTrusted,
-            format!("run `{}`", ca.kind.install_command()),
-        ),
-        Err(e) => StoreReport::new(LABEL, Outcome::Failed, e),
-    }
+    let found = trusted(ca, targets).map(|yes| yes.then(String::new));
+    StoreReport::from_status(LABEL, ca, found)
 }
 
 #[cfg(test)]

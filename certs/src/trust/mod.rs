@@ -213,6 +213,24 @@ impl StoreReport {
         }
     }
 
+    /// The status line of a store that holds our CA or not: `Trusted` with where
+    /// (`Some(detail)`), `NotTrusted` with the command that installs it, or `Failed`.
+    pub(crate) fn from_status(
+        store: impl Into<String>,
+        ca: &CaCert,
+        found: Result<Option<String>, String>,
+    ) -> Self {
+        match found {
+            Ok(Some(detail)) => StoreReport::new(store, Outcome::Trusted, detail),
+            Ok(None) => StoreReport::new(
+                store,
+                Outcome::NotTrusted,
+                format!("run `{}`", ca.kind.install_command()),
+            ),
+            Err(e) => StoreReport::new(store, Outcome::Failed, e),
+        }
+    }
+
     /// The report for one store operation: what it did, or `Failed` with why.
     pub(crate) fn from_step(store: impl Into<String>, step: Step) -> Self {
         match step {

@@ -159,15 +159,8 @@ pub fn status(ca: &CaCert, targets: &TrustTargets) -> StoreReport {
         }
         Ok(None)
     })();
-    match result {
-        Ok(Some(scope)) => StoreReport::new(LABEL, Outcome::Trusted, format!("{scope:?}\\Root")),
-        Ok(None) => StoreReport::new(
-            LABEL,
-            Outcome::NotTrusted,
-            format!("run `{}`", ca.kind.install_command()),
-        ),
-        Err(e) => StoreReport::new(LABEL, Outcome::Failed, e),
-    }
+    let found = result.map(|scope| scope.map(|scope| format!("{scope:?}\\Root")));
+    StoreReport::from_status(LABEL, ca, found)
 }
 
 #[cfg(test)]

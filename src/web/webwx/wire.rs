@@ -122,12 +122,7 @@ pub fn caller(ids: &(String, String)) -> Caller<'_> {
 
 /// The request's cookies (all Cookie headers; HTTP/2 may split them).
 pub fn cookies(headers: &HeaderMap) -> HashMap<String, String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
+    crate::site::cookie_pairs(headers)
         .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
         .collect()
 }
