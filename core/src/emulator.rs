@@ -16,9 +16,10 @@ use crate::faults::Faults;
 use crate::journal::Journal;
 use crate::limits::Limits;
 use crate::qr::QrLogins;
+use crate::random::random_token;
 use crate::scenario::Scenario;
 use crate::store::AppRegistry;
-use crate::store::{random_token, Store};
+use crate::store::Store;
 
 /// The name the real client's certificate is for; public DNS points it at
 /// 127.0.0.1.

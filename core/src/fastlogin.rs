@@ -15,7 +15,8 @@ use crate::approval::{AuthorizeRequest, Outcome, Position};
 use crate::config::{Account, ClientState};
 use crate::emulator::Emulator;
 use crate::events::Event;
-use crate::store::{random_token, FastLoginSession, Lookup};
+use crate::random::random_token;
+use crate::store::{FastLoginSession, Lookup};
 
 /// The errcodes of the fast-login API. 0, 10046, 10050 and 10057 are the real
 /// client's; the others are wxemu's own choice (the real page treats any

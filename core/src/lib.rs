@@ -15,7 +15,7 @@
 //! - [`qr`]: QR-code logins as a state machine.
 //! - [`faults`], [`journal`], [`endpoint`], [`scenario`]: the QA layer's
 //!   stores (the middleware lives in the web floor).
-//! - [`avatar`], [`origin`], [`limits`], [`fsutil`]: small shared pieces.
+//! - [`avatar`], [`origin`], [`limits`], [`fsutil`], [`random`]: small shared pieces.
 
 pub mod approval;
 pub mod apps;
@@ -36,6 +36,7 @@ pub mod listening;
 pub mod named;
 pub mod origin;
 pub mod qr;
+pub mod random;
 pub mod scenario;
 pub mod settings;
 pub mod store;

@@ -9,8 +9,6 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
-use rand::RngCore;
-
 use crate::config::WebsiteApp;
 
 /// A map whose entries expire. Expired entries stay visible as
@@ -257,7 +255,7 @@ impl Store {
         account_id: &str,
         now: SystemTime,
     ) -> String {
-        let code = random_token(32);
+        let code = crate::random::random_token(32);
         self.codes.insert(
             code.clone(),
             IssuedCode {
@@ -271,30 +269,6 @@ impl Store {
         );
         code
     }
-}
-
-/// `len` characters of [0-9A-Za-z] from a CSPRNG (ChaCha seeded by the OS):
-/// 16 characters carry 95 bits, 32 carry 190.
-pub fn random_token(len: usize) -> String {
-    const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    // Random bytes in blocks, each kept only below 248 (4 x 62) so every
-    // character is equally likely: a quarter of the cost of drawing
-    // character by character.
-    let mut rng = rand::thread_rng();
-    let mut out = String::with_capacity(len);
-    let mut block = [0u8; 32];
-    while out.len() < len {
-        rng.fill_bytes(&mut block);
-        let wanted = len - out.len();
-        out.extend(
-            block
-                .iter()
-                .filter(|&&b| b < 248)
-                .take(wanted)
-                .map(|&b| ALPHABET[usize::from(b % 62)] as char),
-        );
-    }
-    out
 }
 
 /// Apps registered at run time by permissive mode: at most
@@ -437,25 +411,5 @@ mod tests {
         map.insert("k".into(), "v", t0 + Duration::from_secs(1));
         assert_eq!(map.take("k", t0), Lookup::Live("v"));
         assert_eq!(map.take("k", t0), Lookup::Missing);
-    }
-
-    #[test]
-    fn tokens_are_alphanumeric_and_distinct() {
-        let a = random_token(32);
-        assert_eq!(a.len(), 32);
-        assert!(a.chars().all(|c| c.is_ascii_alphanumeric()));
-        assert_ne!(a, random_token(32));
-        assert_eq!(random_token(0), "");
-        assert_eq!(random_token(100).len(), 100);
-    }
-
-    #[test]
-    fn tokens_use_every_character() {
-        // 6400 draws: the chance that one of the 62 characters never
-        // appears is below 1e-40, unless the mapping skips some.
-        let drawn: std::collections::HashSet<char> = (0..100)
-            .flat_map(|_| random_token(64).chars().collect::<Vec<_>>())
-            .collect();
-        assert_eq!(drawn.len(), 62);
     }
 }

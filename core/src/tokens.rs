@@ -7,9 +7,8 @@ use std::time::SystemTime;
 use crate::config::Account;
 use crate::emulator::Emulator;
 use crate::identity;
-use crate::store::{
-    random_token, AccessGrant, Grant, Lookup, RefreshGrant, ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL,
-};
+use crate::random::random_token;
+use crate::store::{AccessGrant, Grant, Lookup, RefreshGrant, ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL};
 
 /// The Open Platform's errors (its global error codes) and their texts.
 /// Texts marked "assumed" were not seen in a capture.

@@ -24,7 +24,7 @@ use serde::Serialize;
 use tokio::sync::{broadcast, watch};
 
 use crate::clock::Clock;
-use crate::store::random_token;
+use crate::random::random_token;
 
 mod ops;
 pub use ops::auto_answer;

@@ -33,7 +33,7 @@ pub fn login_ticket() -> String {
 /// put into queries unencoded; wxemu's stay alphanumeric so a bot's bugs
 /// are not mistaken for the emulator's.
 pub fn sid() -> String {
-    crate::store::random_token(16)
+    crate::random::random_token(16)
 }
 
 /// `skey`: `@crypt_` + 8 hex + `_` + 32 hex.
@@ -43,7 +43,7 @@ pub fn skey() -> String {
 
 /// `pass_ticket` (64) and the data/auth ticket cookies.
 pub fn ticket(len: usize) -> String {
-    crate::store::random_token(len)
+    crate::random::random_token(len)
 }
 
 /// A contact's per-login UserName: `@` + 32 hex (friends, official

@@ -301,7 +301,7 @@ pub fn ensure_token(data_dir: &Path) -> std::io::Result<String> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e),
     }
-    let token = wxemu_core::store::random_token(43);
+    let token = wxemu_core::random::random_token(43);
     wxemu_core::fsutil::write_atomic(&path, format!("{token}\n").as_bytes(), 0o600)?;
     Ok(token)
 }
