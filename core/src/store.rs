@@ -23,7 +23,8 @@ pub struct Expiring<V> {
 #[derive(Debug)]
 struct Inner<V> {
     /// foldhash, not SipHash: keys are tokens wxemu drew itself (nobody
-    /// can pick colliding ones), and hashing them was a tenth of an insert.
+    /// can pick colliding ones), and an insert hashes a key up to three
+    /// times (with the capped map's eviction).
     entries: HashMap<String, Entry<V>, foldhash::fast::RandomState>,
     /// For a capped map: keys oldest first, to drop the oldest entry when a
     /// new one would exceed `capacity`. May hold keys already removed.
