@@ -106,6 +106,20 @@ need_python_venv() {
   fi
 }
 
+# overlay_system_dirs LAYERS DIR...: inside a private mount namespace, puts
+# each /DIR under an overlay whose writable layer is in LAYERS (a tmpfs the
+# caller mounted), so every write to /DIR vanishes with the namespace.
+overlay_system_dirs() {
+  local layers="$1" dir
+  shift
+  for dir in "$@"; do
+    mkdir -p "$layers/$dir/upper" "$layers/$dir/work"
+    mount -t overlay overlay \
+      -o "lowerdir=/$dir,upperdir=$layers/$dir/upper,workdir=$layers/$dir/work" "/$dir" ||
+      die "cannot put an overlay on /$dir"
+  done
+}
+
 # with_throwaway_system_dirs CMD...: runs CMD where /etc and /usr are
 # overlays on a tmpfs in a private mount namespace, so tests that change
 # system state as root (tests/trust.rs installs into the system trust store)
@@ -121,15 +135,12 @@ with_throwaway_system_dirs() {
   local layers status=0
   layers="$(mktemp -d)"
   unshare --mount --propagation private bash -c '
-    set -e
-    layers="$1"; shift
+    source "$1"
+    layers="$2"
+    shift 2
     mount -t tmpfs wxemu-test-layers "$layers"
-    for dir in etc usr; do
-      mkdir -p "$layers/$dir/upper" "$layers/$dir/work"
-      mount -t overlay overlay \
-        -o "lowerdir=/$dir,upperdir=$layers/$dir/upper,workdir=$layers/$dir/work" "/$dir"
-    done
-    exec "$@"' with-throwaway-system-dirs "$layers" "$@" || status=$?
+    overlay_system_dirs "$layers" etc usr
+    exec "$@"' with-throwaway-system-dirs "$ROOT/scripts/lib.sh" "$layers" "$@" || status=$?
   rmdir "$layers"
   return "$status"
 }

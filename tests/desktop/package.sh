@@ -49,13 +49,7 @@ fi
 # holds the overlays' upper layers, the test's files and Xvfb's lock and
 # socket: a test killed half way leaves not even a stale X lock behind.
 mount -t tmpfs wxemu-package-test /tmp
-OVERLAYS=/tmp/overlays
-for dir in usr etc var; do
-  mkdir -p "$OVERLAYS/$dir/upper" "$OVERLAYS/$dir/work"
-  mount -t overlay overlay \
-    -o "lowerdir=/$dir,upperdir=$OVERLAYS/$dir/upper,workdir=$OVERLAYS/$dir/work" "/$dir" ||
-    die "cannot put an overlay on /$dir (the test writes nowhere else)"
-done
+overlay_system_dirs /tmp/overlays usr etc var
 export DEBIAN_FRONTEND=noninteractive
 note "in private mount and PID namespaces: /usr, /etc and /var are throwaway overlays"
 need_desktop_test
