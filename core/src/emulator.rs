@@ -350,7 +350,9 @@ impl Emulator {
     /// The avatar URL shown for `account`: its own, or wxemu's generated one.
     pub fn headimgurl(&self, account: &Account) -> String {
         if account.headimgurl.is_empty() {
-            let mut url = String::with_capacity(self.base_url.len() + 32 + account.id.len());
+            let mut url = String::with_capacity(
+                self.base_url.len() + crate::avatar::PATH.len() + account.id.len(),
+            );
             url.push_str(&self.base_url);
             crate::avatar::push_path(&mut url, &account.id, 132);
             url

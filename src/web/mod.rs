@@ -127,14 +127,14 @@ impl BodyError {
 
 /// Reads a whole request body within the size and time [`Limits`].
 pub async fn read_body(body: Body, limits: &Limits) -> Result<Bytes, BodyError> {
-    let collect = gather(http_body_util::Limited::new(body, limits.max_body_bytes));
-    let mut collect = std::pin::pin!(collect);
+    let gathering = gather(http_body_util::Limited::new(body, limits.max_body_bytes));
+    let mut gathering = std::pin::pin!(gathering);
     // A body already in memory (the front reads every body ahead) is whole
     // on the first poll: no timer is armed for it.
-    let first = std::future::poll_fn(|cx| Poll::Ready(collect.as_mut().poll(cx))).await;
+    let first = std::future::poll_fn(|cx| Poll::Ready(gathering.as_mut().poll(cx))).await;
     let collected = match first {
         Poll::Ready(collected) => collected,
-        Poll::Pending => match tokio::time::timeout(limits.body_read_timeout, collect).await {
+        Poll::Pending => match tokio::time::timeout(limits.body_read_timeout, gathering).await {
             Err(_) => return Err(BodyError::Timeout(limits.body_read_timeout)),
             Ok(collected) => collected,
         },
