@@ -10,13 +10,16 @@
 //!     requests: the inject, the synccheck's answer, webwxsync);
 //!   - resident memory per idle held session: the server's RSS with all
 //!     sessions held minus its RSS before the first login, divided by
-//!     SESSIONS (each session includes its TLS connection).
+//!     SESSIONS (each session includes its two TLS connections), measured
+//!     twice: right after the last login, and once idle (the bots' second
+//!     connections unused for the server's park delay).
 //!
 //! Targets (issue 11): p99 <= 10 ms on loopback, <= 50 KB per idle session.
 //! Where an idle session's memory goes (massif on the release binary): a
-//! bot holds two TLS connections, each with hyper's HTTP/1.1 read and write
-//! buffers (8 KiB each; hyper has no setting for their initial size), its
-//! task (~5 KB) and rustls's deframer buffer (4 KiB); the session itself,
+//! bot holds two TLS connections. The one held on synccheck has hyper's
+//! HTTP/1.1 read and write buffers (8 KiB each; hyper has no setting for
+//! their initial size), its task (~5 KB) and rustls's deframer buffer
+//! (4 KiB); the idle one, parked, only its TLS state. The session itself,
 //! sharing its account's contact book, is about 1 KB.
 //! Under `cargo test` it runs a small smoke round (20 sessions).
 
@@ -402,6 +405,10 @@ fn main() {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
         let rss_held = rss_kb(pid);
+        // Idle: every bot's second connection has sat unused long enough
+        // for the server to park it (plus the sweeper's tick).
+        tokio::time::sleep(wxemu::web::connections::PARK_AFTER + Duration::from_millis(1500)).await;
+        let rss_idle = rss_kb(pid);
 
         let mut latencies = Vec::with_capacity(injections);
         for n in 0..injections {
@@ -425,11 +432,11 @@ fn main() {
             latencies.push(at - t);
         }
         latencies.sort();
-        (floor, rss_before, rss_held, latencies)
+        (floor, rss_before, (rss_held, rss_idle), latencies)
     });
     let _ = child.kill();
     let _ = child.wait();
-    let (floor, rss_before, rss_held, latencies) = result;
+    let (floor, rss_before, (rss_held, rss_idle), latencies) = result;
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     let p50 = percentile(&latencies, 0.5);
     let p99 = percentile(&latencies, 0.99);
@@ -443,10 +450,13 @@ fn main() {
     );
     println!("  inject -> webwxsync delivery       p50 {:>7.3} ms   p99 {:>7.3} ms   (p50 = {:.1}x baseline)",
         ms(p50), ms(p99), ms(p50) / ms(floor50));
+    let per_session = |rss: u64| rss.saturating_sub(rss_before) as f64 / sessions as f64;
     println!(
-        "  RSS idle {} KB, with sessions held {} KB: {:.1} KB per idle held session",
-        rss_before,
-        rss_held,
-        rss_held.saturating_sub(rss_before) as f64 / sessions as f64
+        "  RSS before the first login {rss_before} KB; all held, just logged in {rss_held} KB ({:.1} KB per session)",
+        per_session(rss_held)
+    );
+    println!(
+        "  RSS idle (second connections parked) {rss_idle} KB: {:.1} KB per idle held session",
+        per_session(rss_idle)
     );
 }

@@ -552,7 +552,8 @@ fn serve_limited(open_files: u32) -> Serve {
         ))
         .arg(BIN)
         .env("WXEMU_DATA_DIR", data_dir.path())
-        .env("RUST_LOG", "info")
+        // Parking is said at debug level (see `idle_http1_connections_park_and_resume`).
+        .env("RUST_LOG", "info,wxemu::web::parking=debug")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -619,6 +620,70 @@ impl Serve {
 }
 
 const RSS_BOUND: u64 = 64 * 1024 * 1024;
+
+/// Waits (bounded) for a stderr line containing `what`.
+fn wait_for_line(serve: &Serve, what: &str, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match serve.stderr.recv_timeout(left) {
+            Ok(line) if line.contains(what) => return true,
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+    }
+    false
+}
+
+/// An idle HTTP/1.1 connection parks (hyper's state is dropped) and then
+/// serves its next request on the same socket and TLS session; a head that
+/// arrives cut in two across a park is not lost.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_http1_connections_park_and_resume() {
+    let serve = serve_limited(1024);
+    let client = serve.client.clone();
+    let park = wxemu::web::connections::PARK_AFTER + Duration::from_secs(1) + SLACK;
+    let mut stream = client.connect().await;
+    let host = format!("localhost.weixin.qq.com:{}", client.addr.port());
+    let get = format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n");
+    stream.write_all(get.as_bytes()).await.unwrap();
+    assert!(answer(&mut stream).await.starts_with("HTTP/1.1 200"));
+    let _ = serve.log();
+    assert!(wait_for_line(&serve, "parked an idle connection", park));
+
+    stream.write_all(get.as_bytes()).await.unwrap();
+    assert!(answer(&mut stream).await.starts_with("HTTP/1.1 200"));
+    assert!(wait_for_line(&serve, "a parked connection resumes", SLACK));
+
+    // Half a head, a park, then the rest.
+    assert!(wait_for_line(&serve, "parked an idle connection", park));
+    let (first, rest) = get.split_at(20);
+    stream.write_all(first.as_bytes()).await.unwrap();
+    assert!(wait_for_line(&serve, "a parked connection resumes", SLACK));
+    stream.write_all(rest.as_bytes()).await.unwrap();
+    assert!(answer(&mut stream).await.starts_with("HTTP/1.1 200"));
+
+    // Half a head still in hyper's buffer when it parks.
+    stream.write_all(first.as_bytes()).await.unwrap();
+    assert!(wait_for_line(&serve, "a parked connection resumes", park));
+    stream.write_all(rest.as_bytes()).await.unwrap();
+    assert!(answer(&mut stream).await.starts_with("HTTP/1.1 200"));
+}
+
+/// Reads one answer to `GET /` (its body says wxemu "is running").
+async fn answer(stream: &mut tokio_rustls::client::TlsStream<tokio::net::TcpStream>) -> String {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&got).contains("is running") {
+        let n = tokio::time::timeout(SLACK, stream.read(&mut buf))
+            .await
+            .expect("an answer")
+            .unwrap();
+        assert!(n > 0, "closed: {}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
 
 #[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

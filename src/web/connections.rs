@@ -13,6 +13,10 @@
 //!   one is closed to make room, so a legitimate client always gets in while
 //!   an attacker's silent connections are shed.
 //!
+//! An HTTP/1.1 connection idle for [`PARK_AFTER`] is asked to *park*
+//! (see [`crate::web::parking`]): it stays open but gives back hyper's
+//! buffers until its next request.
+//!
 //! A busy connection whose response body has made no progress for
 //! `send_stall_timeout` (a reader that stopped reading, an HTTP/2 window of
 //! zero) is closed too, so a stalled reader cannot pin response bytes.
@@ -54,6 +58,11 @@ pub enum CloseReason {
     Shutdown,
 }
 
+/// How long an HTTP/1.1 connection sits idle before it parks. Long enough
+/// that a client sending requests back to back never parks; short enough
+/// that the connections a bot or a browser keeps in its pool cost little.
+pub const PARK_AFTER: Duration = Duration::from_secs(2);
+
 /// Every open connection, in accept order.
 pub struct Connections {
     limits: ConnLimits,
@@ -80,6 +89,10 @@ pub struct Conn {
     sending: AtomicUsize,
     last_sent_ms: AtomicU64,
     close: tokio::sync::watch::Sender<Option<CloseReason>>,
+    /// Set when the sweeper asked this idle connection to park; cleared
+    /// by its next request.
+    parked: AtomicBool,
+    park: tokio::sync::Notify,
 }
 
 /// A registered connection; dropping it unregisters.
@@ -152,6 +165,8 @@ impl Connections {
             sending: AtomicUsize::new(0),
             last_sent_ms: AtomicU64::new(now),
             close: tokio::sync::watch::Sender::new(None),
+            parked: AtomicBool::new(false),
+            park: tokio::sync::Notify::new(),
         });
         open.insert(id, conn.clone());
         Some(Admitted {
@@ -230,6 +245,8 @@ impl Connections {
                 let since = now.saturating_sub(conn.last_active_ms.load(Ordering::Acquire));
                 if since >= millis(limit) {
                     conn.request_close(reason);
+                } else if since >= millis(PARK_AFTER) && !conn.parked.swap(true, Ordering::AcqRel) {
+                    conn.park.notify_one();
                 }
             } else if conn.sending.load(Ordering::Acquire) > 0 {
                 let since = now.saturating_sub(conn.last_sent_ms.load(Ordering::Acquire));
@@ -294,6 +311,16 @@ impl Conn {
         self.close.borrow().is_some()
     }
 
+    /// Requests seen so far.
+    pub fn served(&self) -> u64 {
+        self.served.load(Ordering::Relaxed)
+    }
+
+    /// Completes when the sweeper asks this idle connection to park.
+    pub async fn parking(&self) {
+        self.park.notified().await;
+    }
+
     /// Completes when the connection is asked to close, with the reason.
     pub async fn closing(&self) -> CloseReason {
         let mut rx = self.close.subscribe();
@@ -307,6 +334,7 @@ impl Conn {
     fn request_started(self: &Arc<Self>) -> InFlight {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
         self.served.fetch_add(1, Ordering::Relaxed);
+        self.parked.store(false, Ordering::Release);
         self.touch();
         InFlight {
             conn: self.clone(),

@@ -14,6 +14,7 @@ pub mod intercept;
 pub mod journal;
 pub mod marks;
 pub mod openplatform;
+pub mod parking;
 pub mod proxy;
 pub mod registry;
 pub mod server;

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use hyper::server::conn::http1;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
@@ -23,6 +24,7 @@ use crate::web::connections::{AcceptErrors, Admitted, CloseReason, ConnLimits, C
 use crate::web::faults::{DropConnection, DroppedByFault};
 use crate::web::front::{Front, Listener};
 use crate::web::intercept::{InterceptError, InterceptOptions, Interception};
+use crate::web::parking;
 use wxemu_core::approval::ApprovalMode;
 use wxemu_core::config::{Config, ConfigError};
 use wxemu_core::emulator::{Emulator, KNOWN_PORTS};
@@ -246,7 +248,7 @@ impl Server {
         }
         let service = dropping_service(Front::new(emulator.clone(), Listener::Tls));
         let api_service = dropping_service(Front::new(emulator.clone(), Listener::PlainApi));
-        let builders = Arc::new(Builders::new(connection_builder(&limits)));
+        let builders = Arc::new(Builders::new(&limits));
         let builder = builders.sniffing.clone();
         let connections = Connections::new(ConnLimits {
             max_connections: crate::web::connections::fd_bounded(limits.max_connections),
@@ -321,8 +323,8 @@ impl Server {
             let _ = tcp.set_nodelay(true);
             if plain {
                 let connection = serve_connection(
-                    builder.clone(),
-                    TokioIo::new(tcp),
+                    Protocol::Sniffing(builder.clone()),
+                    tcp,
                     api_service.clone(),
                     admitted,
                 );
@@ -357,10 +359,8 @@ impl Server {
                 };
                 // The first-request deadline counts from here.
                 admitted.touch();
-                let builder = builder.for_alpn(stream.get_ref().1.alpn_protocol());
-                if let Err(e) =
-                    serve_connection(builder, TokioIo::new(stream), service, admitted).await
-                {
+                let protocol = builder.for_alpn(stream.get_ref().1.alpn_protocol());
+                if let Err(e) = serve_connection(protocol, stream, service, admitted).await {
                     tracing::debug!(%peer, "connection ended: {e}");
                 }
             });
@@ -411,33 +411,49 @@ fn connection_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
     builder
 }
 
-/// The connection builder in two forms: a TLS connection that negotiated
-/// http/1.1 by ALPN, or no protocol at all (Node's `https`, so wechat4u;
-/// HTTP/2 over TLS requires ALPN, RFC 9113 section 3.3), is served as
-/// HTTP/1.1 at once. Otherwise hyper-util sniffs for HTTP/2's preface, and
-/// that costs an HTTP/1.1 connection 8 KiB: the sniffed 24 bytes reach hyper
-/// as a first, partial head, and the read buffer, full of it, doubles to
-/// 16 KiB for the rest of the connection. (h2 connections keep the sniffing
-/// builder: closing an idle one that is still being sniffed is immediate,
-/// where an HTTP/2 connection's graceful close waits for the peer.)
+/// The same HTTP/1.1 settings for hyper's own HTTP/1.1 builder, which can
+/// hand a connection back without closing it (see [`parking`]).
+fn http1_builder(limits: &Limits) -> http1::Builder {
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .max_buf_size(H1_MAX_BUF);
+    builder
+}
+
+/// How a connection is served. A TLS connection that negotiated http/1.1
+/// by ALPN, or no protocol at all (Node's `https`, so wechat4u; HTTP/2 over
+/// TLS requires ALPN, RFC 9113 section 3.3), is served as HTTP/1.1 at once,
+/// and parks while idle. Otherwise hyper-util sniffs for HTTP/2's preface,
+/// which an HTTP/1.1 connection would pay for: the sniffed 24 bytes reach
+/// hyper as a first, partial head, and the read buffer, full of it, doubles
+/// to 16 KiB for the rest of the connection.
+#[derive(Clone)]
+enum Protocol {
+    Http1(http1::Builder),
+    Sniffing(auto::Builder<TokioExecutor>),
+}
+
+/// Both ways to serve, built once.
 struct Builders {
     sniffing: auto::Builder<TokioExecutor>,
-    http1: auto::Builder<TokioExecutor>,
+    http1: http1::Builder,
 }
 
 impl Builders {
-    fn new(builder: auto::Builder<TokioExecutor>) -> Builders {
+    fn new(limits: &Limits) -> Builders {
         Builders {
-            http1: builder.clone().http1_only(),
-            sniffing: builder,
+            sniffing: connection_builder(limits),
+            http1: http1_builder(limits),
         }
     }
 
-    /// The builder for a connection that negotiated `alpn`.
-    fn for_alpn(&self, alpn: Option<&[u8]>) -> auto::Builder<TokioExecutor> {
+    /// How to serve a connection that negotiated `alpn`.
+    fn for_alpn(&self, alpn: Option<&[u8]>) -> Protocol {
         match alpn {
-            Some(b"http/1.1") | None => self.http1.clone(),
-            _ => self.sniffing.clone(),
+            Some(b"http/1.1") | None => Protocol::Http1(self.http1.clone()),
+            _ => Protocol::Sniffing(self.sniffing.clone()),
         }
     }
 }
@@ -454,23 +470,32 @@ const H2_PING_TIMEOUT: Duration = Duration::from_secs(10);
 /// its graceful close (HTTP/2 GOAWAY) before it is dropped.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
+fn close_grace(reason: CloseReason) -> Duration {
+    if reason == CloseReason::Shutdown {
+        SHUTDOWN_GRACE
+    } else {
+        CLOSE_GRACE
+    }
+}
+
 /// Serves one connection until it ends or the registry asks it to close:
 /// then gracefully (in-flight requests finish, HTTP/2 says GOAWAY), within
-/// [`CLOSE_GRACE`] (or [`SHUTDOWN_GRACE`] when the server stops).
+/// [`close_grace`].
 async fn serve_connection<I, S>(
-    builder: auto::Builder<TokioExecutor>,
+    protocol: Protocol,
     io: I,
     service: S,
     admitted: Admitted,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
 where
-    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     S: tower::Service<
             axum::http::Request<hyper::body::Incoming>,
             Response = axum::response::Response,
             Error = DroppedByFault,
         > + Clone
         + Send
+        + Unpin
         + 'static,
     S::Future: Send + 'static,
 {
@@ -478,7 +503,13 @@ where
         service,
         admitted.conn.clone(),
     ));
-    let connection = builder.serve_connection(io, service);
+    let builder = match protocol {
+        Protocol::Http1(builder) => {
+            return parking::serve(&builder, io, service, &admitted, close_grace).await
+        }
+        Protocol::Sniffing(builder) => builder,
+    };
+    let connection = builder.serve_connection(TokioIo::new(io), service);
     tokio::pin!(connection);
     let reason = tokio::select! {
         result = connection.as_mut() => return result,
@@ -486,12 +517,7 @@ where
     };
     tracing::debug!(?reason, "closing a connection");
     connection.as_mut().graceful_shutdown();
-    let grace = if reason == CloseReason::Shutdown {
-        SHUTDOWN_GRACE
-    } else {
-        CLOSE_GRACE
-    };
-    match tokio::time::timeout(grace, connection).await {
+    match tokio::time::timeout(close_grace(reason), connection).await {
         Ok(result) => result,
         Err(_) => Ok(()), // dropped: the socket closes
     }
