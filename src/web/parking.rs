@@ -28,31 +28,36 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// Serves `io` as HTTP/1.1 until the client closes it or the registry asks
 /// it to close (then gracefully, within `grace(reason)`), parking it
 /// whenever the registry asks.
+///
+/// The stream and the service stay where the caller keeps them (hyper
+/// borrows them), so what a parked connection costs is the caller's
+/// stream, rustls's buffers and this future's few hundred bytes.
 pub async fn serve<I, S>(
     builder: &http1::Builder,
-    io: I,
-    mut service: S,
+    io: &mut I,
+    service: &S,
     admitted: &Admitted,
     grace: impl Fn(CloseReason) -> Duration,
 ) -> Result<(), BoxError>
 where
-    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    I: AsyncRead + AsyncWrite + Unpin,
     S: hyper::service::Service<
-            axum::http::Request<hyper::body::Incoming>,
-            Response = axum::response::Response,
-        > + Unpin,
+        axum::http::Request<hyper::body::Incoming>,
+        Response = axum::response::Response,
+    >,
     S::Future: Unpin,
     S::Error: Into<BoxError>,
 {
     let mut io = Rewind::new(io, Bytes::new());
     loop {
         // Boxed, so that hyper's state is freed while parked.
-        let mut conn = Box::new(builder.serve_connection(TokioIo::new(io), service));
+        let mut conn = Box::new(builder.serve_connection(TokioIo::new(&mut io), service));
         let served = tokio::select! {
             ended = poll_fn(|cx| conn.poll_without_shutdown(cx)) => {
                 // The client closed, or asked to (`Connection: close`).
                 ended?;
-                close(&mut conn.into_parts().io.into_inner().inner).await;
+                drop(conn);
+                close(&mut io).await;
                 return Ok(());
             }
             reason = admitted.closing() => {
@@ -75,37 +80,39 @@ where
             _ = admitted.closing() => return Ok(()),
         };
         finished?;
-        let parts = conn.into_parts();
-        service = parts.service;
-        let mut parked = parts.io.into_inner();
-        if admitted.served() != served {
-            close(&mut parked.inner).await;
-            return Ok(());
-        }
         // Bytes hyper read but did not use come first again (a head cut in
         // two). Such a connection is not parked again before its next
         // request, so hyper's header timeout still bounds a slow head.
-        let mut unread = parts.read_buf;
-        if unread.is_empty() {
-            unread = parked.take_prefix();
+        let unread = conn.into_parts().read_buf;
+        if admitted.served() != served {
+            close(&mut io).await;
+            return Ok(());
         }
-        if unread.is_empty() {
+        // (An empty `unread` still holds hyper's whole read buffer: drop it.)
+        if !unread.is_empty() {
+            io.prefix = if io.prefix.is_empty() {
+                unread
+            } else {
+                [unread, std::mem::take(&mut io.prefix)].concat().into()
+            };
+        }
+        if io.prefix.is_empty() {
             tracing::debug!("parked an idle connection");
-            let mut first = [0u8; 512];
+            // One byte: the rest of its TLS record waits in rustls.
+            let mut first = [0u8; 1];
             let read = tokio::select! {
-                read = parked.inner.read(&mut first) => read,
+                read = io.inner.read(&mut first) => read,
                 _ = admitted.closing() => Ok(0),
             };
             match read {
                 Ok(0) | Err(_) => {
-                    close(&mut parked.inner).await;
+                    close(&mut io).await;
                     return Ok(());
                 }
-                Ok(n) => unread = Bytes::copy_from_slice(&first[..n]),
+                Ok(_) => io.prefix = Bytes::copy_from_slice(&first),
             }
         }
-        tracing::debug!(unread = unread.len(), "a parked connection resumes");
-        io = Rewind::new(parked.inner, unread);
+        tracing::debug!(unread = io.prefix.len(), "a parked connection resumes");
     }
 }
 
@@ -123,10 +130,6 @@ struct Rewind<I> {
 impl<I> Rewind<I> {
     fn new(inner: I, prefix: Bytes) -> Self {
         Rewind { prefix, inner }
-    }
-
-    fn take_prefix(&mut self) -> Bytes {
-        std::mem::take(&mut self.prefix)
     }
 }
 

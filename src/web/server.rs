@@ -322,22 +322,19 @@ impl Server {
             };
             let _ = tcp.set_nodelay(true);
             if plain {
-                let connection = serve_connection(
-                    Protocol::Sniffing(builder.clone()),
+                tokio::spawn(serve_connection(
+                    builders.clone(),
+                    Protocol::Sniffing,
                     tcp,
                     api_service.clone(),
                     admitted,
-                );
-                tokio::spawn(async move {
-                    if let Err(e) = connection.await {
-                        tracing::debug!(%peer, "plain-HTTP connection ended: {e}");
-                    }
-                });
+                    peer,
+                ));
                 continue;
             }
             let tls = tls.clone();
             let service = service.clone();
-            let builder = builders.clone();
+            let builders = builders.clone();
             tokio::spawn(async move {
                 let handshake = tokio::time::timeout(limits.tls_handshake_timeout, tls.accept(tcp));
                 let stream = tokio::select! {
@@ -359,10 +356,19 @@ impl Server {
                 };
                 // The first-request deadline counts from here.
                 admitted.touch();
-                let protocol = builder.for_alpn(stream.get_ref().1.alpn_protocol());
-                if let Err(e) = serve_connection(protocol, stream, service, admitted).await {
-                    tracing::debug!(%peer, "connection ended: {e}");
-                }
+                let protocol = Protocol::for_alpn(stream.get_ref().1.alpn_protocol());
+                // A task of its own, holding only what serving needs: this
+                // one, sized for the handshake too, would stay with every
+                // connection, idle ones included. The stream is boxed: an
+                // async fn's future can keep two copies of a moved argument.
+                tokio::spawn(serve_connection(
+                    builders,
+                    protocol,
+                    Box::new(stream),
+                    service,
+                    admitted,
+                    peer,
+                ));
             });
         }
 
@@ -429,13 +435,23 @@ fn http1_builder(limits: &Limits) -> http1::Builder {
 /// which an HTTP/1.1 connection would pay for: the sniffed 24 bytes reach
 /// hyper as a first, partial head, and the read buffer, full of it, doubles
 /// to 16 KiB for the rest of the connection.
-#[derive(Clone)]
+#[derive(Debug, Clone, Copy)]
 enum Protocol {
-    Http1(http1::Builder),
-    Sniffing(auto::Builder<TokioExecutor>),
+    Http1,
+    Sniffing,
 }
 
-/// Both ways to serve, built once.
+impl Protocol {
+    /// How to serve a connection that negotiated `alpn`.
+    fn for_alpn(alpn: Option<&[u8]>) -> Protocol {
+        match alpn {
+            Some(b"http/1.1") | None => Protocol::Http1,
+            _ => Protocol::Sniffing,
+        }
+    }
+}
+
+/// Both ways to serve, built once and shared by every connection.
 struct Builders {
     sniffing: auto::Builder<TokioExecutor>,
     http1: http1::Builder,
@@ -446,14 +462,6 @@ impl Builders {
         Builders {
             sniffing: connection_builder(limits),
             http1: http1_builder(limits),
-        }
-    }
-
-    /// How to serve a connection that negotiated `alpn`.
-    fn for_alpn(&self, alpn: Option<&[u8]>) -> Protocol {
-        match alpn {
-            Some(b"http/1.1") | None => Protocol::Http1(self.http1.clone()),
-            _ => Protocol::Sniffing(self.sniffing.clone()),
         }
     }
 }
@@ -480,14 +488,16 @@ fn close_grace(reason: CloseReason) -> Duration {
 
 /// Serves one connection until it ends or the registry asks it to close:
 /// then gracefully (in-flight requests finish, HTTP/2 says GOAWAY), within
-/// [`close_grace`].
+/// [`close_grace`]. This future is the connection's task for its whole life,
+/// so it keeps one copy of the stream and pointers, nothing larger.
 async fn serve_connection<I, S>(
+    builders: Arc<Builders>,
     protocol: Protocol,
-    io: I,
+    mut io: I,
     service: S,
     admitted: Admitted,
-) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
-where
+    peer: SocketAddr,
+) where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     S: tower::Service<
             axum::http::Request<hyper::body::Incoming>,
@@ -495,7 +505,6 @@ where
             Error = DroppedByFault,
         > + Clone
         + Send
-        + Unpin
         + 'static,
     S::Future: Send + 'static,
 {
@@ -503,23 +512,31 @@ where
         service,
         admitted.conn.clone(),
     ));
-    let builder = match protocol {
-        Protocol::Http1(builder) => {
-            return parking::serve(&builder, io, service, &admitted, close_grace).await
+    let ended = match protocol {
+        Protocol::Http1 => {
+            parking::serve(&builders.http1, &mut io, &service, &admitted, close_grace).await
         }
-        Protocol::Sniffing(builder) => builder,
+        Protocol::Sniffing => {
+            // Boxed: inline, it would size the task of every connection.
+            let mut connection = Box::pin(
+                builders
+                    .sniffing
+                    .serve_connection(TokioIo::new(io), service),
+            );
+            tokio::select! {
+                result = connection.as_mut() => result,
+                reason = admitted.closing() => {
+                    tracing::debug!(?reason, "closing a connection");
+                    connection.as_mut().graceful_shutdown();
+                    tokio::time::timeout(close_grace(reason), connection)
+                        .await
+                        .unwrap_or(Ok(())) // on time out it is dropped: the socket closes
+                }
+            }
+        }
     };
-    let connection = builder.serve_connection(TokioIo::new(io), service);
-    tokio::pin!(connection);
-    let reason = tokio::select! {
-        result = connection.as_mut() => return result,
-        reason = admitted.closing() => reason,
-    };
-    tracing::debug!(?reason, "closing a connection");
-    connection.as_mut().graceful_shutdown();
-    match tokio::time::timeout(close_grace(reason), connection).await {
-        Ok(result) => result,
-        Err(_) => Ok(()), // dropped: the socket closes
+    if let Err(e) = ended {
+        tracing::debug!(%peer, "connection ended: {e}");
     }
 }
 
