@@ -28,7 +28,7 @@ pub fn trim() {
     unsafe {
         libc::malloc_trim(0);
     }
-    #[cfg(target_os = "linux")]
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
     if let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") {
         for range in clean_file_mappings(&smaps) {
             // SAFETY: MADV_PAGEOUT never changes a mapping's contents: clean
@@ -47,6 +47,7 @@ pub fn trim() {
 
 /// The address ranges of `smaps`' read-only mappings of regular files
 /// (not devices) that hold no private (anonymous) pages.
+#[cfg(any(all(target_os = "linux", target_env = "gnu"), test))]
 fn clean_file_mappings(smaps: &str) -> Vec<std::ops::Range<usize>> {
     struct Mapping {
         range: std::ops::Range<usize>,

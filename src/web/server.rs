@@ -434,7 +434,10 @@ fn http1_builder(limits: &Limits) -> http1::Builder {
 /// and parks while idle. Otherwise hyper-util sniffs for HTTP/2's preface,
 /// which an HTTP/1.1 connection would pay for: the sniffed 24 bytes reach
 /// hyper as a first, partial head, and the read buffer, full of it, doubles
-/// to 16 KiB for the rest of the connection.
+/// to 16 KiB for the rest of the connection. (h2 connections keep the
+/// sniffing builder: closing an idle one that is still being sniffed is
+/// immediate, where an HTTP/2 connection's graceful close waits for the
+/// peer.)
 #[derive(Debug, Clone, Copy)]
 enum Protocol {
     Http1,
