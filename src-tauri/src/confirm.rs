@@ -106,7 +106,7 @@ fn cool_down<R: Runtime>(app: &AppHandle<R>) {
         if !window.is_visible().unwrap_or(false) {
             // Closing the webview lets WebKit's processes go.
             let _ = window.destroy();
-            crate::memory::trim();
+            crate::memory::trim_in_background();
             tracing::debug!("confirm window unloaded");
         }
     }

@@ -254,7 +254,7 @@ fn on_window_event<R: Runtime>(window: &tauri::Window<R>, event: &WindowEvent) {
     if window.label() != confirm::WINDOW_LABEL {
         if let WindowEvent::Destroyed = event {
             // The dashboard or the welcome window closed: back to the tray.
-            tauri::async_runtime::spawn_blocking(memory::trim);
+            memory::trim_in_background();
         }
         return;
     }

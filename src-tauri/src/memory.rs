@@ -45,6 +45,12 @@ pub fn trim() {
     }
 }
 
+/// [`trim`] on the blocking pool: reading `/proc/self/smaps` and paging out
+/// take milliseconds, too long for an async worker or the UI thread.
+pub fn trim_in_background() {
+    tauri::async_runtime::spawn_blocking(trim);
+}
+
 /// The address ranges of `smaps`' read-only mappings of regular files
 /// (not devices) that hold no private (anonymous) pages.
 #[cfg(any(all(target_os = "linux", target_env = "gnu"), test))]

@@ -19,7 +19,7 @@ pub fn check_at_start<R: Runtime>(app: &AppHandle<R>, show_welcome: bool) {
             return;
         };
         // Start-up is over (server up, stores asked): give back what it freed.
-        crate::memory::trim();
+        crate::memory::trim_in_background();
         if info.trusted() {
             tracing::info!("the CA is trusted: starting to the tray");
         } else if show_welcome {
