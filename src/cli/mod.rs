@@ -169,7 +169,12 @@ pub(crate) fn named<T: Named + Clone>() -> impl TypedValueParser<Value = T> {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    // `exec` shares the terminal with CMD: only wxemu's warnings there.
+    init_tracing(if matches!(cli.command, Command::Exec(_)) {
+        "wxemu=warn"
+    } else {
+        "wxemu=info"
+    });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -191,9 +196,9 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_tracing() {
+fn init_tracing(default_filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("wxemu=info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
