@@ -434,19 +434,28 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         );
         use wxemu_certs::trust::Verdict;
         let ca_path = intercept.ca().cert_path().to_owned();
-        let trust = tokio::task::spawn_blocking(move || crate::web::control::ca_trust(ca_path).0)
-            .await
-            .unwrap_or(Verdict::Unknown);
+        // Asking every store takes tens of milliseconds; a test runner waiting
+        // for --ready-file trusts the CA its own way and should not wait.
+        let trust = if args.ready_file.is_some() {
+            None
+        } else {
+            Some(
+                tokio::task::spawn_blocking(move || crate::web::control::ca_trust(ca_path).0)
+                    .await
+                    .unwrap_or(Verdict::Unknown),
+            )
+        };
         println!(
             "  intercept  CA {}: {}",
             intercept.ca().cert_path().display(),
             match trust {
-                Verdict::Trusted => "trusted",
-                Verdict::Partly =>
+                None => "trust not checked (--ready-file)",
+                Some(Verdict::Trusted) => "trusted",
+                Some(Verdict::Partly) =>
                     "trusted in some stores only: wxemu trust install --intercept",
-                Verdict::NotTrusted =>
+                Some(Verdict::NotTrusted) =>
                     "NOT trusted: wxemu trust install --intercept (backends: wxemu trust env --intercept)",
-                Verdict::Unknown =>
+                Some(Verdict::Unknown) =>
                     "trust unknown (no trust store could be asked): wxemu doctor",
             }
         );

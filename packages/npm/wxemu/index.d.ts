@@ -33,6 +33,8 @@ export interface StartOptions {
   args?: string[];
   /** More environment for the wxemu process. */
   env?: Record<string, string>;
+  /** Share the CAs through this directory (no key generation for later instances; one trust covers all). */
+  caDir?: string;
 }
 
 export interface Ports {

@@ -5,7 +5,7 @@
 
 import { spawn } from "node:child_process";
 import { createHash, X509Certificate } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import https from "node:https";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -32,6 +32,9 @@ let started = 0;
  * - apps: [{ appid, secret, name, callback_domains, ... }] added through the control API
  * - args: more `wxemu serve` arguments, e.g. ["--decision-timeout", "5s"]
  * - env: more environment for the process (e.g. { RUST_LOG: "wxemu=debug" })
+ * - caDir: share the CAs through this directory: a new data directory starts
+ *   with the CAs found there (no key generation: faster, and one trust covers
+ *   every instance), and the first instance leaves its CAs there
  */
 export async function start(options = {}) {
   const {
@@ -42,11 +45,13 @@ export async function start(options = {}) {
     apps = [],
     args = [],
     env = {},
+    caDir,
   } = options;
   const ownDir = !options.dataDir;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), "wxemu-"));
   const readyFile = path.join(dataDir, `ready-${process.pid}-${++started}.json`);
   rmSync(readyFile, { force: true });
+  if (caDir) seedCas(caDir, dataDir);
   const serveArgs = [
     "serve",
     "--port", String(port),
@@ -77,6 +82,7 @@ export async function start(options = {}) {
     cleanup();
     throw e;
   }
+  if (caDir) keepCas(caDir, dataDir);
   const wx = new Wxemu(ready, child, {
     token: readFileSync(ready.token_file, "utf8").trim(),
     dataDir,
@@ -91,6 +97,45 @@ export async function start(options = {}) {
     throw e;
   }
   return wx;
+}
+
+/** The CAs, each with its key (and what it signed once), shared as a whole directory per CA. */
+const CAS = {
+  // The leaf for localhost.weixin.qq.com too: the same for every instance.
+  "fast-login": ["ca.pem", "ca-key.pem", "leaf.pem", "leaf-key.pem"],
+  intercept: ["intercept-ca.pem", "intercept-ca-key.pem"],
+};
+
+/** Copies the shared CAs into a data directory that has none yet. */
+function seedCas(caDir, dataDir) {
+  for (const [name, files] of Object.entries(CAS)) {
+    const shared = path.join(caDir, name);
+    if (!existsSync(shared) || files.some((f) => existsSync(path.join(dataDir, f)))) continue;
+    for (const f of files) {
+      copyFileSync(path.join(shared, f), path.join(dataDir, f));
+      if (f.endsWith("-key.pem")) chmodSync(path.join(dataDir, f), 0o600);
+    }
+  }
+}
+
+/**
+ * Leaves this instance's CAs in caDir for the next ones: each CA's pair goes
+ * into a temporary directory renamed into place whole, so a reader sees a
+ * complete pair or none, and of two racing instances one simply wins.
+ */
+function keepCas(caDir, dataDir) {
+  mkdirSync(caDir, { recursive: true, mode: 0o700 });
+  for (const [name, files] of Object.entries(CAS)) {
+    const shared = path.join(caDir, name);
+    if (existsSync(shared) || !files.every((f) => existsSync(path.join(dataDir, f)))) continue;
+    const temp = mkdtempSync(path.join(caDir, `.${name}-`));
+    for (const f of files) copyFileSync(path.join(dataDir, f), path.join(temp, f));
+    try {
+      renameSync(temp, shared);
+    } catch {
+      rmSync(temp, { recursive: true, force: true }); // another instance won
+    }
+  }
 }
 
 /** Resolves with the ready file's JSON, or rejects with serve's own error. */

@@ -10,6 +10,7 @@
 //   and only its CAs are trusted (no ignoreHTTPSErrors, nothing installed).
 
 import { test as base, expect } from "@playwright/test";
+import path from "node:path";
 import { start } from "./index.js";
 
 export { expect };
@@ -18,8 +19,10 @@ export const test = base.extend({
   wxemuOptions: [{}, { scope: "worker", option: true }],
 
   wxemu: [
-    async ({ wxemuOptions }, use) => {
-      const wx = await start(wxemuOptions);
+    async ({ wxemuOptions }, use, workerInfo) => {
+      // The workers of a run share their CAs (created once, not per worker).
+      const caDir = path.join(workerInfo.project.outputDir, ".wxemu-ca");
+      const wx = await start({ caDir, ...wxemuOptions });
       try {
         await use(wx);
       } finally {

@@ -10,6 +10,8 @@
   ``browser_type_launch_args``, see wxemu's README).
 """
 
+import os
+
 import pytest
 
 import wxemu as _wxemu
@@ -21,8 +23,13 @@ def wxemu_options():
 
 
 @pytest.fixture(scope="session")
-def _wxemu_instance(wxemu_options):
-    with _wxemu.start(**wxemu_options) as wx:
+def _wxemu_instance(wxemu_options, tmp_path_factory):
+    # The xdist workers of a run share their CAs (created once, not per
+    # worker): their base temp directories have one parent.
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    options = {"ca_dir": str(shared / "wxemu-ca"), **wxemu_options}
+    with _wxemu.start(**options) as wx:
         yield wx
 
 

@@ -46,13 +46,16 @@ class WxemuError(Exception):
         self.body = body
 
 
-def start(approve="ask", intercept=True, port=0, data_dir=None, accounts=(), apps=(), args=(), env=None):
+def start(approve="ask", intercept=True, port=0, data_dir=None, accounts=(), apps=(), args=(), env=None, ca_dir=None):
     """Starts wxemu and returns a ready :class:`Wxemu` (also a context manager).
 
     approve: "ask" (logins wait for decide() or the policy) | "auto" | "deny" | "never".
     intercept: run the interception proxy (``wx.proxy``) on a free port.
     accounts, apps: dicts added through the control API.
     args: more ``wxemu serve`` arguments; env: more environment variables.
+    ca_dir: share the CAs through this directory: a new data directory starts
+    with the CAs found there (no key generation: faster, one trust covers
+    every instance), and the first instance leaves its CAs there.
     """
     global _started
     own_dir = data_dir is None
@@ -61,6 +64,8 @@ def start(approve="ask", intercept=True, port=0, data_dir=None, accounts=(), app
         _started += 1
         ready_file = data_dir / f"ready-{os.getpid()}-{_started}.json"
     ready_file.unlink(missing_ok=True)
+    if ca_dir is not None:
+        _seed_cas(Path(ca_dir), data_dir)
     command = [
         binary_path(), "serve",
         "--port", str(port),
@@ -89,6 +94,8 @@ def start(approve="ask", intercept=True, port=0, data_dir=None, accounts=(), app
         if own_dir:
             shutil.rmtree(data_dir, ignore_errors=True)
         raise
+    if ca_dir is not None:
+        _keep_cas(Path(ca_dir), data_dir)
     wx = Wxemu(ready, process, data_dir=data_dir, own_dir=own_dir, ready_file=ready_file)
     try:
         for account in accounts:
@@ -99,6 +106,44 @@ def start(approve="ask", intercept=True, port=0, data_dir=None, accounts=(), app
         wx.stop()
         raise
     return wx
+
+
+# The CAs, each with its key (and, for the fast-login CA, the leaf for
+# localhost.weixin.qq.com it signed), shared as one directory per CA.
+_CAS = {
+    "fast-login": ("ca.pem", "ca-key.pem", "leaf.pem", "leaf-key.pem"),
+    "intercept": ("intercept-ca.pem", "intercept-ca-key.pem"),
+}
+
+
+def _seed_cas(ca_dir, data_dir):
+    """Copies the shared CAs into a data directory that has none yet."""
+    for name, files in _CAS.items():
+        shared = ca_dir / name
+        if not shared.is_dir() or any((data_dir / f).exists() for f in files):
+            continue
+        for f in files:
+            shutil.copyfile(shared / f, data_dir / f)
+            if f.endswith("-key.pem"):
+                os.chmod(data_dir / f, 0o600)
+
+
+def _keep_cas(ca_dir, data_dir):
+    """Leaves this instance's CAs in ca_dir: each CA's files go into a
+    temporary directory renamed into place whole (a reader sees all or none;
+    of two racing instances one wins)."""
+    ca_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for name, files in _CAS.items():
+        shared = ca_dir / name
+        if shared.exists() or not all((data_dir / f).exists() for f in files):
+            continue
+        temp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=ca_dir))
+        for f in files:
+            shutil.copyfile(data_dir / f, temp / f)
+        try:
+            os.rename(temp, shared)
+        except OSError:
+            shutil.rmtree(temp, ignore_errors=True)  # another instance won
 
 
 class _Tail:
