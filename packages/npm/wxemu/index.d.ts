@@ -156,6 +156,8 @@ export declare class Wxemu {
 }
 
 export declare function start(options?: StartOptions): Promise<Wxemu>;
+/** Chromium flags routing WeChat's hosts to a wxemu and trusting only its CAs; default: the wxemu of `wxemu exec` (WXEMU_* variables). */
+export declare function chromiumArgs(wxemu?: { proxy?: string | null; caPath?: string; interceptCaPath?: string | null }): string[];
 /** The wxemu binary for this machine (from @wxemu/cli-<os>-<cpu>, or WXEMU_BINARY). */
 export declare function binaryPath(): string;
 /** The platform package this machine needs, e.g. "@wxemu/cli-linux-x64". */

@@ -368,21 +368,9 @@ export class Wxemu {
     if (this.#ownDir) rmSync(this.dataDir, { recursive: true, force: true });
   }
 
-  /**
-   * Chromium flags that send WeChat's hosts to this wxemu and trust its CAs
-   * only, changing nothing on the machine: the interception proxy for the
-   * real names (open.weixin.qq.com...), localhost.weixin.qq.com straight to
-   * 127.0.0.1 (no DNS), and both CAs' public keys allowed by hash (wxemu
-   * sends its CA in every chain). Chromium honours the hash list only with
-   * --user-data-dir, which Playwright and Cypress always pass.
-   */
+  /** Chromium flags that send WeChat's hosts to this wxemu and trust only its CAs (see chromiumArgs()). */
   chromiumArgs() {
-    const hashes = [this.caPath, this.interceptCaPath].filter(Boolean).map(spkiHash);
-    return [
-      ...(this.proxy ? [`--proxy-server=${this.proxy}`, `--proxy-bypass-list=${HOST}`] : []),
-      `--host-resolver-rules=MAP ${HOST} 127.0.0.1`,
-      `--ignore-certificate-errors-spki-list=${hashes.join(",")}`,
-    ];
+    return chromiumArgs({ proxy: this.proxy, caPath: this.caPath, interceptCaPath: this.interceptCaPath });
   }
 }
 
@@ -391,6 +379,29 @@ if (Symbol.asyncDispose) {
   Wxemu.prototype[Symbol.asyncDispose] = function () {
     return this.stop();
   };
+}
+
+/**
+ * Chromium flags that send WeChat's hosts to a wxemu and trust its CAs only,
+ * changing nothing on the machine: the interception proxy for the real names
+ * (open.weixin.qq.com...), localhost.weixin.qq.com straight to 127.0.0.1 (no
+ * DNS), and both CAs' public keys allowed by hash (wxemu sends its CA in
+ * every chain). Chromium honours the hash list only with --user-data-dir,
+ * which Playwright and Cypress always pass. Without arguments: the wxemu of
+ * `wxemu exec` (WXEMU_PROXY, WXEMU_CA, WXEMU_INTERCEPT_CA).
+ */
+export function chromiumArgs({
+  proxy = process.env.WXEMU_PROXY,
+  caPath = process.env.WXEMU_CA,
+  interceptCaPath = process.env.WXEMU_INTERCEPT_CA,
+} = {}) {
+  if (!caPath) throw new Error("wxemu: chromiumArgs() needs a wxemu: start() one, or run under `wxemu exec` (WXEMU_CA is not set)");
+  const hashes = [caPath, interceptCaPath].filter(Boolean).map(spkiHash);
+  return [
+    ...(proxy ? [`--proxy-server=${proxy}`, `--proxy-bypass-list=${HOST}`] : []),
+    `--host-resolver-rules=MAP ${HOST} 127.0.0.1`,
+    `--ignore-certificate-errors-spki-list=${hashes.join(",")}`,
+  ];
 }
 
 /** base64 SHA-256 of a certificate's SubjectPublicKeyInfo (Chromium's SPKI hash). */

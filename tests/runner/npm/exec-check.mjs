@@ -23,5 +23,11 @@ const client = await new Promise((resolve, reject) => {
     .on("error", reject);
 });
 if (client.state !== "logged_in") throw new Error(`unexpected client ${JSON.stringify(client)}`);
+// What a Cypress config does under `wxemu exec`: Chromium flags from the variables.
+const { chromiumArgs } = await import("wxemu");
+const args = chromiumArgs();
+if (!args.includes(`--proxy-server=${process.env.WXEMU_PROXY}`) || !args.some((a) => /^--ignore-certificate-errors-spki-list=[^,]{44},[^,]{44}$/.test(a))) {
+  throw new Error(`chromiumArgs() from the environment: ${args}`);
+}
 console.log(`exec-check: wxemu at ${process.env.WXEMU_URL} answers; exiting ${process.argv[2]}`);
 process.exit(Number(process.argv[2] ?? 0));

@@ -40,6 +40,15 @@ export SITE_BIN="$TARGET/debug/examples/site" RUNNER_OUT="$project"
 echo "==> Playwright (2 workers) against wxemu from the packed packages"
 "$ROOT/tests/browser/node_modules/.bin/playwright" test -c playwright.config.js
 
+echo "==> The README's Playwright snippets, as written"
+mkdir -p readme
+node "$ROOT/tests/runner/readme-snippet.mjs" playwright.config.js >readme/playwright.config.js
+node "$ROOT/tests/runner/readme-snippet.mjs" login.spec.js >readme/login.spec.js
+"$ROOT/tests/browser/node_modules/.bin/playwright" test -c readme/playwright.config.js
+
+echo "==> The README's shell snippet (wxemu exec), as written"
+PATH="$project/node_modules/.bin:$PATH" bash -euo pipefail -c "$(node "$ROOT/tests/runner/readme-snippet.mjs" exec.sh)"
+
 echo "==> wxemu exec -- node exec-check.mjs: the command's status comes back"
 npx --no-install wxemu exec -- node exec-check.mjs 0
 set +e

@@ -21,9 +21,12 @@ mkdir -p "$site" "$out"
 PATH="$no_rust_path" "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
   --no-index --no-deps --target "$site" $wheels
 
+mkdir -p "$out/readme"
+node "$ROOT/tests/runner/readme-snippet.mjs" test_readme.py >"$out/readme/test_readme.py"
+
 cd "$ROOT/tests/runner/python"
-echo "==> pytest -n 2 with pytest-wxemu from the wheels"
-PYTHONPATH="$site" RUNNER_OUT="$out" "$VENV/bin/python" -m pytest -n 2 -p no:cacheprovider -q .
+echo "==> pytest -n 2 with pytest-wxemu from the wheels (and the README's snippet, as written)"
+PYTHONPATH="$site" RUNNER_OUT="$out" "$VENV/bin/python" -m pytest -n 2 -p no:cacheprovider -q . "$out/readme/test_readme.py"
 
 # Two workers, each with one wxemu of its own.
 workers="$(cut -d' ' -f1 "$out/workers.txt" | sort -u | wc -l)"
