@@ -808,13 +808,14 @@ async fn refused_origins_and_hosts_are_logged_shortened() {
 #[tokio::test]
 async fn login_target_fields_are_bounded_with_the_wires_own_errors() {
     let server = TestServer::start().await;
-    // state: 128 bytes accepted, 129 refused (fast login: 10001).
+    // state: 2 KiB accepted in permissive mode (flagged past 128 bytes),
+    // 2049 refused (fast login: 10001).
     let ok = server
-        .check_login_for(APPID, REDIRECT, &"s".repeat(128))
+        .check_login_for(APPID, REDIRECT, &"s".repeat(2048))
         .await;
     assert_eq!(ok.errcode(), 0, "{}", ok.text());
     for (appid, redirect, state) in [
-        (APPID.to_owned(), REDIRECT.to_owned(), "s".repeat(129)),
+        (APPID.to_owned(), REDIRECT.to_owned(), "s".repeat(2049)),
         (APPID.to_owned(), REDIRECT.to_owned(), "s".repeat(60_000)),
         (
             APPID.to_owned(),
@@ -831,10 +832,10 @@ async fn login_target_fields_are_bounded_with_the_wires_own_errors() {
     let page = server
         .get(&format!(
             "/connect/qrconnect?appid={APPID}&redirect_uri=https%3A%2F%2Fsite.example%2Fcb&response_type=code&scope=snsapi_login&state={}",
-            "s".repeat(129)
+            "s".repeat(2049)
         ))
         .await;
-    assert!(page.text().contains("at most 128"), "{}", page.text());
+    assert!(page.text().contains("at most 2048"), "{}", page.text());
     // Any query over 4 KiB: 414, the body in the surface's own format.
     let padding = "t".repeat(5000);
     let long = server

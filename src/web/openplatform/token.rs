@@ -148,14 +148,20 @@ impl Params {
 }
 
 fn token_body(grant: TokenGrant) -> Value {
-    json!({
+    let mut body = json!({
         "access_token": grant.access_token,
         "expires_in": grant.expires_in,
         "refresh_token": grant.refresh_token,
         "openid": grant.openid,
         "scope": grant.scope,
-        "unionid": grant.unionid,
-    })
+    });
+    if grant.is_snapshotuser {
+        body["is_snapshotuser"] = json!(1);
+    }
+    if let Some(unionid) = grant.unionid {
+        body["unionid"] = json!(unionid);
+    }
+    body
 }
 
 /// Extracts a token API call's [`Params`] (query and body), or answers.
@@ -236,7 +242,12 @@ pub async fn userinfo(
             "country": info.country,
             "headimgurl": info.headimgurl,
             "privilege": [],
-            "unionid": info.unionid,
         }))
+        .map(|mut body: Value| {
+            if let Some(unionid) = info.unionid {
+                body["unionid"] = json!(unionid);
+            }
+            body
+        })
     })())
 }
