@@ -1084,3 +1084,52 @@ async fn no_flood_of_one_input_takes_rss_past_64_mb() {
         worst.1
     );
 }
+
+/// The consent page's calls and the token API's bodies take junk without a
+/// 500 or a panic: each gets the API's own errcode naming what is wrong.
+#[tokio::test]
+async fn web_authorization_and_token_bodies_refuse_junk() {
+    let server = TestServer::start().await;
+    let origin = format!("https://localhost.weixin.qq.com:{}", server.addr.port());
+    for path in [
+        "/connect/oauth2/consent/wait",
+        "/connect/oauth2/consent/answer",
+    ] {
+        for body in [
+            "".to_owned(),
+            "{".to_owned(),
+            "[]".to_owned(),
+            r#"{"ticket":5}"#.to_owned(),
+            r#"{"ticket":"x","decision":"maybe"}"#.to_owned(),
+            format!(
+                r#"{{"ticket":"{}","decision":"allow"}}"#,
+                "t".repeat(10_000)
+            ),
+        ] {
+            let reply = server.post(path, Some(&origin), body.clone()).await;
+            assert!(
+                reply.status.as_u16() < 500,
+                "{path} {body:.40}: {}",
+                reply.status
+            );
+            assert_ne!(reply.errcode(), 0, "{path} {body:.40}: {}", reply.text());
+        }
+    }
+    for (content_type, body) in [
+        ("application/json", "\u{0}\u{1}"),
+        ("application/json", r#"{"a":[1]}"#),
+        ("application/x-www-form-urlencoded", "%%%&&&==="),
+        ("text/plain", "code"),
+    ] {
+        let reply = server
+            .send_with(
+                Method::POST,
+                "/sns/oauth2/access_token",
+                &[("content-type", content_type)],
+                body,
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{body}");
+        assert!(reply.errcode() > 0, "{body}: {}", reply.text());
+    }
+}
