@@ -381,14 +381,19 @@ impl Emulator {
     /// fields, the appid, the page's host against the app's JS接口安全域名
     /// (subdomains included; ports 80/443 only in strict mode), and the
     /// signature over a live jsapi ticket of the app and the page URL.
-    pub fn verify_js_config(&self, request: &VerifyRequest) -> Result<VerifiedPage, VerifyFailure> {
-        let fail = |error: &str, reason: String| VerifyFailure {
-            error: error.to_owned(),
-            reason,
-            expected_string: None,
-            expected_signature: None,
-            sent_signature: request.signature.chars().take(64).collect(),
-            cause: None,
+    pub fn verify_js_config(
+        &self,
+        request: &VerifyRequest,
+    ) -> Result<VerifiedPage, Box<VerifyFailure>> {
+        let fail = |error: &str, reason: String| {
+            Box::new(VerifyFailure {
+                error: error.to_owned(),
+                reason,
+                expected_string: None,
+                expected_signature: None,
+                sent_signature: request.signature.chars().take(64).collect(),
+                cause: None,
+            })
         };
         let timestamp = match &request.timestamp {
             Value::Number(n) if n.is_u64() => n.to_string(),
@@ -497,7 +502,7 @@ impl Emulator {
             return Ok(page);
         }
         let newest = live.last().copied();
-        Err(VerifyFailure {
+        Err(Box::new(VerifyFailure {
             error: "invalid signature".into(),
             reason: match newest {
                 Some(_) => "the signature is not sha1 of the expected string".into(),
@@ -512,7 +517,7 @@ impl Emulator {
                 .map(|t| string_to_sign(t, &request.nonce_str, &timestamp, &request.url)),
             sent_signature: sent.clone(),
             cause: diagnose(request, &timestamp, &sent, &app.appid, &tickets, now),
-        })
+        }))
     }
 
     /// Pages that passed `wx.config`, oldest first (at most [`MAX_PAGES`]).
