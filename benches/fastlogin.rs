@@ -87,7 +87,10 @@ async fn one(kind: Case, connection: &mut Connection) {
         }
         Case::Verify(body) => {
             let body = post(connection, "/h5/verify", body.to_owned()).await;
-            assert!(body.starts_with(b"{\"err_msg\":\"pre_verify_jsapi:ok\""), "{body:?}");
+            assert!(
+                body.starts_with(b"{\"err_msg\":\"pre_verify_jsapi:ok\""),
+                "{body:?}"
+            );
         }
     }
 }
