@@ -57,9 +57,9 @@ pub struct Emulator {
     /// Apps registered at run time (permissive mode).
     pub(crate) apps: AppRegistry,
     /// Web authorization's consent pages waiting for their person.
-    pub(crate) consents: crate::oauth2::Consents,
+    pub(crate) consents: crate::oauth2::consents::Consents,
     /// The JS-SDK's base tokens, tickets, verified pages and outcomes.
-    pub(crate) jssdk: crate::jssdk::JsSdk,
+    pub(crate) jssdk: crate::jssdk::state::JsSdk,
     config: RwLock<Config>,
     config_path: PathBuf,
     /// The client's runtime state; starts as the config's `[client]`, and
