@@ -139,7 +139,10 @@ pub struct Verdict {
     pub account: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+/// Streamed as `{"event": "requested", <the request's fields>}` and
+/// `{"event": "finished", "id": ..., "outcome": ...}`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
 pub enum ApprovalEvent {
     Requested(Arc<AuthorizeRequest>),
     Finished { id: u64, outcome: Outcome },

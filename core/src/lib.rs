@@ -35,6 +35,7 @@ pub mod limits;
 pub mod listening;
 pub mod named;
 pub mod origin;
+mod qa;
 pub mod qr;
 pub mod random;
 pub mod scenario;

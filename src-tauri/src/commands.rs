@@ -213,7 +213,7 @@ pub fn journal_list(
 /// Empties the journal; returns how many entries were dropped.
 #[tauri::command]
 pub fn journal_clear(desktop: State<'_, Desktop>) -> Result<usize, String> {
-    Ok(emulator(&desktop)?.journal().clear())
+    Ok(emulator(&desktop)?.clear_journal())
 }
 
 // ---- QR logins (the Open Platform page's codes), as the phone ----

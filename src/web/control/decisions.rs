@@ -31,12 +31,12 @@ pub async fn list(State(emu): State<Arc<Emulator>>) -> ApiResult {
 pub async fn enqueue(State(emu): State<Arc<Emulator>>, body: Body) -> ApiResult {
     let batch: DecisionBatch = json_body(&emu, body).await?;
     batch.validate(&emu.config()).map_err(ApiError::bad)?;
-    emu.approvals().enqueue(batch.expand());
+    emu.enqueue_decisions(batch.expand());
     Ok((StatusCode::CREATED, Json(queue_view(&emu))).into_response())
 }
 
 pub async fn clear(State(emu): State<Arc<Emulator>>) -> ApiResult {
-    let cleared = emu.approvals().clear_queue();
+    let cleared = emu.clear_decisions();
     ok(json!({ "cleared": cleared }))
 }
 
@@ -54,7 +54,7 @@ pub struct PolicyChange {
 /// The standing policy, used once the queue is empty.
 pub async fn set_policy(State(emu): State<Arc<Emulator>>, body: Body) -> ApiResult {
     let change: PolicyChange = json_body(&emu, body).await?;
-    emu.approvals().set_mode(change.policy);
+    emu.set_approval_mode(change.policy);
     ok(json!({ "policy": change.policy }))
 }
 
@@ -92,10 +92,7 @@ pub async fn resolve(
             )));
         }
     }
-    if emu
-        .approvals()
-        .resolve_as(id, resolution.decision, resolution.account)
-    {
+    if emu.resolve_authorization(id, resolution.decision, resolution.account) {
         ok(json!({ "id": id, "decision": resolution.decision }))
     } else {
         Err(ApiError::not_found(format!(
