@@ -363,3 +363,108 @@ async fn the_stream_ends_when_the_server_stops() {
     assert_eq!(events.next().await, None, "a clean end, not an error");
     stopping.await.unwrap();
 }
+
+#[tokio::test]
+async fn the_stream_works_over_http2() {
+    let server = server().await;
+    let mut events = server.events_h2().await;
+    server.ctl(Method::POST, "/clock/freeze", None).await;
+    events
+        .expect("POST /clock/freeze", "clock_changed", any)
+        .await;
+}
+
+/// Reads raw bytes from `stream` until `text` has appeared `times` times
+/// in all that was read; returns everything read.
+async fn read_until<S: tokio::io::AsyncRead + Unpin>(
+    stream: &mut S,
+    seen: &mut Vec<u8>,
+    text: &str,
+    times: usize,
+) {
+    use tokio::io::AsyncReadExt;
+    let count = |seen: &[u8]| {
+        seen.windows(text.len())
+            .filter(|w| *w == text.as_bytes())
+            .count()
+    };
+    let mut buf = [0u8; 4096];
+    while count(seen) < times {
+        let n = tokio::time::timeout(Duration::from_secs(30), stream.read(&mut buf))
+            .await
+            .unwrap_or_else(|_| panic!("no {text:?} in {}", String::from_utf8_lossy(seen)))
+            .unwrap();
+        assert!(n > 0, "closed: {}", String::from_utf8_lossy(seen));
+        seen.extend_from_slice(&buf[..n]);
+    }
+}
+
+#[tokio::test]
+async fn a_quiet_stream_is_kept_alive_past_the_stall_deadline() {
+    use tokio::io::AsyncWriteExt;
+    // A short stall deadline: a stream that sent nothing for this long
+    // would be taken for a reader that stopped reading and closed.
+    let server = TestServer::builder()
+        .options(|o| o.limits.send_stall_timeout = Duration::from_millis(300))
+        .start()
+        .await;
+    let mut tls = server.connect().await;
+    let request = format!(
+        "GET /__wxemu/events HTTP/1.1\r\nHost: localhost.weixin.qq.com:{}\r\nAuthorization: Bearer {}\r\n\r\n",
+        server.addr.port(),
+        server.control_token()
+    );
+    tls.write_all(request.as_bytes()).await.unwrap();
+    let mut seen = Vec::new();
+    read_until(&mut tls, &mut seen, ": wxemu events", 1).await;
+    // Comments come at a third of the stall deadline: a few of them span
+    // more than one deadline, and the stream is still open and live.
+    read_until(&mut tls, &mut seen, ": keep-alive", 5).await;
+    let head = String::from_utf8_lossy(&seen).into_owned();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(head.contains("content-type: text/event-stream"), "{head}");
+    server.ctl(Method::POST, "/clock/freeze", None).await;
+    read_until(&mut tls, &mut seen, r#"data: {"type":"clock_changed"}"#, 1).await;
+}
+
+/// Every control-API write, each driven by a test above that asserts its
+/// event arrives. A new write in the registry fails this until it has one.
+const DRIVEN: &[(&str, &str)] = &[
+    ("PATCH", "/client"),
+    ("POST", "/accounts"),
+    ("PATCH", "/accounts/{id}"),
+    ("PUT", "/accounts/{id}"),
+    ("DELETE", "/accounts/{id}"),
+    ("POST", "/apps"),
+    ("PATCH", "/apps/{appid}"),
+    ("PUT", "/apps/{appid}"),
+    ("DELETE", "/apps/{appid}"),
+    ("POST", "/decisions"),
+    ("DELETE", "/decisions"),
+    ("PUT", "/policy"),
+    ("POST", "/authorizations/{id}"),
+    ("POST", "/qr/{uuid}/scan"),
+    ("POST", "/qr/{uuid}/confirm"),
+    ("POST", "/qr/{uuid}/cancel"),
+    ("POST", "/qr/{uuid}/expire"),
+    ("POST", "/faults"),
+    ("DELETE", "/faults"),
+    ("DELETE", "/faults/{id}"),
+    ("POST", "/clock/advance"),
+    ("POST", "/clock/freeze"),
+    ("POST", "/clock/unfreeze"),
+    ("DELETE", "/journal"),
+    ("POST", "/reset"),
+    ("DELETE", "/webwx/sessions/{id}"),
+    ("POST", "/webwx/messages"),
+];
+
+#[test]
+fn every_write_of_the_registry_is_driven_here() {
+    use std::collections::BTreeSet;
+    let writes: BTreeSet<(&str, &str)> = wxemu::web::registry::control_calls()
+        .filter(|(method, _)| *method != "GET")
+        .collect();
+    let driven: BTreeSet<(&str, &str)> = DRIVEN.iter().copied().collect();
+    assert_eq!(writes, driven);
+}

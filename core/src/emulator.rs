@@ -161,11 +161,6 @@ impl Emulator {
         &self.journal
     }
 
-    /// Misbehaviour injected by QA.
-    pub fn faults(&self) -> &Faults {
-        &self.faults
-    }
-
     /// What one client may cost the server.
     pub fn limits(&self) -> &Limits {
         &self.limits

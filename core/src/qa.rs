@@ -12,7 +12,7 @@ use crate::clock::ClockError;
 use crate::emulator::Emulator;
 use crate::endpoint::Endpoint;
 use crate::events::Event;
-use crate::faults::FaultSpec;
+use crate::faults::{ActiveFault, FaultSpec};
 
 impl Emulator {
     /// The standing approval policy, used when no decision is queued.
@@ -44,6 +44,11 @@ impl Emulator {
         account: Option<String>,
     ) -> bool {
         self.approvals.resolve_as(id, decision, account)
+    }
+
+    /// The faults in force, oldest first.
+    pub fn active_faults(&self) -> Vec<ActiveFault> {
+        self.faults.list()
     }
 
     /// Injects a validated fault; returns its id.

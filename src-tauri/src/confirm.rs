@@ -61,9 +61,10 @@ pub async fn follow_events<R: Runtime>(app: AppHandle<R>, emulator: Arc<Emulator
                     warm(&app);
                 }
             }
-            Ok(Some(Event::ClientChanged | Event::ConfigChanged | Event::Missed(_))) => {
-                changed(&app)
-            }
+            // A reset also drops sessions, codes and registered apps.
+            Ok(Some(
+                Event::ClientChanged | Event::ConfigChanged | Event::Reset | Event::Missed(_),
+            )) => changed(&app),
             Ok(Some(Event::Webwx(event))) => crate::events::webwx(&app, &event),
             Ok(Some(_)) => {}
             Ok(None) => return,

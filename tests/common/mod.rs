@@ -472,11 +472,19 @@ pub struct Events {
 const EVENT_WAIT: Duration = Duration::from_secs(30);
 
 impl TestServer {
-    /// Subscribes to the event stream; every change made after this
-    /// returns is on it.
+    /// Subscribes to the event stream (HTTP/1.1); every change made after
+    /// this returns is on it.
     pub async fn events(&self) -> Events {
-        let opened = self
-            .http1
+        self.events_on(&self.http1).await
+    }
+
+    /// [`TestServer::events`] over HTTP/2.
+    pub async fn events_h2(&self) -> Events {
+        self.events_on(&self.http2).await
+    }
+
+    async fn events_on(&self, client: &wxemu::client::Client) -> Events {
+        let opened = client
             .get("/__wxemu/events")
             .bearer(&self.control_token())
             .events()

@@ -110,13 +110,13 @@ pub fn ca_trust(path: std::path::PathBuf) -> (Verdict, Vec<serde_json::Value>) {
 // ---- faults -----------------------------------------------------------
 
 pub async fn faults(State(emu): State<Arc<Emulator>>) -> ApiResult {
-    ok(emu.faults().list())
+    ok(emu.active_faults())
 }
 
 pub async fn add_fault(State(emu): State<Arc<Emulator>>, body: Body) -> ApiResult {
     let spec: FaultSpec = json_body(&emu, body).await?;
     let id = emu.add_fault(spec).map_err(ApiError::bad)?;
-    let added = emu.faults().list().into_iter().find(|f| f.id == id);
+    let added = emu.active_faults().into_iter().find(|f| f.id == id);
     Ok((StatusCode::CREATED, Json(added)).into_response())
 }
 
