@@ -5,9 +5,10 @@
 //! the control API, the desktop app, scenarios and [`Emulator::reset`] all
 //! come through here.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::approval::{ApprovalMode, Decision, QueuedDecision};
+use crate::approval::{ApprovalMode, AuthorizeRequest, Decision, QueuedDecision};
 use crate::clock::ClockError;
 use crate::emulator::Emulator;
 use crate::endpoint::Endpoint;
@@ -15,6 +16,11 @@ use crate::events::Event;
 use crate::faults::{ActiveFault, FaultSpec};
 
 impl Emulator {
+    /// The standing approval policy.
+    pub fn approval_mode(&self) -> ApprovalMode {
+        self.approvals.mode()
+    }
+
     /// The standing approval policy, used when no decision is queued.
     pub fn set_approval_mode(&self, mode: ApprovalMode) {
         self.approvals.set_mode(mode);
@@ -25,6 +31,16 @@ impl Emulator {
     pub fn enqueue_decisions(&self, decisions: impl IntoIterator<Item = QueuedDecision>) {
         self.approvals.enqueue(decisions);
         self.publish(Event::DecisionsChanged);
+    }
+
+    /// The answers still queued, next first.
+    pub fn queued_decisions(&self) -> Vec<QueuedDecision> {
+        self.approvals.queued()
+    }
+
+    /// Authorize requests waiting for a person, oldest first.
+    pub fn pending_authorizations(&self) -> Vec<Arc<AuthorizeRequest>> {
+        self.approvals.pending()
     }
 
     /// Drops every queued answer; returns how many there were.

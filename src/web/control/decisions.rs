@@ -18,8 +18,8 @@ use wxemu_core::scenario::DecisionBatch;
 
 fn queue_view(emu: &Emulator) -> serde_json::Value {
     json!({
-        "policy": emu.approvals().mode(),
-        "queue": emu.approvals().queued(),
+        "policy": emu.approval_mode(),
+        "queue": emu.queued_decisions(),
     })
 }
 
@@ -41,7 +41,7 @@ pub async fn clear(State(emu): State<Arc<Emulator>>) -> ApiResult {
 }
 
 pub async fn policy(State(emu): State<Arc<Emulator>>) -> ApiResult {
-    ok(json!({ "policy": emu.approvals().mode() }))
+    ok(json!({ "policy": emu.approval_mode() }))
 }
 
 /// The body of `PUT /policy`.
@@ -60,7 +60,7 @@ pub async fn set_policy(State(emu): State<Arc<Emulator>>, body: Body) -> ApiResu
 
 /// Authorize requests waiting for a person, oldest first.
 pub async fn pending(State(emu): State<Arc<Emulator>>) -> ApiResult {
-    ok(emu.approvals().pending())
+    ok(emu.pending_authorizations())
 }
 
 /// The body of `POST /authorizations/{id}`.

@@ -21,7 +21,7 @@ fn client_view(emu: &Emulator) -> Value {
     json!({
         "state": emu.client_state(),
         "account": account_view(emu, &account),
-        "policy": emu.approvals().mode(),
+        "policy": emu.approval_mode(),
     })
 }
 
