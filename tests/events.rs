@@ -76,6 +76,16 @@ async fn the_policy_client_accounts_and_apps_writes_are_events() {
         .ctl(Method::PATCH, "/client", Some(json!({"state": "locked"})))
         .await;
     events.expect("PATCH /client", "client_changed", any).await;
+    server
+        .ctl(
+            Method::PATCH,
+            "/client",
+            Some(json!({"snapshot_user": true})),
+        )
+        .await;
+    events
+        .expect("PATCH /client (a web switch)", "client_changed", any)
+        .await;
 
     let account = json!({"id": "bob", "nickname": "Bob"});
     server.ctl(Method::POST, "/accounts", Some(account)).await;

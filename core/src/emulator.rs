@@ -56,6 +56,8 @@ pub struct Emulator {
     pub(crate) webwx: crate::webwx::WebWx,
     /// Apps registered at run time (permissive mode).
     pub(crate) apps: AppRegistry,
+    /// Web authorization's consent pages waiting for their person.
+    pub(crate) consents: crate::oauth2::Consents,
     config: RwLock<Config>,
     config_path: PathBuf,
     /// The client's runtime state; starts as the config's `[client]`, and
@@ -94,6 +96,7 @@ impl Emulator {
             qr: QrLogins::default(),
             webwx: crate::webwx::WebWx::new(config.webwx.settings()),
             apps: AppRegistry::default(),
+            consents: Default::default(),
             client: RwLock::new(config.client.clone()),
             config: RwLock::new(config),
             config_path,
@@ -177,6 +180,14 @@ impl Emulator {
         &self.qr
     }
 
+    /// Forgets what expired (the server's purge task): the count dropped.
+    pub fn purge(&self, now: std::time::SystemTime) -> usize {
+        self.store.purge(now)
+            + self.consents.purge(now)
+            + self.qr.purge(now)
+            + self.webwx.purge(now)
+    }
+
     /// Apps permissive mode registered at run time, by appid.
     pub fn registered_apps(&self) -> Vec<crate::config::WebsiteApp> {
         self.apps.registered()
@@ -194,6 +205,7 @@ impl Emulator {
     /// queued decisions, faults, pending authorizations, issued uuids and
     /// codes, QR logins (expired), the journal; then the scenario again. Accounts and apps (the
     /// config file) are kept.
+    ///
     /// Each change publishes its event, then [`Event::Reset`] says it is
     /// over (the issued codes, registered apps and Web WeChat sessions it
     /// dropped have no event of their own).
@@ -205,6 +217,7 @@ impl Emulator {
         self.clock.reset();
         self.publish(Event::ClockChanged);
         self.store.clear();
+        self.consents.clear();
         self.apps.clear();
         // Pages showing these codes learn (wx_errcode 402) that they are over.
         for qr in self.qr_list() {
@@ -322,6 +335,27 @@ impl Emulator {
 
     pub fn client_state(&self) -> ClientState {
         crate::sync::read(&self.client).state
+    }
+
+    /// The client's runtime settings (state, account, the web
+    /// authorization switches).
+    pub fn client_settings(&self) -> crate::config::ClientConfig {
+        crate::sync::read(&self.client).clone()
+    }
+
+    /// Web authorization's switches (runtime, like the client state):
+    /// `snapshot_user`, `full_profile` (see [`crate::config::ClientConfig`]).
+    pub fn set_web_switches(&self, snapshot_user: Option<bool>, full_profile: Option<bool>) {
+        {
+            let mut client = crate::sync::write(&self.client);
+            if let Some(on) = snapshot_user {
+                client.snapshot_user = on;
+            }
+            if let Some(on) = full_profile {
+                client.full_profile = on;
+            }
+        }
+        self.publish(Event::ClientChanged);
     }
 
     pub fn set_client_state(&self, state: ClientState) {

@@ -21,6 +21,10 @@ pub enum Endpoint {
     Qrcode,
     /// The Open Platform login page.
     LoginPage,
+    /// Web authorization inside WeChat (`connect/oauth2/authorize`) and
+    /// its consent page's calls.
+    #[serde(rename = "oauth2-authorize")]
+    WebAuthorize,
     /// Web WeChat's QR login: `/jslogin`, `/qrcode/<uuid>`, the login poll,
     /// `webwxnewloginpage`.
     WebwxLogin,
@@ -41,6 +45,7 @@ impl crate::named::Named for Endpoint {
         Endpoint::LongPoll,
         Endpoint::Qrcode,
         Endpoint::LoginPage,
+        Endpoint::WebAuthorize,
         Endpoint::WebwxLogin,
         Endpoint::Webwx,
         Endpoint::Control,
@@ -61,6 +66,7 @@ impl Endpoint {
             Endpoint::LongPoll => "long-poll",
             Endpoint::Qrcode => "qrcode",
             Endpoint::LoginPage => "login-page",
+            Endpoint::WebAuthorize => "oauth2-authorize",
             Endpoint::WebwxLogin => "webwx-login",
             Endpoint::Webwx => "webwx",
             Endpoint::Control => "control",

@@ -34,6 +34,7 @@ pub mod json;
 pub mod limits;
 pub mod listening;
 pub mod named;
+pub mod oauth2;
 pub mod origin;
 mod qa;
 pub mod qr;

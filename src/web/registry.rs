@@ -346,13 +346,34 @@ pub static WXLOGIN_JS: Route = Route {
     )
 };
 
+/// `GET /connect/oauth2/authorize`: web authorization inside WeChat's
+/// browser; its errors are WeChat's HTML error pages.
+pub static OAUTH2_AUTHORIZE: Route = Route {
+    wire: Wire::LoginPage,
+    hosts: OWN_AND_OPEN,
+    ..own(Endpoint::WebAuthorize, "/connect/oauth2/authorize", GET)
+};
+/// The consent page's own calls (wxemu's: WeChat's consent sheet is
+/// native): a held wait for the decision, and the person's tap. Only the
+/// page's own origin may call them.
+const fn consent_call(path: &'static str) -> Route {
+    Route {
+        access: Access::Browser,
+        wire: Wire::OpenApi,
+        hosts: OWN_AND_OPEN,
+        ..own(Endpoint::WebAuthorize, path, POST)
+    }
+}
+pub static OAUTH2_CONSENT_WAIT: Route = consent_call("/connect/oauth2/consent/wait");
+pub static OAUTH2_CONSENT_ANSWER: Route = consent_call("/connect/oauth2/consent/answer");
+
 /// The token API a site's backend calls (api.weixin.qq.com's paths).
 const fn token_api(path: &'static str) -> Route {
     Route {
         wire: Wire::OpenApi,
         plain_http: true,
         hosts: OWN_AND_API,
-        ..own(Endpoint::Token, path, GET)
+        ..own(Endpoint::Token, path, GET_POST)
     }
 }
 
@@ -513,6 +534,9 @@ pub static ALL: &[&Route] = &[
     &LONG_POLL,
     &QRCODE,
     &WXLOGIN_JS,
+    &OAUTH2_AUTHORIZE,
+    &OAUTH2_CONSENT_WAIT,
+    &OAUTH2_CONSENT_ANSWER,
     &ACCESS_TOKEN,
     &REFRESH_TOKEN,
     &AUTH,
