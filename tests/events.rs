@@ -127,7 +127,7 @@ async fn the_policy_client_accounts_and_apps_writes_are_events() {
 }
 
 #[tokio::test]
-async fn decisions_faults_clock_journal_and_reset_are_events() {
+async fn decisions_faults_clock_journal_h5_outcomes_and_reset_are_events() {
     let server = server().await;
     let mut events = server.events().await;
 
@@ -208,6 +208,18 @@ async fn decisions_faults_clock_journal_and_reset_are_events() {
     server.ctl(Method::DELETE, "/journal", None).await;
     events
         .expect("DELETE /journal", "journal_cleared", any)
+        .await;
+
+    let outcome = json!({"api": "chooseWXPay", "result": "cancel"});
+    server
+        .ctl(Method::POST, "/h5/outcomes", Some(outcome))
+        .await;
+    events
+        .expect("POST /h5/outcomes", "h5_outcomes_changed", any)
+        .await;
+    server.ctl(Method::DELETE, "/h5/outcomes", None).await;
+    events
+        .expect("DELETE /h5/outcomes", "h5_outcomes_changed", any)
         .await;
 
     // Reset changes the policy back too (it did so silently before): the
@@ -464,6 +476,8 @@ const DRIVEN: &[(&str, &str)] = &[
     ("POST", "/clock/freeze"),
     ("POST", "/clock/unfreeze"),
     ("DELETE", "/journal"),
+    ("POST", "/h5/outcomes"),
+    ("DELETE", "/h5/outcomes"),
     ("POST", "/reset"),
     ("DELETE", "/webwx/sessions/{id}"),
     ("POST", "/webwx/messages"),

@@ -58,6 +58,8 @@ pub struct Emulator {
     pub(crate) apps: AppRegistry,
     /// Web authorization's consent pages waiting for their person.
     pub(crate) consents: crate::oauth2::Consents,
+    /// The JS-SDK's base tokens, tickets, verified pages and outcomes.
+    pub(crate) jssdk: crate::jssdk::JsSdk,
     config: RwLock<Config>,
     config_path: PathBuf,
     /// The client's runtime state; starts as the config's `[client]`, and
@@ -97,6 +99,7 @@ impl Emulator {
             webwx: crate::webwx::WebWx::new(config.webwx.settings()),
             apps: AppRegistry::default(),
             consents: Default::default(),
+            jssdk: Default::default(),
             client: RwLock::new(config.client.clone()),
             config: RwLock::new(config),
             config_path,
@@ -184,6 +187,7 @@ impl Emulator {
     pub fn purge(&self, now: std::time::SystemTime) -> usize {
         self.store.purge(now)
             + self.consents.purge(now)
+            + self.jssdk.purge(now)
             + self.qr.purge(now)
             + self.webwx.purge(now)
     }
@@ -218,6 +222,7 @@ impl Emulator {
         self.publish(Event::ClockChanged);
         self.store.clear();
         self.consents.clear();
+        self.jssdk.clear();
         self.apps.clear();
         // Pages showing these codes learn (wx_errcode 402) that they are over.
         for qr in self.qr_list() {

@@ -25,6 +25,12 @@ pub enum Endpoint {
     /// its consent page's calls.
     #[serde(rename = "oauth2-authorize")]
     WebAuthorize,
+    /// The JS-SDK's server side: `cgi-bin/token`, `stable_token`,
+    /// `ticket/getticket`.
+    CgiBin,
+    /// The bridge's calls for pages inside WeChat: `wx.config`'s check and
+    /// each JS API's answer.
+    H5,
     /// Web WeChat's QR login: `/jslogin`, `/qrcode/<uuid>`, the login poll,
     /// `webwxnewloginpage`.
     WebwxLogin,
@@ -46,6 +52,8 @@ impl crate::named::Named for Endpoint {
         Endpoint::Qrcode,
         Endpoint::LoginPage,
         Endpoint::WebAuthorize,
+        Endpoint::CgiBin,
+        Endpoint::H5,
         Endpoint::WebwxLogin,
         Endpoint::Webwx,
         Endpoint::Control,
@@ -67,6 +75,8 @@ impl Endpoint {
             Endpoint::Qrcode => "qrcode",
             Endpoint::LoginPage => "login-page",
             Endpoint::WebAuthorize => "oauth2-authorize",
+            Endpoint::CgiBin => "cgi-bin",
+            Endpoint::H5 => "h5",
             Endpoint::WebwxLogin => "webwx-login",
             Endpoint::Webwx => "webwx",
             Endpoint::Control => "control",
@@ -88,6 +98,7 @@ impl Endpoint {
             Endpoint::CheckLogin
                 | Endpoint::Authorize
                 | Endpoint::Token
+                | Endpoint::CgiBin
                 | Endpoint::LongPoll
                 | Endpoint::WebwxLogin
                 | Endpoint::Webwx

@@ -40,6 +40,8 @@ pub enum Event {
     FaultsChanged,
     /// The emulated clock was advanced, frozen or unfrozen.
     ClockChanged,
+    /// JS API outcomes for pages inside WeChat were queued, used or cleared.
+    H5OutcomesChanged,
     /// The journal was emptied.
     JournalCleared,
     /// Everything went back to the state right after start (after the
@@ -84,6 +86,7 @@ enum Wire<'a> {
     DecisionsChanged,
     FaultsChanged,
     ClockChanged,
+    H5OutcomesChanged,
     JournalCleared,
     Reset,
     Missed {
@@ -105,6 +108,7 @@ impl<'a> From<&'a Event> for Wire<'a> {
             Event::DecisionsChanged => Wire::DecisionsChanged,
             Event::FaultsChanged => Wire::FaultsChanged,
             Event::ClockChanged => Wire::ClockChanged,
+            Event::H5OutcomesChanged => Wire::H5OutcomesChanged,
             Event::JournalCleared => Wire::JournalCleared,
             Event::Reset => Wire::Reset,
             Event::Missed(count) => Wire::Missed { count: *count },

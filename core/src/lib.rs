@@ -31,6 +31,7 @@ pub mod fsutil;
 pub mod identity;
 pub mod journal;
 pub mod json;
+pub mod jssdk;
 pub mod limits;
 pub mod listening;
 pub mod named;
