@@ -403,7 +403,7 @@ impl Journal {
     }
 
     /// Forgets every entry (ids keep counting); returns how many.
-    pub fn clear(&self) -> usize {
+    pub(crate) fn clear(&self) -> usize {
         let mut ring = self.lock();
         let n = ring.entries.len();
         ring.entries.clear();

@@ -306,6 +306,8 @@ impl Emulator {
             return Err(format!("at most {MAX_OUTCOMES} outcomes may wait"));
         }
         queue.push_back(outcome);
+        drop(queue);
+        self.publish(crate::events::Event::H5OutcomesChanged);
         Ok(())
     }
 
@@ -318,25 +320,34 @@ impl Emulator {
 
     /// Forgets every queued outcome; how many there were.
     pub fn clear_h5_outcomes(&self) -> usize {
-        let mut queue = crate::sync::lock(&self.jssdk.outcomes);
-        let n = queue.len();
-        queue.clear();
+        let n = {
+            let mut queue = crate::sync::lock(&self.jssdk.outcomes);
+            let n = queue.len();
+            queue.clear();
+            n
+        };
+        self.publish(crate::events::Event::H5OutcomesChanged);
         n
     }
 
     /// What this call of `api` answers: the first queued outcome for it
     /// (spent by one), else "ok" with `defaults`.
     pub fn next_h5_outcome(&self, api: &str) -> Option<(OutcomeResult, Option<Value>)> {
-        let mut queue = crate::sync::lock(&self.jssdk.outcomes);
-        let at = queue.iter().position(|o| o.api == api)?;
-        let outcome = &mut queue[at];
-        let answer = (outcome.result, outcome.data.clone());
-        match outcome.times {
-            Some(n) if n > 1 => outcome.times = Some(n - 1),
-            _ => {
-                queue.remove(at);
+        let answer = {
+            let mut queue = crate::sync::lock(&self.jssdk.outcomes);
+            let at = queue.iter().position(|o| o.api == api)?;
+            let outcome = &mut queue[at];
+            let answer = (outcome.result, outcome.data.clone());
+            match outcome.times {
+                Some(n) if n > 1 => outcome.times = Some(n - 1),
+                _ => {
+                    queue.remove(at);
+                }
             }
-        }
+            answer
+        };
+        // What GET /h5/outcomes shows changed.
+        self.publish(crate::events::Event::H5OutcomesChanged);
         Some(answer)
     }
 

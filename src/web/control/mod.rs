@@ -11,6 +11,7 @@
 //! cannot read an answer either.
 
 mod decisions;
+mod events;
 mod h5;
 mod qr;
 pub(crate) mod runtime;
@@ -121,6 +122,7 @@ pub(crate) fn routes() -> Vec<Binding> {
         (&r::QR_CANCEL, post(qr::cancel)),
         (&r::QR_EXPIRE, post(qr::expire)),
         (&r::RESET, post(runtime::reset)),
+        (&r::EVENTS, get(events::stream)),
         (&r::INTERCEPT, get(runtime::intercept)),
         (&r::WEBWX_SESSIONS, get(webwx::sessions)),
         (
