@@ -44,6 +44,17 @@ impl Emulator {
         app.secret.as_bytes().ct_eq(secret.as_bytes()).into()
     }
 
+    /// The longest `state` the website login (qrconnect, fast login)
+    /// takes: WeChat's documented bound in strict mode; in permissive mode
+    /// a generous one, each long state flagged
+    /// ([`crate::limits::long_state_warning`]).
+    pub fn website_state_limit(&self) -> usize {
+        match self.config().platform.mode {
+            PlatformMode::Strict => crate::limits::MAX_STATE_BYTES,
+            PlatformMode::Permissive => crate::limits::MAX_LONG_STATE_BYTES,
+        }
+    }
+
     /// Whether `app` may redirect to `redirect`: its host (and port, when
     /// the domain names one) must be a callback domain. Strict mode checks
     /// always, permissive mode when the app lists callback domains.

@@ -142,7 +142,8 @@ impl FastLoginError {
 
 impl LoginTarget {
     /// The parsed redirect_uri, or what is wrong with the target.
-    pub fn validate(&self) -> Result<url::Url, FastLoginError> {
+    /// `max_state`: [`Emulator::website_state_limit`].
+    pub fn validate(&self, max_state: usize) -> Result<url::Url, FastLoginError> {
         let bad = |m: String| Err(FastLoginError::BadRequest(m));
         // Kept until the authorize (and in the code after it): bounded.
         crate::limits::check_login_target(
@@ -150,6 +151,7 @@ impl LoginTarget {
             &self.scope,
             &self.redirect_uri,
             &self.state,
+            max_state,
         )
         .map_err(|e| FastLoginError::BadRequest(e.to_string()))?;
         if self.appid.trim().is_empty() {
@@ -179,7 +181,7 @@ impl Emulator {
         target: LoginTarget,
         origin: Option<String>,
     ) -> Result<CheckLoginOk, FastLoginError> {
-        let redirect = target.validate()?;
+        let redirect = target.validate(self.website_state_limit())?;
         let app = self
             .app(&target.appid)
             .ok_or_else(|| FastLoginError::UnknownApp(target.appid.clone()))?;
@@ -229,7 +231,7 @@ impl Emulator {
         call: AuthorizeCall,
         origin: Option<String>,
     ) -> Result<Authorized, FastLoginError> {
-        let redirect = call.target.validate()?;
+        let redirect = call.target.validate(self.website_state_limit())?;
         let position = match call.data.as_deref().map(serde_json::from_str::<Position>) {
             None => None,
             Some(Ok(p)) => Some(p),

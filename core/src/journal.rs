@@ -95,6 +95,10 @@ pub struct Entry {
     /// The fault injected into this request, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fault: Option<String>,
+    /// What wxemu accepted here that real WeChat may refuse (a `state`
+    /// over 128 bytes, a web authorization outside WeChat's browser...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// Time from arrival to the reply's headers, in milliseconds.
     pub latency_ms: f64,
 }
@@ -618,6 +622,7 @@ mod tests {
             decision: None,
             account: None,
             fault: None,
+            warnings: Vec::new(),
             latency_ms: 0.0,
         }
     }

@@ -352,7 +352,7 @@ const fn token_api(path: &'static str) -> Route {
         wire: Wire::OpenApi,
         plain_http: true,
         hosts: OWN_AND_API,
-        ..own(Endpoint::Token, path, GET)
+        ..own(Endpoint::Token, path, GET_POST)
     }
 }
 
