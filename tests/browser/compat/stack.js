@@ -137,13 +137,16 @@ export async function startStack() {
         const port = await freePort();
         const child = startProcess(
           bin,
-          args.map((a) => (a === "$PORT" ? String(port) : a)),
+          args.map((a) => a.replaceAll("$PORT", String(port))),
           { ...backendEnv, ...siteEnv, SITE_PORT: String(port) },
           path.basename(args[0] ?? bin),
           log,
         );
         children.push(child);
-        await waitForPort(port, child, `site ${args.join(" ")}`);
+        await waitForPort(port, child, `site ${args.join(" ")}`).catch((e) => {
+          e.message += `\n--- process output ---\n${log.join("")}`;
+          throw e;
+        });
         return `http://${SITE_HOST}:${port}`;
       },
       /** The control API (docs/control-api.md), as a test runner calls it. */
