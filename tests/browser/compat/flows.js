@@ -79,11 +79,12 @@ export async function inWechatAllowed(stack, page, site, shot) {
 }
 
 /**
- * In WeChat, snsapi_userinfo denied (policy `deny`): back at the callback with `state`
- * and no `code`; the site shows its failure and holds no session.
+ * In WeChat, snsapi_userinfo denied (one queued `deny` decision, the policy stays
+ * `auto`): back at the callback with `state` and no `code`; the site shows its
+ * failure and holds no session.
  */
 export async function inWechatDenied(stack, page, site) {
-  await stack.control("PUT", "/policy", { policy: "deny" });
+  await stack.control("POST", "/decisions", { decision: "deny" });
   try {
     const callbacks = [];
     page.on("request", (r) => { if (r.url().startsWith(site.url + site.callbackPath)) callbacks.push(r.url()); });
@@ -93,8 +94,10 @@ export async function inWechatDenied(stack, page, site) {
     const params = new URL(callbacks[0]).searchParams;
     assert.ok(params.get("state"), `state is kept: ${callbacks[0]}`);
     assert.equal(params.get("code"), null, `no code: ${callbacks[0]}`);
+    const { queue } = await stack.control("GET", "/decisions");
+    assert.deepEqual(queue, [], "the authorize consumed the queued deny");
     await assertNoSession(page, site);
   } finally {
-    await stack.control("PUT", "/policy", { policy: "auto" });
+    await stack.control("DELETE", "/decisions");
   }
 }

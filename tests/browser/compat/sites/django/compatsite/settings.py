@@ -6,12 +6,15 @@
 
 Nothing here names wxemu: the libraries' WeChat URLs resolve to it through
 /etc/hosts (hosts mode), and requests trusts it through REQUESTS_CA_BUNDLE.
+COMPAT_MODE=website (qrconnect) or in_wechat (oauth2/authorize, snsapi_userinfo:
+social-core's WeixinOAuth2APP backend, allauth's AUTHORIZE_URL and SCOPE settings).
 COMPAT_APPID / COMPAT_SECRET: the app; COMPAT_DB: the SQLite file.
 """
 
 import os
 
 LIBRARY = os.environ["COMPAT_LIBRARY"]
+IN_WECHAT = os.environ["COMPAT_MODE"] == "in_wechat"
 APPID = os.environ["COMPAT_APPID"]
 SECRET = os.environ["COMPAT_SECRET"]
 
@@ -56,10 +59,16 @@ if LIBRARY == "social":
     INSTALLED_APPS += ["social_django"]
     AUTHENTICATION_BACKENDS = [
         "social_core.backends.weixin.WeixinOAuth2",
+        "social_core.backends.weixin.WeixinOAuth2APP",
         "django.contrib.auth.backends.ModelBackend",
     ]
     SOCIAL_AUTH_WEIXIN_KEY = APPID
     SOCIAL_AUTH_WEIXIN_SECRET = SECRET
+    # Inside WeChat: the "weixinapp" backend (oauth2/authorize). Its default scope
+    # is the website's snsapi_login, which oauth2/authorize refuses (10005).
+    SOCIAL_AUTH_WEIXINAPP_KEY = APPID
+    SOCIAL_AUTH_WEIXINAPP_SECRET = SECRET
+    SOCIAL_AUTH_WEIXINAPP_SCOPE = ["snsapi_userinfo"]
     SOCIAL_AUTH_LOGIN_REDIRECT_URL = "/profile"
     SOCIAL_AUTH_LOGIN_ERROR_URL = "/login-error"
     MIDDLEWARE += ["social_django.middleware.SocialAuthExceptionMiddleware"]
@@ -79,6 +88,12 @@ elif LIBRARY == "allauth":
     SOCIALACCOUNT_PROVIDERS = {
         "weixin": {"APPS": [{"client_id": APPID, "secret": SECRET}]},
     }
+    if IN_WECHAT:
+        # allauth's documented setting for an official account (公众号).
+        SOCIALACCOUNT_PROVIDERS["weixin"].update(
+            AUTHORIZE_URL="https://open.weixin.qq.com/connect/oauth2/authorize",
+            SCOPE=["snsapi_userinfo"],
+        )
 else:
     raise ValueError(f"COMPAT_LIBRARY must be social or allauth, not {LIBRARY!r}")
 

@@ -13,11 +13,15 @@ def page(title, body, status=200):
     return HttpResponse(PAGE.format(title=title, body=body), status=status)
 
 
+def social_backend():
+    return "weixinapp" if settings.IN_WECHAT else "weixin"
+
+
 def home(request):
     if settings.LIBRARY == "social":
         # social-auth-app-django starts a login by POST only (CSRF-protected).
         form = (
-            f'<form method="post" action="{reverse("social:begin", args=["weixin"])}">'
+            f'<form method="post" action="{reverse("social:begin", args=[social_backend()])}">'
             f'<input type="hidden" name="csrfmiddlewaretoken" value="{get_token(request)}">'
             '<button id="login" type="submit">Log in with WeChat</button></form>'
         )
@@ -29,7 +33,7 @@ def wechat_nickname(user):
     """The nickname the library stored from /sns/userinfo."""
     if settings.LIBRARY == "social":
         # WeixinOAuth2.EXTRA_DATA keeps the nickname as extra_data["username"].
-        return user.social_auth.get(provider="weixin").extra_data["username"]
+        return user.social_auth.get(provider=social_backend()).extra_data["username"]
     from allauth.socialaccount.models import SocialAccount
 
     return SocialAccount.objects.get(user=user, provider="weixin").extra_data["nickname"]
