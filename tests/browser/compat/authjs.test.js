@@ -52,6 +52,9 @@ describe("Auth.js (@auth/core 0.41.3) WeChat provider", await suiteOptions(), ()
         await websiteAllowed(stack, page, s, "compat-authjs-website");
         const state = new URL(qrconnect[0]).searchParams.get("state");
         assert.ok(state.length > 128, `Auth.js sends a long state (${state.length} bytes)`);
+        // Permissive mode takes it, and flags it: real WeChat may refuse it.
+        const [pageEntry] = await journal(stack, { host: "open.weixin.qq.com", path: "/connect/qrconnect", app: WEB_APPID });
+        assert.match(String(pageEntry?.warnings), new RegExp(`state is ${state.length} bytes`), JSON.stringify(pageEntry));
         const call = await tokenCall(stack, WEB_APPID);
         assert.equal(call.method, "POST");
         assert.equal(call.status, 200);
