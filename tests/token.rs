@@ -11,7 +11,6 @@ use serde_json::{json, Value};
 use wxemu::core::config::{PlatformMode, WebsiteApp};
 use wxemu::core::identity;
 use wxemu::core::qr::{QrStatus, QrTarget};
-use wxemu::core::store::IssuedCode;
 
 const SECRET: &str = "any-secret-works-in-permissive-mode";
 
@@ -483,18 +482,21 @@ async fn userinfo_answers_in_the_asked_language() {
 #[tokio::test]
 async fn userinfo_needs_a_scope_that_allows_it() {
     let server = TestServer::start().await;
-    server.emu.store().codes.insert(
-        "basecode".into(),
-        IssuedCode {
-            appid: APPID.into(),
-            scope: "snsapi_base".into(),
-            account_id: "default".into(),
-            redirect_uri: REDIRECT.into(),
-            used: false,
-        },
-        server.emu.clock().now() + Duration::from_secs(600),
-    );
-    let token = redeem(&server, APPID, SECRET, "basecode").await;
+    // A silent web authorization (snsapi_base) mints such a code.
+    let silent = server
+        .get(&format!(
+            "/connect/oauth2/authorize?appid={APPID}&redirect_uri=https%3A%2F%2Fsite.example%2Fcb&response_type=code&scope=snsapi_base&state=s"
+        ))
+        .await;
+    let location = silent.header("location").expect("a 302").to_owned();
+    let code = url::Url::parse(&location)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let token = redeem(&server, APPID, SECRET, &code).await;
     assert_eq!(token["scope"], "snsapi_base");
     assert_eq!(auth(&server, &token).await["errcode"], 0);
     assert_error(

@@ -9,7 +9,7 @@
 
 use subtle::ConstantTimeEq;
 
-use crate::config::{PlatformMode, WebsiteApp};
+use crate::config::{AppKind, PlatformMode, WebsiteApp};
 use crate::emulator::Emulator;
 
 impl Emulator {
@@ -20,6 +20,12 @@ impl Emulator {
     /// [`AppRegistry::MAX`](crate::store::AppRegistry::MAX) apps stay
     /// registered (the earliest forgotten first).
     pub fn app(&self, appid: &str) -> Option<WebsiteApp> {
+        self.app_used_as(appid, AppKind::Website)
+    }
+
+    /// Like [`Emulator::app`], for an endpoint that implies `kind`: what
+    /// permissive mode registers an unknown appid as.
+    pub fn app_used_as(&self, appid: &str, kind: AppKind) -> Option<WebsiteApp> {
         if appid.is_empty() {
             return None;
         }
@@ -31,7 +37,7 @@ impl Emulator {
             return None;
         }
         drop(config);
-        Some(self.apps.register(appid))
+        Some(self.apps.register(appid, kind))
     }
 
     /// Whether `secret` is `app`'s: strict mode compares always, permissive

@@ -56,6 +56,10 @@ pub struct Emulator {
     pub(crate) webwx: crate::webwx::WebWx,
     /// Apps registered at run time (permissive mode).
     pub(crate) apps: AppRegistry,
+    /// Web authorization's consent pages waiting for their person.
+    pub(crate) consents: crate::oauth2::Consents,
+    /// The JS-SDK's base tokens, tickets, verified pages and outcomes.
+    pub(crate) jssdk: crate::jssdk::JsSdk,
     config: RwLock<Config>,
     config_path: PathBuf,
     /// The client's runtime state; starts as the config's `[client]`, and
@@ -92,6 +96,8 @@ impl Emulator {
             qr: QrLogins::default(),
             webwx: crate::webwx::WebWx::new(config.webwx.settings()),
             apps: AppRegistry::default(),
+            consents: Default::default(),
+            jssdk: Default::default(),
             client: RwLock::new(config.client.clone()),
             config: RwLock::new(config),
             config_path,
@@ -179,6 +185,15 @@ impl Emulator {
         &self.qr
     }
 
+    /// Forgets what expired (the server's purge task): the count dropped.
+    pub fn purge(&self, now: std::time::SystemTime) -> usize {
+        self.store.purge(now)
+            + self.consents.purge(now)
+            + self.jssdk.purge(now)
+            + self.qr.purge(now)
+            + self.webwx.purge(now)
+    }
+
     /// Apps permissive mode registered at run time, by appid.
     pub fn registered_apps(&self) -> Vec<crate::config::WebsiteApp> {
         self.apps.registered()
@@ -203,6 +218,8 @@ impl Emulator {
         self.faults.clear();
         self.clock.reset();
         self.store.clear();
+        self.consents.clear();
+        self.jssdk.clear();
         self.apps.clear();
         // Pages showing these codes learn (wx_errcode 402) that they are over.
         for qr in self.qr_list() {
@@ -308,6 +325,27 @@ impl Emulator {
 
     pub fn client_state(&self) -> ClientState {
         crate::sync::read(&self.client).state
+    }
+
+    /// The client's runtime settings (state, account, the web
+    /// authorization switches).
+    pub fn client_settings(&self) -> crate::config::ClientConfig {
+        crate::sync::read(&self.client).clone()
+    }
+
+    /// Web authorization's switches (runtime, like the client state):
+    /// `snapshot_user`, `full_profile` (see [`crate::config::ClientConfig`]).
+    pub fn set_web_switches(&self, snapshot_user: Option<bool>, full_profile: Option<bool>) {
+        {
+            let mut client = crate::sync::write(&self.client);
+            if let Some(on) = snapshot_user {
+                client.snapshot_user = on;
+            }
+            if let Some(on) = full_profile {
+                client.full_profile = on;
+            }
+        }
+        self.publish(Event::ClientChanged);
     }
 
     pub fn set_client_state(&self, state: ClientState) {

@@ -358,20 +358,38 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
 /// `redirect_uri` with `code` and `state` appended to its query, before any
 /// fragment, leaving the rest of it byte for byte as the site wrote it.
 pub fn redirect_url(redirect_uri: &str, code: &str, state: &str) -> String {
-    let (base, fragment) = match redirect_uri.split_once('#') {
+    with_query(
+        redirect_uri,
+        &format!(
+            "code={}&state={}",
+            utf8_percent_encode(code, QUERY_VALUE),
+            utf8_percent_encode(state, QUERY_VALUE)
+        ),
+    )
+}
+
+/// Where a denied web authorization returns: `redirect_uri` with `state`
+/// and no `code` (protocol.md section 4).
+pub fn denied_redirect_url(redirect_uri: &str, state: &str) -> String {
+    with_query(
+        redirect_uri,
+        &format!("state={}", utf8_percent_encode(state, QUERY_VALUE)),
+    )
+}
+
+/// `uri` with `pairs` (already encoded) added to its query, before any
+/// fragment.
+fn with_query(uri: &str, pairs: &str) -> String {
+    let (base, fragment) = match uri.split_once('#') {
         Some((base, fragment)) => (base, Some(fragment)),
-        None => (redirect_uri, None),
+        None => (uri, None),
     };
     let separator = match base.find('?') {
         None => "?",
         Some(_) if base.ends_with('?') || base.ends_with('&') => "",
         Some(_) => "&",
     };
-    let mut url = format!(
-        "{base}{separator}code={}&state={}",
-        utf8_percent_encode(code, QUERY_VALUE),
-        utf8_percent_encode(state, QUERY_VALUE)
-    );
+    let mut url = format!("{base}{separator}{pairs}");
     if let Some(fragment) = fragment {
         url.push('#');
         url.push_str(fragment);

@@ -69,6 +69,14 @@ pub enum CtlCommand {
         /// Log the client in as this account id.
         #[arg(long)]
         account: Option<String>,
+        /// Web authorization: the person sees only the page's snapshot
+        /// (tokens say is_snapshotuser 1; userinfo answers 48001).
+        #[arg(long)]
+        snapshot_user: Option<bool>,
+        /// Web authorization's userinfo tells gender and region (real
+        /// WeChat has answered 0 and "" since 2021-10-20).
+        #[arg(long)]
+        full_profile: Option<bool>,
     },
     /// List, add, change or remove accounts (saved to the config file).
     Accounts {
@@ -522,15 +530,22 @@ fn request_for(command: CtlCommand) -> Result<Call, String> {
         }
         CtlCommand::Health => call(Method::GET, r::HEALTH.path, None),
         CtlCommand::Intercept => call(Method::GET, r::INTERCEPT.path, None),
-        CtlCommand::Client { state, account } => {
-            if state.is_none() && account.is_none() {
+        CtlCommand::Client {
+            state,
+            account,
+            snapshot_user,
+            full_profile,
+        } => {
+            let change = ClientChange {
+                state,
+                account,
+                snapshot_user,
+                full_profile,
+            };
+            if serde_json::to_value(&change).is_ok_and(|v| v == serde_json::json!({})) {
                 call(Method::GET, r::CLIENT.path, None)
             } else {
-                call_with(
-                    Method::PATCH,
-                    r::CLIENT.path,
-                    &ClientChange { state, account },
-                )?
+                call_with(Method::PATCH, r::CLIENT.path, &change)?
             }
         }
         CtlCommand::Accounts { action } => record_call(&r::ACCOUNTS, &r::ACCOUNT, "id", action)?,

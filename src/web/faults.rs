@@ -103,5 +103,6 @@ pub(crate) fn errcode_reply(wire: Wire, query: Option<&str>, code: i64) -> Respo
         Wire::OpenApi | Wire::Control | Wire::Plain => {
             token::api_error(code, &injected_errmsg(code))
         }
+        Wire::CgiApi => crate::web::h5::cgi::cgi_error(code, &injected_errmsg(code)),
     }
 }

@@ -628,9 +628,7 @@ async fn purge_periodically(emulator: Arc<Emulator>, mut stop: tokio::sync::watc
         tokio::select! {
             _ = tick.tick() => {
                 let now = emulator.clock().now();
-                let dropped = emulator.store().purge(now)
-                    + emulator.qr_logins().purge(now)
-                    + emulator.webwx().purge(now);
+                let dropped = emulator.purge(now);
                 if dropped > 0 {
                     tracing::debug!(dropped, "purged expired entries");
                 }

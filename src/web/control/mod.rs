@@ -11,6 +11,7 @@
 //! cannot read an answer either.
 
 mod decisions;
+mod h5;
 mod qr;
 pub(crate) mod runtime;
 mod settings;
@@ -56,6 +57,13 @@ pub(crate) fn routes() -> Vec<Binding> {
     use crate::web::registry as r;
     vec![
         (&r::HEALTH, get(runtime::health)),
+        (
+            &r::H5_OUTCOMES,
+            get(h5::outcomes)
+                .post(h5::add_outcome)
+                .delete(h5::clear_outcomes),
+        ),
+        (&r::H5_PAGES, get(h5::pages)),
         (
             &r::CLIENT,
             get(settings::client).patch(settings::set_client),

@@ -34,9 +34,14 @@ use crate::web::marks::ReplyErrcode;
 pub const CONTENT_TYPE: &str = "text/plain";
 
 fn json_reply(body: &Value) -> Response {
+    json_reply_as(CONTENT_TYPE, body)
+}
+
+/// `body` as a WeChat API answers: HTTP 200, `content_type`, no caching.
+pub(crate) fn json_reply_as(content_type: &'static str, body: &Value) -> Response {
     (
         [
-            (header::CONTENT_TYPE, CONTENT_TYPE),
+            (header::CONTENT_TYPE, content_type),
             (header::CACHE_CONTROL, "no-store"),
         ],
         Extension(ReplyErrcode(body.get("errcode").and_then(Value::as_i64))),
@@ -49,13 +54,21 @@ fn json_reply(body: &Value) -> Response {
 /// Open Platform API error, injected ones too
 /// ([`crate::web::registry::Wire::OpenApi`]).
 pub(crate) fn api_error(code: i64, text: &str) -> Response {
+    api_error_as(CONTENT_TYPE, code, text)
+}
+
+/// [`api_error`] labelled `content_type` (the `cgi-bin` API's own).
+pub(crate) fn api_error_as(content_type: &'static str, code: i64, text: &str) -> Response {
     let rid = format!(
         "{:08x}-{:08x}-{:08x}",
         rand::random::<u32>(),
         rand::random::<u32>(),
         rand::random::<u32>()
     );
-    json_reply(&json!({"errcode": code, "errmsg": format!("{text}, rid: {rid}")}))
+    json_reply_as(
+        content_type,
+        &json!({"errcode": code, "errmsg": format!("{text}, rid: {rid}")}),
+    )
 }
 
 fn reply(result: Result<Value, TokenError>) -> Response {
@@ -148,14 +161,20 @@ impl Params {
 }
 
 fn token_body(grant: TokenGrant) -> Value {
-    json!({
+    let mut body = json!({
         "access_token": grant.access_token,
         "expires_in": grant.expires_in,
         "refresh_token": grant.refresh_token,
         "openid": grant.openid,
         "scope": grant.scope,
-        "unionid": grant.unionid,
-    })
+    });
+    if grant.is_snapshotuser {
+        body["is_snapshotuser"] = json!(1);
+    }
+    if let Some(unionid) = grant.unionid {
+        body["unionid"] = json!(unionid);
+    }
+    body
 }
 
 /// Extracts a token API call's [`Params`] (query and body), or answers.
@@ -236,7 +255,12 @@ pub async fn userinfo(
             "country": info.country,
             "headimgurl": info.headimgurl,
             "privilege": [],
-            "unionid": info.unionid,
         }))
+        .map(|mut body: Value| {
+            if let Some(unionid) = info.unionid {
+                body["unionid"] = json!(unionid);
+            }
+            body
+        })
     })())
 }
