@@ -1,13 +1,14 @@
 // Auth.js (@auth/express 0.12.3 with @auth/core 0.41.3) and its WeChat provider,
 // unmodified, in a small Express site (sites/authjs.js): platformType `WebsiteApp`
-// (qrconnect, a ~435-byte state) and its default `OfficialAccount`
-// (oauth2/authorize inside WeChat). Token by POST with a form body, appid/secret in
+// (qrconnect, a ~435-byte state: accepted and flagged in permissive mode) and its
+// default `OfficialAccount` (oauth2/authorize inside WeChat), where that state is
+// refused as WeChat refuses it, and the loop finishes with `checks: ["pkce"]`. Token by POST with a form body, appid/secret in
 // the query and a Basic Authorization header; userinfo by GET.
 
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { startStack, suiteOptions, withPage, journal, COMPAT, WEB_APPID, MP_APPID, SECRET, WECHAT_UA } from "./stack.js";
+import { startStack, suiteOptions, withPage, journal, screenshot, COMPAT, WEB_APPID, MP_APPID, SECRET, WECHAT_UA } from "./stack.js";
 import { websiteAllowed, websiteDenied, inWechatAllowed, inWechatDenied } from "./flows.js";
 
 const SITE = path.join(COMPAT, "sites", "authjs.js");
@@ -65,19 +66,40 @@ describe("Auth.js (@auth/core 0.41.3) WeChat provider", await suiteOptions(), ()
   });
 
   describe("platformType OfficialAccount (its default: oauth2/authorize inside WeChat)", () => {
-    let s;
+    let s, pkce;
     before(async () => {
       s = site(await stack.startSite("node", [SITE, "$PORT", MP_APPID, SECRET, "OfficialAccount"]));
+      pkce = {
+        ...site(await stack.startSite("node", [SITE, "$PORT", MP_APPID, SECRET, "OfficialAccount", "pkce"])),
+        sendsState: false,
+      };
       await stack.openBrowser({ userAgent: WECHAT_UA });
     });
 
-    it("logs in: snsapi_userinfo allowed -> the profile shows the nickname", () =>
+    // Auth.js's encrypted state is ~435 bytes; WeChat documents at most 128 for
+    // oauth2/authorize and refuses longer ones in its browser ("state参数过长":
+    // casdoor#867, keycloak-services-social-weixin#37, AspNet.Security.OAuth#723).
+    it("as configured by default: WeChat's state error page, the site never called back", () =>
       withPage(stack, async (page) => {
-        await inWechatAllowed(stack, page, s, "compat-authjs-official");
+        const callbacks = [];
+        page.on("request", (r) => { if (r.url().startsWith(s.url + s.callbackPath)) callbacks.push(r.url()); });
+        await s.login(page);
+        await page.waitForURL(/^https:\/\/open\.weixin\.qq\.com\/connect\/oauth2\/authorize\?/);
+        const state = new URL(page.url()).searchParams.get("state");
+        assert.ok(state.length > 128, `Auth.js sends a long state (${state.length} bytes)`);
+        await page.getByText("state 参数错误").waitFor();
+        assert.match(await page.locator("body").innerText(), new RegExp(`state is ${state.length} bytes`));
+        assert.deepEqual(callbacks, []);
+        await screenshot(page, "compat-authjs-official-state");
+      }));
+
+    it('with checks: ["pkce"] (no state): logs in -> the profile shows the nickname', () =>
+      withPage(stack, async (page) => {
+        await inWechatAllowed(stack, page, pkce, "compat-authjs-official");
         assert.equal((await tokenCall(stack, MP_APPID)).status, 200);
       }));
 
-    it("denied: the callback gets state and no code -> the site's error page, no session", () =>
-      withPage(stack, (page) => inWechatDenied(stack, page, s)));
+    it('with checks: ["pkce"], denied: the callback gets no code -> the site\'s error page, no session', () =>
+      withPage(stack, (page) => inWechatDenied(stack, page, pkce)));
   });
 });

@@ -3,15 +3,18 @@
 // mounted on "/auth/*", `getSession` for the profile, Auth.js's own sign-in page
 // (the csrfToken form). Nothing in it names wxemu: the provider's WeChat URLs
 // resolve to wxemu through /etc/hosts (hosts mode).
-// Usage: node authjs.js PORT APPID SECRET WebsiteApp|OfficialAccount
+// Usage: node authjs.js PORT APPID SECRET WebsiteApp|OfficialAccount [pkce]
+// `pkce`: the provider's `checks` overridden to ["pkce"] (Auth.js's documented
+// provider override): no `state` is sent, so oauth2/authorize's 128-byte limit
+// is not hit by Auth.js's ~435-byte encrypted state.
 import express from "express";
 import { ExpressAuth, getSession } from "@auth/express";
 import WeChat from "@auth/express/providers/wechat";
 
-const [port, clientId, clientSecret, platformType] = process.argv.slice(2);
+const [port, clientId, clientSecret, platformType, checks] = process.argv.slice(2);
 
 const authConfig = {
-  providers: [WeChat({ clientId, clientSecret, platformType })],
+  providers: [WeChat({ clientId, clientSecret, platformType, ...(checks === "pkce" ? { checks: ["pkce"] } : {}) })],
   secret: "compat-site-auth-secret-0123456789abcdef",
   trustHost: true,
   // A site's own error page (the README's `pages` option) instead of Auth.js's.

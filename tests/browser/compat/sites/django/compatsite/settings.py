@@ -65,10 +65,12 @@ if LIBRARY == "social":
     SOCIAL_AUTH_WEIXIN_KEY = APPID
     SOCIAL_AUTH_WEIXIN_SECRET = SECRET
     # Inside WeChat: the "weixinapp" backend (oauth2/authorize). Its default scope
-    # is the website's snsapi_login, which oauth2/authorize refuses (10005).
+    # is the website's snsapi_login, which oauth2/authorize refuses (10005), and a
+    # SCOPE setting is added to the default unless IGNORE_DEFAULT_SCOPE.
     SOCIAL_AUTH_WEIXINAPP_KEY = APPID
     SOCIAL_AUTH_WEIXINAPP_SECRET = SECRET
     SOCIAL_AUTH_WEIXINAPP_SCOPE = ["snsapi_userinfo"]
+    SOCIAL_AUTH_WEIXINAPP_IGNORE_DEFAULT_SCOPE = True
     SOCIAL_AUTH_LOGIN_REDIRECT_URL = "/profile"
     SOCIAL_AUTH_LOGIN_ERROR_URL = "/login-error"
     MIDDLEWARE += ["social_django.middleware.SocialAuthExceptionMiddleware"]
