@@ -83,7 +83,7 @@ export async function startStack() {
       `callback_domains = ["${SITE_HOST}"]\nowner = "compat-developer"\n\n` +
       `[[apps]]\nappid = "${MP_APPID}"\nsecret = "${SECRET}"\nname = "Compat Official Account"\n` +
       `callback_domains = ["${SITE_HOST}"]\nowner = "compat-developer"\n` +
-      (process.env.WXEMU_COMPAT_NO_KINDS ? "" : `kind = "official_account"\noauth_domains = ["${SITE_HOST}"]\n`),
+      `kind = "official_account"\noauth_domains = ["${SITE_HOST}"]\n`,
   );
   const log = [];
   const children = [];
