@@ -23,9 +23,9 @@
   if (window.WeixinJSBridge && window.WeixinJSBridge.__wxemu) return;
 
   // ---- WeChat's User-Agent, before any script reads it ------------------
-  var realUa = navigator.userAgent;
-  if (!/MicroMessenger\//.test(realUa)) {
-    var ua = realUa + " " + CONFIG.ua;
+  // The whole string: jweixin tells iOS from Android by it.
+  if (!/MicroMessenger\//.test(navigator.userAgent)) {
+    var ua = CONFIG.ua;
     try {
       Object.defineProperty(Navigator.prototype, "userAgent", { get: function () { return ua; }, configurable: true });
     } catch (e) {
@@ -51,6 +51,15 @@
     shareQQ: "onMenuShareQQ",
     shareWeiboApp: "onMenuShareWeibo",
     shareQZone: "onMenuShareQZone"
+  };
+  // A share is allowed by its menu event in jsApiList (jweixin lists
+  // onMenuShareTimeline as menu:share:timeline).
+  var MENU_EVENT = {
+    shareTimeline: "menu:share:timeline",
+    sendAppMessage: "menu:share:appmessage",
+    shareQQ: "menu:share:qq",
+    shareWeiboApp: "menu:share:weiboApp",
+    shareQZone: "menu:share:QZone"
   };
   // What the bridge knows; anything else is system:function_not_exist.
   var KNOWN = [
@@ -116,12 +125,19 @@
     if (name === "preVerifyJSAPI") return preVerify(args, cb);
     if (!has(KNOWN, name)) return answer(cb, { err_msg: "system:function_not_exist" });
     var jsName = JS_NAME[name] || name;
-    var allowed = verified && (has(verified.jsApiList, jsName) || name === "checkJsApi");
+    // jweixin sends jsApiList in native names (chooseWXPay as
+    // getBrandWCPayRequest); a page calling the bridge itself may use either.
+    var list = verified ? verified.jsApiList : [];
+    var allowed = verified && (name === "checkJsApi" || has(list, name) || has(list, jsName) || has(list, MENU_EVENT[name]));
     if (!allowed) return answer(cb, { err_msg: prefix(name) + ":the permission value is offline verifying" });
+    var android = CONFIG.os === "android";
     if (name === "checkJsApi") {
       var result = {};
-      (args.jsApiList || []).forEach(function (api) { result[api] = has(KNOWN, api); });
-      return answer(cb, { err_msg: "check_js_api:ok", checkResult: CONFIG.os === "android" ? JSON.stringify(result) : result });
+      (args.jsApiList || []).forEach(function (api) {
+        result[api] = has(KNOWN, api) || has(KNOWN, JS_NAME[api] || "") || Object.keys(MENU_EVENT).some(function (k) { return MENU_EVENT[k] === api; });
+      });
+      // WeChat for Android answers it as a JSON string (jweixin parses it).
+      return answer(cb, { err_msg: "check_js_api:ok", checkResult: android ? JSON.stringify(result) : result });
     }
     if (name === "updateAppMessageShareData") shareData.appmessage = args;
     if (name === "updateTimelineShareData") shareData.timeline = args;
@@ -131,6 +147,14 @@
         var data = res.data || {};
         var out = {};
         Object.keys(data).forEach(function (k) { if (k !== "reason") out[k] = data[k]; });
+        // The native shapes jweixin unpacks: iOS wraps a scan result in
+        // JSON, Android sends image ids as a JSON string.
+        if (name === "scanQRCode" && !android && typeof out.resultStr === "string") {
+          out.resultStr = JSON.stringify({ scan_code: { scan_type: "qrcode", scan_result: out.resultStr } });
+        }
+        if (name === "chooseImage" && android && Array.isArray(out.localIds)) {
+          out.localIds = JSON.stringify(out.localIds);
+        }
         if (name === "getNetworkType" && res.result === "ok") {
           out.err_msg = "network_type:" + (data.networkType || "wifi");
         } else if (res.result === "ok" || res.result === "cancel") {

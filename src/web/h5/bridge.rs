@@ -32,13 +32,16 @@ use crate::web::registry;
 
 const BRIDGE_TEMPLATE: &str = include_str!("../../../ui/h5/bridge.js");
 
-/// What the bridge adds to the User-Agent (protocol.md section 4).
-const IOS_UA: &str = "MicroMessenger/8.0.49(0x18003137) NetType/WIFI Language/zh_CN";
-const ANDROID_UA: &str = "XWEB/1260117 MMWEBSDK/20240404 MMWEBID/9203 MicroMessenger/8.0.49.2600(0x2800315A) WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64";
+/// WeChat's browser's User-Agent on iOS and Android (protocol.md section
+/// 4). Whole strings, not a suffix: jweixin tells the platforms apart by
+/// `iphone` and `android` in it, and shapes answers accordingly.
+pub const IOS_UA: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.49(0x18003137) NetType/WIFI Language/zh_CN";
+pub const ANDROID_UA: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 8 Build/UQ1A.240205.004; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/122.0.6261.120 Mobile Safari/537.36 XWEB/1260117 MMWEBSDK/20240404 MMWEBID/9203 MicroMessenger/8.0.49.2600(0x2800315A) WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64";
 
-/// The User-Agent suffix of WeChat's browser on `os` (`ios` or `android`):
-/// what a test gives its browser context.
-pub fn user_agent_suffix(os: &str) -> &'static str {
+/// WeChat's browser's User-Agent on `os` (`ios` or `android`): what the
+/// bridge makes `navigator.userAgent`, and what a test gives its browser
+/// context so that servers see it too.
+pub fn user_agent(os: &str) -> &'static str {
     if os == "android" {
         ANDROID_UA
     } else {
@@ -57,7 +60,7 @@ pub async fn script(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQuery)
     let config = json!({
         "base": emu.base_url(),
         "os": os,
-        "ua": user_agent_suffix(os),
+        "ua": user_agent(os),
         "verify_url": registry::H5_VERIFY.path,
         "call_url": registry::H5_CALL.path,
     });
