@@ -3,6 +3,7 @@ login page's calls with requests, the site's backend through the real
 api.weixin.qq.com / open.weixin.qq.com names (wxemu's proxy), decisions,
 QR scans, faults and the journal through the fixture."""
 
+import json
 import re
 from urllib.parse import parse_qs, urlparse
 
@@ -31,11 +32,14 @@ def trade(backend, code):
     ).json()
     if "errcode" in token:
         return token
-    return backend.get(
+    userinfo = backend.get(
         "https://api.weixin.qq.com/sns/userinfo",
         params={"access_token": token["access_token"], "openid": token["openid"]},
         timeout=30,
-    ).json()
+    )
+    # UTF-8 bytes under a Content-Type without charset, as WeChat's own
+    # answer: requests' .json() would guess Latin-1 (what SDKs work around).
+    return json.loads(userinfo.content)
 
 
 def code_of(authorize):
