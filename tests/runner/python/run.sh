@@ -3,7 +3,8 @@
 # python, the debug binary), installs the wheel files offline into a fresh
 # directory (pip --target, no source link, no Rust toolchain on PATH) beside
 # the test venv's pytest/pytest-xdist/requests (tests/sdk/.venv), and runs the
-# pytest-wxemu suite with -n 2: each xdist worker gets its own wxemu.
+# pytest-wxemu suite with -n 2: each xdist worker gets its own wxemu; then
+# pytest-playwright's page routed by the plugin (tests/runner/pytest-playwright).
 # Usage: tests/runner/python/run.sh   (after cargo build --bin wxemu)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../../.." && pwd)"
@@ -38,3 +39,7 @@ if [ "$workers" -ne 2 ] || [ "$pairs" -ne 2 ] || [ "$ports" -ne 2 ]; then
   exit 1
 fi
 echo "2 xdist workers, 2 wxemu instances"
+
+echo "==> pytest-playwright -n 2 with pytest-wxemu: Debian's chromium routed to each worker's wxemu"
+cd "$ROOT/tests/runner/pytest-playwright"
+PYTHONPATH="$site" "$VENV/bin/python" -m pytest -n 2 -p no:cacheprovider -q .

@@ -6,8 +6,10 @@
   override it in a conftest.py: ``@pytest.fixture(scope="session")
   def wxemu_options(): return {"accounts": [{"id": "alice", "nickname": "Alice"}]}``.
 - ``wxemu_chromium_args``: Chromium flags that send WeChat's hosts to this
-  worker's wxemu and trust only its CAs (for pytest-playwright:
-  ``browser_type_launch_args``, see wxemu's README).
+  worker's wxemu and trust only its CAs.
+- With pytest-playwright: its ``browser_type_launch_args`` get those flags,
+  so ``page`` reaches the worker's wxemu at the real WeChat URLs (no
+  ``ignore_https_errors``, nothing installed on the machine).
 """
 
 import os
@@ -42,3 +44,13 @@ def wxemu(_wxemu_instance):
 @pytest.fixture(scope="session")
 def wxemu_chromium_args(_wxemu_instance):
     return _wxemu_instance.chromium_args()
+
+
+
+def pytest_configure(config):
+    # After pytest-playwright, so pytest_wxemu.playwright's
+    # browser_type_launch_args wraps its own (a conftest.py still wraps ours).
+    if config.pluginmanager.hasplugin("playwright"):
+        from . import playwright
+
+        config.pluginmanager.register(playwright, "wxemu-playwright-routing")
