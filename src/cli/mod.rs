@@ -206,17 +206,11 @@ fn init_tracing(default_filter: &str) {
         .init();
 }
 
+/// The command's exit code: CMD's for `exec`, success for the rest.
 async fn run(cli: Cli) -> Result<ExitCode, String> {
-    if let Command::Exec(args) = cli.command {
-        return crate::cli::exec::run(args).await;
-    }
-    run_command(cli.command).await.map(|()| ExitCode::SUCCESS)
-}
-
-async fn run_command(command: Command) -> Result<(), String> {
-    match command {
+    let done: Result<(), String> = match cli.command {
+        Command::Exec(args) => return crate::cli::exec::run(args).await,
         Command::Serve(args) => serve(args).await,
-        Command::Exec(_) => unreachable!("run() handles exec"),
         Command::Ctl(args) => {
             let data_dir = DataDirArg {
                 data_dir: args.data_dir.clone(),
@@ -248,7 +242,8 @@ async fn run_command(command: Command) -> Result<(), String> {
         Command::Trust { command } => crate::cli::setup::trust(command),
         Command::Hosts { command } => crate::cli::setup::hosts(command),
         Command::Doctor(args) => crate::cli::setup::doctor(args).await,
-    }
+    };
+    done.map(|()| ExitCode::SUCCESS)
 }
 
 /// A bound server and what the banner says about how it was started.
