@@ -124,6 +124,11 @@ export declare class Wxemu {
   client(change?: { state?: "logged_in" | "logged_out" | "locked"; account?: string }): Promise<any>;
   reset(): Promise<any>;
   stop(): Promise<void>;
+  /** Makes a Playwright BrowserContext WeChat's in-app browser: the H5 bridge before page scripts, WeChat's User-Agent. */
+  wechatBrowser<C extends { setExtraHTTPHeaders(h: Record<string, string>): Promise<void>; addInitScript(s: { content: string }): Promise<void> }>(
+    context: C,
+    options?: { os?: "ios" | "android" },
+  ): Promise<C>;
   /** Chromium flags that route WeChat's hosts here and trust only this wxemu's CAs. */
   chromiumArgs(): string[];
 

@@ -257,6 +257,21 @@ export class Wxemu {
    */
   api(method, apiPath, body) {
     const full = apiPath.startsWith(CONTROL + "/") ? apiPath : CONTROL + apiPath;
+    return this.#send(method, full, body).then(({ status, text }) => {
+      let value = null;
+      try {
+        value = text ? JSON.parse(text) : null;
+      } catch {
+        value = text;
+      }
+      if (status >= 200 && status < 300) return value;
+      const message = value?.error ?? text;
+      throw new WxemuError(`wxemu: ${method} ${full}: ${status}: ${message}`, { status, method, path: full, body: value });
+    });
+  }
+
+  /** One HTTPS request to this wxemu: { status, text }. */
+  #send(method, full, body) {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     return new Promise((resolve, reject) => {
       const req = https.request(
@@ -275,23 +290,7 @@ export class Wxemu {
         (res) => {
           const chunks = [];
           res.on("data", (c) => chunks.push(c));
-          res.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
-            let value = null;
-            try {
-              value = text ? JSON.parse(text) : null;
-            } catch {
-              value = text;
-            }
-            if (res.statusCode >= 200 && res.statusCode < 300) return resolve(value);
-            const message = value?.error ?? text;
-            reject(new WxemuError(`wxemu: ${method} ${full}: ${res.statusCode}: ${message}`, {
-              status: res.statusCode,
-              method,
-              path: full,
-              body: value,
-            }));
-          });
+          res.on("end", () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString("utf8") }));
           res.on("error", reject);
         },
       );
@@ -300,6 +299,24 @@ export class Wxemu {
       );
       req.end(payload);
     });
+  }
+
+  /**
+   * Makes a Playwright browser context WeChat's in-app browser (docs/h5.md):
+   * wxemu's bridge runs before every page's own scripts (WeixinJSBridge, so
+   * the real jweixin's wx.config is verified as WeChat does), and every
+   * request carries WeChat's User-Agent. `os`: "ios" (default) or "android".
+   */
+  async wechatBrowser(context, { os = "ios" } = {}) {
+    const path = `/h5/bridge.js?os=${encodeURIComponent(os)}`;
+    const { status, text } = await this.#send("GET", path);
+    if (status !== 200) throw new WxemuError(`wxemu: GET ${path}: ${status}: ${text}`, { status, method: "GET", path });
+    // The User-Agent the bridge itself plays, from its config.
+    const ua = /"ua":"([^"]+)"/.exec(text)?.[1];
+    if (!ua) throw new WxemuError(`wxemu: GET ${path}: no "ua" in the bridge's config`);
+    await context.setExtraHTTPHeaders({ "user-agent": ua });
+    await context.addInitScript({ content: text });
+    return context;
   }
 
   /**

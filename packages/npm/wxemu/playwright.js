@@ -8,6 +8,7 @@
 //   wxemu.chromiumArgs(): WeChat's real hosts go to this worker's wxemu
 //   through its interception proxy, localhost.weixin.qq.com needs no DNS,
 //   and only its CAs are trusted (no ignoreHTTPSErrors, nothing installed).
+// - `await wxemu.wechatBrowser(context)` makes a context WeChat's in-app browser.
 
 import { test as base, expect } from "@playwright/test";
 import path from "node:path";

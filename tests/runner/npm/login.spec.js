@@ -86,3 +86,13 @@ test("reset before each test: no decision, fault or journal entry is left over",
   expect(await wxemu.journal.list()).toEqual([]);
   expect((await wxemu.client()).state).toBe("logged_in");
 });
+
+test("wechatBrowser(context): pages run inside WeChat's browser", async ({ context, page, wxemu }) => {
+  await wxemu.wechatBrowser(context);
+  const seen = [];
+  page.on("request", (r) => seen.push(r.headers()["user-agent"]));
+  await page.goto(`${wxemu.url}/demo/`);
+  expect(await page.evaluate(() => navigator.userAgent)).toContain("MicroMessenger/");
+  expect(await page.evaluate(() => typeof window.WeixinJSBridge?.invoke)).toBe("function");
+  expect(seen[0]).toContain("MicroMessenger/");
+});
