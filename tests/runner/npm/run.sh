@@ -13,9 +13,11 @@ cd "$ROOT"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 HERE="$ROOT/tests/runner/npm"
 
-scripts/package npm --binary "$TARGET/debug/wxemu" >/dev/null
-main_tgz="$(ls "$TARGET"/dist/npm/wxemu-[0-9]*.tgz | tail -1)"
-cli_tgz="$(ls "$TARGET"/dist/npm/wxemu-cli-linux-x64-[0-9]*.tgz | tail -1)"
+# It prints the two files it wrote: wxemu's, then the platform package's.
+mapfile -t packed < <(scripts/package npm --binary "$TARGET/debug/wxemu")
+[ "${#packed[@]}" -eq 2 ] || { echo "scripts/package npm did not pack both packages" >&2; exit 1; }
+main_tgz="${packed[0]}"
+cli_tgz="${packed[1]}"
 
 # PATH without cargo/rustup: the install must not need a Rust toolchain.
 no_rust_path="$(printf '%s' "$PATH" | tr ':' '\n' | grep -v -e '\.cargo' -e 'rustup' | paste -sd: -)"

@@ -25,3 +25,14 @@ def test_the_real_login_page_url_reaches_this_workers_wxemu(page, wxemu):
     expect(page.get_by_text("已拒绝")).to_be_visible()
     entry = wxemu.journal.wait_for(endpoint="login-page", host="open.weixin.qq.com", timeout="5s")
     assert entry["path"] == "/connect/qrconnect"
+
+
+def test_wechat_browser_makes_the_context_wechats(context, wxemu):
+    wxemu.wechat_browser(context)
+    page = context.new_page()
+    agents = []
+    page.on("request", lambda r: agents.append(r.headers.get("user-agent", "")))
+    page.goto(f"{wxemu.url}/demo/")
+    assert "MicroMessenger/" in page.evaluate("navigator.userAgent")
+    assert page.evaluate("typeof window.WeixinJSBridge.invoke") == "function"
+    assert "MicroMessenger/" in agents[0]

@@ -14,6 +14,7 @@ import hashlib
 import http.client
 import json as jsonlib
 import os
+import re
 import shutil
 import socket
 import ssl
@@ -222,6 +223,34 @@ class Wxemu:
     def api(self, method, path, json=None):
         """Any control API call ("/client" or "/__wxemu/client"); parsed JSON."""
         full = path if path.startswith(CONTROL + "/") else CONTROL + path
+        status, text = self._send(method, full, json)
+        try:
+            value = jsonlib.loads(text) if text else None
+        except ValueError:
+            value = text
+        if 200 <= status < 300:
+            return value
+        message = value.get("error", text) if isinstance(value, dict) else text
+        raise WxemuError(f"wxemu: {method} {full}: {status}: {message}", status=status, body=value)
+
+    def wechat_browser(self, context, os="ios"):
+        """Makes a Playwright BrowserContext WeChat's in-app browser
+        (docs/h5.md): wxemu's bridge before every page's scripts, WeChat's
+        User-Agent on every request. ``os``: "ios" or "android"."""
+        path = f"/h5/bridge.js?os={_quote(os)}"
+        status, script = self._send("GET", path)
+        if status != 200:
+            raise WxemuError(f"wxemu: GET {path}: {status}: {script}", status=status)
+        # The User-Agent the bridge itself plays, from its config.
+        ua = re.search(r'"ua":"([^"]+)"', script)
+        if not ua:
+            raise WxemuError(f'wxemu: GET {path}: no "ua" in the bridge\'s config')
+        context.set_extra_http_headers({"user-agent": ua.group(1)})
+        context.add_init_script(script=script)
+        return context
+
+    def _send(self, method, full, json=None):
+        """One HTTPS request to this wxemu: (status, text)."""
         body = None if json is None else jsonlib.dumps(json).encode()
         headers = {"Authorization": f"Bearer {self.token}"}
         if body is not None:
@@ -246,14 +275,7 @@ class Wxemu:
                     self._connection = None
                     exited = " (wxemu has exited)" if self._process.poll() is not None else ""
                     raise WxemuError(f"wxemu: {method} {full}: {e}{exited}") from e
-        try:
-            value = jsonlib.loads(text) if text else None
-        except ValueError:
-            value = text
-        if 200 <= status < 300:
-            return value
-        message = value.get("error", text) if isinstance(value, dict) else text
-        raise WxemuError(f"wxemu: {method} {full}: {status}: {message}", status=status, body=value)
+        return status, text
 
     def decide(self, decision, account=None, delay=None, count=None):
         """The next login decision: "allow" (as ``account``), "deny" or "timeout"."""
