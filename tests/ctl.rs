@@ -268,6 +268,26 @@ once = true
         "reset replays the scenario"
     );
 
+    // H5 outcomes: queue, list, clear; the web switches on the client.
+    let queued = ctl(
+        &data_dir,
+        &["h5", "outcome", "chooseWXPay", "cancel", "--times", "2"],
+    );
+    assert_eq!(queued["outcomes"][0]["api"], "chooseWXPay", "{queued}");
+    assert_eq!(queued["outcomes"][0]["times"], 2);
+    let err = ctl_fails(
+        &data_dir,
+        &["h5", "outcome", "scanQRCode", "ok", "--data", "[1]"],
+    );
+    assert!(err.contains("data must be a JSON object"), "{err}");
+    assert_eq!(ctl(&data_dir, &["h5", "clear"])["cleared"], 1);
+    assert_eq!(
+        ctl(&data_dir, &["h5", "pages"])["pages"],
+        serde_json::json!([])
+    );
+    let client = ctl(&data_dir, &["client", "--snapshot-user", "true"]);
+    assert_eq!(client["snapshot_user"], true, "{client}");
+
     // A wrong port is a clear error, not a hang.
     let err = ctl_fails(&data_dir, &["--port", "1", "health"]);
     assert!(err.contains("cannot reach wxemu on port 1"), "{err}");
