@@ -144,3 +144,9 @@ with_throwaway_system_dirs() {
   rmdir "$layers"
   return "$status"
 }
+
+# crate_version: the root package's version (Cargo.toml's [package] table),
+# which every release artifact and the release tag carry.
+crate_version() {
+  awk '/^\[/{in_package = ($0 == "[package]")} in_package && /^version *=/{gsub(/.*= *"|".*/, ""); print; exit}' "$ROOT/Cargo.toml"
+}
