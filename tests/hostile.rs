@@ -392,8 +392,16 @@ impl http_body::Body for Hanging {
     }
 }
 
+/// curl that speaks HTTP/2 (Debian's does; Windows' own curl.exe does not).
 fn curl_available() -> bool {
-    tools::precondition(tools::on_path("curl"), "curl is not installed")
+    let http2 = tools::on_path("curl")
+        && Command::new("curl").arg("-V").output().is_ok_and(|out| {
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter_map(|line| line.strip_prefix("Features:"))
+                .any(|features| features.split_whitespace().any(|f| f == "HTTP2"))
+        });
+    tools::precondition(http2, "curl with HTTP/2 is not installed")
 }
 
 /// curl (HTTP/2, the server's CA) POSTing `body_len` bytes; its stdout.
