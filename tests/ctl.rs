@@ -324,3 +324,60 @@ fn a_bad_scenario_stops_serve_with_a_clear_message() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("not ready within 300ms"), "{err}");
 }
+
+#[test]
+fn ctl_events_prints_each_change_as_a_json_line_until_the_server_stops() {
+    use std::io::BufRead;
+
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let scenario = dir.path().join("empty.toml");
+    std::fs::write(&scenario, "").unwrap();
+    // Control calls journaled too, so the test can wait until the stream
+    // is open (and so subscribed) instead of guessing.
+    std::fs::create_dir(&data_dir).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&data_dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    std::fs::write(
+        data_dir.join("config.toml"),
+        "[journal]\ninclude_control = true\n",
+    )
+    .unwrap();
+    let mut serving = start(&data_dir, &scenario);
+
+    let mut events = Command::new(env!("CARGO_BIN_EXE_wxemu"))
+        .args(["ctl", "events"])
+        .env("WXEMU_DATA_DIR", &data_dir)
+        .env_remove("WXEMU_PORT")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("wxemu ctl events starts");
+    let mut lines = std::io::BufReader::new(events.stdout.take().unwrap()).lines();
+    ctl(
+        &data_dir,
+        &["journal", "--wait", "/__wxemu/events", "--timeout", "60s"],
+    );
+
+    ctl(&data_dir, &["policy", "deny"]);
+    let line = lines.next().expect("a line").unwrap();
+    let event: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(event, json!({"type": "client_changed"}), "{line}");
+
+    // The server's shutdown ends the stream: ctl exits 0.
+    let pid = serving.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    assert!(serving.child.wait().unwrap().success());
+    let rest: Vec<String> = lines.map(Result::unwrap).collect();
+    assert!(rest.iter().all(|l| l.starts_with('{')), "{rest:?}");
+    let status = events.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+}

@@ -831,13 +831,14 @@ async fn refused_origins_and_hosts_are_logged_shortened() {
 #[tokio::test]
 async fn login_target_fields_are_bounded_with_the_wires_own_errors() {
     let server = TestServer::start().await;
-    // state: 128 bytes accepted, 129 refused (fast login: 10001).
+    // state: 2 KiB accepted in permissive mode (flagged past 128 bytes),
+    // 2049 refused (fast login: 10001).
     let ok = server
-        .check_login_for(APPID, REDIRECT, &"s".repeat(128))
+        .check_login_for(APPID, REDIRECT, &"s".repeat(2048))
         .await;
     assert_eq!(ok.errcode(), 0, "{}", ok.text());
     for (appid, redirect, state) in [
-        (APPID.to_owned(), REDIRECT.to_owned(), "s".repeat(129)),
+        (APPID.to_owned(), REDIRECT.to_owned(), "s".repeat(2049)),
         (APPID.to_owned(), REDIRECT.to_owned(), "s".repeat(60_000)),
         (
             APPID.to_owned(),
@@ -854,10 +855,10 @@ async fn login_target_fields_are_bounded_with_the_wires_own_errors() {
     let page = server
         .get(&format!(
             "/connect/qrconnect?appid={APPID}&redirect_uri=https%3A%2F%2Fsite.example%2Fcb&response_type=code&scope=snsapi_login&state={}",
-            "s".repeat(129)
+            "s".repeat(2049)
         ))
         .await;
-    assert!(page.text().contains("at most 128"), "{}", page.text());
+    assert!(page.text().contains("at most 2048"), "{}", page.text());
     // Any query over 4 KiB: 414, the body in the surface's own format.
     let padding = "t".repeat(5000);
     let long = server
@@ -1106,4 +1107,53 @@ async fn no_flood_of_one_input_takes_rss_past_64_mb() {
         worst.0 >> 20,
         worst.1
     );
+}
+
+/// The consent page's calls and the token API's bodies take junk without a
+/// 500 or a panic: each gets the API's own errcode naming what is wrong.
+#[tokio::test]
+async fn web_authorization_and_token_bodies_refuse_junk() {
+    let server = TestServer::start().await;
+    let origin = format!("https://localhost.weixin.qq.com:{}", server.addr.port());
+    for path in [
+        "/connect/oauth2/consent/wait",
+        "/connect/oauth2/consent/answer",
+    ] {
+        for body in [
+            "".to_owned(),
+            "{".to_owned(),
+            "[]".to_owned(),
+            r#"{"ticket":5}"#.to_owned(),
+            r#"{"ticket":"x","decision":"maybe"}"#.to_owned(),
+            format!(
+                r#"{{"ticket":"{}","decision":"allow"}}"#,
+                "t".repeat(10_000)
+            ),
+        ] {
+            let reply = server.post(path, Some(&origin), body.clone()).await;
+            assert!(
+                reply.status.as_u16() < 500,
+                "{path} {body:.40}: {}",
+                reply.status
+            );
+            assert_ne!(reply.errcode(), 0, "{path} {body:.40}: {}", reply.text());
+        }
+    }
+    for (content_type, body) in [
+        ("application/json", "\u{0}\u{1}"),
+        ("application/json", r#"{"a":[1]}"#),
+        ("application/x-www-form-urlencoded", "%%%&&&==="),
+        ("text/plain", "code"),
+    ] {
+        let reply = server
+            .send_with(
+                Method::POST,
+                "/sns/oauth2/access_token",
+                &[("content-type", content_type)],
+                body,
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{body}");
+        assert!(reply.errcode() > 0, "{body}: {}", reply.text());
+    }
 }

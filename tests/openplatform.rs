@@ -632,3 +632,75 @@ async fn foreign_host_is_refused_on_the_page_too() {
     assert_eq!(server.send(request).await.status, StatusCode::FORBIDDEN);
     assert!(server.emu.qr_list().is_empty());
 }
+
+/// Auth.js sends a `state` of about 435 bytes (an encrypted cookie value):
+/// permissive mode takes it on the page and in fast login, and flags it
+/// (the page's note, the journal); past 2 KiB, or past 128 bytes in strict
+/// mode, the page refuses it naming the field.
+#[tokio::test]
+async fn long_states_are_accepted_and_flagged_or_refused_in_strict_mode() {
+    let server = quick().start().await;
+    let long = "s".repeat(435);
+    let page = server.get(&page_url(APPID, REDIRECT, &long)).await;
+    let config = injected_config(&page.text());
+    assert_eq!(config["state"], long.as_str());
+    let warning = config["warnings"][0].as_str().unwrap().to_owned();
+    assert!(
+        warning.contains("435 bytes") && warning.contains("128"),
+        "{warning}"
+    );
+    assert!(page.text().contains("wxemu_note"));
+    let login = server.login(REDIRECT, &long).await;
+    assert!(
+        login.json()["jsdata"]["redirect_url"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("state={long}")),
+        "{}",
+        login.text()
+    );
+    let journal = server.ctl(hyper::Method::GET, "/journal", None).await;
+    let flagged: Vec<&str> = journal["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["warnings"][0].as_str() == Some(warning.as_str()))
+        .map(|e| e["endpoint"].as_str().unwrap())
+        .collect();
+    assert_eq!(flagged, ["login-page", "check-login", "authorize"]);
+
+    let too_long = server
+        .get(&page_url(APPID, REDIRECT, &"s".repeat(2049)))
+        .await;
+    assert!(
+        too_long.text().contains("state 参数错误"),
+        "{}",
+        too_long.text()
+    );
+    assert!(too_long.text().contains("state is 2049 bytes"));
+
+    let strict = quick()
+        .config(|c| c.platform.mode = PlatformMode::Strict)
+        .app(WebsiteApp {
+            appid: APPID.into(),
+            callback_domains: vec!["site.example".into()],
+            ..WebsiteApp::default()
+        })
+        .start()
+        .await;
+    let refused = strict
+        .get(&page_url(APPID, REDIRECT, &"s".repeat(129)))
+        .await;
+    assert!(
+        refused.text().contains("state 参数错误"),
+        "{}",
+        refused.text()
+    );
+    let fine = strict
+        .get(&page_url(APPID, REDIRECT, &"s".repeat(128)))
+        .await;
+    assert!(injected_config(&fine.text())["warnings"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+}

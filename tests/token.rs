@@ -11,7 +11,6 @@ use serde_json::{json, Value};
 use wxemu::core::config::{PlatformMode, WebsiteApp};
 use wxemu::core::identity;
 use wxemu::core::qr::{QrStatus, QrTarget};
-use wxemu::core::store::IssuedCode;
 
 const SECRET: &str = "any-secret-works-in-permissive-mode";
 
@@ -51,10 +50,7 @@ async fn api(server: &TestServer, path: &str, params: &[(&str, &str)]) -> Value 
         .finish();
     let reply = server.get(&format!("{path}?{query}")).await;
     assert_eq!(reply.status, StatusCode::OK, "errors are HTTP 200 too");
-    assert_eq!(
-        reply.header("content-type"),
-        Some("application/json; charset=utf-8")
-    );
+    assert_eq!(reply.header("content-type"), Some("text/plain"));
     reply.json()
 }
 
@@ -486,18 +482,21 @@ async fn userinfo_answers_in_the_asked_language() {
 #[tokio::test]
 async fn userinfo_needs_a_scope_that_allows_it() {
     let server = TestServer::start().await;
-    server.emu.store().codes.insert(
-        "basecode".into(),
-        IssuedCode {
-            appid: APPID.into(),
-            scope: "snsapi_base".into(),
-            account_id: "default".into(),
-            redirect_uri: REDIRECT.into(),
-            used: false,
-        },
-        server.emu.clock().now() + Duration::from_secs(600),
-    );
-    let token = redeem(&server, APPID, SECRET, "basecode").await;
+    // A silent web authorization (snsapi_base) mints such a code.
+    let silent = server
+        .get(&format!(
+            "/connect/oauth2/authorize?appid={APPID}&redirect_uri=https%3A%2F%2Fsite.example%2Fcb&response_type=code&scope=snsapi_base&state=s"
+        ))
+        .await;
+    let location = silent.header("location").expect("a 302").to_owned();
+    let code = url::Url::parse(&location)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let token = redeem(&server, APPID, SECRET, &code).await;
     assert_eq!(token["scope"], "snsapi_base");
     assert_eq!(auth(&server, &token).await["errcode"], 0);
     assert_error(
@@ -575,4 +574,163 @@ async fn browsers_elsewhere_cannot_read_tokens() {
     let reply = server.send(request).await;
     assert!(reply.header("access-control-allow-origin").is_none());
     assert!(reply.header("access-control-allow-credentials").is_none());
+}
+
+/// A token API call the way real integrations send it: `method`, the
+/// query, a body with its Content-Type, and extra headers.
+async fn call(
+    server: &TestServer,
+    path_and_query: &str,
+    content_type: &str,
+    body: &str,
+    extra: &[(&str, &str)],
+) -> Reply {
+    let mut headers = vec![("content-type", content_type)];
+    headers.extend_from_slice(extra);
+    server
+        .send_with(
+            hyper::Method::POST,
+            path_and_query,
+            &headers,
+            body.to_owned(),
+        )
+        .await
+}
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
+/// python-social-auth and django-allauth: `POST` with every parameter in
+/// a form body. The reply is `text/plain` with no charset, so Python
+/// requests decodes it as Latin-1 and their `raw_unicode_escape` fix gives
+/// the nickname back exactly.
+#[tokio::test]
+async fn social_auth_posts_a_form() {
+    let server = TestServer::builder()
+        .config(|c| add_account(c, "zh", "微信测试用户😀"))
+        .start()
+        .await;
+    assert!(server.emu.set_current_account("zh"));
+    let code = fast_login_code(&server).await;
+    let form = format!(
+        "grant_type=authorization_code&code={code}&appid={APPID}&secret=s&redirect_uri=https%3A%2F%2Fsite.example%2Fcb"
+    );
+    let reply = call(&server, "/sns/oauth2/access_token", FORM, &form, &[]).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.header("content-type"), Some("text/plain"));
+    let token = reply.json();
+    assert_eq!(token["scope"], "snsapi_login", "{token}");
+    let query = format!(
+        "access_token={}&openid={}",
+        token["access_token"].as_str().unwrap(),
+        token["openid"].as_str().unwrap()
+    );
+    let info = call(&server, "/sns/userinfo", FORM, &query, &[]).await;
+    assert_eq!(info.header("content-type"), Some("text/plain"));
+    // What requests' `.json()` does with `text/plain` and no charset,
+    // then the libraries' fix: Latin-1 back to bytes, bytes as UTF-8.
+    let latin1: String = info.body.iter().map(|&b| b as char).collect();
+    let seen: Value = serde_json::from_str(&latin1).unwrap();
+    let fixed: Vec<u8> = seen["nickname"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .map(|c| c as u8)
+        .collect();
+    assert_eq!(String::from_utf8(fixed).unwrap(), "微信测试用户😀");
+    assert_eq!(info.json()["nickname"], "微信测试用户😀");
+}
+
+/// Auth.js: `appid` and `secret` in the query, the rest in a form body,
+/// and a Basic Authorization header WeChat ignores.
+#[tokio::test]
+async fn auth_js_splits_query_and_form_and_sends_basic_auth() {
+    let server = TestServer::start().await;
+    let code = fast_login_code(&server).await;
+    let reply = call(
+        &server,
+        &format!("/sns/oauth2/access_token?appid={APPID}&secret=s"),
+        FORM,
+        &format!("grant_type=authorization_code&code={code}&redirect_uri=https%3A%2F%2Fsite.example%2Fcb"),
+        &[("authorization", "Basic d3gxMjM6cw==")],
+    )
+    .await;
+    let token = reply.json();
+    assert!(token["access_token"].is_string(), "{token}");
+    assert!(
+        token["unionid"].is_string(),
+        "Auth.js keeps unionid as the user id"
+    );
+}
+
+/// A JSON body works too; a body value wins over the query's, and the
+/// journal keeps both.
+#[tokio::test]
+async fn json_bodies_and_the_body_winning_over_the_query() {
+    let server = TestServer::start().await;
+    let code = fast_login_code(&server).await;
+    let body =
+        json!({"appid": APPID, "secret": "s", "code": code, "grant_type": "authorization_code"});
+    let reply = call(
+        &server,
+        "/sns/oauth2/access_token?code=not-this-one&grant_type=nope",
+        "application/json",
+        &body.to_string(),
+        &[],
+    )
+    .await;
+    assert!(reply.json()["access_token"].is_string(), "{}", reply.text());
+    let entry = server
+        .ctl(hyper::Method::GET, "/journal?endpoint=token", None)
+        .await;
+    let last = entry["entries"].as_array().unwrap().last().unwrap().clone();
+    assert!(
+        last["query"].as_str().unwrap().contains("grant_type=nope"),
+        "{last}"
+    );
+    assert!(last["body"].to_string().contains("grant_type"), "{last}");
+}
+
+/// Bodies the API cannot read get WeChat's 47001 naming what is wrong, and
+/// no code is spent.
+#[tokio::test]
+async fn unreadable_bodies_are_refused_with_data_format_error() {
+    let server = TestServer::start().await;
+    let code = fast_login_code(&server).await;
+    let query = format!(
+        "/sns/oauth2/access_token?appid={APPID}&secret=s&code={code}&grant_type=authorization_code"
+    );
+    for (content_type, body, words) in [
+        ("application/json", "[1,2]", "one object"),
+        (
+            "application/json",
+            "{\"code\": {\"x\": 1}}",
+            "\"code\" must be a string",
+        ),
+        ("application/json", "{not json", "one object"),
+    ] {
+        let reply = call(&server, &query, content_type, body, &[]).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        let json = reply.json();
+        assert_eq!(json["errcode"], 47001, "{json}");
+        assert!(json["errmsg"].as_str().unwrap().contains(words), "{json}");
+    }
+    let reply = server
+        .send_with(
+            hyper::Method::POST,
+            &query,
+            &[("content-type", FORM)],
+            vec![0xff_u8, 0xfe, b'=', 0x80],
+        )
+        .await;
+    assert!(reply.json()["errmsg"]
+        .as_str()
+        .unwrap()
+        .contains("not UTF-8"));
+    let huge = "a=".to_owned() + &"x".repeat(100 * 1024);
+    let reply = call(&server, &query, FORM, &huge, &[]).await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(reply.json()["errcode"], 47001);
+    // The code was never spent.
+    let token = redeem(&server, APPID, "s", &code).await;
+    assert!(token["access_token"].is_string(), "{token}");
 }

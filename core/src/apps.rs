@@ -9,7 +9,7 @@
 
 use subtle::ConstantTimeEq;
 
-use crate::config::{PlatformMode, WebsiteApp};
+use crate::config::{AppKind, PlatformMode, WebsiteApp};
 use crate::emulator::Emulator;
 
 impl Emulator {
@@ -20,6 +20,12 @@ impl Emulator {
     /// [`AppRegistry::MAX`](crate::store::AppRegistry::MAX) apps stay
     /// registered (the earliest forgotten first).
     pub fn app(&self, appid: &str) -> Option<WebsiteApp> {
+        self.app_used_as(appid, AppKind::Website)
+    }
+
+    /// Like [`Emulator::app`], for an endpoint that implies `kind`: what
+    /// permissive mode registers an unknown appid as.
+    pub fn app_used_as(&self, appid: &str, kind: AppKind) -> Option<WebsiteApp> {
         if appid.is_empty() {
             return None;
         }
@@ -31,7 +37,7 @@ impl Emulator {
             return None;
         }
         drop(config);
-        Some(self.apps.register(appid))
+        Some(self.apps.register(appid, kind))
     }
 
     /// Whether `secret` is `app`'s: strict mode compares always, permissive
@@ -42,6 +48,17 @@ impl Emulator {
         }
         // Constant time: the secret is the one thing here worth guessing.
         app.secret.as_bytes().ct_eq(secret.as_bytes()).into()
+    }
+
+    /// The longest `state` the website login (qrconnect, fast login)
+    /// takes: WeChat's documented bound in strict mode; in permissive mode
+    /// a generous one, each long state flagged
+    /// ([`crate::limits::long_state_warning`]).
+    pub fn website_state_limit(&self) -> usize {
+        match self.config().platform.mode {
+            PlatformMode::Strict => crate::limits::MAX_STATE_BYTES,
+            PlatformMode::Permissive => crate::limits::MAX_LONG_STATE_BYTES,
+        }
     }
 
     /// Whether `app` may redirect to `redirect`: its host (and port, when

@@ -162,6 +162,13 @@ pub struct ClientConfig {
     pub state: ClientState,
     /// The id of the account the client is logged in as.
     pub account: String,
+    /// Web authorization: the person sees only the page's snapshot (since
+    /// 2022-07, a page opened from Moments): tokens carry
+    /// `is_snapshotuser: 1` and userinfo answers 48001.
+    pub snapshot_user: bool,
+    /// Web authorization's userinfo answers the account's gender and
+    /// region; real WeChat has answered 0 and "" since 2021-10-20.
+    pub full_profile: bool,
 }
 
 impl Default for ClientConfig {
@@ -169,6 +176,8 @@ impl Default for ClientConfig {
         ClientConfig {
             state: ClientState::LoggedIn,
             account: DEFAULT_ACCOUNT_ID.to_owned(),
+            snapshot_user: false,
+            full_profile: false,
         }
     }
 }
@@ -300,16 +309,26 @@ impl Default for Account {
     }
 }
 
-/// A website app registered on the (emulated) Open Platform.
+/// An app registered with WeChat: a website app of the Open Platform or
+/// an Official Account (公众号).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WebsiteApp {
     pub appid: String,
+    /// `website` (default): logs in with qrconnect and fast login;
+    /// `official_account`: pages inside WeChat (`connect/oauth2/authorize`).
+    pub kind: AppKind,
     pub secret: String,
     pub name: String,
     pub icon_url: String,
     /// Hosts a redirect_uri may point at (checked in strict mode).
     pub callback_domains: Vec<String>,
+    /// 网页授权域名: the hosts `connect/oauth2/authorize` may send its code
+    /// to (an exact host: no subdomain, and a port only in permissive mode).
+    pub oauth_domains: Vec<String>,
+    /// JS接口安全域名: the hosts whose pages may use the JS-SDK (subdomains
+    /// included); at most [`MAX_JS_DOMAINS`], as WeChat allows.
+    pub js_domains: Vec<String>,
     /// The app refuses fast login: check-login answers 10057.
     pub scan_only: bool,
     /// The developer account owning the app; apps with the same owner share
@@ -317,9 +336,58 @@ pub struct WebsiteApp {
     pub owner: String,
 }
 
+/// What kind of app an appid is (see [`WebsiteApp::kind`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppKind {
+    #[default]
+    Website,
+    OfficialAccount,
+}
+
+/// WeChat's limit on JS接口安全域名 per appid.
+pub const MAX_JS_DOMAINS: usize = 3;
+/// Most callback or 网页授权 domains one app may list (wxemu's bound).
+pub const MAX_APP_DOMAINS: usize = 50;
+
 /// The longest any configured lifetime or delay may be: they are added to
 /// "now", and must never overflow it.
 pub const MAX_DURATION: Duration = Duration::from_secs(366 * 24 * 3600);
+
+impl WebsiteApp {
+    /// Domain lists within their bounds, each a plain host name (with an
+    /// optional port): no scheme, path or wildcard.
+    pub fn validate_domains(&self) -> Result<(), String> {
+        if self.js_domains.len() > MAX_JS_DOMAINS {
+            return Err(format!(
+                "js_domains has {} entries; WeChat allows at most {MAX_JS_DOMAINS}",
+                self.js_domains.len()
+            ));
+        }
+        for (field, list) in [
+            ("callback_domains", &self.callback_domains),
+            ("oauth_domains", &self.oauth_domains),
+            ("js_domains", &self.js_domains),
+        ] {
+            if list.len() > MAX_APP_DOMAINS {
+                return Err(format!("{field} has more than {MAX_APP_DOMAINS} entries"));
+            }
+            for domain in list {
+                let plain = !domain.is_empty()
+                    && domain.len() <= 260
+                    && domain
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-.:[]_".contains(&b));
+                if !plain {
+                    return Err(format!(
+                        "{field}: {domain:?} is not a host name (write \"site.example\" or \"localhost:3000\", no scheme or path)"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
 
 impl Config {
     /// Parses and validates a config's text (what [`Config::load`] does
@@ -411,6 +479,8 @@ impl Config {
             if !appids.insert(app.appid.as_str()) {
                 return Err(format!("appid {:?} appears twice", app.appid));
             }
+            app.validate_domains()
+                .map_err(|e| format!("app {:?}: {e}", app.appid))?;
         }
         self.webwx.validate()?;
         if self.platform.qr_ttl.is_zero() {

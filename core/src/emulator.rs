@@ -56,6 +56,10 @@ pub struct Emulator {
     pub(crate) webwx: crate::webwx::WebWx,
     /// Apps registered at run time (permissive mode).
     pub(crate) apps: AppRegistry,
+    /// Web authorization's consent pages waiting for their person.
+    pub(crate) consents: crate::oauth2::consents::Consents,
+    /// The JS-SDK's base tokens, tickets, verified pages and outcomes.
+    pub(crate) jssdk: crate::jssdk::state::JsSdk,
     config: RwLock<Config>,
     config_path: PathBuf,
     /// The client's runtime state; starts as the config's `[client]`, and
@@ -72,6 +76,8 @@ pub struct Emulator {
     decision_timeout_override: Option<Duration>,
     /// Where the server listens besides `port` (`--bind`, interception).
     listening: crate::listening::Listening,
+    /// Set once the server shuts down: event streams end.
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 impl Emulator {
@@ -92,6 +98,8 @@ impl Emulator {
             qr: QrLogins::default(),
             webwx: crate::webwx::WebWx::new(config.webwx.settings()),
             apps: AppRegistry::default(),
+            consents: Default::default(),
+            jssdk: Default::default(),
             client: RwLock::new(config.client.clone()),
             config: RwLock::new(config),
             config_path,
@@ -103,6 +111,7 @@ impl Emulator {
             base_url: format!("https://{CANONICAL_HOST}:{port}"),
             decision_timeout_override: None,
             listening: crate::listening::Listening::default(),
+            closing: tokio::sync::watch::Sender::new(false),
         }
     }
 
@@ -158,11 +167,6 @@ impl Emulator {
         &self.journal
     }
 
-    /// Misbehaviour injected by QA.
-    pub fn faults(&self) -> &Faults {
-        &self.faults
-    }
-
     /// What one client may cost the server.
     pub fn limits(&self) -> &Limits {
         &self.limits
@@ -177,6 +181,15 @@ impl Emulator {
     /// QR-code logins, for waiting on them (long polls) and inspection.
     pub fn qr_logins(&self) -> &QrLogins {
         &self.qr
+    }
+
+    /// Forgets what expired (the server's purge task): the count dropped.
+    pub fn purge(&self, now: std::time::SystemTime) -> usize {
+        self.store.purge(now)
+            + self.consents.purge(now)
+            + self.jssdk.purge(now)
+            + self.qr.purge(now)
+            + self.webwx.purge(now)
     }
 
     /// Apps permissive mode registered at run time, by appid.
@@ -196,13 +209,20 @@ impl Emulator {
     /// queued decisions, faults, pending authorizations, issued uuids and
     /// codes, QR logins (expired), the journal; then the scenario again. Accounts and apps (the
     /// config file) are kept.
+    ///
+    /// Each change publishes its event, then [`Event::Reset`] says it is
+    /// over (the issued codes, registered apps and Web WeChat sessions it
+    /// dropped have no event of their own).
     pub fn reset(&self) {
-        self.approvals.clear_queue();
+        self.clear_decisions();
         self.approvals.cancel_all();
-        self.approvals.set_mode(self.initial_mode);
-        self.faults.clear();
+        self.set_approval_mode(self.initial_mode);
+        self.clear_faults();
         self.clock.reset();
+        self.publish(Event::ClockChanged);
         self.store.clear();
+        self.consents.clear();
+        self.jssdk.clear();
         self.apps.clear();
         // Pages showing these codes learn (wx_errcode 402) that they are over.
         for qr in self.qr_list() {
@@ -210,17 +230,29 @@ impl Emulator {
         }
         // Bots held on synccheck learn (1101) that their session is over.
         self.webwx.reset();
-        self.journal.clear();
+        self.clear_journal();
         let client = self.config().client.clone();
         *crate::sync::write(&self.client) = client;
+        self.publish(Event::ClientChanged);
         self.play_scenario();
+        self.publish(Event::Reset);
+    }
+
+    /// The server is shutting down: pending authorizations are withdrawn
+    /// (they answer 10046 at once), held long polls and synccheck requests
+    /// answer, and event streams end, so every connection can close.
+    pub fn release_waiters(&self) {
+        self.approvals.cancel_all();
+        self.qr.release_polls();
+        self.webwx.release_waiters();
+        self.closing.send_replace(true);
     }
 
     fn play_scenario(&self) {
         let Some(scenario) = &self.scenario else {
             return;
         };
-        self.approvals.set_mode(self.initial_mode);
+        self.set_approval_mode(self.initial_mode);
         if let Some(client) = &scenario.client {
             if let Some(state) = client.state {
                 self.set_client_state(state);
@@ -230,11 +262,11 @@ impl Emulator {
             }
         }
         for batch in &scenario.decisions {
-            self.approvals.enqueue(batch.expand());
+            self.enqueue_decisions(batch.expand());
         }
         for fault in &scenario.faults {
             // Validated when the scenario was loaded.
-            let _ = self.faults.add(fault.clone());
+            let _ = self.add_fault(fault.clone());
         }
     }
 
@@ -310,14 +342,29 @@ impl Emulator {
         crate::sync::read(&self.client).state
     }
 
-    pub fn set_client_state(&self, state: ClientState) {
-        crate::sync::write(&self.client).state = state;
+    /// The client's runtime settings (state, account, the web
+    /// authorization switches).
+    pub fn client_settings(&self) -> crate::config::ClientConfig {
+        crate::sync::read(&self.client).clone()
+    }
+
+    /// Web authorization's switches (runtime, like the client state):
+    /// `snapshot_user`, `full_profile` (see [`crate::config::ClientConfig`]).
+    pub fn set_web_switches(&self, snapshot_user: Option<bool>, full_profile: Option<bool>) {
+        {
+            let mut client = crate::sync::write(&self.client);
+            if let Some(on) = snapshot_user {
+                client.snapshot_user = on;
+            }
+            if let Some(on) = full_profile {
+                client.full_profile = on;
+            }
+        }
         self.publish(Event::ClientChanged);
     }
 
-    /// The standing approval policy, used when no decision is queued.
-    pub fn set_approval_mode(&self, mode: ApprovalMode) {
-        self.approvals.set_mode(mode);
+    pub fn set_client_state(&self, state: ClientState) {
+        crate::sync::write(&self.client).state = state;
         self.publish(Event::ClientChanged);
     }
 
@@ -371,6 +418,7 @@ impl Emulator {
             approvals: self.approvals().subscribe(),
             qr: self.qr_logins().subscribe(),
             webwx: self.webwx().subscribe(),
+            closing: self.closing.subscribe(),
         }
     }
 

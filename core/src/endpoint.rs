@@ -21,6 +21,16 @@ pub enum Endpoint {
     Qrcode,
     /// The Open Platform login page.
     LoginPage,
+    /// Web authorization inside WeChat (`connect/oauth2/authorize`) and
+    /// its consent page's calls.
+    #[serde(rename = "oauth2-authorize")]
+    WebAuthorize,
+    /// The JS-SDK's server side: `cgi-bin/token`, `stable_token`,
+    /// `ticket/getticket`.
+    CgiBin,
+    /// The bridge's calls for pages inside WeChat: `wx.config`'s check and
+    /// each JS API's answer.
+    H5,
     /// Web WeChat's QR login: `/jslogin`, `/qrcode/<uuid>`, the login poll,
     /// `webwxnewloginpage`.
     WebwxLogin,
@@ -41,6 +51,9 @@ impl crate::named::Named for Endpoint {
         Endpoint::LongPoll,
         Endpoint::Qrcode,
         Endpoint::LoginPage,
+        Endpoint::WebAuthorize,
+        Endpoint::CgiBin,
+        Endpoint::H5,
         Endpoint::WebwxLogin,
         Endpoint::Webwx,
         Endpoint::Control,
@@ -61,6 +74,9 @@ impl Endpoint {
             Endpoint::LongPoll => "long-poll",
             Endpoint::Qrcode => "qrcode",
             Endpoint::LoginPage => "login-page",
+            Endpoint::WebAuthorize => "oauth2-authorize",
+            Endpoint::CgiBin => "cgi-bin",
+            Endpoint::H5 => "h5",
             Endpoint::WebwxLogin => "webwx-login",
             Endpoint::Webwx => "webwx",
             Endpoint::Control => "control",
@@ -82,6 +98,7 @@ impl Endpoint {
             Endpoint::CheckLogin
                 | Endpoint::Authorize
                 | Endpoint::Token
+                | Endpoint::CgiBin
                 | Endpoint::LongPoll
                 | Endpoint::WebwxLogin
                 | Endpoint::Webwx

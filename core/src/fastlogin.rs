@@ -142,7 +142,8 @@ impl FastLoginError {
 
 impl LoginTarget {
     /// The parsed redirect_uri, or what is wrong with the target.
-    pub fn validate(&self) -> Result<url::Url, FastLoginError> {
+    /// `max_state`: [`Emulator::website_state_limit`].
+    pub fn validate(&self, max_state: usize) -> Result<url::Url, FastLoginError> {
         let bad = |m: String| Err(FastLoginError::BadRequest(m));
         // Kept until the authorize (and in the code after it): bounded.
         crate::limits::check_login_target(
@@ -150,6 +151,7 @@ impl LoginTarget {
             &self.scope,
             &self.redirect_uri,
             &self.state,
+            max_state,
         )
         .map_err(|e| FastLoginError::BadRequest(e.to_string()))?;
         if self.appid.trim().is_empty() {
@@ -179,7 +181,7 @@ impl Emulator {
         target: LoginTarget,
         origin: Option<String>,
     ) -> Result<CheckLoginOk, FastLoginError> {
-        let redirect = target.validate()?;
+        let redirect = target.validate(self.website_state_limit())?;
         let app = self
             .app(&target.appid)
             .ok_or_else(|| FastLoginError::UnknownApp(target.appid.clone()))?;
@@ -229,7 +231,7 @@ impl Emulator {
         call: AuthorizeCall,
         origin: Option<String>,
     ) -> Result<Authorized, FastLoginError> {
-        let redirect = call.target.validate()?;
+        let redirect = call.target.validate(self.website_state_limit())?;
         let position = match call.data.as_deref().map(serde_json::from_str::<Position>) {
             None => None,
             Some(Ok(p)) => Some(p),
@@ -356,20 +358,38 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
 /// `redirect_uri` with `code` and `state` appended to its query, before any
 /// fragment, leaving the rest of it byte for byte as the site wrote it.
 pub fn redirect_url(redirect_uri: &str, code: &str, state: &str) -> String {
-    let (base, fragment) = match redirect_uri.split_once('#') {
+    with_query(
+        redirect_uri,
+        &format!(
+            "code={}&state={}",
+            utf8_percent_encode(code, QUERY_VALUE),
+            utf8_percent_encode(state, QUERY_VALUE)
+        ),
+    )
+}
+
+/// Where a denied web authorization returns: `redirect_uri` with `state`
+/// and no `code` (protocol.md section 4).
+pub fn denied_redirect_url(redirect_uri: &str, state: &str) -> String {
+    with_query(
+        redirect_uri,
+        &format!("state={}", utf8_percent_encode(state, QUERY_VALUE)),
+    )
+}
+
+/// `uri` with `pairs` (already encoded) added to its query, before any
+/// fragment.
+fn with_query(uri: &str, pairs: &str) -> String {
+    let (base, fragment) = match uri.split_once('#') {
         Some((base, fragment)) => (base, Some(fragment)),
-        None => (redirect_uri, None),
+        None => (uri, None),
     };
     let separator = match base.find('?') {
         None => "?",
         Some(_) if base.ends_with('?') || base.ends_with('&') => "",
         Some(_) => "&",
     };
-    let mut url = format!(
-        "{base}{separator}code={}&state={}",
-        utf8_percent_encode(code, QUERY_VALUE),
-        utf8_percent_encode(state, QUERY_VALUE)
-    );
+    let mut url = format!("{base}{separator}{pairs}");
     if let Some(fragment) = fragment {
         url.push('#');
         url.push_str(fragment);

@@ -51,9 +51,15 @@ impl Default for Limits {
     }
 }
 
-/// Longest `state` accepted: WeChat documents 128 bytes for its OAuth
-/// `state`. A site's state is a nonce or a short key, never a payload.
+/// Longest `state` WeChat documents (for `connect/oauth2/authorize`, where
+/// it is enforced): accepted everywhere, and the bound of strict mode.
 pub const MAX_STATE_BYTES: usize = 128;
+/// Longest `state` permissive mode accepts on the website login (qrconnect
+/// and fast login). Real sites' libraries send more than 128 bytes there
+/// (Auth.js: about 435, an encrypted cookie value) and the evidence that
+/// WeChat refuses them on that flow is mixed, so such a state is accepted
+/// but flagged ([`long_state_warning`]); 2 KiB bounds what is kept.
+pub const MAX_LONG_STATE_BYTES: usize = 2048;
 /// Longest `redirect_uri` accepted: 2 KiB, a URL every browser and proxy
 /// handles; a callback URL is far shorter.
 pub const MAX_REDIRECT_URI_BYTES: usize = 2048;
@@ -78,18 +84,20 @@ pub struct TooLong {
 }
 
 /// Checks the lengths of a login target's fields (everything a check-login
-/// or a QR login keeps until it is used or forgotten).
+/// or a QR login keeps until it is used or forgotten); `max_state` is the
+/// flow's bound for `state` ([`MAX_STATE_BYTES`] or [`MAX_LONG_STATE_BYTES`]).
 pub fn check_login_target(
     appid: &str,
     scope: &str,
     redirect_uri: &str,
     state: &str,
+    max_state: usize,
 ) -> Result<(), TooLong> {
     for (field, value, max) in [
         ("appid", appid, MAX_APPID_BYTES),
         ("scope", scope, MAX_SCOPE_BYTES),
         ("redirect_uri", redirect_uri, MAX_REDIRECT_URI_BYTES),
-        ("state", state, MAX_STATE_BYTES),
+        ("state", state, max_state),
     ] {
         if value.len() > max {
             return Err(TooLong {
@@ -100,4 +108,17 @@ pub fn check_login_target(
         }
     }
     Ok(())
+}
+
+/// The warning a `state` longer than WeChat documents earns where
+/// permissive mode accepts it: a QA tool must never accept silently what
+/// real WeChat may refuse.
+pub fn long_state_warning(state: &str) -> Option<String> {
+    (state.len() > MAX_STATE_BYTES).then(|| {
+        format!(
+            "state is {} bytes: WeChat documents at most {MAX_STATE_BYTES} and may refuse a longer one \
+             (accepted in permissive mode; [platform] mode = \"strict\" refuses it)",
+            state.len()
+        )
+    })
 }

@@ -9,7 +9,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
-use crate::config::WebsiteApp;
+use crate::config::{AppKind, WebsiteApp};
 
 /// A map whose entries expire. Expired entries stay visible as
 /// [`Lookup::Expired`] for `grace` after their expiry, so "expired" and
@@ -155,6 +155,20 @@ pub struct FastLoginSession {
     pub origin: Option<String>,
 }
 
+/// Which login a code came from: its token's rules differ.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Flow {
+    /// The website login (qrconnect, fast login): codes live 10 minutes.
+    #[default]
+    Website,
+    /// Web authorization inside WeChat (`connect/oauth2/authorize`): codes
+    /// live 5 minutes; `unionid` only for `snsapi_userinfo`; userinfo
+    /// without gender and region unless the full profile is switched on;
+    /// `snapshot`: the person only saw the page's snapshot
+    /// (`is_snapshotuser: 1`, no userinfo).
+    WebAuthorization { snapshot: bool },
+}
+
 /// An authorization code, waiting for the site's backend to redeem it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IssuedCode {
@@ -162,6 +176,7 @@ pub struct IssuedCode {
     pub scope: String,
     pub account_id: String,
     pub redirect_uri: String,
+    pub flow: Flow,
     /// Redeemed codes are kept until they expire so a second use gets
     /// "code been used" rather than "invalid code".
     pub used: bool,
@@ -181,6 +196,8 @@ pub const MAX_TOKENS: usize = 10_000;
 
 /// How long a code lives (the Open Platform's documented 10 minutes).
 pub const CODE_TTL: Duration = Duration::from_secs(600);
+/// How long a web authorization's code lives (5 minutes, as documented).
+pub const WEB_CODE_TTL: Duration = Duration::from_secs(300);
 /// How long an access_token lives (`expires_in: 7200`).
 pub const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(7200);
 /// How long a refresh_token lives (30 days; refreshing does not extend it).
@@ -193,6 +210,7 @@ pub struct Grant {
     pub account_id: String,
     pub openid: String,
     pub scope: String,
+    pub flow: Flow,
 }
 
 /// An access_token and the refresh_token it came with.
@@ -249,26 +267,36 @@ impl Store {
         self.codes.clear();
     }
 
-    /// Issues a fresh code for `session`, valid for [`CODE_TTL`].
+    /// Issues a fresh code for `session`'s website login, valid for
+    /// [`CODE_TTL`].
     pub fn issue_code(
         &self,
         session: &FastLoginSession,
         account_id: &str,
         now: SystemTime,
     ) -> String {
-        let code = crate::random::random_token(32);
-        self.codes.insert(
-            code.clone(),
+        self.issue(
             IssuedCode {
                 appid: session.appid.clone(),
                 scope: session.scope.clone(),
                 account_id: account_id.to_owned(),
                 redirect_uri: session.redirect_uri.clone(),
+                flow: Flow::Website,
                 used: false,
             },
-            now + CODE_TTL,
-        );
-        code
+            now,
+        )
+    }
+
+    /// Stores `code` under a fresh value, for as long as its flow says.
+    pub(crate) fn issue(&self, code: IssuedCode, now: SystemTime) -> String {
+        let ttl = match code.flow {
+            Flow::Website => CODE_TTL,
+            Flow::WebAuthorization { .. } => WEB_CODE_TTL,
+        };
+        let value = crate::random::random_token(32);
+        self.codes.insert(value.clone(), code, now + ttl);
+        value
     }
 }
 
@@ -301,9 +329,10 @@ impl AppRegistry {
     /// but its place in the list).
     pub const MAX: usize = 1000;
 
-    /// The app registered as `appid`, registering it now (forgetting the
-    /// earliest registered one when full).
-    pub(crate) fn register(&self, appid: &str) -> WebsiteApp {
+    /// The app registered as `appid`, registering it now as `kind` (the
+    /// kind its first endpoint implies), forgetting the earliest registered
+    /// one when full.
+    pub(crate) fn register(&self, appid: &str, kind: AppKind) -> WebsiteApp {
         let mut registered = self.lock();
         if let Some(app) = registered.apps.get(appid) {
             return app.clone();
@@ -322,6 +351,7 @@ impl AppRegistry {
         }
         let app = WebsiteApp {
             appid: appid.to_owned(),
+            kind,
             ..WebsiteApp::default()
         };
         registered.apps.insert(appid.to_owned(), app.clone());
@@ -357,14 +387,21 @@ mod tests {
         let apps = AppRegistry::default();
         for n in 0..AppRegistry::MAX {
             let appid = format!("wx{n}");
-            assert_eq!(apps.register(&appid).appid, appid);
+            assert_eq!(apps.register(&appid, AppKind::Website).appid, appid);
         }
         // One more: the earliest registered is forgotten, not the newcomer
         // refused (a flood cannot lock a real app out).
-        assert_eq!(apps.register("wxonemore").appid, "wxonemore");
+        assert_eq!(
+            apps.register("wxonemore", AppKind::Website).appid,
+            "wxonemore"
+        );
         assert!(!apps.registered().iter().any(|a| a.appid == "wx0"));
         assert!(apps.registered().iter().any(|a| a.appid == "wx1"));
-        assert_eq!(apps.register("wx7").appid, "wx7", "known apps still answer");
+        assert_eq!(
+            apps.register("wx7", AppKind::OfficialAccount).appid,
+            "wx7",
+            "known apps still answer"
+        );
         assert_eq!(apps.registered().len(), AppRegistry::MAX);
     }
 

@@ -8,7 +8,9 @@ use crate::config::Account;
 use crate::emulator::Emulator;
 use crate::identity;
 use crate::random::random_token;
-use crate::store::{AccessGrant, Grant, Lookup, RefreshGrant, ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL};
+use crate::store::{
+    AccessGrant, Flow, Grant, Lookup, RefreshGrant, ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL,
+};
 
 /// The Open Platform's errors (its global error codes) and their texts.
 /// Texts marked "assumed" were not seen in a capture.
@@ -88,7 +90,11 @@ pub struct TokenGrant {
     pub refresh_token: String,
     pub openid: String,
     pub scope: String,
-    pub unionid: String,
+    /// Always for the website login; for web authorization only with
+    /// `snsapi_userinfo` and an app bound to an owner.
+    pub unionid: Option<String>,
+    /// Web authorization in snapshot mode (`is_snapshotuser: 1`).
+    pub is_snapshotuser: bool,
 }
 
 /// userinfo's `lang`; the Open Platform's default is `en`.
@@ -110,7 +116,7 @@ pub struct UserInfo {
     pub city: String,
     pub country: String,
     pub headimgurl: String,
-    pub unionid: String,
+    pub unionid: Option<String>,
 }
 
 impl Emulator {
@@ -146,6 +152,7 @@ impl Emulator {
             appid: issued.appid,
             account_id: issued.account_id,
             scope: issued.scope,
+            flow: issued.flow,
         };
         let access = random_token(64);
         let refresh = random_token(64);
@@ -224,7 +231,8 @@ impl Emulator {
             .scope
             .split(',')
             .any(|s| matches!(s.trim(), "snsapi_login" | "snsapi_userinfo"));
-        if !allowed {
+        // A snapshot page's person is virtual: nothing to tell.
+        if !allowed || grant.flow == (Flow::WebAuthorization { snapshot: true }) {
             return Err(TokenError::ApiUnauthorized);
         }
         // An account removed from the config since the login is gone.
@@ -232,15 +240,26 @@ impl Emulator {
             .config()
             .account(&grant.account_id)
             .ok_or(TokenError::InvalidOpenid)?;
+        // Web authorization's userinfo has answered no gender and no
+        // region since 2021-10-20, unless the full profile is switched on.
+        let private = matches!(grant.flow, Flow::WebAuthorization { .. })
+            && !self.client_settings().full_profile;
+        let place = |value: &str| {
+            if private {
+                String::new()
+            } else {
+                lang.place(value)
+            }
+        };
         Ok(UserInfo {
             headimgurl: self.headimgurl(&account),
             unionid: self.unionid(&grant),
             openid: grant.openid,
             nickname: account.nickname,
-            sex: account.sex,
-            province: lang.place(&account.province),
-            city: lang.place(&account.city),
-            country: lang.place(&account.country),
+            sex: if private { 0 } else { account.sex },
+            province: place(&account.province),
+            city: place(&account.city),
+            country: place(&account.country),
         })
     }
 
@@ -271,14 +290,19 @@ impl Emulator {
         Ok(grant)
     }
 
-    /// The person's unionid for the app's owner (every website app sits on
-    /// an Open Platform account, so it is always there).
-    fn unionid(&self, grant: &Grant) -> String {
-        let owner = self
-            .app(&grant.appid)
+    /// The person's unionid for the app's owner. Every website app sits on
+    /// an Open Platform account, so it always has one; an Official Account
+    /// only when bound to one (`owner` set), and its token tells it only
+    /// for `snsapi_userinfo`.
+    fn unionid(&self, grant: &Grant) -> Option<String> {
+        let app = self.config().app(&grant.appid).cloned();
+        if let Flow::WebAuthorization { .. } = grant.flow {
+            app.as_ref().filter(|app| !app.owner.is_empty())?;
+        }
+        let owner = app
             .map(|app| identity::owner(&app).to_owned())
             .unwrap_or_else(|| grant.appid.clone());
-        identity::unionid(&grant.account_id, &owner)
+        Some(identity::unionid(&grant.account_id, &owner))
     }
 
     fn token_grant(
@@ -287,13 +311,17 @@ impl Emulator {
         access_token: String,
         refresh_token: String,
     ) -> TokenGrant {
+        let web = matches!(grant.flow, Flow::WebAuthorization { .. });
         TokenGrant {
             access_token,
             expires_in: ACCESS_TOKEN_TTL.as_secs(),
             refresh_token,
             openid: grant.openid.clone(),
             scope: grant.scope.clone(),
-            unionid: self.unionid(grant),
+            unionid: self
+                .unionid(grant)
+                .filter(|_| !web || grant.scope == crate::oauth2::SNSAPI_USERINFO),
+            is_snapshotuser: grant.flow == (Flow::WebAuthorization { snapshot: true }),
         }
     }
 }

@@ -62,6 +62,9 @@ pub enum CtlCommand {
         #[arg(long, default_value = "30s")]
         timeout: String,
     },
+    /// Follow the emulator's events (`GET /events`): one JSON object per
+    /// line, until the server stops or the command is interrupted.
+    Events,
     /// Show the client state and account; with flags, change them.
     Client {
         #[arg(long, value_parser = named::<ClientState>())]
@@ -69,6 +72,14 @@ pub enum CtlCommand {
         /// Log the client in as this account id.
         #[arg(long)]
         account: Option<String>,
+        /// Web authorization: the person sees only the page's snapshot
+        /// (tokens say is_snapshotuser 1; userinfo answers 48001).
+        #[arg(long)]
+        snapshot_user: Option<bool>,
+        /// Web authorization's userinfo tells gender and region (real
+        /// WeChat has answered 0 and "" since 2021-10-20).
+        #[arg(long)]
+        full_profile: Option<bool>,
     },
     /// List, add, change or remove accounts (saved to the config file).
     Accounts {
@@ -390,6 +401,44 @@ impl Control {
     }
 }
 
+impl Control {
+    /// Hands each event of `GET /events` (one line of JSON) to `each`
+    /// until the server ends the stream.
+    pub async fn follow_events(&self, mut each: impl FnMut(&str)) -> Result<(), CtlError> {
+        let connect_error = |e: client::Error| CtlError::Connect {
+            port: self.client.addr().port(),
+            message: e.to_string(),
+        };
+        let opened = self
+            .client
+            .get(r::EVENTS.path)
+            .bearer(&self.token)
+            .timeout(CALL_TIMEOUT)
+            .events()
+            .await
+            .map_err(connect_error)?;
+        let mut stream = match opened {
+            client::Opened::Stream(stream) => stream,
+            client::Opened::Refused(reply) => {
+                let message = reply
+                    .json::<Value>()
+                    .ok()
+                    .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned))
+                    .unwrap_or_else(|| reply.text());
+                return Err(CtlError::Refused {
+                    status: reply.status,
+                    message,
+                });
+            }
+        };
+        while let Some(event) = stream.next().await.map_err(connect_error)? {
+            // The server writes each event's JSON on one line.
+            each(&event);
+        }
+        Ok(())
+    }
+}
+
 fn read_serve_info(data_dir: &Path) -> Option<ServeInfo> {
     let bytes = std::fs::read(control::serve_info_path(data_dir)).ok()?;
     serde_json::from_slice(&bytes).ok()
@@ -419,6 +468,13 @@ pub async fn run(args: CtlArgs, data_dir: PathBuf) -> Result<bool, String> {
         return Ok(true);
     }
     let control = Control::from_data_dir(&data_dir, args.port).map_err(|e| e.to_string())?;
+    if let CtlCommand::Events = args.command {
+        control
+            .follow_events(|event| println!("{event}"))
+            .await
+            .map_err(|e| e.to_string())?;
+        return Ok(true);
+    }
     let (method, path, body, timeout) = request_for(args.command)?;
     let value = control
         .call(method, &path, body, timeout)
@@ -517,20 +573,27 @@ fn optional_duration(flag: &str, text: Option<String>) -> Result<Option<Duration
 /// The control call a command stands for.
 fn request_for(command: CtlCommand) -> Result<Call, String> {
     Ok(match command {
-        CtlCommand::Token | CtlCommand::Ready { .. } => {
-            return Err("token and ready are not single calls".into())
+        CtlCommand::Token | CtlCommand::Ready { .. } | CtlCommand::Events => {
+            return Err("token, ready and events are not single calls".into())
         }
         CtlCommand::Health => call(Method::GET, r::HEALTH.path, None),
         CtlCommand::Intercept => call(Method::GET, r::INTERCEPT.path, None),
-        CtlCommand::Client { state, account } => {
-            if state.is_none() && account.is_none() {
+        CtlCommand::Client {
+            state,
+            account,
+            snapshot_user,
+            full_profile,
+        } => {
+            let change = ClientChange {
+                state,
+                account,
+                snapshot_user,
+                full_profile,
+            };
+            if serde_json::to_value(&change).is_ok_and(|v| v == serde_json::json!({})) {
                 call(Method::GET, r::CLIENT.path, None)
             } else {
-                call_with(
-                    Method::PATCH,
-                    r::CLIENT.path,
-                    &ClientChange { state, account },
-                )?
+                call_with(Method::PATCH, r::CLIENT.path, &change)?
             }
         }
         CtlCommand::Accounts { action } => record_call(&r::ACCOUNTS, &r::ACCOUNT, "id", action)?,

@@ -246,7 +246,7 @@ impl TokenExchange for InProcess<'_> {
             openid: info.openid,
             nickname: info.nickname,
             headimgurl: info.headimgurl,
-            unionid: info.unionid,
+            unionid: info.unionid.unwrap_or_default(),
             city: info.city,
             province: info.province,
             country: info.country,

@@ -18,7 +18,7 @@ use wxemu_core::approval::Outcome;
 use wxemu_core::emulator::Emulator;
 use wxemu_core::fastlogin::{AuthorizeCall, FastLoginError, LoginTarget};
 
-use crate::web::marks::{DecisionNote, ReplyErrcode, RequestApp};
+use crate::web::marks::{DecisionNote, ReplyErrcode, RequestApp, Warnings};
 use crate::web::{read_body, BodyError};
 
 pub const CHECK_LOGIN_API: &str = "qrconnectchecklogin";
@@ -212,6 +212,7 @@ pub async fn check_login(
         Err(r) => return r.into_response(CHECK_LOGIN_API),
     };
     let app = RequestApp(target.appid.clone());
+    let warnings = state_warnings(&target.state);
     let mut response = match emu.check_login(target, origin) {
         Ok(ok) => success(
             CHECK_LOGIN_API,
@@ -224,7 +225,17 @@ pub async fn check_login(
         Err(e) => failure(CHECK_LOGIN_API, &e),
     };
     response.extensions_mut().insert(app);
+    response.extensions_mut().insert(warnings);
     response
+}
+
+/// The journal's warning for a `state` longer than WeChat documents.
+fn state_warnings(state: &str) -> Warnings {
+    Warnings(
+        wxemu_core::limits::long_state_warning(state)
+            .into_iter()
+            .collect(),
+    )
 }
 
 pub async fn authorize(
@@ -237,6 +248,7 @@ pub async fn authorize(
         Err(r) => return r.into_response(AUTHORIZE_REPLY_API),
     };
     let app = RequestApp(call.target.appid.clone());
+    let warnings = state_warnings(&call.target.state);
     let result = emu.authorize(call, origin).await;
     let (mut response, note) = match result {
         Ok(authorized) => (
@@ -263,6 +275,7 @@ pub async fn authorize(
         response.extensions_mut().insert(note);
     }
     response.extensions_mut().insert(app);
+    response.extensions_mut().insert(warnings);
     response
 }
 

@@ -41,7 +41,7 @@ pub(crate) fn take(emu: &Emulator, route: &Route, method: &Method) -> Option<Fau
     if method == Method::OPTIONS || !route.endpoint.accepts_faults() {
         return None;
     }
-    emu.faults().take(route.endpoint)
+    emu.take_fault(route.endpoint)
 }
 
 /// What `fault` answers instead of the handler; None for a latency-only
@@ -103,5 +103,6 @@ pub(crate) fn errcode_reply(wire: Wire, query: Option<&str>, code: i64) -> Respo
         Wire::OpenApi | Wire::Control | Wire::Plain => {
             token::api_error(code, &injected_errmsg(code))
         }
+        Wire::CgiApi => crate::web::h5::cgi::cgi_error(code, &injected_errmsg(code)),
     }
 }

@@ -145,6 +145,12 @@ impl Front {
                 BrowserGate::Answer(response) => return response,
                 BrowserGate::Pass(origin) => origin,
             },
+            Access::AnyPage => {
+                if req.method() == Method::OPTIONS {
+                    return guard::any_page_preflight(route);
+                }
+                Some(HeaderValue::from_static("*"))
+            }
             Access::Control | Access::ControlProbe => {
                 let token_needed = route.access == Access::Control;
                 if let Some(refusal) = control::admit(emu, req.headers(), token_needed) {
@@ -208,6 +214,7 @@ fn query_too_long(route: &Route, len: usize) -> Response {
         Wire::Webwx => crate::web::webwx::wire::bad_request(&message),
         // The Open Platform's "invalid args".
         Wire::OpenApi | Wire::Plain => token::api_error(INVALID_ARGS, &message),
+        Wire::CgiApi => crate::web::h5::cgi::cgi_error(INVALID_ARGS, &message),
         // Formats with no message: their generic error code.
         Wire::LongPoll => page::poll_reply(500, "", false),
         Wire::WebwxLogin => crate::web::webwx::wire::js("window.code=400;".into()),

@@ -216,6 +216,26 @@ pub(crate) fn browser_gate(
     BrowserGate::Pass(Some(origin.clone()))
 }
 
+/// The preflight of an [`crate::web::registry::Access::AnyPage`] route:
+/// any origin, its methods, `Content-Type`.
+pub(crate) fn any_page_preflight(route: &Route) -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_str(&route.allow()).unwrap_or(HeaderValue::from_static("POST")),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("Content-Type"),
+    );
+    response
+}
+
 fn preflight(route: &Route, request: &HeaderMap, origin: HeaderValue) -> Response {
     let mut response = StatusCode::NO_CONTENT.into_response();
     let headers = response.headers_mut();

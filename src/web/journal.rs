@@ -22,7 +22,9 @@ use wxemu_core::emulator::Emulator;
 use wxemu_core::endpoint::Endpoint;
 use wxemu_core::journal::{appid_of, redact_query, Entry, RecordedBody, BODY_KEEP};
 
-use crate::web::marks::{AppliedFault, DecisionNote, DropConnection, ReplyErrcode, RequestApp};
+use crate::web::marks::{
+    AppliedFault, DecisionNote, DropConnection, ReplyErrcode, RequestApp, Warnings,
+};
 use crate::web::registry;
 
 /// Largest reply body read back to find its errcode.
@@ -198,6 +200,11 @@ impl Pending {
                 .extensions()
                 .get::<AppliedFault>()
                 .map(|f| f.0.clone()),
+            warnings: response
+                .extensions()
+                .get::<Warnings>()
+                .map(|w| w.0.clone())
+                .unwrap_or_default(),
             latency_ms,
         };
         emu.journal().push(entry);

@@ -32,3 +32,8 @@ pub struct DropConnection;
 /// A response shaped by a fault; the journal records it.
 #[derive(Debug, Clone)]
 pub struct AppliedFault(pub String);
+
+/// What the handler accepted that real WeChat may refuse; the journal
+/// records each line (`Entry::warnings`).
+#[derive(Debug, Clone, Default)]
+pub struct Warnings(pub Vec<String>);

@@ -10,6 +10,7 @@ pub mod fastlogin;
 pub mod faults;
 pub mod front;
 pub mod guard;
+pub mod h5;
 pub mod intercept;
 pub mod journal;
 pub mod marks;
@@ -51,6 +52,7 @@ fn bindings() -> Vec<Binding> {
     ];
     all.extend(demo::routes());
     all.extend(openplatform::routes());
+    all.extend(h5::routes());
     all.extend(control::routes());
     all.extend(webwx::routes());
     all

@@ -171,6 +171,9 @@ pub enum Access {
     Control,
     /// The control API's health probe: never cross-site, no token.
     ControlProbe,
+    /// Called by a page on any origin and telling nothing secret (the
+    /// H5 bridge's `wx.config` check): CORS `*`, preflight answered.
+    AnyPage,
 }
 
 /// The wire format of a route's errors: what an injected errcode, a wrong
@@ -184,8 +187,12 @@ pub enum Wire {
     /// The QR long poll: `window.wx_errcode=N;...` JavaScript, or JSON with
     /// `f=json`; `charset=utf-8`, `Cache-Control: no-store`.
     LongPoll,
-    /// The Open Platform API: JSON `{"errcode","errmsg": "..., rid: ..."}`.
+    /// The Open Platform API: JSON `{"errcode","errmsg": "..., rid: ..."}`
+    /// labelled `text/plain`.
     OpenApi,
+    /// The `cgi-bin` API (the JS-SDK's server side): the same JSON labelled
+    /// `application/json; encoding=utf-8`.
+    CgiApi,
     /// The login page: an HTML error page, HTTP 200.
     LoginPage,
     /// The control API: JSON `{"error": "..."}` with a fitting status.
@@ -346,13 +353,34 @@ pub static WXLOGIN_JS: Route = Route {
     )
 };
 
+/// `GET /connect/oauth2/authorize`: web authorization inside WeChat's
+/// browser; its errors are WeChat's HTML error pages.
+pub static OAUTH2_AUTHORIZE: Route = Route {
+    wire: Wire::LoginPage,
+    hosts: OWN_AND_OPEN,
+    ..own(Endpoint::WebAuthorize, "/connect/oauth2/authorize", GET)
+};
+/// The consent page's own calls (wxemu's: WeChat's consent sheet is
+/// native): a held wait for the decision, and the person's tap. Only the
+/// page's own origin may call them.
+const fn consent_call(path: &'static str) -> Route {
+    Route {
+        access: Access::Browser,
+        wire: Wire::OpenApi,
+        hosts: OWN_AND_OPEN,
+        ..own(Endpoint::WebAuthorize, path, POST)
+    }
+}
+pub static OAUTH2_CONSENT_WAIT: Route = consent_call("/connect/oauth2/consent/wait");
+pub static OAUTH2_CONSENT_ANSWER: Route = consent_call("/connect/oauth2/consent/answer");
+
 /// The token API a site's backend calls (api.weixin.qq.com's paths).
 const fn token_api(path: &'static str) -> Route {
     Route {
         wire: Wire::OpenApi,
         plain_http: true,
         hosts: OWN_AND_API,
-        ..own(Endpoint::Token, path, GET)
+        ..own(Endpoint::Token, path, GET_POST)
     }
 }
 
@@ -360,6 +388,43 @@ pub static ACCESS_TOKEN: Route = token_api("/sns/oauth2/access_token");
 pub static REFRESH_TOKEN: Route = token_api("/sns/oauth2/refresh_token");
 pub static AUTH: Route = token_api("/sns/auth");
 pub static USERINFO: Route = token_api("/sns/userinfo");
+
+// ---- pages inside WeChat's browser (protocol.md section 4) -------------
+
+/// The `cgi-bin` API an Official Account's backend calls.
+const fn cgi_api(path: &'static str, methods: &'static [Method]) -> Route {
+    Route {
+        wire: Wire::CgiApi,
+        plain_http: true,
+        hosts: OWN_AND_API,
+        ..own(Endpoint::CgiBin, path, methods)
+    }
+}
+
+pub static CGI_TOKEN: Route = cgi_api("/cgi-bin/token", GET);
+pub static CGI_STABLE_TOKEN: Route = cgi_api("/cgi-bin/stable_token", POST);
+pub static CGI_GETTICKET: Route = cgi_api("/cgi-bin/ticket/getticket", GET);
+
+/// `GET /h5/bridge.js`: the script that plays WeChat's client in a page.
+pub static H5_BRIDGE: Route = own(Endpoint::H5, "/h5/bridge.js", GET);
+
+/// The bridge's calls: any page may make them (they log nobody in).
+const fn h5_call(path: &'static str) -> Route {
+    Route {
+        access: Access::AnyPage,
+        wire: Wire::CgiApi,
+        ..own(Endpoint::H5, path, POST)
+    }
+}
+
+pub static H5_VERIFY: Route = h5_call("/h5/verify");
+pub static H5_CALL: Route = h5_call("/h5/call");
+
+/// jweixin's report beacon (an image load), answered quietly.
+pub static SDK_REPORT: Route = Route {
+    hosts: OWN_AND_OPEN,
+    ..own(Endpoint::Other, "/sdk/report", GET)
+};
 
 // ---- Web WeChat (protocol.md section 3): every path the real service
 // spreads over login., the home host, webpush. and file., on wxemu's own
@@ -481,10 +546,13 @@ control!(CLOCK_UNFREEZE, "/clock/unfreeze", POST);
 control!(JOURNAL, "/journal", GET, DELETE);
 control!(JOURNAL_WAIT, "/journal/wait", GET);
 control!(RESET, "/reset", POST);
+control!(EVENTS, "/events", GET);
 control!(INTERCEPT, "/intercept", GET);
 control!(WEBWX_SESSIONS, "/webwx/sessions", GET);
 control!(WEBWX_SESSION, "/webwx/sessions/{id}", GET, DELETE);
 control!(WEBWX_MESSAGES, "/webwx/messages", GET, POST);
+control!(H5_OUTCOMES, "/h5/outcomes", GET, POST, DELETE);
+control!(H5_PAGES, "/h5/pages", GET);
 // Anything else below the prefix: the control API's own JSON 404, behind
 // its token like the rest.
 control!(
@@ -512,10 +580,20 @@ pub static ALL: &[&Route] = &[
     &LONG_POLL,
     &QRCODE,
     &WXLOGIN_JS,
+    &OAUTH2_AUTHORIZE,
+    &OAUTH2_CONSENT_WAIT,
+    &OAUTH2_CONSENT_ANSWER,
     &ACCESS_TOKEN,
     &REFRESH_TOKEN,
     &AUTH,
     &USERINFO,
+    &CGI_TOKEN,
+    &CGI_STABLE_TOKEN,
+    &CGI_GETTICKET,
+    &H5_BRIDGE,
+    &H5_VERIFY,
+    &H5_CALL,
+    &SDK_REPORT,
     &HEALTH,
     &CLIENT,
     &ACCOUNTS,
@@ -540,10 +618,13 @@ pub static ALL: &[&Route] = &[
     &JOURNAL,
     &JOURNAL_WAIT,
     &RESET,
+    &EVENTS,
     &INTERCEPT,
     &WEBWX_SESSIONS,
     &WEBWX_SESSION,
     &WEBWX_MESSAGES,
+    &H5_OUTCOMES,
+    &H5_PAGES,
     &CONTROL_UNKNOWN,
     &WEBWX_JSLOGIN,
     &WEBWX_QRCODE,

@@ -376,9 +376,7 @@ impl Server {
         drop(listener);
         crate::web::control::remove_serve_info(&data_dir, port);
         drop(http_api);
-        emulator.approvals().cancel_all();
-        emulator.qr_logins().release_polls();
-        emulator.webwx().release_waiters();
+        emulator.release_waiters();
         let _ = stop_tasks.send(true);
         connections.close_all();
         if tokio::time::timeout(SHUTDOWN_GRACE, connections.wait_empty())
@@ -628,9 +626,7 @@ async fn purge_periodically(emulator: Arc<Emulator>, mut stop: tokio::sync::watc
         tokio::select! {
             _ = tick.tick() => {
                 let now = emulator.clock().now();
-                let dropped = emulator.store().purge(now)
-                    + emulator.qr_logins().purge(now)
-                    + emulator.webwx().purge(now);
+                let dropped = emulator.purge(now);
                 if dropped > 0 {
                     tracing::debug!(dropped, "purged expired entries");
                 }

@@ -34,6 +34,9 @@ pub async fn run(options: &DoctorOptions) -> Report {
         ),
         (Ok(ca), true) => check_server(options, ca).await,
     });
+    if listening && ca.is_ok() {
+        checks.push(check_wire_warnings(options).await);
+    }
     checks.push(match &ca {
         Ok(ca) => check_trust(options, ca).await,
         Err(e) => Check::new("trust", Level::Fail, format!("no usable CA: {e}"))
@@ -406,6 +409,53 @@ async fn check_server(options: &DoctorOptions, ca: &CaCert) -> Check {
                 .fix("the process on the port is not wxemu: quit it or use another --port"),
             }
         }
+    }
+}
+
+/// What the running wxemu accepted that real WeChat may refuse (a `state`
+/// over 128 bytes, a web authorization outside WeChat's browser...), from
+/// its journal's warnings: a QA run should not pass here and fail there.
+async fn check_wire_warnings(options: &DoctorOptions) -> Check {
+    const NAME: &str = "real-wechat";
+    let journal =
+        match crate::cli::ctl::Control::from_data_dir(&options.data_dir, Some(options.port)) {
+            Ok(control) => {
+                control
+                    .call(hyper::Method::GET, "/journal", None, options.timeout * 2)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+    let journal = match journal {
+        Ok(journal) => journal,
+        Err(e) => return Check::new(NAME, Level::Skip, format!("cannot read the journal: {e}")),
+    };
+    let warned: Vec<String> = journal["entries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| {
+            let first = entry["warnings"].as_array()?.first()?.as_str()?;
+            Some(format!(
+                "{} {}: {first}",
+                entry["method"].as_str().unwrap_or("?"),
+                entry["path"].as_str().unwrap_or("?")
+            ))
+        })
+        .collect();
+    match warned.len() {
+        0 => Check::new(
+            NAME,
+            Level::Ok,
+            "no request in the journal relied on what real WeChat may refuse",
+        ),
+        n => Check::new(
+            NAME,
+            Level::Warn,
+            format!("{n} request(s) in the journal relied on what real WeChat may refuse"),
+        )
+        .details(warned.into_iter().rev().take(5).collect())
+        .fix("see each line; [platform] mode = \"strict\" refuses them as WeChat would"),
     }
 }
 

@@ -11,6 +11,8 @@
 //! cannot read an answer either.
 
 mod decisions;
+mod events;
+mod h5;
 mod qr;
 pub(crate) mod runtime;
 mod settings;
@@ -56,6 +58,13 @@ pub(crate) fn routes() -> Vec<Binding> {
     use crate::web::registry as r;
     vec![
         (&r::HEALTH, get(runtime::health)),
+        (
+            &r::H5_OUTCOMES,
+            get(h5::outcomes)
+                .post(h5::add_outcome)
+                .delete(h5::clear_outcomes),
+        ),
+        (&r::H5_PAGES, get(h5::pages)),
         (
             &r::CLIENT,
             get(settings::client).patch(settings::set_client),
@@ -113,6 +122,7 @@ pub(crate) fn routes() -> Vec<Binding> {
         (&r::QR_CANCEL, post(qr::cancel)),
         (&r::QR_EXPIRE, post(qr::expire)),
         (&r::RESET, post(runtime::reset)),
+        (&r::EVENTS, get(events::stream)),
         (&r::INTERCEPT, get(runtime::intercept)),
         (&r::WEBWX_SESSIONS, get(webwx::sessions)),
         (

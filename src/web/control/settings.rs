@@ -18,10 +18,13 @@ use wxemu_core::settings::KnownApp;
 
 fn client_view(emu: &Emulator) -> Value {
     let account = emu.current_account();
+    let settings = emu.client_settings();
     json!({
-        "state": emu.client_state(),
+        "state": settings.state,
         "account": account_view(emu, &account),
-        "policy": emu.approvals().mode(),
+        "policy": emu.approval_mode(),
+        "snapshot_user": settings.snapshot_user,
+        "full_profile": settings.full_profile,
     })
 }
 
@@ -43,12 +46,21 @@ pub struct ClientChange {
     pub state: Option<ClientState>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
+    /// Web authorization: the person sees only the page's snapshot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_user: Option<bool>,
+    /// Web authorization's userinfo tells gender and region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_profile: Option<bool>,
 }
 
 /// Changes the runtime client state (not saved to the config).
 pub async fn set_client(State(emu): State<Arc<Emulator>>, body: Body) -> ApiResult {
     let change: ClientChange = json_body(&emu, body).await?;
     emu.set_client(change.state, change.account.as_deref())?;
+    if change.snapshot_user.is_some() || change.full_profile.is_some() {
+        emu.set_web_switches(change.snapshot_user, change.full_profile);
+    }
     ok(client_view(&emu))
 }
 

@@ -9,14 +9,17 @@
 //!   confirm, cancel, expire) every caller uses.
 //! - [`apps`]: which appids exist and what is checked about them.
 //! - [`identity`]: openid and unionid.
+//! - [`oauth2`]: web authorization inside WeChat's browser
+//!   (`connect/oauth2/authorize`) and its consent page.
 //! - [`token`]: the token API a site's backend calls.
 
+pub mod oauth2;
 pub mod page;
 pub mod token;
 
 use std::collections::HashMap;
 
-use axum::routing::get;
+use axum::routing::{get, on, post, MethodFilter};
 
 use crate::web::Binding;
 
@@ -31,12 +34,18 @@ pub(crate) fn routes() -> Vec<Binding> {
         (&r::LONG_POLL, get(page::long_poll)),
         (&r::QRCODE, get(page::qrcode_image)),
         (&r::WXLOGIN_JS, get(page::wxlogin_js)),
-        (&r::ACCESS_TOKEN, get(token::access_token)),
-        (&r::REFRESH_TOKEN, get(token::refresh_token)),
-        (&r::AUTH, get(token::auth)),
-        (&r::USERINFO, get(token::userinfo)),
+        (&r::OAUTH2_AUTHORIZE, get(oauth2::authorize)),
+        (&r::OAUTH2_CONSENT_WAIT, post(oauth2::wait)),
+        (&r::OAUTH2_CONSENT_ANSWER, post(oauth2::answer)),
+        (&r::ACCESS_TOKEN, on(GET_POST, token::access_token)),
+        (&r::REFRESH_TOKEN, on(GET_POST, token::refresh_token)),
+        (&r::AUTH, on(GET_POST, token::auth)),
+        (&r::USERINFO, on(GET_POST, token::userinfo)),
     ]
 }
+
+/// The token API takes GET and POST alike.
+const GET_POST: MethodFilter = MethodFilter::GET.or(MethodFilter::POST);
 
 /// Query parameters, decoded (lossily: a broken byte must not fail a page
 /// or an API call). A repeated name keeps its last value.

@@ -6,7 +6,7 @@
 //! injects the page's configuration as a JSON object in place of the text
 //! [`CONFIG_PLACEHOLDER`]; see docs/open-platform.md for its keys.
 
-use crate::web::marks::ReplyErrcode;
+use crate::web::marks::{ReplyErrcode, Warnings};
 use axum::Extension;
 use std::sync::Arc;
 
@@ -47,6 +47,7 @@ pub async fn qrconnect(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQue
         param("scope"),
         param("redirect_uri"),
         param("state"),
+        emu.website_state_limit(),
     ) {
         // The real page's title for the parameter at fault.
         let title = match e.field {
@@ -111,6 +112,9 @@ pub async fn qrconnect(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQue
             .into_response();
     }
 
+    let warnings: Vec<String> = wxemu_core::limits::long_state_warning(param("state"))
+        .into_iter()
+        .collect();
     let port = emu.port();
     let mut ports = KNOWN_PORTS.to_vec();
     if !ports.contains(&port) {
@@ -152,6 +156,7 @@ pub async fn qrconnect(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQue
         "fast_login_ports": ports,
         "fast_login_host": CANONICAL_HOST,
         "scan_only": app.scan_only,
+        "warnings": warnings,
     });
     // The template's two halves go out as they are in the binary: a reader
     // that stalls holds a few hundred bytes of config per stream, not a
@@ -169,6 +174,7 @@ pub async fn qrconnect(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQue
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
             (header::CACHE_CONTROL, "no-store"),
         ],
+        Extension(Warnings(warnings)),
         page,
     )
         .into_response()

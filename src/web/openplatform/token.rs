@@ -2,15 +2,25 @@
 //! `/sns/oauth2/access_token`, `/sns/oauth2/refresh_token`, `/sns/auth` and
 //! `/sns/userinfo`; the rules are the core's (`wxemu_core::tokens`).
 //!
-//! Answers are JSON, HTTP 200 even for errors, `{"errcode","errmsg"}` with
-//! the real service's `", rid: ..."` suffix. Server-to-server only: no CORS
-//! headers, so a browser page elsewhere cannot read them.
+//! Parameters come from the query and from a POST body (a form, or JSON),
+//! by GET or POST, as real integrations send them (Auth.js and
+//! python-social-auth POST a form); a value in the body wins over the
+//! query's, and the journal keeps both. An `Authorization` header is
+//! ignored, as WeChat ignores Auth.js's Basic one.
+//!
+//! Answers are JSON labelled `text/plain` without a charset (what WeChat
+//! sends: python-social-auth's and django-allauth's nickname fix only works
+//! on such a reply; see docs/open-platform.md), HTTP 200 even for errors,
+//! `{"errcode","errmsg"}` with the real service's `", rid: ..."` suffix.
+//! Server-to-server only: no CORS headers, so a browser page elsewhere
+//! cannot read them.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use axum::body::Body;
 use axum::extract::{RawQuery, State};
-use axum::http::header;
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use serde_json::{json, Value};
@@ -20,10 +30,18 @@ use wxemu_core::tokens::{Lang, TokenError, TokenGrant, UserInfo};
 
 use crate::web::marks::ReplyErrcode;
 
+/// The Content-Type of every token API reply (module doc).
+pub const CONTENT_TYPE: &str = "text/plain";
+
 fn json_reply(body: &Value) -> Response {
+    json_reply_as(CONTENT_TYPE, body)
+}
+
+/// `body` as a WeChat API answers: HTTP 200, `content_type`, no caching.
+pub(crate) fn json_reply_as(content_type: &'static str, body: &Value) -> Response {
     (
         [
-            (header::CONTENT_TYPE, "application/json; charset=utf-8"),
+            (header::CONTENT_TYPE, content_type),
             (header::CACHE_CONTROL, "no-store"),
         ],
         Extension(ReplyErrcode(body.get("errcode").and_then(Value::as_i64))),
@@ -36,13 +54,21 @@ fn json_reply(body: &Value) -> Response {
 /// Open Platform API error, injected ones too
 /// ([`crate::web::registry::Wire::OpenApi`]).
 pub(crate) fn api_error(code: i64, text: &str) -> Response {
+    api_error_as(CONTENT_TYPE, code, text)
+}
+
+/// [`api_error`] labelled `content_type` (the `cgi-bin` API's own).
+pub(crate) fn api_error_as(content_type: &'static str, code: i64, text: &str) -> Response {
     let rid = format!(
         "{:08x}-{:08x}-{:08x}",
         rand::random::<u32>(),
         rand::random::<u32>(),
         rand::random::<u32>()
     );
-    json_reply(&json!({"errcode": code, "errmsg": format!("{text}, rid: {rid}")}))
+    json_reply_as(
+        content_type,
+        &json!({"errcode": code, "errmsg": format!("{text}, rid: {rid}")}),
+    )
 }
 
 fn reply(result: Result<Value, TokenError>) -> Response {
@@ -52,12 +78,58 @@ fn reply(result: Result<Value, TokenError>) -> Response {
     }
 }
 
-/// The query's parameters; an empty value counts as missing.
+/// WeChat's "data format error": a body it cannot read.
+const DATA_FORMAT_ERROR: i64 = 47001;
+
+/// The call's parameters: the query's, then the body's over them; an
+/// empty value counts as missing.
 struct Params(HashMap<String, String>);
 
 impl Params {
-    fn parse(query: Option<String>) -> Params {
-        Params(super::query_params(query))
+    /// Reads the body (bounded by the server's limits) and merges it over
+    /// the query. A body that cannot be read is answered at once, in the
+    /// API's own format, naming what is wrong; nothing is stored.
+    async fn gather(
+        emu: &Emulator,
+        query: Option<String>,
+        headers: &HeaderMap,
+        body: Body,
+    ) -> Result<Params, Response> {
+        let mut params = super::query_params(query);
+        let bytes = crate::web::read_body(body, emu.limits())
+            .await
+            .map_err(|e| {
+                let mut reply = api_error(DATA_FORMAT_ERROR, &format!("data format error: {e}"));
+                *reply.status_mut() = e.status();
+                reply
+            })?;
+        if bytes.is_empty() {
+            return Ok(Params(params));
+        }
+        let bad = |why: String| api_error(DATA_FORMAT_ERROR, &format!("data format error: {why}"));
+        let is_json = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim_start().starts_with("application/json"));
+        let text =
+            std::str::from_utf8(&bytes).map_err(|_| bad("the request body is not UTF-8".into()))?;
+        if is_json {
+            let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(text) else {
+                return Err(bad("a JSON body must be one object of parameters".into()));
+            };
+            for (name, value) in fields {
+                let value = match value {
+                    Value::String(s) => s,
+                    Value::Number(n) => n.to_string(),
+                    Value::Bool(b) => b.to_string(),
+                    _ => return Err(bad(format!("parameter {name:?} must be a string"))),
+                };
+                params.insert(name, value);
+            }
+        } else {
+            params.extend(url::form_urlencoded::parse(text.as_bytes()).into_owned());
+        }
+        Ok(Params(params))
     }
 
     fn require(&self, name: &str, missing: TokenError) -> Result<&str, TokenError> {
@@ -89,19 +161,40 @@ impl Params {
 }
 
 fn token_body(grant: TokenGrant) -> Value {
-    json!({
+    let mut body = json!({
         "access_token": grant.access_token,
         "expires_in": grant.expires_in,
         "refresh_token": grant.refresh_token,
         "openid": grant.openid,
         "scope": grant.scope,
-        "unionid": grant.unionid,
-    })
+    });
+    if grant.is_snapshotuser {
+        body["is_snapshotuser"] = json!(1);
+    }
+    if let Some(unionid) = grant.unionid {
+        body["unionid"] = json!(unionid);
+    }
+    body
 }
 
-/// `GET /sns/oauth2/access_token?appid&secret&code&grant_type=authorization_code`
-pub async fn access_token(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQuery) -> Response {
-    let params = Params::parse(query);
+/// Extracts a token API call's [`Params`] (query and body), or answers.
+macro_rules! params {
+    ($emu:expr, $query:expr, $headers:expr, $body:expr) => {
+        match Params::gather(&$emu, $query, &$headers, $body).await {
+            Ok(params) => params,
+            Err(reply) => return reply,
+        }
+    };
+}
+
+/// `GET|POST /sns/oauth2/access_token?appid&secret&code&grant_type=authorization_code`
+pub async fn access_token(
+    State(emu): State<Arc<Emulator>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let params = params!(emu, query, headers, body);
     reply((|| {
         let appid = params.require("appid", TokenError::MissingAppid)?;
         let secret = params.require("secret", TokenError::MissingSecret)?;
@@ -111,12 +204,14 @@ pub async fn access_token(State(emu): State<Arc<Emulator>>, RawQuery(query): Raw
     })())
 }
 
-/// `GET /sns/oauth2/refresh_token?appid&grant_type=refresh_token&refresh_token`
+/// `GET|POST /sns/oauth2/refresh_token?appid&grant_type=refresh_token&refresh_token`
 pub async fn refresh_token(
     State(emu): State<Arc<Emulator>>,
     RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Body,
 ) -> Response {
-    let params = Params::parse(query);
+    let params = params!(emu, query, headers, body);
     reply((|| {
         let appid = params.require("appid", TokenError::MissingAppid)?;
         let refresh = params.require("refresh_token", TokenError::MissingRefreshToken)?;
@@ -125,9 +220,14 @@ pub async fn refresh_token(
     })())
 }
 
-/// `GET /sns/auth?access_token&openid`: `{"errcode":0,"errmsg":"ok"}`.
-pub async fn auth(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQuery) -> Response {
-    let params = Params::parse(query);
+/// `GET|POST /sns/auth?access_token&openid`: `{"errcode":0,"errmsg":"ok"}`.
+pub async fn auth(
+    State(emu): State<Arc<Emulator>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let params = params!(emu, query, headers, body);
     reply((|| {
         let (token, openid) = params.user()?;
         emu.check_access(token, openid)?;
@@ -135,9 +235,14 @@ pub async fn auth(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQuery) -
     })())
 }
 
-/// `GET /sns/userinfo?access_token&openid[&lang=zh_CN|zh_TW|en]`
-pub async fn userinfo(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQuery) -> Response {
-    let params = Params::parse(query);
+/// `GET|POST /sns/userinfo?access_token&openid[&lang=zh_CN|zh_TW|en]`
+pub async fn userinfo(
+    State(emu): State<Arc<Emulator>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let params = params!(emu, query, headers, body);
     reply((|| {
         let (token, openid) = params.user()?;
         let info: UserInfo = emu.user_info(token, openid, Lang::parse(params.optional("lang")))?;
@@ -150,7 +255,12 @@ pub async fn userinfo(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQuer
             "country": info.country,
             "headimgurl": info.headimgurl,
             "privilege": [],
-            "unionid": info.unionid,
         }))
+        .map(|mut body: Value| {
+            if let Some(unionid) = info.unionid {
+                body["unionid"] = json!(unionid);
+            }
+            body
+        })
     })())
 }
