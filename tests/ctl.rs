@@ -268,17 +268,47 @@ once = true
         "reset replays the scenario"
     );
 
+    // H5 outcomes: queue, list, clear; the web switches on the client.
+    let queued = ctl(
+        &data_dir,
+        &["h5", "outcome", "chooseWXPay", "cancel", "--times", "2"],
+    );
+    assert_eq!(queued["outcomes"][0]["api"], "chooseWXPay", "{queued}");
+    assert_eq!(queued["outcomes"][0]["times"], 2);
+    let err = ctl_fails(
+        &data_dir,
+        &["h5", "outcome", "scanQRCode", "ok", "--data", "[1]"],
+    );
+    assert!(err.contains("data must be a JSON object"), "{err}");
+    assert_eq!(ctl(&data_dir, &["h5", "clear"])["cleared"], 1);
+    assert_eq!(
+        ctl(&data_dir, &["h5", "pages"])["pages"],
+        serde_json::json!([])
+    );
+    let client = ctl(&data_dir, &["client", "--snapshot-user", "true"]);
+    assert_eq!(client["snapshot_user"], true, "{client}");
+
     // A wrong port is a clear error, not a hang.
     let err = ctl_fails(&data_dir, &["--port", "1", "health"]);
     assert!(err.contains("cannot reach wxemu on port 1"), "{err}");
 
-    // A clean shutdown removes serve.json.
-    let pid = serving.child.id().to_string();
-    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    assert!(killed.success());
-    let status = serving.child.wait().unwrap();
-    assert!(status.success(), "{status:?}");
-    assert!(!data_dir.join("serve.json").exists());
+    // A clean shutdown (SIGTERM) removes serve.json. Windows has no SIGTERM
+    // to send a child process: there it is killed, and the stale serve.json
+    // must still give the clear error below.
+    #[cfg(unix)]
+    {
+        let pid = serving.child.id().to_string();
+        let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(killed.success());
+        let status = serving.child.wait().unwrap();
+        assert!(status.success(), "{status:?}");
+        assert!(!data_dir.join("serve.json").exists());
+    }
+    #[cfg(not(unix))]
+    {
+        serving.child.kill().unwrap();
+        serving.child.wait().unwrap();
+    }
     let err = ctl_fails(&data_dir, &["health"]);
     assert!(err.contains("cannot reach wxemu"), "{err}");
 }
@@ -358,16 +388,28 @@ fn ctl_events_prints_each_change_as_a_json_line_until_the_server_stops() {
     let event: Value = serde_json::from_str(&line).unwrap();
     assert_eq!(event, json!({"type": "client_changed"}), "{line}");
 
-    // The server's shutdown ends the stream: ctl exits 0.
-    let pid = serving.child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    assert!(serving.child.wait().unwrap().success());
-    let rest: Vec<String> = lines.map(Result::unwrap).collect();
-    assert!(rest.iter().all(|l| l.starts_with('{')), "{rest:?}");
-    let status = events.wait().unwrap();
-    assert!(status.success(), "{status:?}");
+    // The server's shutdown ends the stream: ctl exits 0. (SIGTERM is unix's;
+    // on Windows a child can only be killed, so the test ends with the event.)
+    #[cfg(unix)]
+    {
+        let pid = serving.child.id().to_string();
+        assert!(Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success());
+        assert!(serving.child.wait().unwrap().success());
+        let rest: Vec<String> = lines.map(Result::unwrap).collect();
+        assert!(rest.iter().all(|l| l.starts_with('{')), "{rest:?}");
+        let status = events.wait().unwrap();
+        assert!(status.success(), "{status:?}");
+    }
+    #[cfg(not(unix))]
+    {
+        drop(lines);
+        for child in [&mut serving.child, &mut events] {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }

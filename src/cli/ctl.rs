@@ -180,6 +180,12 @@ pub enum CtlCommand {
         #[arg(long, value_name = "ID")]
         remove: Option<u64>,
     },
+    /// Pages inside WeChat's browser: the next JS API answers (outcomes)
+    /// and the pages that passed wx.config.
+    H5 {
+        #[command(subcommand)]
+        action: H5Action,
+    },
     /// Web WeChat: sessions, conversations, messages to the bot, logout.
     Webwx {
         #[command(subcommand)]
@@ -256,6 +262,31 @@ pub enum RecordAction {
     Set { id: String, fields: Vec<String> },
     /// Remove one.
     Remove { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum H5Action {
+    /// The queued outcomes, next first.
+    Outcomes,
+    /// What the next call(s) of a JS API answer:
+    /// `h5 outcome chooseWXPay cancel --times 2`,
+    /// `h5 outcome scanQRCode ok --data '{"resultStr":"https://..."}'`.
+    Outcome {
+        /// The JS API as pages call it (chooseWXPay, scanQRCode, ...).
+        api: String,
+        #[arg(value_parser = ["ok", "cancel", "fail"])]
+        result: String,
+        /// Extra fields of the answer, a JSON object.
+        #[arg(long)]
+        data: Option<String>,
+        /// How many calls get it [default: 1].
+        #[arg(long)]
+        times: Option<u32>,
+    },
+    /// Drop every queued outcome.
+    Clear,
+    /// The pages that passed wx.config.
+    Pages,
 }
 
 #[derive(Debug, Subcommand)]
@@ -694,6 +725,27 @@ fn request_for(command: CtlCommand) -> Result<Call, String> {
             remove: Some(id), ..
         } => call(Method::DELETE, r::FAULT.fill(&[&id.to_string()]), None),
         CtlCommand::Faults { .. } => call(Method::GET, r::FAULTS.path, None),
+        CtlCommand::H5 { action } => match action {
+            H5Action::Outcomes => call(Method::GET, r::H5_OUTCOMES.path, None),
+            H5Action::Outcome {
+                api,
+                result,
+                data,
+                times,
+            } => {
+                let mut body = serde_json::json!({ "api": api, "result": result });
+                if let Some(data) = data {
+                    body["data"] = serde_json::from_str(&data)
+                        .map_err(|e| format!("--data must be a JSON object: {e}"))?;
+                }
+                if let Some(times) = times {
+                    body["times"] = serde_json::json!(times);
+                }
+                call(Method::POST, r::H5_OUTCOMES.path, Some(body))
+            }
+            H5Action::Clear => call(Method::DELETE, r::H5_OUTCOMES.path, None),
+            H5Action::Pages => call(Method::GET, r::H5_PAGES.path, None),
+        },
         CtlCommand::Webwx { action } => match action {
             WebwxAction::Sessions => call(Method::GET, r::WEBWX_SESSIONS.path, None),
             WebwxAction::Session { id } => {

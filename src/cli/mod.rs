@@ -261,6 +261,7 @@ pub(crate) async fn start(
     default_approval: ApprovalMode,
 ) -> Result<Started, String> {
     let data_dir = args.data_dir.resolve()?;
+    check_writable(&data_dir)?;
     if let Some(path) = &args.ready_file {
         // Said now: the server only writes it once it serves.
         let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
@@ -486,6 +487,25 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     }
     server.run(shutdown).await;
     Ok(())
+}
+
+/// Refuses, naming the directory, a data directory that exists but cannot be
+/// written (a container volume owned by another user, a read-only mount):
+/// the CA, keys, config and control token live there, and failing on the
+/// first of them would name a file instead. A missing one is left to the
+/// server, which creates it 0700.
+fn check_writable(dir: &std::path::Path) -> Result<(), String> {
+    if !dir.is_dir() {
+        return Ok(());
+    }
+    tempfile::tempfile_in(dir).map(drop).map_err(|e| {
+        format!(
+            "the data directory {} is not writable: {e} (serve keeps its CA, keys, config and \
+             control token there: make it writable for this user, or pass another --data-dir \
+             or WXEMU_DATA_DIR)",
+            dir.display()
+        )
+    })
 }
 
 /// The banner's warning for a listener off 127.0.0.1 (only ever there by an

@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { freePort, startProcess, waitForPort, screenshot } from "../harness.js";
+import { freePort, startProcess, waitForPort, screenshot, CHROMIUM, CHROMIUM_FLAGS } from "../harness.js";
 
 export { screenshot };
 
@@ -161,16 +161,10 @@ export async function startStack() {
         await context?.close().catch(() => {});
         profiles += 1;
         context = await chromium.launchPersistentContext(path.join(tmp, `profile-${profiles}`), {
-          executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+          executablePath: CHROMIUM,
           headless: true,
           env: { ...process.env, HOME: home },
-          args: [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--no-first-run",
-          ],
+          args: CHROMIUM_FLAGS,
           viewport: userAgent ? { width: 390, height: 844 } : { width: 1000, height: 720 },
           ...(userAgent ? { userAgent } : {}),
         });
