@@ -225,17 +225,16 @@ pub async fn check_login(
         Err(e) => failure(CHECK_LOGIN_API, &e),
     };
     response.extensions_mut().insert(app);
-    response.extensions_mut().insert(warnings);
+    if let Some(warnings) = warnings {
+        response.extensions_mut().insert(warnings);
+    }
     response
 }
 
-/// The journal's warning for a `state` longer than WeChat documents.
-fn state_warnings(state: &str) -> Warnings {
-    Warnings(
-        wxemu_core::limits::long_state_warning(state)
-            .into_iter()
-            .collect(),
-    )
+/// The journal's warning for a `state` longer than WeChat documents (None,
+/// and no allocation, for every other request).
+fn state_warnings(state: &str) -> Option<Warnings> {
+    wxemu_core::limits::long_state_warning(state).map(|w| Warnings(vec![w]))
 }
 
 pub async fn authorize(
@@ -275,7 +274,9 @@ pub async fn authorize(
         response.extensions_mut().insert(note);
     }
     response.extensions_mut().insert(app);
-    response.extensions_mut().insert(warnings);
+    if let Some(warnings) = warnings {
+        response.extensions_mut().insert(warnings);
+    }
     response
 }
 
