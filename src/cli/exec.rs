@@ -54,7 +54,7 @@ pub async fn run(mut args: ExecArgs) -> Result<ExitCode, String> {
     // The terminal (if any) belongs to CMD, so no "Allow?" prompt: logins are
     // allowed unless --approve or the control API says otherwise.
     let Started { server, .. } = crate::cli::start(&args.serve, 0, ApprovalMode::Auto).await?;
-    let ready = Ready::of(&server);
+    let ready = server.ready();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let serving = tokio::spawn(server.run(async move {
         let _ = stopped.await;

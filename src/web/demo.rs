@@ -22,7 +22,7 @@ use wxemu_core::tokens::Lang;
 
 use crate::site::{self, Callback, CallbackQuery, Sessions, TokenExchange, User};
 use crate::web::registry;
-use crate::web::Binding;
+use crate::web::registry::Binding;
 
 /// The demo's appid (`wx` + 16 hex digits, like a real one). In the default
 /// permissive mode it is registered on first use; in strict mode configure

@@ -18,8 +18,8 @@ use wxemu_core::approval::Outcome;
 use wxemu_core::emulator::Emulator;
 use wxemu_core::fastlogin::{AuthorizeCall, FastLoginError, LoginTarget};
 
+use crate::web::body::{read_body, BodyError};
 use crate::web::marks::{DecisionNote, ReplyErrcode, RequestApp, Warnings};
-use crate::web::{read_body, BodyError};
 
 pub const CHECK_LOGIN_API: &str = "qrconnectchecklogin";
 pub const AUTHORIZE_API: &str = "qrconnectfastauthorize";

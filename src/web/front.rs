@@ -31,13 +31,14 @@ use tower::ServiceExt;
 use wxemu_core::emulator::{Emulator, CANONICAL_HOST};
 use wxemu_core::endpoint::Endpoint;
 
+use crate::web::control;
 use crate::web::fastlogin;
 use crate::web::faults::{self, AppliedFault};
 use crate::web::guard::{self, BrowserGate};
 use crate::web::journal::Pending;
 use crate::web::openplatform::{page, token};
 use crate::web::registry::{self, Access, HostFamily, Matched, Matcher, Route, Wire};
-use crate::web::{control, family_routers};
+use crate::web::routes::family_routers;
 use wxemu_core::limits::MAX_QUERY_BYTES;
 
 /// Which listener a front serves.
@@ -111,7 +112,7 @@ impl Front {
         let inner = &*self.0;
         let emu = &*inner.emu;
         // Before anything may answer: see read_ahead.
-        let mut req = crate::web::read_ahead(req, emu.limits()).await;
+        let mut req = crate::web::body::read_ahead(req, emu.limits()).await;
         let family = match family {
             Ok(family) => family,
             Err(refusal) => return *refusal,

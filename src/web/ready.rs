@@ -11,9 +11,6 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use wxemu_core::emulator::CANONICAL_HOST;
-
-use crate::web::proxy::PAC_PATH;
 
 /// The ready file's contents.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,32 +46,6 @@ pub struct Ports {
 }
 
 impl Ready {
-    /// What `server` has bound.
-    pub fn of(server: &crate::web::server::Server) -> Ready {
-        let addr = server.local_addr();
-        let intercept = server.interception();
-        let proxy = intercept.and_then(|i| i.proxy_addr());
-        let data_dir = server.data_dir().to_owned();
-        Ready {
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-            pid: std::process::id(),
-            port: addr.port(),
-            url: format!("https://{CANONICAL_HOST}:{}", addr.port()),
-            ports: Ports {
-                https: addr.port(),
-                http_api: server.http_api_addr().map(|a| a.port()),
-                proxy: proxy.map(|a| a.port()),
-                intercept: intercept.and_then(|i| i.direct_addr()).map(|a| a.port()),
-            },
-            proxy: proxy.map(|a| format!("http://{a}")),
-            pac_url: proxy.map(|a| format!("http://{a}{PAC_PATH}")),
-            ca: server.certs().ca_cert_path.clone(),
-            intercept_ca: intercept.map(|i| i.ca().cert_path().to_owned()),
-            token_file: crate::web::control::token_path(&data_dir),
-            data_dir,
-        }
-    }
-
     /// Writes it to `path` atomically (temp file, fsync, rename): a reader
     /// never sees half a file.
     pub fn write(&self, path: &Path) -> std::io::Result<()> {

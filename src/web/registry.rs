@@ -207,6 +207,13 @@ pub enum Wire {
     Synccheck,
 }
 
+/// A handler bound to the registry route it serves (each surface's
+/// `routes()`; `web::routes` builds the routers from them).
+pub(crate) type Binding = (
+    &'static Route,
+    axum::routing::MethodRouter<std::sync::Arc<wxemu_core::emulator::Emulator>>,
+);
+
 /// One endpoint.
 #[derive(Debug)]
 pub struct Route {

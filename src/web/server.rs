@@ -132,6 +132,37 @@ pub struct Server {
 }
 
 impl Server {
+    /// What this server has bound: its ready file ([`crate::web::ready`]).
+    pub fn ready(&self) -> crate::web::ready::Ready {
+        let server = self;
+        let addr = server.local_addr();
+        let intercept = server.interception();
+        let proxy = intercept.and_then(|i| i.proxy_addr());
+        let data_dir = server.data_dir().to_owned();
+        crate::web::ready::Ready {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            pid: std::process::id(),
+            port: addr.port(),
+            url: format!(
+                "https://{}:{}",
+                wxemu_core::emulator::CANONICAL_HOST,
+                addr.port()
+            ),
+            ports: crate::web::ready::Ports {
+                https: addr.port(),
+                http_api: server.http_api_addr().map(|a| a.port()),
+                proxy: proxy.map(|a| a.port()),
+                intercept: intercept.and_then(|i| i.direct_addr()).map(|a| a.port()),
+            },
+            proxy: proxy.map(|a| format!("http://{a}")),
+            pac_url: proxy.map(|a| format!("http://{a}{}", crate::web::proxy::PAC_PATH)),
+            ca: server.certs().ca_cert_path.clone(),
+            intercept_ca: intercept.map(|i| i.ca().cert_path().to_owned()),
+            token_file: crate::web::control::token_path(&data_dir),
+            data_dir,
+        }
+    }
+
     /// Loads the config, loads or creates the certificates, binds the port.
     pub async fn bind(options: ServeOptions) -> Result<Server, ServeError> {
         let mut config = Config::load(&options.config_path)?;
@@ -248,7 +279,7 @@ impl Server {
     /// the data directory tells `wxemu ctl` and test runners the ports
     /// ([`crate::web::ready`]).
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
-        let ready = crate::web::ready::Ready::of(&self);
+        let ready = self.ready();
         let serve_info = crate::web::control::serve_info_path(&self.data_dir);
         if let Err(e) = ready.write(&serve_info) {
             tracing::warn!("cannot write serve.json (wxemu ctl will need --port): {e}");

@@ -42,8 +42,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
+use crate::web::body::{read_body, BodyError};
 use crate::web::guard::parse_origin;
-use crate::web::{read_body, Binding, BodyError};
+use crate::web::registry::Binding;
 use wxemu_core::emulator::{Emulator, UpdateError};
 
 /// Where every control route lives.

@@ -11,7 +11,7 @@ pub mod cgi;
 
 use axum::routing::{get, post};
 
-use crate::web::Binding;
+use crate::web::registry::Binding;
 
 pub(crate) fn routes() -> Vec<Binding> {
     use crate::web::registry as r;

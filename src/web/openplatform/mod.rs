@@ -21,7 +21,7 @@ use std::collections::HashMap;
 
 use axum::routing::{get, on, post, MethodFilter};
 
-use crate::web::Binding;
+use crate::web::registry::Binding;
 
 /// The Open Platform's handlers, bound to their registry routes (plain
 /// GETs loaded by pages and called by site backends, [`Access::Open`]).

@@ -164,7 +164,7 @@ pub async fn qrconnect(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQue
     // that stalls holds a few hundred bytes of config per stream, not a
     // copy of the whole page.
     let page = match PAGE_TEMPLATE.split_once(CONFIG_PLACEHOLDER) {
-        Some((before, after)) => crate::web::chunks(vec![
+        Some((before, after)) => crate::web::body::chunks(vec![
             axum::body::Bytes::from_static(before.as_bytes()),
             axum::body::Bytes::from(script_safe_json(&config)),
             axum::body::Bytes::from_static(after.as_bytes()),

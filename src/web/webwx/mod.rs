@@ -18,7 +18,7 @@ pub mod wire;
 use axum::routing::{get, post};
 
 use crate::web::registry as r;
-use crate::web::Binding;
+use crate::web::registry::Binding;
 
 /// The Web WeChat handlers, bound to their registry routes. Called by bot
 /// libraries and the old browser client; no Origin check and no CORS

@@ -251,7 +251,8 @@ pub async fn send_msg(State(emu): State<Arc<Emulator>>, body: Body) -> Response 
 /// Always 200 with an empty body: a redirect off the origin makes itchat
 /// raise, and logging out twice is not an error.
 pub async fn logout(State(emu): State<Arc<Emulator>>, headers: HeaderMap, body: Body) -> Response {
-    let form: Option<(String, String)> = match crate::web::read_body(body, emu.limits()).await {
+    let form: Option<(String, String)> = match crate::web::body::read_body(body, emu.limits()).await
+    {
         Ok(bytes) => {
             let pairs: std::collections::HashMap<String, String> =
                 url::form_urlencoded::parse(&bytes).into_owned().collect();
