@@ -158,6 +158,32 @@ fn accounts_are_saved_to_the_config_file_and_bad_lists_refused() {
         Config::load(&path).unwrap().app("wx1").unwrap().name,
         "Shop"
     );
+
+    // The Apps tab's kind, 网页授权 and JS domains: saved, and read back.
+    h.invoke(
+        "save_apps",
+        json!({"apps": [{"appid": "wx2", "kind": "official_account", "name": "H5",
+            "oauth_domains": ["h5.example"], "js_domains": ["h5.example", "m.example"]}]}),
+    )
+    .unwrap();
+    let saved = Config::load(&path).unwrap();
+    let app = saved.app("wx2").unwrap();
+    assert_eq!(app.kind, wxemu::core::config::AppKind::OfficialAccount);
+    assert_eq!(app.oauth_domains, ["h5.example"]);
+    assert_eq!(app.js_domains, ["h5.example", "m.example"]);
+    let shown = h.invoke("config_get", json!({})).unwrap();
+    assert_eq!(shown["apps"][0]["kind"], "official_account");
+    assert_eq!(shown["apps"][0]["js_domains"][1], "m.example");
+    let err = h
+        .invoke(
+            "save_apps",
+            json!({"apps": [{"appid": "wx3", "kind": "mini_program"}]}),
+        )
+        .unwrap_err();
+    assert!(
+        err.as_str().unwrap().contains("kind") || err.as_str().unwrap().contains("variant"),
+        "{err}"
+    );
 }
 
 fn request() -> AuthorizeRequest {
