@@ -7,12 +7,18 @@
 // WeChat's (User-Agent in the page and on the wire), wx.config passes
 // through the injected bridge, "Share to Moments" in the "..." menu fires
 // the page's handler, and a click on the pay sheet's Cancel answers the
-// page's chooseWXPay with cancel. A picture of the window (menu open) goes
+// page's chooseWXPay with cancel. Then WeChat's hosts: the page's "log in"
+// link goes to open.weixin.qq.com's web authorization (snsapi_base), which
+// reaches wxemu through the window's proxy, its interception certificate
+// allowed for that host because it chains to wxemu's interception CA, and
+// comes back with a code; a page whose certificate chains to no CA of
+// wxemu's is refused (no blanket "ignore TLS errors"). A picture of the window (menu open) goes
 // to artifacts/screenshots/wechat-browser.png (docs/pictures/ in the README).
 //
 // Run: xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- \
 //        node --test tests/desktop/wechat.test.mjs
 import { test as nodeTest, before, after } from "node:test";
+import { execFileSync } from "node:child_process";
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -30,7 +36,8 @@ const OA = "wx5e5e5e5e5e5e5e01";
 const SECRET = "desktop-h5-secret";
 const PAGE_TITLE = "H5 Shop";
 
-let app, port, dataDir, ca, token, site, sitePort;
+let app, port, dataDir, ca, token, site, sitePort, stranger, strangerPort;
+let strangerRequests = 0;
 const log = new Log();
 // What the page told its server, in order, with waiters.
 const events = [];
@@ -121,14 +128,25 @@ const PAGE = `<!doctype html><html><head><meta charset="utf-8">
   }
 </script></head>
 <body><h1>鲜榴莲 Fresh durian</h1><p class="price">¥ 88.00</p><p>wxemu · WeChat window</p>
-<button id="pay" onclick="pay()">微信支付 Pay</button></body></html>`;
+<button id="pay" onclick="pay()">微信支付 Pay</button>
+<a id="login" style="position:fixed;left:20px;right:20px;top:400px;height:50px;line-height:50px;text-align:center;background:#eee">微信登录 Log in</a>
+<script>
+  // Web authorization inside WeChat, silent (snsapi_base), back to this site.
+  document.getElementById("login").href = "https://open.weixin.qq.com/connect/oauth2/authorize?appid=${OA}&redirect_uri=" +
+    encodeURIComponent(location.origin + "/back") + "&response_type=code&scope=snsapi_base&state=desk1#wechat_redirect";
+</script></body></html>`;
+// Where web authorization lands; its link goes to a site whose certificate
+// wxemu never issued.
+const BACK = (strangerUrl) => `<!doctype html><html><head><meta charset="utf-8"><title>Back</title></head><body>
+<a id="stranger" href="${strangerUrl}" style="position:fixed;left:20px;right:20px;top:300px;height:60px;display:block;background:#eee">A stranger's HTTPS site</a>
+</body></html>`;
 
 before(async () => {
   assert.ok(fs.existsSync(BIN), `build the app first: ${BIN}`);
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "wxemu-desktop-wechat-"));
   fs.writeFileSync(path.join(dataDir, "config.toml"), [
     "[[apps]]", `appid = "${OA}"`, 'kind = "official_account"', `secret = "${SECRET}"`, 'name = "H5 Shop"',
-    'js_domains = ["localhost"]', "",
+    'js_domains = ["localhost"]', 'oauth_domains = ["localhost"]', "",
   ].join("\n"));
   sitePort = await freePort();
   site = http.createServer(async (req, res) => {
@@ -142,6 +160,11 @@ before(async () => {
         return res.end(JSON.stringify(cfg));
       } catch (e) { res.writeHead(500); return res.end(String(e)); }
     }
+    if (url.pathname === "/back") {
+      pageEvent(`back:${url.search}`);
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      return res.end(BACK(`https://localhost:${strangerPort}/`));
+    }
     if (url.pathname === "/shop.html") {
       uaSeen.push(req.headers["user-agent"] || "");
       res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
@@ -150,6 +173,17 @@ before(async () => {
     res.writeHead(404); res.end();
   });
   await new Promise((resolve) => site.listen(sitePort, "127.0.0.1", resolve));
+
+  // An HTTPS site with a self-signed certificate: not wxemu's.
+  const keys = path.join(dataDir, "stranger");
+  fs.mkdirSync(keys);
+  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+    "-addext", "subjectAltName=DNS:localhost", "-keyout", path.join(keys, "key.pem"), "-out", path.join(keys, "cert.pem")],
+  { stdio: "ignore" });
+  strangerPort = await freePort();
+  stranger = https.createServer({ key: fs.readFileSync(path.join(keys, "key.pem")), cert: fs.readFileSync(path.join(keys, "cert.pem")) },
+    (req, res) => { strangerRequests += 1; res.end("should never be seen"); });
+  await new Promise((resolve) => stranger.listen(strangerPort, "127.0.0.1", resolve));
 
   port = await freePort();
   const started = log.next(/wxemu server started/);
@@ -162,6 +196,7 @@ before(async () => {
 after(() => {
   if (app && app.exitCode === null) app.kill("SIGKILL");
   site?.close();
+  stranger?.close();
   log.save("desktop-wechat.log");
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
 });
@@ -170,7 +205,7 @@ function click(id, px, py) {
   x("xdotool", "mousemove", "--window", id, String(Math.round(px)), String(Math.round(py)), "click", "1");
 }
 
-test("WeChat window: opened from the dashboard; wx.config passes; Share to Moments fires the page's handler; the pay sheet's Cancel answers cancel", async () => {
+test("WeChat window: opened from the dashboard; wx.config passes; Share to Moments fires the page's handler; the pay sheet's Cancel answers cancel; open.weixin.qq.com reaches wxemu, a stranger's certificate is refused", async () => {
   const dashboard = await visibleWindow(DASHBOARD_TITLE);
   await painted(dashboard);
   // Keyboard: Tab past the language button and the eight tabs before "H5
@@ -227,4 +262,21 @@ test("WeChat window: opened from the dashboard; wx.config passes; Share to Momen
   assert.ok(shared, `journal: ${calls}`);
   assert.equal(shared.body.args.title, "今日特价 Today's deal", "the page's handler's share data");
   assert.ok(calls.includes("chooseWXPay"), `journal: ${calls}`);
+
+  // WeChat's host through the window's proxy, trusted for this window only.
+  const allowed = log.next(/wxemu's certificate allowed for this host host=open\.weixin\.qq\.com/);
+  click(win, width / 2, 425);
+  await allowed;
+  const back = new URLSearchParams((await nextEvent(/^back:/)).slice("back:".length));
+  assert.match(back.get("code") || "", /^[A-Za-z0-9_-]{16,}$/, `a code came back: ${back}`);
+  assert.equal(back.get("state"), "desk1");
+  const authorize = (await control("GET", "/journal")).entries.find((e) => e.path === "/connect/oauth2/authorize");
+  assert.ok(authorize, "wxemu answered open.weixin.qq.com's authorize");
+
+  // A certificate that chains to no CA of wxemu's: refused, never loaded.
+  const refused = log.next(/an untrusted certificate, not wxemu's host=localhost/);
+  await sleep(500);
+  click(win, width / 2, 330);
+  await refused;
+  assert.equal(strangerRequests, 0, "the stranger's page was not requested");
 });
