@@ -74,7 +74,8 @@ pub struct DesktopArgs {
     /// window's traffic goes through it so that WeChat's hosts reach wxemu.
     #[arg(long, value_name = "PORT", default_value_t = 0)]
     pub proxy_port: u16,
-    /// Open a WeChat window on this page at start (e.g. http://localhost:5173).
+    /// Open a WeChat window on this page (e.g. http://localhost:5173), at
+    /// start or in the running app.
     #[arg(long, value_name = "URL")]
     pub wechat: Option<String>,
     /// Open the dashboard at start.
@@ -200,6 +201,14 @@ pub fn run() -> std::process::ExitCode {
         .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
             match DesktopArgs::try_parse_from(&argv) {
                 Ok(second) if second.quit => lifecycle::quit(app.clone()),
+                // `wxemu-desktop --wechat URL` while the app runs: a WeChat window.
+                Ok(DesktopArgs {
+                    wechat: Some(url), ..
+                }) => {
+                    if let Err(e) = wechat::open(app, &url) {
+                        tracing::error!("{e}");
+                    }
+                }
                 _ => open_dashboard(app),
             }
         }))

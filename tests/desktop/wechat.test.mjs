@@ -27,7 +27,7 @@ import https from "node:https";
 import os from "node:os";
 import path from "node:path";
 import {
-  BIN, DASHBOARD_TITLE, HOST, ROOT, Log, startApp, freePort, x, pressKey, visibleWindow, painted, screenshot, geometry, sleep,
+  BIN, DASHBOARD_TITLE, HOST, ROOT, Log, startApp, freePort, x, pressKey, visibleWindow, painted, screenshot, geometry, sleep, gone,
 } from "./harness.mjs";
 
 const test = (name, fn) => nodeTest(name, { timeout: 90_000 }, fn);
@@ -110,7 +110,7 @@ const PAGE = `<!doctype html><html><head><meta charset="utf-8">
     .then(function (r) { return r.json(); })
     .then(function (cfg) {
       wx.config({ debug: false, appId: cfg.appId, timestamp: cfg.timestamp, nonceStr: cfg.nonceStr, signature: cfg.signature,
-        jsApiList: ["chooseWXPay", "onMenuShareTimeline", "updateAppMessageShareData"] });
+        jsApiList: ["chooseWXPay", "scanQRCode", "onMenuShareTimeline", "updateAppMessageShareData"] });
       wx.error(function (e) { report("error:" + e.errMsg); });
       wx.ready(function () {
         report("ready");
@@ -126,20 +126,24 @@ const PAGE = `<!doctype html><html><head><meta charset="utf-8">
       cancel: function () { report("pay:cancel"); },
       fail: function (r) { report("pay:fail:" + r.errMsg); } });
   }
+  function scan() {
+    wx.scanQRCode({ needResult: 1,
+      success: function (r) { report("scan:" + r.resultStr); },
+      cancel: function () { report("scan:cancel"); },
+      fail: function (r) { report("scan:fail:" + r.errMsg); } });
+  }
 </script></head>
 <body><h1>鲜榴莲 Fresh durian</h1><p class="price">¥ 88.00</p><p>wxemu · WeChat window</p>
 <button id="pay" onclick="pay()">微信支付 Pay</button>
+<button id="scan" onclick="scan()" style="position:fixed;left:20px;right:20px;top:480px;height:50px">扫一扫 Scan</button>
 <a id="login" style="position:fixed;left:20px;right:20px;top:400px;height:50px;line-height:50px;text-align:center;background:#eee">微信登录 Log in</a>
 <script>
   // Web authorization inside WeChat, silent (snsapi_base), back to this site.
   document.getElementById("login").href = "https://open.weixin.qq.com/connect/oauth2/authorize?appid=${OA}&redirect_uri=" +
     encodeURIComponent(location.origin + "/back") + "&response_type=code&scope=snsapi_base&state=desk1#wechat_redirect";
 </script></body></html>`;
-// Where web authorization lands; its link goes to a site whose certificate
-// wxemu never issued.
-const BACK = (strangerUrl) => `<!doctype html><html><head><meta charset="utf-8"><title>Back</title></head><body>
-<a id="stranger" href="${strangerUrl}" style="position:fixed;left:20px;right:20px;top:300px;height:60px;display:block;background:#eee">A stranger's HTTPS site</a>
-</body></html>`;
+// Where web authorization lands.
+const BACK = `<!doctype html><html><head><meta charset="utf-8"><title>Back</title></head><body>Logged in</body></html>`;
 
 before(async () => {
   assert.ok(fs.existsSync(BIN), `build the app first: ${BIN}`);
@@ -163,7 +167,7 @@ before(async () => {
     if (url.pathname === "/back") {
       pageEvent(`back:${url.search}`);
       res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
-      return res.end(BACK(`https://localhost:${strangerPort}/`));
+      return res.end(BACK);
     }
     if (url.pathname === "/shop.html") {
       uaSeen.push(req.headers["user-agent"] || "");
@@ -263,6 +267,14 @@ test("WeChat window: opened from the dashboard; wx.config passes; Share to Momen
   assert.equal(shared.body.args.title, "今日特价 Today's deal", "the page's handler's share data");
   assert.ok(calls.includes("chooseWXPay"), `journal: ${calls}`);
 
+  // Scan: the sheet's OK sends the text it shows (the default result).
+  const scanAsked = log.next(/WeChat window: asking the person .*api=scanQRCode/);
+  click(win, width / 2, 505);
+  await scanAsked;
+  await sleep(500);
+  click(win, width / 2, height - 88);
+  assert.equal(await nextEvent(/^scan:/), "scan:https://weixin.qq.com/r/wxemu-scan");
+
   // WeChat's host through the window's proxy, trusted for this window only.
   const allowed = log.next(/wxemu's certificate allowed for this host host=open\.weixin\.qq\.com/);
   click(win, width / 2, 425);
@@ -273,10 +285,18 @@ test("WeChat window: opened from the dashboard; wx.config passes; Share to Momen
   const authorize = (await control("GET", "/journal")).entries.find((e) => e.path === "/connect/oauth2/authorize");
   assert.ok(authorize, "wxemu answered open.weixin.qq.com's authorize");
 
+  // The title bar's close button (on the page web authorization came back
+  // to) closes the window.
+  await visibleWindow("Back · 微信 WeChat");
+  await sleep(300);
+  click(win, 22, 22);
+  await gone(win);
+
   // A certificate that chains to no CA of wxemu's: refused, never loaded.
+  // (A second launch with --wechat opens the window in the running app.)
   const refused = log.next(/an untrusted certificate, not wxemu's host=localhost/);
-  await sleep(500);
-  click(win, width / 2, 330);
+  const second = startApp(log, ["--port", String(port), "--data-dir", dataDir, "--wechat", `https://localhost:${strangerPort}/`]);
+  assert.equal(await second.exited, 0);
   await refused;
   assert.equal(strangerRequests, 0, "the stranger's page was not requested");
 });
