@@ -291,6 +291,8 @@ test("WeChat window: opened from the dashboard; wx.config passes; Share to Momen
   await sleep(300);
   click(win, 22, 22);
   await gone(win);
+  await sleep(1200); // the H5 tab's refresh
+  console.log(`screenshot: ${screenshot(dashboard, "dashboard-h5.png")}`);
 
   // A certificate that chains to no CA of wxemu's: refused, never loaded.
   // (A second launch with --wechat opens the window in the running app.)
