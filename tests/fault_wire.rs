@@ -187,3 +187,32 @@ async fn login_page() {
     assert_eq!(entries[1]["errcode"], 40013);
     assert_eq!(entries[1]["fault"], "errcode 40013");
 }
+
+#[tokio::test]
+async fn web_authorization_page() {
+    let server = TestServer::start().await;
+    // No appid: WeChat's "appid不能为空" page.
+    let path = "/connect/oauth2/authorize?scope=snsapi_base&response_type=code";
+    let real = server.get(path).await;
+    assert!(real.text().contains("10012"), "{}", real.text());
+    inject(&server, "oauth2-authorize", 10003).await;
+    let injected = server.get(path).await;
+    assert_same_but_text(&injected, &real, "oauth2-authorize");
+    assert_eq!(page_frame(&injected.body), page_frame(&real.body));
+    assert!(injected.text().contains("10003"), "{}", injected.text());
+}
+
+#[tokio::test]
+async fn cgi_bin_api() {
+    let server = TestServer::start().await;
+    let path = "/cgi-bin/token?grant_type=client_credential&appid=wx1";
+    let real = server.get(path).await;
+    assert_eq!(real.errcode(), 41004, "{}", real.text());
+    inject(&server, "cgi-bin", 45009).await;
+    let injected = server.get(path).await;
+    assert_same_but_text(&injected, &real, "cgi-bin");
+    assert_eq!(
+        without_errmsg(&injected.body).replace("45009", "N"),
+        without_errmsg(&real.body).replace("41004", "N")
+    );
+}

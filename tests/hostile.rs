@@ -8,10 +8,16 @@
 mod common;
 mod tools;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
+// For the Linux-only tests of the real binary (process limits, memory).
+#[cfg(target_os = "linux")]
+use std::{
+    io::{BufRead, BufReader},
+    process::{Child, Stdio},
+    sync::mpsc,
+    time::Instant,
+};
 
 use bytes::Bytes;
 use common::*;
@@ -22,6 +28,8 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wxemu::core::approval::{ApprovalEvent, ApprovalMode, Decision};
 
+// The real binary, for the Linux-only process-limit and memory tests below.
+#[cfg(target_os = "linux")]
 const BIN: &str = env!("CARGO_BIN_EXE_wxemu");
 /// Slack on top of a documented timeout before a test calls it broken
 /// (generous: the machine is shared).
@@ -384,8 +392,16 @@ impl http_body::Body for Hanging {
     }
 }
 
+/// curl that speaks HTTP/2 (Debian's does; Windows' own curl.exe does not).
 fn curl_available() -> bool {
-    tools::precondition(tools::on_path("curl"), "curl is not installed")
+    let http2 = tools::on_path("curl")
+        && Command::new("curl").arg("-V").output().is_ok_and(|out| {
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter_map(|line| line.strip_prefix("Features:"))
+                .any(|features| features.split_whitespace().any(|f| f == "HTTP2"))
+        });
+    tools::precondition(http2, "curl with HTTP/2 is not installed")
 }
 
 /// curl (HTTP/2, the server's CA) POSTing `body_len` bytes; its stdout.
@@ -529,6 +545,7 @@ async fn config_is_rewritten_0600_and_the_data_directory_is_0700() {
 // ---- the real binary: process limits, memory, logs ------------------------
 
 /// `wxemu serve` under `sh -c 'ulimit -n N; exec ...'`, killed when dropped.
+#[cfg(target_os = "linux")]
 struct Serve {
     child: Child,
     stderr: mpsc::Receiver<String>,
@@ -536,6 +553,7 @@ struct Serve {
     _data_dir: tempfile::TempDir,
 }
 
+#[cfg(target_os = "linux")]
 impl Drop for Serve {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -543,6 +561,7 @@ impl Drop for Serve {
     }
 }
 
+#[cfg(target_os = "linux")]
 fn serve_limited(open_files: u32) -> Serve {
     let data_dir = tempfile::tempdir().unwrap();
     let mut child = Command::new("sh")
@@ -601,6 +620,7 @@ fn serve_limited(open_files: u32) -> Serve {
     }
 }
 
+#[cfg(target_os = "linux")]
 impl Serve {
     /// VmRSS of the server process, in bytes.
     fn rss(&self) -> u64 {
@@ -619,9 +639,11 @@ impl Serve {
     }
 }
 
+#[cfg(target_os = "linux")]
 const RSS_BOUND: u64 = 64 * 1024 * 1024;
 
 /// Waits (bounded) for a stderr line containing `what`.
+#[cfg(target_os = "linux")]
 fn wait_for_line(serve: &Serve, what: &str, limit: Duration) -> bool {
     let deadline = Instant::now() + limit;
     while let Some(left) = deadline.checked_duration_since(Instant::now()) {
@@ -671,6 +693,7 @@ async fn idle_http1_connections_park_and_resume() {
 }
 
 /// Reads one answer to `GET /` (its body says wxemu "is running").
+#[cfg(target_os = "linux")]
 async fn answer(stream: &mut tokio_rustls::client::TlsStream<tokio::net::TcpStream>) -> String {
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
@@ -965,6 +988,7 @@ async fn journal_fields_are_cut_with_a_marker() {
 
 /// `total` requests from `make(i)`, 8 HTTP/2 connections with 32 streams
 /// each in flight; returns how many were not answered 2xx/4xx.
+#[cfg(target_os = "linux")]
 async fn flood(
     client: &Client,
     total: usize,

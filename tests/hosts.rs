@@ -6,6 +6,7 @@ mod tools;
 
 use std::path::Path;
 use std::process::Command;
+#[cfg(unix)]
 use std::time::Duration;
 
 const WXEMU: &str = env!("CARGO_BIN_EXE_wxemu");

@@ -52,7 +52,7 @@ fn ca_path_intercept_prints_only_the_path_and_creates_only_that_ca() {
     assert!(ok, "{err}");
     assert_eq!(
         out,
-        format!("{d}/intercept-ca.pem\n"),
+        format!("{}\n", data.path().join("intercept-ca.pem").display()),
         "stdout is the path only"
     );
     assert!(data.path().join("intercept-ca.pem").is_file());
@@ -73,7 +73,7 @@ fn ca_path_intercept_prints_only_the_path_and_creates_only_that_ca() {
     // The plain command still names the fast-login CA.
     let (ok, plain, _) = wxemu(&["ca", "path", "--data-dir", d]);
     assert!(ok);
-    assert_eq!(plain, format!("{d}/ca.pem\n"));
+    assert_eq!(plain, format!("{}\n", data.path().join("ca.pem").display()));
 }
 
 #[test]

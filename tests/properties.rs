@@ -54,11 +54,22 @@ fn harness() -> Harness {
 impl Harness {
     /// Sends one request through the router; status and body.
     fn send(&self, method: Method, uri: &str, body: Vec<u8>) -> (StatusCode, Vec<u8>) {
+        self.send_typed(method, uri, "text/plain", body)
+    }
+
+    /// [`Harness::send`] with a body of `content_type`.
+    fn send_typed(
+        &self,
+        method: Method,
+        uri: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (StatusCode, Vec<u8>) {
         let mut request = Request::builder()
             .method(method)
             .uri(uri)
             .header("host", "localhost.weixin.qq.com:14013")
-            .header("content-type", "text/plain");
+            .header("content-type", content_type);
         if uri.starts_with("/__wxemu/") {
             request = request.header("authorization", format!("Bearer {TOKEN}"));
         }
@@ -211,6 +222,39 @@ proptest! {
             prop_assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&reply));
             let json: Value = serde_json::from_slice(&reply).unwrap();
             prop_assert!(json["errcode"].is_i64() || json["openid"].is_string(), "{path}: {json}");
+        }
+    }
+
+    #[test]
+    fn token_api_bodies_always_get_an_errcode_reply(body in body(), json in any::<bool>()) {
+        let h = harness();
+        let content_type = if json { "application/json" } else { "application/x-www-form-urlencoded" };
+        let (status, reply) = h.send_typed(Method::POST, "/sns/oauth2/access_token?appid=wx1", content_type, body);
+        not_5xx(status, &reply)?;
+        let json: Value = serde_json::from_slice(&reply).unwrap();
+        prop_assert!(json["errcode"].is_i64(), "{json}");
+    }
+
+    #[test]
+    fn web_authorization_queries_never_fail_the_server(q in query()) {
+        let h = harness();
+        for path in ["/connect/oauth2/authorize", "/cgi-bin/token", "/cgi-bin/ticket/getticket"] {
+            let (status, reply) = h.send(Method::GET, &format!("{path}?{q}"), Vec::new());
+            not_5xx(status, &reply)?;
+            // A redirect carries a code only for a request that passed every check.
+            prop_assert!(status == StatusCode::OK || status == StatusCode::FOUND, "{path}: {status}");
+        }
+    }
+
+    #[test]
+    fn bridge_bodies_always_get_a_clear_answer(body in body()) {
+        let h = harness();
+        for path in ["/h5/verify", "/h5/call", "/connect/oauth2/consent/wait", "/connect/oauth2/consent/answer"] {
+            let (status, reply) = h.send(Method::POST, path, body.clone());
+            not_5xx(status, &reply)?;
+            let json: Value = serde_json::from_slice(&reply)
+                .map_err(|e| TestCaseError::fail(format!("{path}: not JSON ({e})")))?;
+            prop_assert!(json["errcode"].is_i64() || json["err_msg"].is_string() || json["result"].is_string(), "{path}: {json}");
         }
     }
 

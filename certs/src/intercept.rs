@@ -135,7 +135,12 @@ impl InterceptCa {
             PrivatePkcs8KeyDer::from(key.serialize_der()),
         ))
         .map_err(|e| rcgen::Error::X509(format!("rustls cannot use the new leaf key: {e}")))?;
-        let certified = Arc::new(CertifiedKey::new(vec![cert_der.into()], signing_key));
+        // The CA goes along in the chain (clients that trust it need not be sent
+        // it, but a browser told to accept the CA's key by hash, Chromium's
+        // --ignore-certificate-errors-spki-list as the test-runner packages
+        // use it, only sees the certificates the server sends).
+        let chain = vec![cert_der.into(), self.ca.cert_der.clone().into()];
+        let certified = Arc::new(CertifiedKey::new(chain, signing_key));
         cache.insert(host, certified.clone(), not_after);
         Ok(certified)
     }

@@ -139,7 +139,10 @@ pub struct Verdict {
     pub account: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+/// Streamed as `{"event": "requested", <the request's fields>}` and
+/// `{"event": "finished", "id": ..., "outcome": ...}`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
 pub enum ApprovalEvent {
     Requested(Arc<AuthorizeRequest>),
     Finished { id: u64, outcome: Outcome },
@@ -176,7 +179,7 @@ impl Approvals {
         *crate::sync::read(&self.mode)
     }
 
-    pub fn set_mode(&self, mode: ApprovalMode) {
+    pub(crate) fn set_mode(&self, mode: ApprovalMode) {
         *crate::sync::write(&self.mode) = mode;
     }
 
@@ -196,7 +199,7 @@ impl Approvals {
 
     /// Answers a pending request, allowing it as `account` (if given)
     /// rather than the account it was made for.
-    pub fn resolve_as(&self, id: u64, decision: Decision, account: Option<String>) -> bool {
+    pub(crate) fn resolve_as(&self, id: u64, decision: Decision, account: Option<String>) -> bool {
         match self.lock().remove(&id) {
             Some(p) => p.answer.send((decision, account)).is_ok(),
             None => false,
@@ -204,7 +207,7 @@ impl Approvals {
     }
 
     /// Adds answers for the next authorize requests, after those queued.
-    pub fn enqueue(&self, decisions: impl IntoIterator<Item = QueuedDecision>) {
+    pub(crate) fn enqueue(&self, decisions: impl IntoIterator<Item = QueuedDecision>) {
         self.queue_lock().extend(decisions);
     }
 
@@ -214,7 +217,7 @@ impl Approvals {
     }
 
     /// Drops every queued answer; returns how many there were.
-    pub fn clear_queue(&self) -> usize {
+    pub(crate) fn clear_queue(&self) -> usize {
         let mut queue = self.queue_lock();
         let n = queue.len();
         queue.clear();
@@ -222,19 +225,20 @@ impl Approvals {
     }
 
     /// Withdraws every pending request (shutdown): each ends as cancelled.
-    pub fn cancel_all(&self) {
+    pub(crate) fn cancel_all(&self) {
         self.lock().clear();
     }
 
     /// Asks for a decision on `request` (its `id` is assigned here) and
     /// waits for it, at most `request.timeout`.
+    /// (Public for tests that stand in for an authorize, the desktop's.)
     pub async fn decide(&self, request: AuthorizeRequest) -> Outcome {
         self.decide_detailed(request).await.outcome
     }
 
     /// Like [`Approvals::decide`], also telling which account a decision
     /// source allowed, when it chose one.
-    pub async fn decide_detailed(&self, mut request: AuthorizeRequest) -> Verdict {
+    pub(crate) async fn decide_detailed(&self, mut request: AuthorizeRequest) -> Verdict {
         let queued = {
             let mut queue = self.queue_lock();
             request.id = self.next_id.fetch_add(1, Ordering::Relaxed);

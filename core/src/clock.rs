@@ -87,7 +87,7 @@ impl Clock {
     /// Moves the emulated time forward (frozen or not) by at most
     /// [`MAX_ADVANCE`] and to at most [`MAX_OFFSET`] ahead of real time;
     /// refuses (changing nothing) otherwise. For user-supplied durations.
-    pub fn try_advance(&self, by: Duration) -> Result<(), ClockError> {
+    pub(crate) fn try_advance(&self, by: Duration) -> Result<(), ClockError> {
         if by > MAX_ADVANCE {
             return Err(ClockError::TooFar);
         }
@@ -108,7 +108,7 @@ impl Clock {
     }
 
     /// Stops the emulated time where it is until [`Clock::unfreeze`].
-    pub fn freeze(&self) {
+    pub(crate) fn freeze(&self) {
         let mut skew = self.lock();
         if skew.frozen_at.is_none() {
             skew.frozen_at = Some(skew.apply(SystemTime::now()));
@@ -116,7 +116,7 @@ impl Clock {
     }
 
     /// Lets time run again from the frozen instant (no jump).
-    pub fn unfreeze(&self) {
+    pub(crate) fn unfreeze(&self) {
         let mut skew = self.lock();
         if let Some(at) = skew.frozen_at.take() {
             let real = SystemTime::now();
@@ -132,7 +132,7 @@ impl Clock {
     }
 
     /// Back to real time.
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         *self.lock() = Skew::default();
     }
 

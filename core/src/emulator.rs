@@ -57,9 +57,9 @@ pub struct Emulator {
     /// Apps registered at run time (permissive mode).
     pub(crate) apps: AppRegistry,
     /// Web authorization's consent pages waiting for their person.
-    pub(crate) consents: crate::oauth2::Consents,
+    pub(crate) consents: crate::oauth2::consents::Consents,
     /// The JS-SDK's base tokens, tickets, verified pages and outcomes.
-    pub(crate) jssdk: crate::jssdk::JsSdk,
+    pub(crate) jssdk: crate::jssdk::state::JsSdk,
     /// Pay and scan calls waiting for the desktop's person (h5_calls.rs).
     pub(crate) h5_calls: crate::h5_calls::H5Calls,
     config: RwLock<Config>,
@@ -78,6 +78,8 @@ pub struct Emulator {
     decision_timeout_override: Option<Duration>,
     /// Where the server listens besides `port` (`--bind`, interception).
     listening: crate::listening::Listening,
+    /// Set once the server shuts down: event streams end.
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 impl Emulator {
@@ -112,6 +114,7 @@ impl Emulator {
             base_url: format!("https://{CANONICAL_HOST}:{port}"),
             decision_timeout_override: None,
             listening: crate::listening::Listening::default(),
+            closing: tokio::sync::watch::Sender::new(false),
         }
     }
 
@@ -167,11 +170,6 @@ impl Emulator {
         &self.journal
     }
 
-    /// Misbehaviour injected by QA.
-    pub fn faults(&self) -> &Faults {
-        &self.faults
-    }
-
     /// What one client may cost the server.
     pub fn limits(&self) -> &Limits {
         &self.limits
@@ -214,12 +212,17 @@ impl Emulator {
     /// queued decisions, faults, pending authorizations, issued uuids and
     /// codes, QR logins (expired), the journal; then the scenario again. Accounts and apps (the
     /// config file) are kept.
+    ///
+    /// Each change publishes its event, then [`Event::Reset`] says it is
+    /// over (the issued codes, registered apps and Web WeChat sessions it
+    /// dropped have no event of their own).
     pub fn reset(&self) {
-        self.approvals.clear_queue();
+        self.clear_decisions();
         self.approvals.cancel_all();
-        self.approvals.set_mode(self.initial_mode);
-        self.faults.clear();
+        self.set_approval_mode(self.initial_mode);
+        self.clear_faults();
         self.clock.reset();
+        self.publish(Event::ClockChanged);
         self.store.clear();
         self.consents.clear();
         self.jssdk.clear();
@@ -230,17 +233,29 @@ impl Emulator {
         }
         // Bots held on synccheck learn (1101) that their session is over.
         self.webwx.reset();
-        self.journal.clear();
+        self.clear_journal();
         let client = self.config().client.clone();
         *crate::sync::write(&self.client) = client;
+        self.publish(Event::ClientChanged);
         self.play_scenario();
+        self.publish(Event::Reset);
+    }
+
+    /// The server is shutting down: pending authorizations are withdrawn
+    /// (they answer 10046 at once), held long polls and synccheck requests
+    /// answer, and event streams end, so every connection can close.
+    pub fn release_waiters(&self) {
+        self.approvals.cancel_all();
+        self.qr.release_polls();
+        self.webwx.release_waiters();
+        self.closing.send_replace(true);
     }
 
     fn play_scenario(&self) {
         let Some(scenario) = &self.scenario else {
             return;
         };
-        self.approvals.set_mode(self.initial_mode);
+        self.set_approval_mode(self.initial_mode);
         if let Some(client) = &scenario.client {
             if let Some(state) = client.state {
                 self.set_client_state(state);
@@ -250,11 +265,11 @@ impl Emulator {
             }
         }
         for batch in &scenario.decisions {
-            self.approvals.enqueue(batch.expand());
+            self.enqueue_decisions(batch.expand());
         }
         for fault in &scenario.faults {
             // Validated when the scenario was loaded.
-            let _ = self.faults.add(fault.clone());
+            let _ = self.add_fault(fault.clone());
         }
     }
 
@@ -356,12 +371,6 @@ impl Emulator {
         self.publish(Event::ClientChanged);
     }
 
-    /// The standing approval policy, used when no decision is queued.
-    pub fn set_approval_mode(&self, mode: ApprovalMode) {
-        self.approvals.set_mode(mode);
-        self.publish(Event::ClientChanged);
-    }
-
     /// The account the client is logged in as (whatever its state).
     pub fn current_account(&self) -> Account {
         self.with_current_account(Account::clone)
@@ -412,6 +421,7 @@ impl Emulator {
             approvals: self.approvals().subscribe(),
             qr: self.qr_logins().subscribe(),
             webwx: self.webwx().subscribe(),
+            closing: self.closing.subscribe(),
         }
     }
 

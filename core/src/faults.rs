@@ -131,7 +131,7 @@ pub struct Faults {
 
 impl Faults {
     /// Adds a validated fault; returns its id.
-    pub fn add(&self, spec: FaultSpec) -> Result<u64, String> {
+    pub(crate) fn add(&self, spec: FaultSpec) -> Result<u64, String> {
         spec.validate()?;
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let remaining = spec.limit();
@@ -148,7 +148,7 @@ impl Faults {
         self.lock().clone()
     }
 
-    pub fn remove(&self, id: u64) -> bool {
+    pub(crate) fn remove(&self, id: u64) -> bool {
         let mut active = self.lock();
         let before = active.len();
         active.retain(|f| f.id != id);
@@ -156,7 +156,7 @@ impl Faults {
     }
 
     /// Removes every fault; returns how many there were.
-    pub fn clear(&self) -> usize {
+    pub(crate) fn clear(&self) -> usize {
         let mut active = self.lock();
         let n = active.len();
         active.clear();
@@ -164,7 +164,7 @@ impl Faults {
     }
 
     /// The fault the next request to `endpoint` gets, counted as used.
-    pub fn take(&self, endpoint: Endpoint) -> Option<FaultSpec> {
+    pub(crate) fn take(&self, endpoint: Endpoint) -> Option<FaultSpec> {
         let mut active = self.lock();
         let index = active.iter().position(|f| f.spec.endpoint == endpoint)?;
         let fault = &mut active[index];

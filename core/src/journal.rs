@@ -132,9 +132,16 @@ impl RecordedBody {
         }
     }
 
-    /// The appid a JSON body names: `jsdata.appid`, else `appid`.
+    /// The appid a body names: a JSON body's `jsdata.appid`, else its
+    /// `appid`; a form body's `appid` (python-social-auth posts one).
     pub fn appid(&self) -> Option<String> {
         match self {
+            RecordedBody::Raw {
+                bytes,
+                is_form: true,
+            } => url::form_urlencoded::parse(bytes)
+                .find(|(k, _)| k == "appid")
+                .map(|(_, v)| v.into_owned()),
             RecordedBody::Raw { bytes, .. } => appid_in_json(bytes),
             RecordedBody::Shown(value) => value
                 .pointer("/jsdata/appid")
@@ -403,7 +410,7 @@ impl Journal {
     }
 
     /// Forgets every entry (ids keep counting); returns how many.
-    pub fn clear(&self) -> usize {
+    pub(crate) fn clear(&self) -> usize {
         let mut ring = self.lock();
         let n = ring.entries.len();
         ring.entries.clear();
@@ -780,6 +787,14 @@ mod tests {
             .wait(&filter, Duration::from_secs(5))
             .await
             .is_none());
+    }
+
+    #[test]
+    fn form_and_json_bodies_name_their_app() {
+        let form = RecordedBody::new(b"grant_type=x&appid=wx%31&secret=s".to_vec(), true);
+        assert_eq!(form.unwrap().appid().as_deref(), Some("wx1"));
+        let json = RecordedBody::new(br#"{"jsdata":{"appid":"wx2"}}"#.to_vec(), false);
+        assert_eq!(json.unwrap().appid().as_deref(), Some("wx2"));
     }
 
     #[test]

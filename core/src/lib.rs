@@ -38,6 +38,7 @@ pub mod listening;
 pub mod named;
 pub mod oauth2;
 pub mod origin;
+mod qa;
 pub mod qr;
 pub mod random;
 pub mod scenario;

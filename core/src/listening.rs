@@ -12,6 +12,9 @@ pub struct Listening {
     pub bind: IpAddr,
     /// Interception, when `--proxy-port` or `--intercept-port` turned it on.
     pub intercept: Option<Interception>,
+    /// The login page probes only this server's own port for fast login
+    /// (`serve --only-own-port`), not every port the real page tries.
+    pub own_port_only: bool,
 }
 
 impl Default for Listening {
@@ -19,6 +22,7 @@ impl Default for Listening {
         Listening {
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             intercept: None,
+            own_port_only: false,
         }
     }
 }

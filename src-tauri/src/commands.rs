@@ -61,7 +61,7 @@ pub fn confirm_painted<R: Runtime>(app: AppHandle<R>, id: u64) -> Option<u64> {
 #[tauri::command]
 pub fn confirm_decide(desktop: State<'_, Desktop>, id: u64, decision: Decision) -> bool {
     match desktop.server.emulator() {
-        Some(emu) => emu.approvals().resolve(id, decision),
+        Some(emu) => emu.resolve_authorization(id, decision, None),
         None => false,
     }
 }
@@ -94,7 +94,7 @@ pub fn status(desktop: State<'_, Desktop>) -> Status {
         failure: desktop.server.failure(),
         client_state: emu.as_ref().map(|e| e.client_state()),
         account: emu.as_ref().map(|e| e.current_account()),
-        approval_mode: emu.as_ref().map(|e| e.approvals().mode()),
+        approval_mode: emu.as_ref().map(|e| e.approval_mode()),
         config_path: options.config_path.display().to_string(),
         data_dir: options.data_dir.display().to_string(),
         trust: lock(&desktop.trust)
@@ -103,8 +103,7 @@ pub fn status(desktop: State<'_, Desktop>) -> Status {
         pending: emu
             .as_ref()
             .map(|e| {
-                e.approvals()
-                    .pending()
+                e.pending_authorizations()
                     .iter()
                     .map(|r| (**r).clone())
                     .collect()
@@ -148,7 +147,7 @@ pub fn set_approval_mode<R: Runtime>(app: AppHandle<R>, mode: ApprovalMode) -> R
 /// Answers a pending request from the dashboard.
 #[tauri::command]
 pub fn resolve(desktop: State<'_, Desktop>, id: u64, decision: Decision) -> Result<bool, String> {
-    Ok(emulator(&desktop)?.approvals().resolve(id, decision))
+    Ok(emulator(&desktop)?.resolve_authorization(id, decision, None))
 }
 
 #[derive(Debug, Serialize)]
@@ -215,7 +214,7 @@ pub fn journal_list(
 /// Empties the journal; returns how many entries were dropped.
 #[tauri::command]
 pub fn journal_clear(desktop: State<'_, Desktop>) -> Result<usize, String> {
-    Ok(emulator(&desktop)?.journal().clear())
+    Ok(emulator(&desktop)?.clear_journal())
 }
 
 // ---- QR logins (the Open Platform page's codes), as the phone ----

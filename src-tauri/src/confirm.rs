@@ -57,13 +57,14 @@ pub async fn follow_events<R: Runtime>(app: AppHandle<R>, emulator: Arc<Emulator
         match tokio::time::timeout(Duration::from_secs(600), events.recv()).await {
             Ok(Some(Event::CheckLoginServed { appid, .. })) => {
                 tracing::debug!(appid, "check-login served");
-                if emulator.approvals().mode() == ApprovalMode::Ask {
+                if emulator.approval_mode() == ApprovalMode::Ask {
                     warm(&app);
                 }
             }
-            Ok(Some(Event::ClientChanged | Event::ConfigChanged | Event::Missed(_))) => {
-                changed(&app)
-            }
+            // A reset also drops sessions, codes and registered apps.
+            Ok(Some(
+                Event::ClientChanged | Event::ConfigChanged | Event::Reset | Event::Missed(_),
+            )) => changed(&app),
             Ok(Some(Event::Webwx(event))) => crate::events::webwx(&app, &event),
             Ok(Some(_)) => {}
             Ok(None) => return,
@@ -224,7 +225,7 @@ pub async fn follow<R: Runtime>(app: AppHandle<R>, emulator: Arc<Emulator>) {
             Ok(ApprovalEvent::Requested(request)) => {
                 // Only `ask` waits for a person; `never` is for testing
                 // the deadline, so nobody is asked.
-                if emulator.approvals().mode() != ApprovalMode::Ask {
+                if emulator.approval_mode() != ApprovalMode::Ask {
                     continue;
                 }
                 queue(&app).push(request)
@@ -233,7 +234,7 @@ pub async fn follow<R: Runtime>(app: AppHandle<R>, emulator: Arc<Emulator>) {
             Err(RecvError::Lagged(_)) => {
                 // Missed events: start over from what is really pending.
                 let mut q = queue(&app);
-                let pending = emulator.approvals().pending();
+                let pending = emulator.pending_authorizations();
                 let gone: Vec<u64> = q
                     .ids()
                     .into_iter()

@@ -299,7 +299,7 @@ fn on_window_event<R: Runtime>(window: &tauri::Window<R>, event: &WindowEvent) {
         let showing = lock(&desktop.confirm).showing();
         match (showing, desktop.server.emulator()) {
             (Some(request), Some(emu)) => {
-                emu.approvals().resolve(request.id, Decision::Deny);
+                emu.resolve_authorization(request.id, Decision::Deny, None);
             }
             _ => {
                 let _ = window.hide();

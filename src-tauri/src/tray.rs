@@ -57,7 +57,7 @@ pub fn refresh<R: Runtime>(app: &AppHandle<R>) {
 /// as logged out).
 pub fn shown_state<R: Runtime>(app: &AppHandle<R>) -> (ClientState, bool) {
     match app.state::<Desktop>().server.emulator() {
-        Some(emu) => (emu.client_state(), !emu.approvals().pending().is_empty()),
+        Some(emu) => (emu.client_state(), !emu.pending_authorizations().is_empty()),
         None => (ClientState::LoggedOut, false),
     }
 }
@@ -67,7 +67,7 @@ pub fn tooltip<R: Runtime>(app: &AppHandle<R>) -> String {
     let desktop = app.state::<Desktop>();
     match desktop.server.emulator() {
         Some(emu) => {
-            let waiting = emu.approvals().pending().len();
+            let waiting = emu.pending_authorizations().len();
             format!(
                 "wxemu · 127.0.0.1:{} · {} · {}{}",
                 emu.port(),
@@ -153,7 +153,7 @@ fn menu<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
                     Switch::Mode(mode).id(),
                     label,
                     true,
-                    emu.approvals().mode() == mode,
+                    emu.approval_mode() == mode,
                     None::<&str>,
                 )?)?;
             }

@@ -62,6 +62,9 @@ pub enum CtlCommand {
         #[arg(long, default_value = "30s")]
         timeout: String,
     },
+    /// Follow the emulator's events (`GET /events`): one JSON object per
+    /// line, until the server stops or the command is interrupted.
+    Events,
     /// Show the client state and account; with flags, change them.
     Client {
         #[arg(long, value_parser = named::<ClientState>())]
@@ -177,6 +180,12 @@ pub enum CtlCommand {
         #[arg(long, value_name = "ID")]
         remove: Option<u64>,
     },
+    /// Pages inside WeChat's browser: the next JS API answers (outcomes)
+    /// and the pages that passed wx.config.
+    H5 {
+        #[command(subcommand)]
+        action: H5Action,
+    },
     /// Web WeChat: sessions, conversations, messages to the bot, logout.
     Webwx {
         #[command(subcommand)]
@@ -253,6 +262,31 @@ pub enum RecordAction {
     Set { id: String, fields: Vec<String> },
     /// Remove one.
     Remove { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum H5Action {
+    /// The queued outcomes, next first.
+    Outcomes,
+    /// What the next call(s) of a JS API answer:
+    /// `h5 outcome chooseWXPay cancel --times 2`,
+    /// `h5 outcome scanQRCode ok --data '{"resultStr":"https://..."}'`.
+    Outcome {
+        /// The JS API as pages call it (chooseWXPay, scanQRCode, ...).
+        api: String,
+        #[arg(value_parser = ["ok", "cancel", "fail"])]
+        result: String,
+        /// Extra fields of the answer, a JSON object.
+        #[arg(long)]
+        data: Option<String>,
+        /// How many calls get it [default: 1].
+        #[arg(long)]
+        times: Option<u32>,
+    },
+    /// Drop every queued outcome.
+    Clear,
+    /// The pages that passed wx.config.
+    Pages,
 }
 
 #[derive(Debug, Subcommand)]
@@ -398,6 +432,44 @@ impl Control {
     }
 }
 
+impl Control {
+    /// Hands each event of `GET /events` (one line of JSON) to `each`
+    /// until the server ends the stream.
+    pub async fn follow_events(&self, mut each: impl FnMut(&str)) -> Result<(), CtlError> {
+        let connect_error = |e: client::Error| CtlError::Connect {
+            port: self.client.addr().port(),
+            message: e.to_string(),
+        };
+        let opened = self
+            .client
+            .get(r::EVENTS.path)
+            .bearer(&self.token)
+            .timeout(CALL_TIMEOUT)
+            .events()
+            .await
+            .map_err(connect_error)?;
+        let mut stream = match opened {
+            client::Opened::Stream(stream) => stream,
+            client::Opened::Refused(reply) => {
+                let message = reply
+                    .json::<Value>()
+                    .ok()
+                    .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned))
+                    .unwrap_or_else(|| reply.text());
+                return Err(CtlError::Refused {
+                    status: reply.status,
+                    message,
+                });
+            }
+        };
+        while let Some(event) = stream.next().await.map_err(connect_error)? {
+            // The server writes each event's JSON on one line.
+            each(&event);
+        }
+        Ok(())
+    }
+}
+
 fn read_serve_info(data_dir: &Path) -> Option<ServeInfo> {
     let bytes = std::fs::read(control::serve_info_path(data_dir)).ok()?;
     serde_json::from_slice(&bytes).ok()
@@ -427,6 +499,13 @@ pub async fn run(args: CtlArgs, data_dir: PathBuf) -> Result<bool, String> {
         return Ok(true);
     }
     let control = Control::from_data_dir(&data_dir, args.port).map_err(|e| e.to_string())?;
+    if let CtlCommand::Events = args.command {
+        control
+            .follow_events(|event| println!("{event}"))
+            .await
+            .map_err(|e| e.to_string())?;
+        return Ok(true);
+    }
     let (method, path, body, timeout) = request_for(args.command)?;
     let value = control
         .call(method, &path, body, timeout)
@@ -525,8 +604,8 @@ fn optional_duration(flag: &str, text: Option<String>) -> Result<Option<Duration
 /// The control call a command stands for.
 fn request_for(command: CtlCommand) -> Result<Call, String> {
     Ok(match command {
-        CtlCommand::Token | CtlCommand::Ready { .. } => {
-            return Err("token and ready are not single calls".into())
+        CtlCommand::Token | CtlCommand::Ready { .. } | CtlCommand::Events => {
+            return Err("token, ready and events are not single calls".into())
         }
         CtlCommand::Health => call(Method::GET, r::HEALTH.path, None),
         CtlCommand::Intercept => call(Method::GET, r::INTERCEPT.path, None),
@@ -646,6 +725,27 @@ fn request_for(command: CtlCommand) -> Result<Call, String> {
             remove: Some(id), ..
         } => call(Method::DELETE, r::FAULT.fill(&[&id.to_string()]), None),
         CtlCommand::Faults { .. } => call(Method::GET, r::FAULTS.path, None),
+        CtlCommand::H5 { action } => match action {
+            H5Action::Outcomes => call(Method::GET, r::H5_OUTCOMES.path, None),
+            H5Action::Outcome {
+                api,
+                result,
+                data,
+                times,
+            } => {
+                let mut body = serde_json::json!({ "api": api, "result": result });
+                if let Some(data) = data {
+                    body["data"] = serde_json::from_str(&data)
+                        .map_err(|e| format!("--data must be a JSON object: {e}"))?;
+                }
+                if let Some(times) = times {
+                    body["times"] = serde_json::json!(times);
+                }
+                call(Method::POST, r::H5_OUTCOMES.path, Some(body))
+            }
+            H5Action::Clear => call(Method::DELETE, r::H5_OUTCOMES.path, None),
+            H5Action::Pages => call(Method::GET, r::H5_PAGES.path, None),
+        },
         CtlCommand::Webwx { action } => match action {
             WebwxAction::Sessions => call(Method::GET, r::WEBWX_SESSIONS.path, None),
             WebwxAction::Session { id } => {

@@ -3,6 +3,7 @@
 
 pub mod ctl;
 pub mod doctor;
+pub mod exec;
 pub mod hosts;
 pub mod prompt;
 pub mod setup;
@@ -37,6 +38,11 @@ pub struct Cli {
 enum Command {
     /// Run the fast-login HTTPS server the WeChat login page talks to.
     Serve(ServeArgs),
+    /// Run a command against a private wxemu: serve on free ports (own temp
+    /// data dir, interception proxy on), run CMD with WXEMU_URL, WXEMU_PORT,
+    /// WXEMU_CA, WXEMU_INTERCEPT_CA, WXEMU_PROXY, WXEMU_PAC_URL, WXEMU_TOKEN and
+    /// WXEMU_DATA_DIR set, stop, and exit with CMD's status.
+    Exec(crate::cli::exec::ExecArgs),
     /// The local certificate authority that signs wxemu's certificate.
     Ca {
         #[command(subcommand)]
@@ -91,10 +97,11 @@ impl DataDirArg {
 }
 
 #[derive(Debug, Args)]
-struct ServeArgs {
-    /// Port on 127.0.0.1. The real login page tries 14013, 14014, 14015, 13013, 13014, 13015.
-    #[arg(long, default_value_t = DEFAULT_PORT)]
-    port: u16,
+pub struct ServeArgs {
+    /// Port on 127.0.0.1 (0 picks a free one). The real login page tries 14013,
+    /// 14014, 14015, 13013, 13014, 13015 [default: 14013; `exec`: 0].
+    #[arg(long)]
+    port: Option<u16>,
     #[command(flatten)]
     data_dir: DataDirArg,
     /// Config file [default: <data dir>/config.toml].
@@ -135,6 +142,16 @@ struct ServeArgs {
     /// banner then warns.
     #[arg(long, value_name = "ADDR")]
     bind: Option<std::net::IpAddr>,
+    /// Once every listener is bound, write this JSON file (atomically): every
+    /// port, both CA paths, the control token's file, pid and version (the same
+    /// as <data dir>/serve.json). Removed on a clean shutdown.
+    #[arg(long, value_name = "PATH")]
+    ready_file: Option<PathBuf>,
+    /// The login page probes only this server's port for fast login (not 14013
+    /// and the other ports the real page tries), so another wxemu or a desktop
+    /// app there never answers this server's pages.
+    #[arg(long)]
+    only_own_port: bool,
 }
 
 /// The per-OS data directory: `~/.local/share/wxemu` on Linux,
@@ -152,7 +169,12 @@ pub(crate) fn named<T: Named + Clone>() -> impl TypedValueParser<Value = T> {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    // `exec` shares the terminal with CMD: only wxemu's warnings there.
+    init_tracing(if matches!(cli.command, Command::Exec(_)) {
+        "wxemu=warn"
+    } else {
+        "wxemu=info"
+    });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -166,7 +188,7 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(run(cli));
     runtime.shutdown_timeout(Duration::from_secs(1));
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(message) => {
             eprintln!("wxemu: {message}");
             ExitCode::FAILURE
@@ -174,9 +196,9 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_tracing() {
+fn init_tracing(default_filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("wxemu=info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -184,8 +206,10 @@ fn init_tracing() {
         .init();
 }
 
-async fn run(cli: Cli) -> Result<(), String> {
-    match cli.command {
+/// The command's exit code: CMD's for `exec`, success for the rest.
+async fn run(cli: Cli) -> Result<ExitCode, String> {
+    let done: Result<(), String> = match cli.command {
+        Command::Exec(args) => return crate::cli::exec::run(args).await,
         Command::Serve(args) => serve(args).await,
         Command::Ctl(args) => {
             let data_dir = DataDirArg {
@@ -218,11 +242,36 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Trust { command } => crate::cli::setup::trust(command),
         Command::Hosts { command } => crate::cli::setup::hosts(command),
         Command::Doctor(args) => crate::cli::setup::doctor(args).await,
-    }
+    };
+    done.map(|()| ExitCode::SUCCESS)
 }
 
-async fn serve(args: ServeArgs) -> Result<(), String> {
+/// A bound server and what the banner says about how it was started.
+pub(crate) struct Started {
+    pub server: Server,
+    pub approval: ApprovalMode,
+    pub config_path: PathBuf,
+}
+
+/// Binds the server `args` describe; `default_port` and `default_approval`
+/// are the command's own defaults (`serve` and `exec` differ).
+pub(crate) async fn start(
+    args: &ServeArgs,
+    default_port: u16,
+    default_approval: ApprovalMode,
+) -> Result<Started, String> {
     let data_dir = args.data_dir.resolve()?;
+    check_writable(&data_dir)?;
+    if let Some(path) = &args.ready_file {
+        // Said now: the server only writes it once it serves.
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+        if dir.is_some_and(|d| !d.is_dir()) {
+            return Err(format!(
+                "--ready-file {}: its directory does not exist",
+                path.display()
+            ));
+        }
+    }
     let config_path = args
         .config
         .clone()
@@ -233,22 +282,17 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .map(wxemu_core::scenario::Scenario::load)
         .transpose()
         .map_err(|e| e.to_string())?;
-    let interactive = std::io::stdin().is_terminal();
     // An explicit --approve wins over the scenario's policy.
     let approval = args
         .approve
         .or(scenario.as_ref().and_then(|s| s.policy))
-        .unwrap_or(if interactive {
-            ApprovalMode::Ask
-        } else {
-            ApprovalMode::Auto
-        });
+        .unwrap_or(default_approval);
     let scenario = scenario.map(|mut s| {
         s.policy = Some(approval);
         s
     });
     let server = Server::bind(ServeOptions {
-        port: args.port,
+        port: args.port.unwrap_or(default_port),
         config_path: config_path.clone(),
         approval,
         decision_timeout: args.decision_timeout,
@@ -262,7 +306,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         bind: args
             .bind
             .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
-        ..ServeOptions::new(data_dir.clone())
+        own_port_only: args.only_own_port,
+        ready_file: args.ready_file.clone(),
+        ..ServeOptions::new(data_dir)
     })
     .await
     .map_err(|e| match (e, &args.scenario) {
@@ -274,8 +320,27 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         }
         (e, _) => e.to_string(),
     })?;
+    Ok(Started {
+        server,
+        approval,
+        config_path,
+    })
+}
 
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let interactive = std::io::stdin().is_terminal();
+    let default_approval = if interactive {
+        ApprovalMode::Ask
+    } else {
+        ApprovalMode::Auto
+    };
     let shutdown = shutdown_signal()?;
+    let Started {
+        server,
+        approval,
+        config_path,
+    } = start(&args, DEFAULT_PORT, default_approval).await?;
+    let data_dir = server.data_dir().to_owned();
     let addr = server.local_addr();
     let certs = server.certs();
     let http_api = server.http_api_addr();
@@ -365,19 +430,28 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         );
         use wxemu_certs::trust::Verdict;
         let ca_path = intercept.ca().cert_path().to_owned();
-        let trust = tokio::task::spawn_blocking(move || crate::web::control::ca_trust(ca_path).0)
-            .await
-            .unwrap_or(Verdict::Unknown);
+        // Asking every store takes tens of milliseconds; a test runner waiting
+        // for --ready-file trusts the CA its own way and should not wait.
+        let trust = if args.ready_file.is_some() {
+            None
+        } else {
+            Some(
+                tokio::task::spawn_blocking(move || crate::web::control::ca_trust(ca_path).0)
+                    .await
+                    .unwrap_or(Verdict::Unknown),
+            )
+        };
         println!(
             "  intercept  CA {}: {}",
             intercept.ca().cert_path().display(),
             match trust {
-                Verdict::Trusted => "trusted",
-                Verdict::Partly =>
+                None => "trust not checked (--ready-file)",
+                Some(Verdict::Trusted) => "trusted",
+                Some(Verdict::Partly) =>
                     "trusted in some stores only: wxemu trust install --intercept",
-                Verdict::NotTrusted =>
+                Some(Verdict::NotTrusted) =>
                     "NOT trusted: wxemu trust install --intercept (backends: wxemu trust env --intercept)",
-                Verdict::Unknown =>
+                Some(Verdict::Unknown) =>
                     "trust unknown (no trust store could be asked): wxemu doctor",
             }
         );
@@ -415,6 +489,25 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// Refuses, naming the directory, a data directory that exists but cannot be
+/// written (a container volume owned by another user, a read-only mount):
+/// the CA, keys, config and control token live there, and failing on the
+/// first of them would name a file instead. A missing one is left to the
+/// server, which creates it 0700.
+fn check_writable(dir: &std::path::Path) -> Result<(), String> {
+    if !dir.is_dir() {
+        return Ok(());
+    }
+    tempfile::tempfile_in(dir).map(drop).map_err(|e| {
+        format!(
+            "the data directory {} is not writable: {e} (serve keeps its CA, keys, config and \
+             control token there: make it writable for this user, or pass another --data-dir \
+             or WXEMU_DATA_DIR)",
+            dir.display()
+        )
+    })
+}
+
 /// The banner's warning for a listener off 127.0.0.1 (only ever there by an
 /// explicit `--bind`): None for the default.
 fn bind_warning(ip: std::net::IpAddr) -> Option<String> {
@@ -438,7 +531,7 @@ fn bind_warning(ip: std::net::IpAddr) -> Option<String> {
 /// Ctrl-C, or SIGTERM on unix (what CI runners and `kill` send). The
 /// handlers are installed when this is called, before the server says it is
 /// listening, so a signal sent right after that line is never missed.
-fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, String> {
+pub(crate) fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, String> {
     let cannot = |e: std::io::Error| format!("cannot install the signal handler: {e}");
     #[cfg(unix)]
     {

@@ -38,7 +38,19 @@ pub enum TrustCommand {
         /// With --intercept: the port `wxemu serve --proxy-port` listens on.
         #[arg(long, value_name = "PORT", default_value_t = crate::web::proxy::DEFAULT_PROXY_PORT, requires = "intercept")]
         proxy_port: u16,
+        /// With --intercept: how the backend reaches the intercepted names.
+        /// `proxy` (`serve --proxy-port`): the proxy variables and the CAs;
+        /// `hosts` (`serve --intercept-port 443`, the names mapped to
+        /// 127.0.0.1): the CAs only, no proxy variables.
+        #[arg(long, value_enum, default_value_t = EnvMode::Proxy, requires = "intercept")]
+        mode: EnvMode,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EnvMode {
+    Proxy,
+    Hosts,
 }
 
 fn parse_shell(s: &str) -> Result<Shell, String> {
@@ -188,6 +200,7 @@ pub fn trust(command: TrustCommand) -> Result<(), String> {
             shell,
             intercept: true,
             proxy_port,
+            mode,
         } => {
             let dir = data_dir.resolve()?;
             let ca = CaCert::ensure_of(&dir, CaKind::Intercept).map_err(|e| e.to_string())?;
@@ -202,9 +215,10 @@ pub fn trust(command: TrustCommand) -> Result<(), String> {
                 trust::env::write_intercept_files(&ca, fast_login.as_ref(), &system)
                     .map_err(|e| e.to_string())?;
             let proxy = format!("http://127.0.0.1:{proxy_port}");
+            let proxy = (mode == EnvMode::Proxy).then_some(proxy.as_str());
             for line in trust::env::intercept_lines(
                 shell.unwrap_or_else(Shell::detect),
-                &proxy,
+                proxy,
                 &extra,
                 &bundle,
             ) {
@@ -268,9 +282,11 @@ pub struct HostsArgs {
     #[arg(long)]
     intercept: bool,
     /// With --intercept: take the names from this config's `[intercept] hosts`
-    /// [default: the built-in list].
+    /// [default: <data dir>/config.toml if it exists, else the built-in list].
     #[arg(long, value_name = "FILE", requires = "intercept")]
     config: Option<PathBuf>,
+    #[command(flatten)]
+    data_dir: DataDirArg,
 }
 
 impl HostsArgs {
@@ -279,7 +295,12 @@ impl HostsArgs {
         if !self.intercept {
             return Ok(Mapping::fast_login());
         }
-        let names = match &self.config {
+        // The data directory's config, as `serve` reads it, when no --config.
+        let config = self.config.clone().or_else(|| {
+            let path = wxemu_core::config::default_path(&self.data_dir.resolve().ok()?);
+            path.is_file().then_some(path)
+        });
+        let names = match &config {
             Some(path) => {
                 wxemu_core::config::Config::load(path)
                     .map_err(|e| e.to_string())?

@@ -102,7 +102,7 @@ impl<'a> RequestBuilder<'a> {
         self.into_parts().map(|(request, _, _)| request)
     }
 
-    fn into_parts(self) -> Result<(Request<Body>, &'a Client, Duration), Error> {
+    pub(super) fn into_parts(self) -> Result<(Request<Body>, &'a Client, Duration), Error> {
         if let Some(error) = self.error {
             return Err(error);
         }

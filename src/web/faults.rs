@@ -41,7 +41,7 @@ pub(crate) fn take(emu: &Emulator, route: &Route, method: &Method) -> Option<Fau
     if method == Method::OPTIONS || !route.endpoint.accepts_faults() {
         return None;
     }
-    emu.faults().take(route.endpoint)
+    emu.take_fault(route.endpoint)
 }
 
 /// What `fault` answers instead of the handler; None for a latency-only

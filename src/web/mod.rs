@@ -17,6 +17,7 @@ pub mod marks;
 pub mod openplatform;
 pub mod parking;
 pub mod proxy;
+pub mod ready;
 pub mod registry;
 pub mod server;
 pub mod tls;

@@ -546,6 +546,7 @@ control!(CLOCK_UNFREEZE, "/clock/unfreeze", POST);
 control!(JOURNAL, "/journal", GET, DELETE);
 control!(JOURNAL_WAIT, "/journal/wait", GET);
 control!(RESET, "/reset", POST);
+control!(EVENTS, "/events", GET);
 control!(INTERCEPT, "/intercept", GET);
 control!(WEBWX_SESSIONS, "/webwx/sessions", GET);
 control!(WEBWX_SESSION, "/webwx/sessions/{id}", GET, DELETE);
@@ -617,6 +618,7 @@ pub static ALL: &[&Route] = &[
     &JOURNAL,
     &JOURNAL_WAIT,
     &RESET,
+    &EVENTS,
     &INTERCEPT,
     &WEBWX_SESSIONS,
     &WEBWX_SESSION,

@@ -57,6 +57,12 @@ pub struct ServeOptions {
     /// The address every listener binds (`--bind`): 127.0.0.1 unless given
     /// explicitly, e.g. 0.0.0.0 in a docker-compose CI (the banner warns).
     pub bind: IpAddr,
+    /// The login page probes only this server's port for fast login, not the
+    /// ports the real page tries (`--only-own-port`): a test's page never
+    /// reaches a desktop app or another test's wxemu on 14013.
+    pub own_port_only: bool,
+    /// Where to write the ready file too (`--ready-file`), besides serve.json.
+    pub ready_file: Option<PathBuf>,
 }
 
 impl ServeOptions {
@@ -73,6 +79,8 @@ impl ServeOptions {
             http_api_port: None,
             intercept: InterceptOptions::default(),
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            own_port_only: false,
+            ready_file: None,
         }
     }
 }
@@ -120,6 +128,7 @@ pub struct Server {
     data_dir: PathBuf,
     /// `--proxy-port` / `--intercept-port`, if asked for.
     intercept: Option<Interception>,
+    ready_file: Option<PathBuf>,
 }
 
 impl Server {
@@ -189,6 +198,7 @@ impl Server {
             .with_listening(wxemu_core::listening::Listening {
                 bind: options.bind,
                 intercept: intercept.as_ref().map(Interception::status),
+                own_port_only: options.own_port_only,
             });
         if let Some(scenario) = options.scenario {
             emulator = emulator.with_scenario(scenario);
@@ -201,6 +211,7 @@ impl Server {
             certs,
             data_dir: options.data_dir,
             intercept,
+            ready_file: options.ready_file,
         })
     }
 
@@ -229,23 +240,35 @@ impl Server {
         &self.certs
     }
 
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.data_dir
+    }
+
     /// Serves until `shutdown` completes. While it does, `serve.json` in
-    /// the data directory tells `wxemu ctl` the port.
+    /// the data directory tells `wxemu ctl` and test runners the ports
+    /// ([`crate::web::ready`]).
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        let ready = crate::web::ready::Ready::of(&self);
+        let serve_info = crate::web::control::serve_info_path(&self.data_dir);
+        if let Err(e) = ready.write(&serve_info) {
+            tracing::warn!("cannot write serve.json (wxemu ctl will need --port): {e}");
+        }
+        // After serve.json: whoever waits for the ready file may run `wxemu ctl`.
+        if let Some(path) = &self.ready_file {
+            if let Err(e) = ready.write(path) {
+                tracing::error!("cannot write the ready file {}: {e}", path.display());
+            }
+        }
         let Server {
             emulator,
             listener,
             http_api,
             tls,
-            data_dir,
             intercept,
+            ready_file,
             ..
         } = self;
         let limits = *emulator.limits();
-        let port = emulator.port();
-        if let Err(e) = crate::web::control::write_serve_info(&data_dir, port) {
-            tracing::warn!("cannot write serve.json (wxemu ctl will need --port): {e}");
-        }
         let service = dropping_service(Front::new(emulator.clone(), Listener::Tls));
         let api_service = dropping_service(Front::new(emulator.clone(), Listener::PlainApi));
         let builders = Arc::new(Builders::new(&limits));
@@ -374,11 +397,12 @@ impl Server {
 
         tracing::info!("shutting down");
         drop(listener);
-        crate::web::control::remove_serve_info(&data_dir, port);
+        ready.remove_if_ours(&serve_info);
+        if let Some(path) = &ready_file {
+            ready.remove_if_ours(path);
+        }
         drop(http_api);
-        emulator.approvals().cancel_all();
-        emulator.qr_logins().release_polls();
-        emulator.webwx().release_waiters();
+        emulator.release_waiters();
         let _ = stop_tasks.send(true);
         connections.close_all();
         if tokio::time::timeout(SHUTDOWN_GRACE, connections.wait_empty())

@@ -13,7 +13,12 @@ pub fn server_config(
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
         .with_no_client_auth()
         .with_single_cert(
-            vec![CertificateDer::from(material.leaf_cert_der.clone())],
+            // The CA after the leaf: see wxemu_certs::intercept (the leaf's
+            // chain there) for the browser that only sees what is sent.
+            vec![
+                CertificateDer::from(material.leaf_cert_der.clone()),
+                CertificateDer::from(material.ca_cert_der.clone()),
+            ],
             PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
                 material.leaf_key_pkcs8_der.clone(),
             )),

@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { startStack, freePort, HOST } from "./harness.js";
+import { startStack, freePort, HOST, CHROMIUM, CHROMIUM_FLAGS } from "./harness.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const SDK = path.join(ROOT, "tests", "sdk");
@@ -123,11 +123,10 @@ describe("pages inside WeChat's browser: the real jweixin with wxemu's bridge", 
     execFileSync("certutil", ["-d", nssdb, "-N", "--empty-password"]);
     execFileSync("certutil", ["-d", nssdb, "-A", "-t", "C,,", "-n", "wxemu", "-i", stack.ca]);
     browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+      executablePath: CHROMIUM,
       headless: true,
       env: { ...process.env, HOME: home },
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run",
-        `--host-resolver-rules=MAP ${HOST} 127.0.0.1, MAP ${PAGE_HOST} 127.0.0.1`],
+      args: [...CHROMIUM_FLAGS, `--host-resolver-rules=MAP ${HOST} 127.0.0.1, MAP ${PAGE_HOST} 127.0.0.1`],
     });
   });
   after(async () => {

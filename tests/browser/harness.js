@@ -30,6 +30,16 @@ for (const bin of [WXEMU, SITE]) {
 }
 
 /** A TCP port nobody listens on right now (the OS picks it). */
+/** Debian's chromium and the flags every suite launches it with. */
+export const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+export const CHROMIUM_FLAGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--no-first-run",
+];
+
 export function freePort() {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -118,15 +128,11 @@ export async function startStack({ approve = "auto", platform = {}, serveArgs = 
     await waitForPort(sitePort, site, "example site");
 
     const context = await chromium.launchPersistentContext(path.join(tmp, "profile"), {
-      executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+      executablePath: CHROMIUM,
       headless: true,
       env: { ...process.env, HOME: home },
       args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
+        ...CHROMIUM_FLAGS,
         // No DNS needed: the name's public A record is 127.0.0.1 anyway.
         `--host-resolver-rules=MAP ${HOST} 127.0.0.1`,
       ],

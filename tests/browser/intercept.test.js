@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { freePort, startProcess, waitForPort, screenshot, APPID, SECRET, APP_NAME } from "./harness.js";
+import { freePort, startProcess, waitForPort, screenshot, APPID, SECRET, APP_NAME, CHROMIUM, CHROMIUM_FLAGS } from "./harness.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const TARGET = process.env.CARGO_TARGET_DIR || path.join(ROOT, "target");
@@ -95,15 +95,11 @@ async function startInterceptStack({ mode = "proxy" } = {}) {
     await waitForPort(sitePort, site, "real site");
 
     const context = await chromium.launchPersistentContext(path.join(tmp, "profile"), {
-      executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+      executablePath: CHROMIUM,
       headless: true,
       env: { ...process.env, HOME: home },
       args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
+        ...CHROMIUM_FLAGS,
         ...(mode === "hosts"
           ? [
               // The intercepted names on hosts mode's port; nothing else resolves.

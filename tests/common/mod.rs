@@ -461,3 +461,83 @@ pub fn code_of(reply: &Reply) -> String {
         .unwrap()
         .to_owned()
 }
+
+/// An open `GET /__wxemu/events` stream, read event by event.
+pub struct Events {
+    stream: wxemu::client::EventStream,
+}
+
+/// How long a test waits for an event before it fails (a guard against a
+/// hang, not a measurement: events arrive in milliseconds).
+const EVENT_WAIT: Duration = Duration::from_secs(30);
+
+impl TestServer {
+    /// Subscribes to the event stream (HTTP/1.1); every change made after
+    /// this returns is on it.
+    pub async fn events(&self) -> Events {
+        self.events_on(&self.http1).await
+    }
+
+    /// [`TestServer::events`] over HTTP/2.
+    pub async fn events_h2(&self) -> Events {
+        self.events_on(&self.http2).await
+    }
+
+    async fn events_on(&self, client: &wxemu::client::Client) -> Events {
+        let opened = client
+            .get("/__wxemu/events")
+            .bearer(&self.control_token())
+            .events()
+            .await
+            .expect("the event stream opens");
+        match opened {
+            wxemu::client::Opened::Stream(stream) => Events { stream },
+            wxemu::client::Opened::Refused(reply) => {
+                panic!("events refused: {} {}", reply.status, reply.text())
+            }
+        }
+    }
+}
+
+impl Events {
+    pub fn content_type(&self) -> &str {
+        self.stream.headers["content-type"].to_str().unwrap()
+    }
+
+    /// The next event, parsed; None once the server ended the stream.
+    pub async fn next(&mut self) -> Option<Value> {
+        self.read()
+            .await
+            .expect("an event or the end of the stream")
+    }
+
+    /// Err when nothing came within [`EVENT_WAIT`].
+    async fn read(&mut self) -> Result<Option<Value>, tokio::time::error::Elapsed> {
+        let data = tokio::time::timeout(EVENT_WAIT, self.stream.next()).await?;
+        let Some(data) = data.expect("the stream reads cleanly") else {
+            return Ok(None);
+        };
+        Ok(Some(
+            serde_json::from_str(&data).unwrap_or_else(|e| panic!("{e}: {data}")),
+        ))
+    }
+
+    /// Reads up to the first event of `kind` (its `type`) that `matches`;
+    /// fails, naming `what` should have caused it and what came instead, if
+    /// the stream ends or goes quiet first.
+    pub async fn expect(
+        &mut self,
+        what: &str,
+        kind: &str,
+        matches: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let mut seen = Vec::new();
+        loop {
+            match self.read().await {
+                Ok(Some(event)) if event["type"] == kind && matches(&event) => return event,
+                Ok(Some(event)) => seen.push(event),
+                Ok(None) | Err(_) => panic!("{what}: no {kind} event; the stream had {seen:?}"),
+            }
+        }
+    }
+}

@@ -181,32 +181,52 @@ pub fn lines(shell: Shell, ca: &CaCert, bundle: &Path) -> Vec<String> {
 pub const INTERCEPT_NO_PROXY: &str = "localhost,127.0.0.1,::1,localhost.weixin.qq.com";
 
 /// The lines `wxemu trust env --intercept` prints: route a backend's HTTP(S) through
-/// `proxy_url` (`http://127.0.0.1:PORT`) and trust both CAs (`extra`, `bundle` from
+/// `proxy_url` (`http://127.0.0.1:PORT`; None in hosts mode, where the names resolve
+/// to wxemu already) and trust both CAs (`extra`, `bundle` from
 /// [`write_intercept_files`]).
-pub fn intercept_lines(shell: Shell, proxy_url: &str, extra: &Path, bundle: &Path) -> Vec<String> {
+pub fn intercept_lines(
+    shell: Shell,
+    proxy_url: Option<&str>,
+    extra: &Path,
+    bundle: &Path,
+) -> Vec<String> {
     let extra = extra.display().to_string();
     let bundle = bundle.display().to_string();
     let c = shell.comment();
-    let eval_hint = match shell {
-        Shell::Posix => "eval \"$(wxemu trust env --intercept)\"",
-        Shell::Fish => "wxemu trust env --intercept --shell fish | source",
-        Shell::PowerShell => "wxemu trust env --intercept --shell powershell | Invoke-Expression",
-        Shell::Cmd => "run these lines, or set the variables in the backend's environment",
-    };
-    let mut lines = vec![
-        format!("{c} Send a backend's WeChat API calls to wxemu's proxy: {eval_hint}"),
-        format!("{c} (needs `wxemu serve --proxy-port PORT`; other hosts are tunnelled unless --proxy-offline)"),
-    ];
-    // Lower- and upper-case: curl and Python read the former, Go and others the latter.
-    for name in ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"] {
-        lines.push(shell.set(name, proxy_url));
-    }
-    for name in ["NO_PROXY", "no_proxy"] {
-        lines.push(shell.set(name, INTERCEPT_NO_PROXY));
+    let mut lines = Vec::new();
+    if let Some(proxy_url) = proxy_url {
+        let eval_hint = match shell {
+            Shell::Posix => "eval \"$(wxemu trust env --intercept)\"",
+            Shell::Fish => "wxemu trust env --intercept --shell fish | source",
+            Shell::PowerShell => {
+                "wxemu trust env --intercept --shell powershell | Invoke-Expression"
+            }
+            Shell::Cmd => "run these lines, or set the variables in the backend's environment",
+        };
+        lines.extend([
+            format!("{c} Send a backend's WeChat API calls to wxemu's proxy: {eval_hint}"),
+            format!("{c} (needs `wxemu serve --proxy-port PORT`; other hosts are tunnelled unless --proxy-offline)"),
+        ]);
+        // Lower- and upper-case: curl and Python read the former, Go and others the latter.
+        for name in ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"] {
+            lines.push(shell.set(name, proxy_url));
+        }
+        for name in ["NO_PROXY", "no_proxy"] {
+            lines.push(shell.set(name, INTERCEPT_NO_PROXY));
+        }
+        lines.extend([
+            format!("{c} Node.js 24+ honours the proxy variables with this; older Node needs a proxy agent:"),
+            shell.set("NODE_USE_ENV_PROXY", "1"),
+        ]);
+    } else {
+        // Hosts mode: the names already resolve to wxemu; a proxy variable
+        // here would send every other call of the backend to a proxy that
+        // is not running.
+        lines.push(format!(
+            "{c} Hosts mode (`wxemu serve --intercept-port 443`, names mapped to 127.0.0.1): the CAs only"
+        ));
     }
     lines.extend([
-        format!("{c} Node.js 24+ honours the proxy variables with this; older Node needs a proxy agent:"),
-        shell.set("NODE_USE_ENV_PROXY", "1"),
         format!("{c} Node.js adds these CAs (interception + fast-login) to its own roots:"),
         shell.set("NODE_EXTRA_CA_CERTS", &extra),
         format!("{c} Python requests/httpx, OpenSSL-based tools, Go on Linux: system roots + both wxemu CAs"),
@@ -297,16 +317,25 @@ mod tests {
         let (extra_only, _) = write_intercept_files(&intercept, None, &[]).expect("write");
         assert_eq!(read(&extra_only), std::slice::from_ref(&intercept.der));
 
-        let text =
-            intercept_lines(Shell::Posix, "http://127.0.0.1:14080", &extra, &bundle).join("\n");
+        let text = intercept_lines(
+            Shell::Posix,
+            Some("http://127.0.0.1:14080"),
+            &extra,
+            &bundle,
+        )
+        .join("\n");
         assert!(text.contains("export HTTPS_PROXY='http://127.0.0.1:14080'"));
         assert!(text.contains("export http_proxy='http://127.0.0.1:14080'"));
         assert!(text.contains(&format!("export NO_PROXY='{INTERCEPT_NO_PROXY}'")));
         assert!(text.contains(&format!("export NODE_EXTRA_CA_CERTS='{}'", extra.display())));
         assert!(text.contains(&format!("export REQUESTS_CA_BUNDLE='{}'", bundle.display())));
-        let fish = intercept_lines(Shell::Fish, "http://127.0.0.1:1", &extra, &bundle);
+        let fish = intercept_lines(Shell::Fish, Some("http://127.0.0.1:1"), &extra, &bundle);
         assert!(fish
             .iter()
             .any(|l| l == "set -gx HTTPS_PROXY 'http://127.0.0.1:1'"));
+        // Hosts mode: the CAs, and no proxy variable of any case.
+        let hosts = intercept_lines(Shell::Posix, None, &extra, &bundle).join("\n");
+        assert!(!hosts.to_lowercase().contains("proxy"), "{hosts}");
+        assert!(hosts.contains(&format!("export SSL_CERT_FILE='{}'", bundle.display())));
     }
 }

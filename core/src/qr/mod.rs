@@ -106,7 +106,9 @@ pub struct QrSummary {
     pub expires_at: SystemTime,
 }
 
-#[derive(Debug, Clone)]
+/// Streamed as `{"event": "created" | "changed", <the summary's fields>}`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
 pub enum QrEvent {
     Created(QrSummary),
     Changed(QrSummary),

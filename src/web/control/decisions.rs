@@ -18,8 +18,8 @@ use wxemu_core::scenario::DecisionBatch;
 
 fn queue_view(emu: &Emulator) -> serde_json::Value {
     json!({
-        "policy": emu.approvals().mode(),
-        "queue": emu.approvals().queued(),
+        "policy": emu.approval_mode(),
+        "queue": emu.queued_decisions(),
     })
 }
 
@@ -31,17 +31,17 @@ pub async fn list(State(emu): State<Arc<Emulator>>) -> ApiResult {
 pub async fn enqueue(State(emu): State<Arc<Emulator>>, body: Body) -> ApiResult {
     let batch: DecisionBatch = json_body(&emu, body).await?;
     batch.validate(&emu.config()).map_err(ApiError::bad)?;
-    emu.approvals().enqueue(batch.expand());
+    emu.enqueue_decisions(batch.expand());
     Ok((StatusCode::CREATED, Json(queue_view(&emu))).into_response())
 }
 
 pub async fn clear(State(emu): State<Arc<Emulator>>) -> ApiResult {
-    let cleared = emu.approvals().clear_queue();
+    let cleared = emu.clear_decisions();
     ok(json!({ "cleared": cleared }))
 }
 
 pub async fn policy(State(emu): State<Arc<Emulator>>) -> ApiResult {
-    ok(json!({ "policy": emu.approvals().mode() }))
+    ok(json!({ "policy": emu.approval_mode() }))
 }
 
 /// The body of `PUT /policy`.
@@ -54,13 +54,13 @@ pub struct PolicyChange {
 /// The standing policy, used once the queue is empty.
 pub async fn set_policy(State(emu): State<Arc<Emulator>>, body: Body) -> ApiResult {
     let change: PolicyChange = json_body(&emu, body).await?;
-    emu.approvals().set_mode(change.policy);
+    emu.set_approval_mode(change.policy);
     ok(json!({ "policy": change.policy }))
 }
 
 /// Authorize requests waiting for a person, oldest first.
 pub async fn pending(State(emu): State<Arc<Emulator>>) -> ApiResult {
-    ok(emu.approvals().pending())
+    ok(emu.pending_authorizations())
 }
 
 /// The body of `POST /authorizations/{id}`.
@@ -92,10 +92,7 @@ pub async fn resolve(
             )));
         }
     }
-    if emu
-        .approvals()
-        .resolve_as(id, resolution.decision, resolution.account)
-    {
+    if emu.resolve_authorization(id, resolution.decision, resolution.account) {
         ok(json!({ "id": id, "decision": resolution.decision }))
     } else {
         Err(ApiError::not_found(format!(

@@ -11,6 +11,7 @@
 //! cannot read an answer either.
 
 mod decisions;
+mod events;
 mod h5;
 mod qr;
 pub(crate) mod runtime;
@@ -121,6 +122,7 @@ pub(crate) fn routes() -> Vec<Binding> {
         (&r::QR_CANCEL, post(qr::cancel)),
         (&r::QR_EXPIRE, post(qr::expire)),
         (&r::RESET, post(runtime::reset)),
+        (&r::EVENTS, get(events::stream)),
         (&r::INTERCEPT, get(runtime::intercept)),
         (&r::WEBWX_SESSIONS, get(webwx::sessions)),
         (
@@ -314,7 +316,8 @@ pub fn ensure_token(data_dir: &Path) -> std::io::Result<String> {
     Ok(token)
 }
 
-/// What a running server tells `wxemu ctl` (`<data dir>/serve.json`).
+/// What `wxemu ctl` reads of a running server's `<data dir>/serve.json`
+/// (written whole by [`crate::web::ready::Ready`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServeInfo {
     pub port: u16,
@@ -324,27 +327,4 @@ pub struct ServeInfo {
 
 pub fn serve_info_path(data_dir: &Path) -> PathBuf {
     data_dir.join(SERVE_INFO_FILE)
-}
-
-pub fn write_serve_info(data_dir: &Path, port: u16) -> std::io::Result<()> {
-    let info = ServeInfo {
-        port,
-        pid: std::process::id(),
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-    };
-    let text = serde_json::to_vec_pretty(&info).map_err(std::io::Error::other)?;
-    wxemu_core::fsutil::write_atomic(&serve_info_path(data_dir), &text, 0o644)
-}
-
-/// Removes `serve.json` if it is still this process's (another server may
-/// have started on the same data directory since).
-pub fn remove_serve_info(data_dir: &Path, port: u16) {
-    let path = serve_info_path(data_dir);
-    let ours = std::fs::read(&path)
-        .ok()
-        .and_then(|b| serde_json::from_slice::<ServeInfo>(&b).ok())
-        .is_some_and(|i| i.pid == std::process::id() && i.port == port);
-    if ours {
-        let _ = std::fs::remove_file(path);
-    }
 }

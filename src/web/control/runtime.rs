@@ -110,22 +110,22 @@ pub fn ca_trust(path: std::path::PathBuf) -> (Verdict, Vec<serde_json::Value>) {
 // ---- faults -----------------------------------------------------------
 
 pub async fn faults(State(emu): State<Arc<Emulator>>) -> ApiResult {
-    ok(emu.faults().list())
+    ok(emu.active_faults())
 }
 
 pub async fn add_fault(State(emu): State<Arc<Emulator>>, body: Body) -> ApiResult {
     let spec: FaultSpec = json_body(&emu, body).await?;
-    let id = emu.faults().add(spec).map_err(ApiError::bad)?;
-    let added = emu.faults().list().into_iter().find(|f| f.id == id);
+    let id = emu.add_fault(spec).map_err(ApiError::bad)?;
+    let added = emu.active_faults().into_iter().find(|f| f.id == id);
     Ok((StatusCode::CREATED, Json(added)).into_response())
 }
 
 pub async fn clear_faults(State(emu): State<Arc<Emulator>>) -> ApiResult {
-    ok(json!({ "cleared": emu.faults().clear() }))
+    ok(json!({ "cleared": emu.clear_faults() }))
 }
 
 pub async fn remove_fault(State(emu): State<Arc<Emulator>>, Path(id): Path<String>) -> ApiResult {
-    let removed = id.parse().is_ok_and(|id| emu.faults().remove(id));
+    let removed = id.parse().is_ok_and(|id| emu.remove_fault(id));
     if removed {
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {
@@ -167,19 +167,18 @@ pub struct Advance {
 /// expire as if that much time had passed.
 pub async fn advance_clock(State(emu): State<Arc<Emulator>>, body: Body) -> ApiResult {
     let advance: Advance = json_body(&emu, body).await?;
-    emu.clock()
-        .try_advance(advance.by)
+    emu.advance_clock(advance.by)
         .map_err(|e| ApiError::bad(format!("by: {e}")))?;
     ok(clock_view(&emu))
 }
 
 pub async fn freeze_clock(State(emu): State<Arc<Emulator>>) -> ApiResult {
-    emu.clock().freeze();
+    emu.freeze_clock();
     ok(clock_view(&emu))
 }
 
 pub async fn unfreeze_clock(State(emu): State<Arc<Emulator>>) -> ApiResult {
-    emu.clock().unfreeze();
+    emu.unfreeze_clock();
     ok(clock_view(&emu))
 }
 
@@ -260,7 +259,7 @@ pub async fn wait_journal(State(emu): State<Arc<Emulator>>, RawQuery(raw): RawQu
 }
 
 pub async fn clear_journal(State(emu): State<Arc<Emulator>>) -> ApiResult {
-    ok(json!({ "cleared": emu.journal().clear() }))
+    ok(json!({ "cleared": emu.clear_journal() }))
 }
 
 // ---- reset ------------------------------------------------------------

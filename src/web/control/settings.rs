@@ -22,7 +22,7 @@ fn client_view(emu: &Emulator) -> Value {
     json!({
         "state": settings.state,
         "account": account_view(emu, &account),
-        "policy": emu.approvals().mode(),
+        "policy": emu.approval_mode(),
         "snapshot_user": settings.snapshot_user,
         "full_profile": settings.full_profile,
     })

@@ -28,6 +28,7 @@ use super::cgi::cgi_error;
 use crate::web::marks::{RequestApp, Warnings};
 use crate::web::openplatform::page::{script_safe_json, CONFIG_PLACEHOLDER};
 use crate::web::openplatform::query_params;
+use crate::web::openplatform::token::api_json_body;
 use crate::web::registry;
 
 const BRIDGE_TEMPLATE: &str = include_str!("../../../ui/h5/bridge.js");
@@ -85,7 +86,7 @@ pub fn script_text(base_url: &str, os: &str) -> String {
 /// failure jweixin turns into `config:invalid signature` (and friends)
 /// with wxemu's explanation beside it; the journal keeps the explanation.
 pub async fn verify(State(emu): State<Arc<Emulator>>, body: Body) -> Response {
-    let request: VerifyRequest = match json_body(&emu, body).await {
+    let request: VerifyRequest = match api_json_body(&emu, body, cgi_error).await {
         Ok(request) => request,
         Err(reply) => return reply,
     };
@@ -142,7 +143,7 @@ struct Call {
 
 /// `POST /h5/call`: `{"result":"ok|cancel|fail","data":{...}}`.
 pub async fn call(State(emu): State<Arc<Emulator>>, body: Body) -> Response {
-    let call: Call = match json_body(&emu, body).await {
+    let call: Call = match api_json_body(&emu, body, cgi_error).await {
         Ok(call) => call,
         Err(reply) => return reply,
     };
@@ -203,15 +204,4 @@ fn json_reply(body: Value) -> Response {
         body.to_string(),
     )
         .into_response()
-}
-
-/// The bridge's JSON body (sent as `text/plain`, so no preflight).
-async fn json_body<T: serde::de::DeserializeOwned>(
-    emu: &Emulator,
-    body: Body,
-) -> Result<T, Response> {
-    let bytes = crate::web::read_body(body, emu.limits())
-        .await
-        .map_err(|e| cgi_error(47001, &format!("data format error: {e}")))?;
-    serde_json::from_slice(&bytes).map_err(|e| cgi_error(47001, &format!("data format error: {e}")))
 }

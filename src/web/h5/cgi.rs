@@ -16,7 +16,7 @@ use wxemu_core::jssdk::{BaseToken, JsSdkError};
 
 use crate::web::marks::RequestApp;
 use crate::web::openplatform::query_params;
-use crate::web::openplatform::token::{api_error_as, json_reply_as};
+use crate::web::openplatform::token::{api_error_as, json_reply_as, read_api_body};
 
 /// The Content-Type of every `cgi-bin` reply (module doc).
 pub const CONTENT_TYPE: &str = "application/json; encoding=utf-8";
@@ -54,9 +54,9 @@ pub async fn token(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQuery) 
 /// `POST /cgi-bin/stable_token` with
 /// `{"grant_type":"client_credential","appid","secret","force_refresh":false}`.
 pub async fn stable_token(State(emu): State<Arc<Emulator>>, body: Body) -> Response {
-    let bytes = match crate::web::read_body(body, emu.limits()).await {
+    let bytes = match read_api_body(&emu, body, cgi_error).await {
         Ok(bytes) => bytes,
-        Err(e) => return cgi_error(47001, &format!("data format error: {e}")),
+        Err(reply) => return reply,
     };
     let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(&bytes) else {
         return cgi_error(

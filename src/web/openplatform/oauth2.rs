@@ -31,7 +31,7 @@ use wxemu_core::oauth2::{Consent, WebAuthDone, WebAuthError, WebAuthRequest, Web
 
 use super::page::{error_page, script_safe_json, CONFIG_PLACEHOLDER};
 use super::query_params;
-use super::token::api_error;
+use super::token::{api_error, api_json_body};
 use crate::web::fastlogin::RequestOrigin;
 use crate::web::marks::{DecisionNote, ReplyErrcode, RequestApp, Warnings};
 use crate::web::registry;
@@ -84,7 +84,7 @@ struct Answer {
 
 /// `POST /connect/oauth2/consent/wait`: held until the person decides.
 pub async fn wait(State(emu): State<Arc<Emulator>>, body: Body) -> Response {
-    let wait: Wait = match json_body(&emu, body).await {
+    let wait: Wait = match api_json_body(&emu, body, api_error).await {
         Ok(wait) => wait,
         Err(reply) => return reply,
     };
@@ -122,7 +122,7 @@ pub async fn answer(
         *reply.status_mut() = StatusCode::FORBIDDEN;
         return reply;
     }
-    let answer: Answer = match json_body(&emu, body).await {
+    let answer: Answer = match api_json_body(&emu, body, api_error).await {
         Ok(answer) => answer,
         Err(reply) => return reply,
     };
@@ -205,8 +205,6 @@ fn consent_error(e: &WebAuthError) -> Response {
 /// The consent calls' errcode for a ticket that is over (WeChat's
 /// "invalid code" family has no better fit; the page only checks non-zero).
 const CONSENT_OVER: i64 = 40029;
-/// A body the consent calls cannot read.
-const BAD_BODY: i64 = 47001;
 
 fn json_reply(body: serde_json::Value) -> Response {
     let errcode = body.get("errcode").and_then(serde_json::Value::as_i64);
@@ -219,19 +217,4 @@ fn json_reply(body: serde_json::Value) -> Response {
         body.to_string(),
     )
         .into_response()
-}
-
-async fn json_body<T: serde::de::DeserializeOwned>(
-    emu: &Emulator,
-    body: Body,
-) -> Result<T, Response> {
-    let bytes = crate::web::read_body(body, emu.limits())
-        .await
-        .map_err(|e| api_error(BAD_BODY, &format!("data format error: {e}")))?;
-    serde_json::from_slice(&bytes).map_err(|e| {
-        api_error(
-            BAD_BODY,
-            &format!("data format error: the body must be {{\"ticket\",\"decision\"}} JSON: {e}"),
-        )
-    })
 }

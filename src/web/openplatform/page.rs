@@ -117,7 +117,9 @@ pub async fn qrconnect(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQue
         .collect();
     let port = emu.port();
     let mut ports = KNOWN_PORTS.to_vec();
-    if !ports.contains(&port) {
+    if emu.listening().own_port_only {
+        ports = vec![port];
+    } else if !ports.contains(&port) {
         ports.insert(0, port);
     }
     let self_redirect = match param("self_redirect") {

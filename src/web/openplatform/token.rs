@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
@@ -79,30 +79,65 @@ fn reply(result: Result<Value, TokenError>) -> Response {
 }
 
 /// WeChat's "data format error": a body it cannot read.
-const DATA_FORMAT_ERROR: i64 = 47001;
+pub(crate) const DATA_FORMAT_ERROR: i64 = 47001;
+
+/// A request body within the server's limits, or `error`'s reply (47001,
+/// with the limit's HTTP status) naming what went wrong.
+pub(crate) async fn read_api_body(
+    emu: &Emulator,
+    body: Body,
+    error: fn(i64, &str) -> Response,
+) -> Result<axum::body::Bytes, Response> {
+    crate::web::read_body(body, emu.limits())
+        .await
+        .map_err(|e| {
+            let mut reply = error(DATA_FORMAT_ERROR, &format!("data format error: {e}"));
+            *reply.status_mut() = e.status();
+            reply
+        })
+}
+
+/// A JSON request body as `T`, or `error`'s reply (47001) naming what is
+/// wrong (the consent page's and the bridge's calls).
+pub(crate) async fn api_json_body<T: serde::de::DeserializeOwned>(
+    emu: &Emulator,
+    body: Body,
+    error: fn(i64, &str) -> Response,
+) -> Result<T, Response> {
+    let bytes = read_api_body(emu, body, error).await?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| error(DATA_FORMAT_ERROR, &format!("data format error: {e}")))
+}
 
 /// The call's parameters: the query's, then the body's over them; an
-/// empty value counts as missing.
-struct Params(HashMap<String, String>);
+/// empty value counts as missing. As an extractor, a body that cannot be
+/// read is answered at once, in the API's own format, naming what is
+/// wrong; nothing is stored.
+pub(crate) struct Params(HashMap<String, String>);
+
+impl axum::extract::FromRequest<Arc<Emulator>> for Params {
+    type Rejection = Response;
+
+    async fn from_request(
+        req: axum::extract::Request,
+        emu: &Arc<Emulator>,
+    ) -> Result<Params, Response> {
+        let (parts, body) = req.into_parts();
+        Params::gather(emu, parts.uri.query(), &parts.headers, body).await
+    }
+}
 
 impl Params {
     /// Reads the body (bounded by the server's limits) and merges it over
-    /// the query. A body that cannot be read is answered at once, in the
-    /// API's own format, naming what is wrong; nothing is stored.
+    /// the query.
     async fn gather(
         emu: &Emulator,
-        query: Option<String>,
+        query: Option<&str>,
         headers: &HeaderMap,
         body: Body,
     ) -> Result<Params, Response> {
-        let mut params = super::query_params(query);
-        let bytes = crate::web::read_body(body, emu.limits())
-            .await
-            .map_err(|e| {
-                let mut reply = api_error(DATA_FORMAT_ERROR, &format!("data format error: {e}"));
-                *reply.status_mut() = e.status();
-                reply
-            })?;
+        let mut params = super::query_params(query.map(str::to_owned));
+        let bytes = read_api_body(emu, body, api_error).await?;
         if bytes.is_empty() {
             return Ok(Params(params));
         }
@@ -177,24 +212,8 @@ fn token_body(grant: TokenGrant) -> Value {
     body
 }
 
-/// Extracts a token API call's [`Params`] (query and body), or answers.
-macro_rules! params {
-    ($emu:expr, $query:expr, $headers:expr, $body:expr) => {
-        match Params::gather(&$emu, $query, &$headers, $body).await {
-            Ok(params) => params,
-            Err(reply) => return reply,
-        }
-    };
-}
-
 /// `GET|POST /sns/oauth2/access_token?appid&secret&code&grant_type=authorization_code`
-pub async fn access_token(
-    State(emu): State<Arc<Emulator>>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let params = params!(emu, query, headers, body);
+pub(crate) async fn access_token(State(emu): State<Arc<Emulator>>, params: Params) -> Response {
     reply((|| {
         let appid = params.require("appid", TokenError::MissingAppid)?;
         let secret = params.require("secret", TokenError::MissingSecret)?;
@@ -205,13 +224,7 @@ pub async fn access_token(
 }
 
 /// `GET|POST /sns/oauth2/refresh_token?appid&grant_type=refresh_token&refresh_token`
-pub async fn refresh_token(
-    State(emu): State<Arc<Emulator>>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let params = params!(emu, query, headers, body);
+pub(crate) async fn refresh_token(State(emu): State<Arc<Emulator>>, params: Params) -> Response {
     reply((|| {
         let appid = params.require("appid", TokenError::MissingAppid)?;
         let refresh = params.require("refresh_token", TokenError::MissingRefreshToken)?;
@@ -221,13 +234,7 @@ pub async fn refresh_token(
 }
 
 /// `GET|POST /sns/auth?access_token&openid`: `{"errcode":0,"errmsg":"ok"}`.
-pub async fn auth(
-    State(emu): State<Arc<Emulator>>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let params = params!(emu, query, headers, body);
+pub(crate) async fn auth(State(emu): State<Arc<Emulator>>, params: Params) -> Response {
     reply((|| {
         let (token, openid) = params.user()?;
         emu.check_access(token, openid)?;
@@ -236,13 +243,7 @@ pub async fn auth(
 }
 
 /// `GET|POST /sns/userinfo?access_token&openid[&lang=zh_CN|zh_TW|en]`
-pub async fn userinfo(
-    State(emu): State<Arc<Emulator>>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let params = params!(emu, query, headers, body);
+pub(crate) async fn userinfo(State(emu): State<Arc<Emulator>>, params: Params) -> Response {
     reply((|| {
         let (token, openid) = params.user()?;
         let info: UserInfo = emu.user_info(token, openid, Lang::parse(params.optional("lang")))?;

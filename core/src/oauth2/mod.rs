@@ -10,6 +10,11 @@
 //! racing the other decision sources while the page waits
 //! ([`Emulator::web_consent_wait`]).
 
+pub(crate) mod consents;
+
+pub use consents::MAX_CONSENTS;
+use consents::{PendingConsent, Target};
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -21,7 +26,7 @@ use crate::emulator::Emulator;
 use crate::fastlogin::{denied_redirect_url, redirect_url};
 use crate::limits::{MAX_REDIRECT_URI_BYTES, MAX_SCOPE_BYTES, MAX_STATE_BYTES};
 use crate::random::random_token;
-use crate::store::{Expiring, Flow, IssuedCode, Lookup};
+use crate::store::{Flow, IssuedCode, Lookup};
 
 /// The two scopes of web authorization.
 pub const SNSAPI_BASE: &str = "snsapi_base";
@@ -140,50 +145,6 @@ pub struct Consent {
     pub site: String,
     /// How long the person has.
     pub timeout: Duration,
-}
-
-/// A consent page waiting for its person.
-#[derive(Debug, Clone)]
-pub(crate) struct PendingConsent {
-    target: Target,
-    /// The page's tap, handed to its waiting call (buffered if the tap
-    /// comes first); each end taken once.
-    tap: Arc<Mutex<Option<oneshot::Sender<Decision>>>>,
-    tapped: Arc<Mutex<Option<oneshot::Receiver<Decision>>>>,
-}
-
-/// Everything an authorization keeps until its code is issued.
-#[derive(Debug, Clone)]
-struct Target {
-    appid: String,
-    redirect_uri: String,
-    scope: String,
-    state: String,
-    account_id: String,
-}
-
-/// Consent pages waiting: bounded, each for the decision deadline.
-#[derive(Debug)]
-pub(crate) struct Consents(Expiring<PendingConsent>);
-
-/// Most consent pages open at once; beyond, the oldest is forgotten (its
-/// buttons then say the authorization is over).
-pub const MAX_CONSENTS: usize = 1000;
-
-impl Default for Consents {
-    fn default() -> Self {
-        Consents(Expiring::capped(Duration::ZERO, MAX_CONSENTS))
-    }
-}
-
-impl Consents {
-    pub(crate) fn clear(&self) {
-        self.0.clear();
-    }
-
-    pub(crate) fn purge(&self, now: SystemTime) -> usize {
-        self.0.purge(now)
-    }
 }
 
 impl Emulator {

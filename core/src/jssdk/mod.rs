@@ -11,271 +11,26 @@
 //! a ticket lives its whole 7200 s whatever happens to the token that
 //! fetched it, so a backend that caches it keeps verifying.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
-use std::time::{Duration, SystemTime};
+//!
+//! - `model.rs`: the types, errors and the signature;
+//! - `state.rs`: what is kept, bounded;
+//! - here: the operations, as `Emulator` methods.
 
-use serde::{Deserialize, Serialize};
+mod model;
+pub(crate) mod state;
+
+pub use model::*;
+use state::{insert_bounded, BaseGrant, IssuedTicket};
+
+use std::collections::{HashMap, VecDeque};
+use std::time::SystemTime;
+
 use serde_json::Value;
 
 use crate::config::{AppKind, PlatformMode, WebsiteApp};
 use crate::emulator::Emulator;
 use crate::random::random_token;
-use crate::store::{Expiring, Lookup};
-
-/// How long a base access_token lives (`expires_in: 7200`).
-pub const BASE_TOKEN_TTL: Duration = Duration::from_secs(7200);
-/// How long a ticket lives.
-pub const TICKET_TTL: Duration = Duration::from_secs(7200);
-/// The stable token is renewed when less than this is left.
-pub const STABLE_RENEWAL: Duration = Duration::from_secs(300);
-/// Most base tokens remembered (each app's newest and its stable one are
-/// all that is ever live; the rest only say "expired").
-pub const MAX_BASE_TOKENS: usize = 10_000;
-/// Most apps whose tickets are remembered, and tickets per app.
-pub const MAX_TICKET_APPS: usize = 1000;
-pub const TICKETS_PER_APP: usize = 4;
-/// Most outcomes queued, and pages remembered as verified.
-pub const MAX_OUTCOMES: usize = 1000;
-pub const MAX_PAGES: usize = 50;
-/// Longest page URL a verification takes (as the issue bounds it).
-pub const MAX_PAGE_URL_BYTES: usize = 4096;
-/// Most JS APIs (and open tags) one config may list.
-pub const MAX_JS_APIS: usize = 200;
-
-/// The JS-SDK's errors: WeChat's global errcodes and texts.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum JsSdkError {
-    #[error("system error")]
-    System,
-    #[error("invalid credential, access_token is invalid or not latest")]
-    InvalidCredential,
-    #[error("access_token expired")]
-    AccessTokenExpired,
-    #[error("invalid appid")]
-    InvalidAppid,
-    #[error("invalid appsecret")]
-    InvalidAppsecret,
-    #[error("invalid grant_type")]
-    InvalidGrantType,
-    #[error("appid missing")]
-    MissingAppid,
-    #[error("appsecret missing")]
-    MissingSecret,
-    #[error("access_token missing")]
-    MissingAccessToken,
-    #[error("invalid args: type must be jsapi or wx_card")]
-    InvalidTicketType,
-}
-
-impl JsSdkError {
-    pub fn errcode(&self) -> i64 {
-        match self {
-            JsSdkError::System => -1,
-            JsSdkError::InvalidCredential => 40001,
-            JsSdkError::AccessTokenExpired => 42001,
-            JsSdkError::InvalidAppid => 40013,
-            JsSdkError::InvalidAppsecret => 40125,
-            JsSdkError::InvalidGrantType => 40002,
-            JsSdkError::MissingAppid => 41002,
-            JsSdkError::MissingSecret => 41004,
-            JsSdkError::MissingAccessToken => 41001,
-            JsSdkError::InvalidTicketType => 40097,
-        }
-    }
-}
-
-/// A base access_token as the API answers it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BaseToken {
-    pub access_token: String,
-    pub expires_in: u64,
-}
-
-/// `jsapi` (wx.config) or `wx_card` (card APIs).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TicketKind {
-    Jsapi,
-    WxCard,
-}
-
-impl TicketKind {
-    pub fn parse(kind: &str) -> Option<TicketKind> {
-        match kind {
-            "jsapi" => Some(TicketKind::Jsapi),
-            "wx_card" => Some(TicketKind::WxCard),
-            _ => None,
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-struct IssuedTicket {
-    ticket: String,
-    kind: TicketKind,
-    expires_at: SystemTime,
-}
-
-#[derive(Debug, Clone)]
-struct BaseGrant {
-    appid: String,
-}
-
-/// The JS-SDK's state in one emulator.
-#[derive(Debug)]
-pub(crate) struct JsSdk {
-    /// Every base token issued, to the app it is for.
-    tokens: Expiring<BaseGrant>,
-    /// Each app's newest `cgi-bin/token` (a new one retires it) and its
-    /// stable token with its expiry.
-    latest: Mutex<Latest>,
-    /// Each app's last few tickets, newest last.
-    tickets: Mutex<HashMap<String, VecDeque<IssuedTicket>>>,
-    outcomes: Mutex<VecDeque<QueuedOutcome>>,
-    pages: Mutex<VecDeque<VerifiedPage>>,
-}
-
-#[derive(Debug, Default)]
-struct Latest {
-    token: HashMap<String, String>,
-    stable: HashMap<String, (String, SystemTime)>,
-}
-
-impl Default for JsSdk {
-    fn default() -> Self {
-        JsSdk {
-            tokens: Expiring::capped(Duration::from_secs(24 * 3600), MAX_BASE_TOKENS),
-            latest: Mutex::default(),
-            tickets: Mutex::default(),
-            outcomes: Mutex::default(),
-            pages: Mutex::default(),
-        }
-    }
-}
-
-impl JsSdk {
-    pub(crate) fn clear(&self) {
-        self.tokens.clear();
-        *crate::sync::lock(&self.latest) = Latest::default();
-        crate::sync::lock(&self.tickets).clear();
-        crate::sync::lock(&self.outcomes).clear();
-        crate::sync::lock(&self.pages).clear();
-    }
-
-    pub(crate) fn purge(&self, now: SystemTime) -> usize {
-        self.tokens.purge(now)
-    }
-}
-
-/// A map that forgets an arbitrary entry when it is full: per-app state
-/// for appids anyone may make up in permissive mode.
-fn insert_bounded<V>(map: &mut HashMap<String, V>, key: String, value: V, cap: usize) {
-    if map.len() >= cap && !map.contains_key(&key) {
-        if let Some(victim) = map.keys().next().cloned() {
-            map.remove(&victim);
-        }
-    }
-    map.insert(key, value);
-}
-
-// ---- verification --------------------------------------------------------
-
-/// What `wx.config` sends, as the bridge hands it on.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct VerifyRequest {
-    #[serde(alias = "appId")]
-    pub app_id: String,
-    /// The page URL the client checks (without its fragment; the bridge
-    /// sends the landing URL on iOS, as WeChat for iOS does).
-    pub url: String,
-    /// The page's current URL, with its fragment, for the diagnosis.
-    pub href: String,
-    /// The URL the page was first opened with (single-page apps).
-    pub landing_url: String,
-    pub timestamp: Value,
-    #[serde(alias = "nonceStr")]
-    pub nonce_str: String,
-    pub signature: String,
-    #[serde(alias = "jsApiList")]
-    pub js_api_list: Vec<String>,
-    #[serde(alias = "openTagList")]
-    pub open_tag_list: Vec<String>,
-}
-
-/// A page that passed `wx.config`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct VerifiedPage {
-    pub app_id: String,
-    pub url: String,
-    pub js_api_list: Vec<String>,
-    pub open_tag_list: Vec<String>,
-    /// Wall-clock milliseconds.
-    pub at: u64,
-    /// What was accepted that real WeChat would refuse.
-    pub warnings: Vec<String>,
-}
-
-/// Why `wx.config` failed: the native error jweixin maps (`config:invalid
-/// signature`, `config:invalid url domain`) and, for the developer, what
-/// should have been signed and the likeliest mistake.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct VerifyFailure {
-    /// `invalid signature`, `invalid url domain`, ...: jweixin shows
-    /// `config:<this>`.
-    pub error: String,
-    /// wxemu's reason, one line.
-    pub reason: String,
-    /// The exact string that should have been signed for this page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expected_string: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expected_signature: Option<String>,
-    pub sent_signature: String,
-    /// The usual mistake that fits, when one does.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cause: Option<String>,
-}
-
-/// `sha1("jsapi_ticket=T&noncestr=N&timestamp=TS&url=URL")`, lowercase hex.
-pub fn signature(ticket: &str, nonce: &str, timestamp: &str, url: &str) -> String {
-    sign(&string_to_sign(ticket, nonce, timestamp, url))
-}
-
-pub fn string_to_sign(ticket: &str, nonce: &str, timestamp: &str, url: &str) -> String {
-    format!("jsapi_ticket={ticket}&noncestr={nonce}&timestamp={timestamp}&url={url}")
-}
-
-fn sign(text: &str) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, text.as_bytes());
-    data_encoding::HEXLOWER.encode(digest.as_ref())
-}
-
-// ---- outcomes ------------------------------------------------------------
-
-/// What the next call(s) of a JS API answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct QueuedOutcome {
-    /// The JS API's name as pages call it: `chooseWXPay`, `scanQRCode`...
-    pub api: String,
-    pub result: OutcomeResult,
-    /// Extra fields of the answer (`resultStr`, `localIds`, ...).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<Value>,
-    /// How many calls get it (default 1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub times: Option<u32>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OutcomeResult {
-    Ok,
-    Cancel,
-    Fail,
-}
+use crate::store::Lookup;
 
 impl Emulator {
     /// `GET cgi-bin/token?grant_type=client_credential&appid&secret`: a
@@ -551,6 +306,8 @@ impl Emulator {
             return Err(format!("at most {MAX_OUTCOMES} outcomes may wait"));
         }
         queue.push_back(outcome);
+        drop(queue);
+        self.publish(crate::events::Event::H5OutcomesChanged);
         Ok(())
     }
 
@@ -563,25 +320,34 @@ impl Emulator {
 
     /// Forgets every queued outcome; how many there were.
     pub fn clear_h5_outcomes(&self) -> usize {
-        let mut queue = crate::sync::lock(&self.jssdk.outcomes);
-        let n = queue.len();
-        queue.clear();
+        let n = {
+            let mut queue = crate::sync::lock(&self.jssdk.outcomes);
+            let n = queue.len();
+            queue.clear();
+            n
+        };
+        self.publish(crate::events::Event::H5OutcomesChanged);
         n
     }
 
     /// What this call of `api` answers: the first queued outcome for it
     /// (spent by one), else "ok" with `defaults`.
     pub fn next_h5_outcome(&self, api: &str) -> Option<(OutcomeResult, Option<Value>)> {
-        let mut queue = crate::sync::lock(&self.jssdk.outcomes);
-        let at = queue.iter().position(|o| o.api == api)?;
-        let outcome = &mut queue[at];
-        let answer = (outcome.result, outcome.data.clone());
-        match outcome.times {
-            Some(n) if n > 1 => outcome.times = Some(n - 1),
-            _ => {
-                queue.remove(at);
+        let answer = {
+            let mut queue = crate::sync::lock(&self.jssdk.outcomes);
+            let at = queue.iter().position(|o| o.api == api)?;
+            let outcome = &mut queue[at];
+            let answer = (outcome.result, outcome.data.clone());
+            match outcome.times {
+                Some(n) if n > 1 => outcome.times = Some(n - 1),
+                _ => {
+                    queue.remove(at);
+                }
             }
-        }
+            answer
+        };
+        // What GET /h5/outcomes shows changed.
+        self.publish(crate::events::Event::H5OutcomesChanged);
         Some(answer)
     }
 
@@ -744,23 +510,4 @@ fn diagnose(
         }
     }
     None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The documentation's own example.
-    #[test]
-    fn the_documented_signature() {
-        assert_eq!(
-            signature(
-                "sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3-Sl-HhTdfl2fzFy1AOcHKP7qg",
-                "Wm3WZYTPz0wzccnW",
-                "1414587457",
-                "http://mp.weixin.qq.com?params=value"
-            ),
-            "0f9de62fce790f9a083d5c99e95740ceb90c27ed"
-        );
-    }
 }

@@ -1,0 +1,1 @@
+"""pytest fixtures for wxemu (the plugin is pytest_wxemu.plugin)."""
