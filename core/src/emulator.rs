@@ -60,6 +60,8 @@ pub struct Emulator {
     pub(crate) consents: crate::oauth2::consents::Consents,
     /// The JS-SDK's base tokens, tickets, verified pages and outcomes.
     pub(crate) jssdk: crate::jssdk::state::JsSdk,
+    /// Pay and scan calls waiting for the desktop's person (h5_calls.rs).
+    pub(crate) h5_calls: crate::h5_calls::H5Calls,
     config: RwLock<Config>,
     config_path: PathBuf,
     /// The client's runtime state; starts as the config's `[client]`, and
@@ -100,6 +102,7 @@ impl Emulator {
             apps: AppRegistry::default(),
             consents: Default::default(),
             jssdk: Default::default(),
+            h5_calls: Default::default(),
             client: RwLock::new(config.client.clone()),
             config: RwLock::new(config),
             config_path,

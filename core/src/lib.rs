@@ -28,6 +28,7 @@ pub mod events;
 pub mod fastlogin;
 pub mod faults;
 pub mod fsutil;
+pub mod h5_calls;
 pub mod identity;
 pub mod journal;
 pub mod json;

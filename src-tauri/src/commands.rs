@@ -10,7 +10,9 @@ use serde::Serialize;
 use tauri::{AppHandle, Runtime, State};
 use wxemu::core::approval::{ApprovalMode, AuthorizeRequest, Decision};
 use wxemu::core::config::{Account, ClientState, WebsiteApp};
+use wxemu::core::h5_calls::PendingCall;
 use wxemu::core::journal::{Entry, Filter};
+use wxemu::core::jssdk::{OutcomeResult, QueuedOutcome, VerifiedPage};
 use wxemu::core::qr::QrSummary;
 use wxemu::core::webwx::{
     ContactSummary, ConversationEntry, Injection, SessionSummary, WebWxError,
@@ -380,6 +382,59 @@ pub async fn intercept_status(desktop: State<'_, Desktop>) -> Result<InterceptIn
 #[tauri::command]
 pub fn open_demo(desktop: State<'_, Desktop>) -> Result<String, String> {
     crate::browser::open_demo(&*emulator(&desktop)?)
+}
+
+// ---- pages in WeChat's browser (H5) ----
+
+/// Opens `url` in a new WeChat-browser window; returns its label.
+#[tauri::command]
+pub async fn wechat_open<R: Runtime>(app: AppHandle<R>, url: String) -> Result<String, String> {
+    crate::wechat::open(&app, &url)
+}
+
+#[derive(Debug, Serialize)]
+pub struct H5Status {
+    /// Pages that passed `wx.config`, oldest first.
+    pub pages: Vec<VerifiedPage>,
+    pub outcomes: Vec<QueuedOutcome>,
+    /// Pay and scan calls waiting for the person.
+    pub pending: Vec<PendingCall>,
+}
+
+/// The H5 panel: what `/__wxemu/h5/pages` and `/__wxemu/h5/outcomes` say,
+/// and the calls waiting for a person.
+#[tauri::command]
+pub fn h5_status(desktop: State<'_, Desktop>) -> Result<H5Status, String> {
+    let emu = emulator(&desktop)?;
+    Ok(H5Status {
+        pages: emu.verified_pages(),
+        outcomes: emu.h5_outcomes(),
+        pending: emu.pending_h5_calls(),
+    })
+}
+
+/// What `POST /__wxemu/h5/outcomes` does.
+#[tauri::command]
+pub fn h5_outcome_add(desktop: State<'_, Desktop>, outcome: QueuedOutcome) -> Result<(), String> {
+    emulator(&desktop)?.queue_h5_outcome(outcome)
+}
+
+/// What `DELETE /__wxemu/h5/outcomes` does; how many were dropped.
+#[tauri::command]
+pub fn h5_outcomes_clear(desktop: State<'_, Desktop>) -> Result<usize, String> {
+    Ok(emulator(&desktop)?.clear_h5_outcomes())
+}
+
+/// Answers a waiting pay or scan call from the dashboard (`text`: a
+/// scan's result).
+#[tauri::command]
+pub fn h5_resolve(
+    desktop: State<'_, Desktop>,
+    id: u64,
+    result: OutcomeResult,
+    text: Option<String>,
+) -> Result<bool, String> {
+    Ok(emulator(&desktop)?.resolve_h5_call(id, result, crate::wechat::answer_data(text)))
 }
 
 // ---- start at login ----

@@ -72,7 +72,18 @@ impl EmbeddedServer {
             }
             options.clone()
         };
-        match Server::bind(options.clone()).await {
+        let bound = match Server::bind(options.clone()).await {
+            // The proxy is for the WeChat window only: without it the rest
+            // of the app still works.
+            Err(ServeError::Intercept(e)) => {
+                tracing::warn!("no interception proxy for the WeChat window: {e}");
+                let mut without = options.clone();
+                without.intercept = Default::default();
+                Server::bind(without).await
+            }
+            other => other,
+        };
+        match bound {
             Ok(server) => {
                 let emulator = server.emulator();
                 let (stop, stopped) = oneshot::channel::<()>();
@@ -175,5 +186,32 @@ mod tests {
         let again = EmbeddedServer::new(options(dir.path(), taken));
         assert!(again.start(None).await.is_ok());
         again.stop().await;
+    }
+
+    #[tokio::test]
+    async fn a_bad_interception_config_costs_only_the_proxy() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "[intercept]\nhosts = [\"localhost.weixin.qq.com\"]\n",
+        )
+        .unwrap();
+        let mut with_proxy = options(dir.path(), 0);
+        with_proxy.intercept.proxy_port = Some(0);
+        let server = EmbeddedServer::new(with_proxy.clone());
+        let Ok(emu) = server.start(None).await else {
+            panic!("the server must start without its proxy");
+        };
+        assert!(emu.listening().intercept.is_none());
+        server.stop().await;
+
+        // A good config: the proxy runs.
+        std::fs::remove_file(dir.path().join("config.toml")).unwrap();
+        let server = EmbeddedServer::new(with_proxy);
+        let Ok(emu) = server.start(None).await else {
+            panic!("the server must start");
+        };
+        assert!(emu.listening().intercept.as_ref().unwrap().proxy.is_some());
+        server.stop().await;
     }
 }

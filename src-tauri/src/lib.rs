@@ -32,6 +32,7 @@ pub mod tray;
 pub mod tray_icon;
 pub mod trust;
 pub mod trust_install;
+pub mod wechat;
 pub mod welcome;
 pub mod windows;
 
@@ -69,6 +70,14 @@ pub struct DesktopArgs {
     /// (e.g. 60s) [default: the config's decision_timeout].
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub decision_timeout: Option<Duration>,
+    /// The interception proxy's port (0 picks a free one): the WeChat
+    /// window's traffic goes through it so that WeChat's hosts reach wxemu.
+    #[arg(long, value_name = "PORT", default_value_t = 0)]
+    pub proxy_port: u16,
+    /// Open a WeChat window on this page (e.g. http://localhost:5173), at
+    /// start or in the running app.
+    #[arg(long, value_name = "URL")]
+    pub wechat: Option<String>,
     /// Open the dashboard at start.
     #[arg(long)]
     pub dashboard: bool,
@@ -105,6 +114,8 @@ fn serve_options(args: &DesktopArgs) -> Result<ServeOptions, String> {
     // The confirm window is the decision source.
     options.approval = ApprovalMode::Ask;
     options.decision_timeout = args.decision_timeout;
+    // The WeChat window's way to WeChat's hosts (only it uses the proxy).
+    options.intercept.proxy_port = Some(args.proxy_port);
     Ok(options)
 }
 
@@ -140,6 +151,11 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
         commands::webwx_messages,
         commands::webwx_send,
         commands::webwx_end,
+        commands::wechat_open,
+        commands::h5_status,
+        commands::h5_outcome_add,
+        commands::h5_outcomes_clear,
+        commands::h5_resolve,
         commands::autostart_get,
         commands::autostart_set,
     ])
@@ -178,12 +194,21 @@ pub fn run() -> std::process::ExitCode {
         }
     };
     let open_dashboard_at_start = args.dashboard;
+    let wechat_at_start = args.wechat.clone();
     let quit_only = args.quit;
     let show_welcome = !args.no_welcome;
     let builder = tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
             match DesktopArgs::try_parse_from(&argv) {
                 Ok(second) if second.quit => lifecycle::quit(app.clone()),
+                // `wxemu-desktop --wechat URL` while the app runs: a WeChat window.
+                Ok(DesktopArgs {
+                    wechat: Some(url), ..
+                }) => {
+                    if let Err(e) = wechat::open(app, &url) {
+                        tracing::error!("{e}");
+                    }
+                }
                 _ => open_dashboard(app),
             }
         }))
@@ -217,6 +242,11 @@ pub fn run() -> std::process::ExitCode {
             }
             if open_dashboard_at_start {
                 open_dashboard(&handle);
+            }
+            if let Some(url) = &wechat_at_start {
+                if let Err(e) = wechat::open(&handle, url) {
+                    tracing::error!("{e}");
+                }
             }
             welcome::check_at_start(&handle, show_welcome);
             lifecycle::watch_signals(handle);
@@ -253,6 +283,9 @@ fn init_tracing() {
 fn on_window_event<R: Runtime>(window: &tauri::Window<R>, event: &WindowEvent) {
     if window.label() != confirm::WINDOW_LABEL {
         if let WindowEvent::Destroyed = event {
+            if window.label().starts_with(wechat::LABEL_PREFIX) {
+                wechat::closed(window.app_handle(), window.label());
+            }
             // The dashboard or the welcome window closed: back to the tray.
             memory::trim_in_background();
         }

@@ -17,6 +17,7 @@ pub fn on_server_started<R: Runtime>(app: &AppHandle<R>, emu: Arc<Emulator>) {
     // The confirm window is the decision source.
     emu.set_approval_mode(ApprovalMode::Ask);
     tauri::async_runtime::spawn(confirm::follow(app.clone(), emu.clone()));
+    tauri::async_runtime::spawn(crate::wechat::follow_calls(app.clone(), emu.clone()));
     tauri::async_runtime::spawn(confirm::follow_events(app.clone(), emu));
     if app.state::<Desktop>().warmth.always()
         && app.get_webview_window(confirm::WINDOW_LABEL).is_none()

@@ -3,10 +3,12 @@
 //! quitting. The views and their helpers read it through
 //! `app.state::<Desktop>()`; it imports only the types it holds.
 
+use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use wxemu::core::h5_calls::DecisionSource;
 use wxemu::{Emulator, ServeOptions};
 
 use crate::confirm_queue::{ConfirmQueue, Warmth};
@@ -21,6 +23,9 @@ pub struct Desktop {
     /// The last answer of the trust stores (asking runs their tools, so it
     /// is asked at start and after Trust/Remove, not on every `status`).
     pub trust: Mutex<Option<TrustInfo>>,
+    /// Open WeChat windows (by label), each a decision source for pay and
+    /// scan calls while it lives.
+    pub wechat: Mutex<HashMap<String, DecisionSource>>,
     pub(crate) quitting: AtomicBool,
 }
 
@@ -33,6 +38,7 @@ impl Desktop {
             confirm: Mutex::new(ConfirmQueue::default()),
             warmth: Warmth::new(warm),
             trust: Mutex::new(None),
+            wechat: Mutex::default(),
             quitting: AtomicBool::new(false),
         }
     }

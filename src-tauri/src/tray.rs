@@ -21,6 +21,7 @@ use crate::windows::open_dashboard;
 pub const TRAY_ID: &str = "wxemu";
 const AUTOSTART_ID: &str = "autostart";
 const DEMO_ID: &str = "demo";
+const WECHAT_ID: &str = "wechat";
 
 pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<TrayIcon<R>> {
     let (state, waiting) = shown_state(app);
@@ -193,6 +194,13 @@ fn menu<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
     )?)?;
     menu.append(&MenuItem::with_id(
         app,
+        WECHAT_ID,
+        "在微信中打开网页… Open a page in WeChat…",
+        desktop.server.emulator().is_some(),
+        None::<&str>,
+    )?)?;
+    menu.append(&MenuItem::with_id(
+        app,
         "quit",
         "退出 Quit",
         true,
@@ -213,6 +221,11 @@ fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
             Ok(())
         }
         AUTOSTART_ID => set_autostart(app, !autostart_enabled(app).unwrap_or(false)),
+        WECHAT_ID => {
+            // The URL is asked for in the dashboard's H5 tab.
+            crate::windows::open_dashboard_at(app, "h5");
+            Ok(())
+        }
         DEMO_ID => match app.state::<Desktop>().server.emulator() {
             Some(emu) => crate::browser::open_demo(&emu).map(drop),
             None => Err("not serving: no demo to open".to_owned()),

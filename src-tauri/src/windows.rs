@@ -3,7 +3,7 @@
 //! first-run welcome window. Each is created on first use and shown again
 //! (not re-created) afterwards.
 
-use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
+use tauri::{AppHandle, Emitter, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
 
 pub const DASHBOARD_LABEL: &str = "dashboard";
 pub const DASHBOARD_TITLE: &str = "wxemu 控制台 Dashboard";
@@ -18,6 +18,24 @@ pub fn open_dashboard<R: Runtime>(app: &AppHandle<R>) {
         "dashboard.html",
         DASHBOARD_TITLE,
         (980.0, 700.0),
+        None,
+    );
+}
+
+/// Shows the dashboard on its tab `tab` (`h5`: the tray's "Open a page in
+/// WeChat…", whose URL the tab asks for).
+pub fn open_dashboard_at<R: Runtime>(app: &AppHandle<R>, tab: &str) {
+    if app.get_webview_window(DASHBOARD_LABEL).is_some() {
+        let _ = app.emit_to(DASHBOARD_LABEL, "wxemu:tab", tab);
+    }
+    let tab = serde_json::Value::from(tab);
+    open(
+        app,
+        DASHBOARD_LABEL,
+        "dashboard.html",
+        DASHBOARD_TITLE,
+        (980.0, 700.0),
+        Some(format!("window.__wxemuTab = {tab};")),
     );
 }
 
@@ -29,17 +47,29 @@ pub fn open_welcome<R: Runtime>(app: &AppHandle<R>) {
         "welcome.html",
         WELCOME_TITLE,
         (560.0, 440.0),
+        None,
     );
 }
 
-fn open<R: Runtime>(app: &AppHandle<R>, label: &str, page: &str, title: &str, size: (f64, f64)) {
+fn open<R: Runtime>(
+    app: &AppHandle<R>,
+    label: &str,
+    page: &str,
+    title: &str,
+    size: (f64, f64),
+    init: Option<String>,
+) {
     if let Some(window) = app.get_webview_window(label) {
         let _ = window.unminimize();
         let _ = window.show();
         let _ = window.set_focus();
         return;
     }
-    let built = WebviewWindowBuilder::new(app, label, WebviewUrl::App(page.into()))
+    let mut builder = WebviewWindowBuilder::new(app, label, WebviewUrl::App(page.into()));
+    if let Some(script) = init {
+        builder = builder.initialization_script(script);
+    }
+    let built = builder
         .title(title)
         .inner_size(size.0, size.1)
         .min_inner_size(size.0.min(640.0), size.1.min(420.0))

@@ -158,6 +158,32 @@ fn accounts_are_saved_to_the_config_file_and_bad_lists_refused() {
         Config::load(&path).unwrap().app("wx1").unwrap().name,
         "Shop"
     );
+
+    // The Apps tab's kind, 网页授权 and JS domains: saved, and read back.
+    h.invoke(
+        "save_apps",
+        json!({"apps": [{"appid": "wx2", "kind": "official_account", "name": "H5",
+            "oauth_domains": ["h5.example"], "js_domains": ["h5.example", "m.example"]}]}),
+    )
+    .unwrap();
+    let saved = Config::load(&path).unwrap();
+    let app = saved.app("wx2").unwrap();
+    assert_eq!(app.kind, wxemu::core::config::AppKind::OfficialAccount);
+    assert_eq!(app.oauth_domains, ["h5.example"]);
+    assert_eq!(app.js_domains, ["h5.example", "m.example"]);
+    let shown = h.invoke("config_get", json!({})).unwrap();
+    assert_eq!(shown["apps"][0]["kind"], "official_account");
+    assert_eq!(shown["apps"][0]["js_domains"][1], "m.example");
+    let err = h
+        .invoke(
+            "save_apps",
+            json!({"apps": [{"appid": "wx3", "kind": "mini_program"}]}),
+        )
+        .unwrap_err();
+    assert!(
+        err.as_str().unwrap().contains("kind") || err.as_str().unwrap().contains("variant"),
+        "{err}"
+    );
 }
 
 fn request() -> AuthorizeRequest {
@@ -452,4 +478,66 @@ fn interception_status_says_off_with_the_configured_hosts() {
         .unwrap()
         .iter()
         .any(|h| h == "api.weixin.qq.com"));
+}
+
+#[test]
+fn the_h5_tab_queues_outcomes_and_answers_a_waiting_pay_call() {
+    use wxemu::core::jssdk::OutcomeResult;
+    let h = harness();
+    h.invoke(
+        "h5_outcome_add",
+        json!({"outcome": {"api": "scanQRCode", "result": "ok", "data": {"resultStr": "x"}, "times": 2}}),
+    )
+    .unwrap();
+    let err = h
+        .invoke(
+            "h5_outcome_add",
+            json!({"outcome": {"api": "", "result": "ok"}}),
+        )
+        .unwrap_err();
+    assert!(err.as_str().unwrap().contains("api"), "{err}");
+    let status = h.invoke("h5_status", json!({})).unwrap();
+    assert_eq!(status["outcomes"][0]["api"], "scanQRCode");
+    assert_eq!(status["outcomes"][0]["times"], 2);
+    assert_eq!(status["pages"], json!([]));
+    assert_eq!(h.invoke("h5_outcomes_clear", json!({})).unwrap(), 1);
+    assert_eq!(h.emu.h5_outcomes(), vec![]);
+
+    // A WeChat window's pay call waits for the person; the tab answers it.
+    let _source = h.emu.h5_decision_source();
+    let emu = h.emu.clone();
+    let asking = tauri::async_runtime::spawn(async move {
+        emu.ask_person_h5(
+            "chooseWXPay",
+            "wx1",
+            "http://localhost/",
+            json!({"package": "prepay_id=1"}),
+        )
+        .await
+    });
+    let id = loop {
+        let status = h.invoke("h5_status", json!({})).unwrap();
+        if let Some(id) = status["pending"][0]["id"].as_u64() {
+            assert_eq!(status["pending"][0]["args"]["package"], "prepay_id=1");
+            break id;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let answered = h
+        .invoke(
+            "h5_resolve",
+            json!({"id": id, "result": "cancel", "text": null}),
+        )
+        .unwrap();
+    assert_eq!(answered, true);
+    let answer = tauri::async_runtime::block_on(asking).unwrap();
+    assert_eq!(answer, Some((OutcomeResult::Cancel, json!({}))));
+    assert_eq!(
+        h.invoke(
+            "h5_resolve",
+            json!({"id": id, "result": "ok", "text": null})
+        )
+        .unwrap(),
+        false
+    );
 }

@@ -192,13 +192,13 @@ test("Dashboard Certificate tab: each store's status, and Remove takes the CA ou
   await painted(id);
   await sleep(1000); // its first status call
   // Keyboard only: Tab past the language button and the first four tabs to
-  // "Certificate", open it, then Tab past Journal, QR and Web WeChat to Trust, Remove.
+  // "Certificate", open it, then Tab past Journal, QR, Web WeChat and H5 to Trust, Remove.
   pressKey(id, "Tab", "Tab", "Tab", "Tab", "Tab", "Tab", "Return");
   await sleep(700);
   console.log(`screenshot: ${screenshot(id, "dashboard-certificate.png")}`);
   const system = log.next(/trust store store=system.* outcome=(\w+).*Uninstall/);
   const nss = log.next(/trust store store=NSS .*\.pki\/nssdb.* outcome=(\w+).*Uninstall/);
-  pressKey(id, "Tab", "Tab", "Tab", "Tab", "Tab", "Return");
+  pressKey(id, "Tab", "Tab", "Tab", "Tab", "Tab", "Tab", "Return");
   assert.match(await system, /outcome=done/);
   assert.match(await nss, /outcome=done/);
   assert.doesNotMatch(nssList(), /wxemu local CA/);

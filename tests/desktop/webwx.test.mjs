@@ -99,11 +99,12 @@ test("Web WeChat panel: the bot's session and messages show; a friend writes to 
 
   // Keyboard only, as a person without a mouse: Tab past the language
   // button and the first seven tabs to "Web WeChat", open it; then Tab past
-  // "Log out (phone)" and the sender picker to the message box, type, Enter.
+  // the "H5 pages" tab, "Log out (phone)" and the sender picker to the
+  // message box, type, Enter.
   await sleep(1200); // the panel's refresh has seen the session
   pressKey(windowId, ...Array(9).fill("Tab"), "Return");
   await sleep(500);
-  pressKey(windowId, "Tab", "Tab", "Tab");
+  pressKey(windowId, "Tab", "Tab", "Tab", "Tab");
   x("xdotool", "type", "--delay", "20", "hello bot");
 
   x("xdotool", "key", "Return");

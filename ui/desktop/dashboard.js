@@ -36,6 +36,14 @@ const TEXT = {
     webwx_empty: "还没有网页微信会话：让机器人扫码登录（二维码页签可扫码确认）。", live: "在线", ended: "已结束",
     intercept: "拦截（代理）", intercept_on: "已开启", intercept_off: "未开启（wxemu serve --proxy-port 开启）",
     proxy_port: "代理端口", hosts_port: "主机模式端口", intercept_ca: "拦截 CA：", ca_none: "尚未创建",
+    app_kind: "类型", kind_website: "网站应用", kind_official_account: "公众号",
+    oauth_domains: "网页授权域名", js_domains: "JS 接口安全域名（最多 3 个）",
+    tab_h5: "H5 网页", h5_hint: "在微信内置浏览器中打开网页（任意地址，包括 http://localhost:5173）：带微信的 User-Agent 和 wxemu 的 JS-SDK 桥，微信的域名由 wxemu 应答。",
+    wechat_open: "在微信中打开网页…", wechat_opened: "已打开微信窗口", h5_pending: "等待回答的支付 / 扫码",
+    h5_page: "网页", h5_none_pending: "没有等待回答的调用", h5_outcomes: "预设结果（下一次调用的回答）",
+    h5_result: "结果", h5_times: "次数", h5_no_outcomes: "没有预设结果：支付和扫码在微信窗口中询问，其余回答 ok",
+    h5_data_placeholder: "data（JSON 对象，可选），如 {\"resultStr\":\"hello\"}", h5_pages: "通过 wx.config 验证的网页",
+    h5_warnings: "提醒", h5_no_pages: "还没有网页通过 wx.config", pay: "确认支付", scan_ok: "确定",
   },
   en: {
     dashboard: "Dashboard", tab_status: "Status", tab_pending: "Pending", tab_accounts: "Accounts", tab_apps: "Apps",
@@ -68,6 +76,14 @@ const TEXT = {
     webwx_empty: "No Web WeChat session yet: let a bot log in (scan and confirm its code in the QR codes tab).", live: "Live", ended: "Ended",
     intercept: "Interception", intercept_on: "On", intercept_off: "Off (wxemu serve --proxy-port turns it on)",
     proxy_port: "proxy port", hosts_port: "hosts-mode port", intercept_ca: "Interception CA:", ca_none: "not created yet",
+    app_kind: "Kind", kind_website: "Website", kind_official_account: "Official account",
+    oauth_domains: "OAuth domains (网页授权)", js_domains: "JS domains (at most 3)",
+    tab_h5: "H5 pages", h5_hint: "Open a page in WeChat's in-app browser (any URL, http://localhost:5173 too): WeChat's User-Agent and wxemu's JS-SDK bridge, with WeChat's hosts answered by wxemu.",
+    wechat_open: "Open a page in WeChat…", wechat_opened: "WeChat window opened", h5_pending: "Pay and scan calls waiting",
+    h5_page: "Page", h5_none_pending: "No call is waiting", h5_outcomes: "Queued outcomes (what the next calls answer)",
+    h5_result: "Result", h5_times: "Times", h5_no_outcomes: "No queued outcome: pay and scan ask in the WeChat window, the rest answer ok",
+    h5_data_placeholder: "data (a JSON object, optional), e.g. {\"resultStr\":\"hello\"}", h5_pages: "Pages that passed wx.config",
+    h5_warnings: "Warnings", h5_no_pages: "No page has passed wx.config yet", pay: "Pay", scan_ok: "OK",
   },
 };
 let lang = localStorage.getItem("lang") || (navigator.language.startsWith("zh") ? "zh" : "en");
@@ -126,7 +142,7 @@ async function refresh() {
     if (status.account) select.value = status.account.id;
     if (!editing.accounts) renderAccounts(editable.accounts);
     if (!editing.apps) renderApps(editable.apps);
-    await Promise.all([refreshJournal(), refreshQr(), refreshWebwx()]);
+    await Promise.all([refreshJournal(), refreshQr(), refreshWebwx(), refreshH5()]);
   }
 }
 
@@ -321,6 +337,57 @@ $("webwx-send").onsubmit = (e) => {
 };
 $("webwx-end").onclick = () => call("webwx_end", { id: webwxSelected }).then(refreshWebwx);
 
+// ---- H5: WeChat windows, calls waiting for the person, outcomes, pages ----
+function cells(values) {
+  const tr = document.createElement("tr");
+  for (const v of values) { const td = document.createElement("td"); td.textContent = v; tr.append(td); }
+  return tr;
+}
+async function refreshH5() {
+  const h5 = await invoke("h5_status");
+  const pending = h5.pending.map((c) => {
+    const tr = cells([c.id, c.api, c.app_id, c.url]);
+    const td = document.createElement("td");
+    const ok = document.createElement("button"); ok.className = "primary";
+    ok.textContent = c.api === "chooseWXPay" ? t("pay") : t("scan_ok");
+    ok.onclick = () => call("h5_resolve", { id: c.id, result: "ok", text: c.api === "scanQRCode" ? "https://weixin.qq.com/r/wxemu-scan" : null }).then(refreshH5);
+    const no = document.createElement("button"); no.textContent = t("cancel");
+    no.onclick = () => call("h5_resolve", { id: c.id, result: "cancel", text: null }).then(refreshH5);
+    td.append(ok, " ", no); tr.append(td);
+    return tr;
+  });
+  $("h5-pending-rows").replaceChildren(...pending);
+  $("h5-pending-empty").hidden = pending.length > 0;
+  const outcomes = h5.outcomes.map((o) => cells([o.api, o.result, o.data ? JSON.stringify(o.data) : "—", o.times ?? 1]));
+  $("h5-outcome-rows").replaceChildren(...outcomes);
+  $("h5-outcomes-empty").hidden = outcomes.length > 0;
+  const pages = h5.pages.slice().reverse().map((p) => cells([new Date(p.at).toLocaleTimeString(), p.app_id, p.url,
+    p.js_api_list.join(", "), p.warnings.join("; ") || "—"]));
+  $("h5-page-rows").replaceChildren(...pages);
+  $("h5-pages-empty").hidden = pages.length > 0;
+}
+$("wechat-open").onsubmit = (e) => {
+  e.preventDefault();
+  call("wechat_open", { url: $("wechat-url").value }).then(() => toast(t("wechat_opened")));
+};
+$("h5-outcome").onsubmit = (e) => {
+  e.preventDefault();
+  let data = null;
+  const text = $("h5-data").value.trim();
+  if (text) {
+    try { data = JSON.parse(text); } catch (err) { toast(`data: ${err.message}`, true); return; }
+  }
+  const times = Number($("h5-times").value) || 1;
+  call("h5_outcome_add", { outcome: { api: $("h5-api").value, result: $("h5-result").value, data, times } })
+    .then(() => { $("h5-data").value = ""; return refreshH5(); });
+};
+$("h5-clear").onclick = () => call("h5_outcomes_clear").then(refreshH5);
+function showTab(name) {
+  document.querySelectorAll("nav button").forEach((x) => x.classList.toggle("active", x.dataset.tab === name));
+  document.querySelectorAll(".tab").forEach((s) => { s.hidden = s.id !== `tab-${name}`; });
+  if (name === "h5") { $("wechat-url").focus(); $("wechat-url").select(); }
+}
+
 // A verdict (trusted / partly / not_trusted / unknown): only full trust is green.
 function trustClass(verdict) {
   return verdict === "trusted" ? "trusted" : verdict === "partly" || verdict === "not_trusted" ? "untrusted" : "";
@@ -383,8 +450,15 @@ function collectAccounts() {
 
 function renderApps(list) { $("app-rows").replaceChildren(...list.map(appRow)); }
 function appRow(a) {
-  const tr = row([input(a.appid, "appid"), input(a.secret, "secret"), input(a.name, "name"), input(a.icon_url, "icon_url"),
-    input((a.callback_domains || []).join(", "), "callback_domains"), input(a.scan_only, "scan_only", "checkbox")],
+  const kind = document.createElement("select"); kind.name = "kind";
+  kind.add(new Option(t("kind_website"), "website"));
+  kind.add(new Option(t("kind_official_account"), "official_account"));
+  kind.value = a.kind || "website";
+  kind.onchange = () => { editing.apps = true; };
+  const list = (v) => (v || []).join(", ");
+  const tr = row([input(a.appid, "appid"), kind, input(a.secret, "secret"), input(a.name, "name"), input(a.icon_url, "icon_url"),
+    input(list(a.callback_domains), "callback_domains"), input(list(a.oauth_domains), "oauth_domains"),
+    input(list(a.js_domains), "js_domains"), input(a.scan_only, "scan_only", "checkbox")],
     () => { editing.apps = true; });
   tr.app = a;
   return tr;
@@ -392,18 +466,18 @@ function appRow(a) {
 function collectApps() {
   return [...$("app-rows").children].map((tr) => {
     const get = (n) => tr.querySelector(`[name=${n}]`);
-    return { ...tr.app, appid: get("appid").value.trim(), secret: get("secret").value, name: get("name").value,
-      icon_url: get("icon_url").value.trim(),
-      callback_domains: get("callback_domains").value.split(",").map((s) => s.trim()).filter(Boolean),
-      scan_only: get("scan_only").checked };
+    const list = (n) => get(n).value.split(",").map((s) => s.trim()).filter(Boolean);
+    return { ...tr.app, appid: get("appid").value.trim(), kind: get("kind").value, secret: get("secret").value, name: get("name").value,
+      icon_url: get("icon_url").value.trim(), callback_domains: list("callback_domains"),
+      oauth_domains: list("oauth_domains"), js_domains: list("js_domains"), scan_only: get("scan_only").checked };
   });
 }
 
 // ---- wiring ----
-document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => {
-  document.querySelectorAll("nav button").forEach((x) => x.classList.toggle("active", x === b));
-  document.querySelectorAll(".tab").forEach((s) => { s.hidden = s.id !== `tab-${b.dataset.tab}`; });
-}));
+document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => showTab(b.dataset.tab)));
+// The tray's "Open a page in WeChat…" opens this tab (at creation, or later).
+if (window.__wxemuTab) showTab(window.__wxemuTab);
+listen("wxemu:tab", (e) => showTab(e.payload));
 $("lang").onclick = () => { lang = lang === "zh" ? "en" : "zh"; localStorage.setItem("lang", lang); translate(); refresh(); };
 $("client-state").onchange = (e) => call("set_client_state", { state: e.target.value });
 $("account").onchange = (e) => call("set_account", { id: e.target.value });
@@ -416,7 +490,8 @@ $("add-account").onclick = () => {
 $("save-accounts").onclick = () => call("save_accounts", { accounts: collectAccounts() })
   .then(() => { editing.accounts = false; toast(t("saved")); refresh(); });
 $("add-app").onclick = () => {
-  $("app-rows").append(appRow({ appid: "", secret: "", name: "", icon_url: "", callback_domains: [], scan_only: false, owner: "" }));
+  $("app-rows").append(appRow({ appid: "", kind: "website", secret: "", name: "", icon_url: "", callback_domains: [],
+    oauth_domains: [], js_domains: [], scan_only: false, owner: "" }));
   editing.apps = true;
 };
 $("save-apps").onclick = () => call("save_apps", { apps: collectApps() })

@@ -79,6 +79,11 @@
     return NATIVE_PREFIX[name] || name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
   }
   function has(list, item) { return list.indexOf(item) !== -1; }
+  // Tells whoever shows the "..." menu (the desktop's WeChat window) what
+  // was shared: a "wxemu:share" event on window, detail { api, data }.
+  function announceShare(api, data) {
+    try { window.dispatchEvent(new CustomEvent("wxemu:share", { detail: { api: api, data: data || {} } })); } catch (e) { /* old engines */ }
+  }
 
   function post(path, body) {
     // text/plain: a simple request, no preflight; wxemu reads the JSON.
@@ -142,6 +147,7 @@
     if (name === "updateAppMessageShareData") shareData.appmessage = args;
     if (name === "updateTimelineShareData") shareData.timeline = args;
     if (has(LOCAL, name)) return answer(cb, { err_msg: prefix(name) + ":ok" });
+    if (MENU_EVENT[name]) announceShare(jsName, args);
     post(CONFIG.call_url, { appId: verified.appId, url: location.href, api: jsName, native: name, os: CONFIG.os, args: args })
       .then(function (res) {
         var data = res.data || {};
@@ -177,6 +183,7 @@
     if (typeof handlers[event] === "function") { handlers[event]({}); return true; }
     var data = target === "timeline" ? shareData.timeline : shareData.appmessage;
     if (!data || !verified) return false;
+    announceShare(target === "timeline" ? "updateTimelineShareData" : "updateAppMessageShareData", data);
     post(CONFIG.call_url, { appId: verified.appId, url: location.href, api: target === "timeline" ? "onMenuShareTimeline" : "onMenuShareAppMessage", native: "menu", os: CONFIG.os, args: data });
     return true;
   }

@@ -53,19 +53,7 @@ pub fn user_agent(os: &str) -> &'static str {
 /// `GET /h5/bridge.js?os=ios|android` (iOS by default).
 pub async fn script(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQuery) -> Response {
     let params = query_params(query);
-    let os = if params.get("os").map(String::as_str) == Some("android") {
-        "android"
-    } else {
-        "ios"
-    };
-    let config = json!({
-        "base": emu.base_url(),
-        "os": os,
-        "ua": user_agent(os),
-        "verify_url": registry::H5_VERIFY.path,
-        "call_url": registry::H5_CALL.path,
-    });
-    let script = BRIDGE_TEMPLATE.replacen(CONFIG_PLACEHOLDER, &script_safe_json(&config), 1);
+    let os = params.get("os").map(String::as_str).unwrap_or("ios");
     (
         [
             (
@@ -74,9 +62,24 @@ pub async fn script(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQuery)
             ),
             (header::CACHE_CONTROL, "no-cache"),
         ],
-        script,
+        script_text(&emu.base_url(), os),
     )
         .into_response()
+}
+
+/// The text of `/h5/bridge.js` for a wxemu at `base_url` on `os` (`ios`,
+/// else Android for `android`): what the desktop app's WeChat window
+/// injects before a page's own scripts.
+pub fn script_text(base_url: &str, os: &str) -> String {
+    let os = if os == "android" { "android" } else { "ios" };
+    let config = json!({
+        "base": base_url,
+        "os": os,
+        "ua": user_agent(os),
+        "verify_url": registry::H5_VERIFY.path,
+        "call_url": registry::H5_CALL.path,
+    });
+    BRIDGE_TEMPLATE.replacen(CONFIG_PLACEHOLDER, &script_safe_json(&config), 1)
 }
 
 /// `POST /h5/verify`: `{"err_msg":"pre_verify_jsapi:ok"}`, or the native
@@ -130,6 +133,12 @@ struct Call {
     /// `ios` or `android`: local resource ids differ.
     #[serde(default)]
     os: String,
+    /// The calling page and what it passed: shown to the person when the
+    /// call waits for one (pay, scan in the desktop's WeChat window).
+    #[serde(default)]
+    url: String,
+    #[serde(default)]
+    args: Value,
 }
 
 /// `POST /h5/call`: `{"result":"ok|cancel|fail","data":{...}}`.
@@ -141,9 +150,20 @@ pub async fn call(State(emu): State<Arc<Emulator>>, body: Body) -> Response {
     if call.api.is_empty() || call.api.len() > 64 {
         return cgi_error(40097, "invalid args: api must name a JS API");
     }
+    // A queued outcome first; else the person, when one is there (the
+    // desktop's pay and scan sheets); else "ok" with plausible data.
     let (result, data) = match emu.next_h5_outcome(&call.api) {
         Some((result, data)) => (result, data.unwrap_or_else(|| json!({}))),
-        None => (OutcomeResult::Ok, default_data(&call.api, &call.os)),
+        None => match emu
+            .ask_person_h5(&call.api, &call.app_id, &call.url, call.args)
+            .await
+        {
+            Some((OutcomeResult::Ok, data)) if data.as_object().is_some_and(|d| d.is_empty()) => {
+                (OutcomeResult::Ok, default_data(&call.api, &call.os))
+            }
+            Some(answer) => answer,
+            None => (OutcomeResult::Ok, default_data(&call.api, &call.os)),
+        },
     };
     let mut reply = json_reply(json!({"result": result, "data": data}));
     reply.extensions_mut().insert(RequestApp(call.app_id));
