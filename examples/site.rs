@@ -88,7 +88,7 @@ async fn run(args: Args) -> Result<(), String> {
         None => {
             let data_dir = std::env::var_os("WXEMU_DATA_DIR")
                 .map(PathBuf::from)
-                .or_else(wxemu::cli::default_data_dir)
+                .or_else(wxemu::paths::default_data_dir)
                 .ok_or("no data directory: pass --ca (see `wxemu ca path`)")?;
             wxemu_certs::ca_cert_path(&data_dir)
         }

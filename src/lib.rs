@@ -24,9 +24,12 @@
 //! [`client`] is the one local HTTPS client (ctl, doctor, tests, benchmarks
 //! and the example site use it).
 
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod client;
+pub mod paths;
 pub mod site;
+pub mod trust_report;
 pub mod web;
 
 // The facade: what the desktop app, tests and embedders need, in one

@@ -89,7 +89,7 @@ impl DataDirArg {
     pub fn resolve(&self) -> Result<PathBuf, String> {
         match &self.data_dir {
             Some(dir) => Ok(dir.clone()),
-            None => default_data_dir().ok_or_else(|| {
+            None => crate::paths::default_data_dir().ok_or_else(|| {
                 "cannot find a home directory for the data directory; pass --data-dir or set WXEMU_DATA_DIR".to_owned()
             }),
         }
@@ -152,12 +152,6 @@ pub struct ServeArgs {
     /// app there never answers this server's pages.
     #[arg(long)]
     only_own_port: bool,
-}
-
-/// The per-OS data directory: `~/.local/share/wxemu` on Linux,
-/// `~/Library/Application Support/wxemu` on macOS, `%APPDATA%\wxemu\data` on Windows.
-pub fn default_data_dir() -> Option<PathBuf> {
-    directories::ProjectDirs::from("", "", "wxemu").map(|dirs| dirs.data_dir().to_owned())
 }
 
 /// A clap parser for a core enum: its names are the possible values (listed
@@ -436,9 +430,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             None
         } else {
             Some(
-                tokio::task::spawn_blocking(move || crate::web::control::ca_trust(ca_path).0)
-                    .await
-                    .unwrap_or(Verdict::Unknown),
+                tokio::task::spawn_blocking(move || {
+                    crate::trust_report::intercept_ca_trust(ca_path).0
+                })
+                .await
+                .unwrap_or(Verdict::Unknown),
             )
         };
         println!(

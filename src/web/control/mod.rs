@@ -27,7 +27,6 @@ pub use qr::{ListQuery, Scan};
 pub use runtime::{Advance, JournalQuery};
 // The interception CA's trust as `GET /intercept` reports it (the desktop
 // dashboard shows the same).
-pub use runtime::ca_trust;
 pub use settings::ClientChange;
 
 use std::path::{Path, PathBuf};

@@ -48,14 +48,15 @@ pub async fn intercept(State(emu): State<Arc<Emulator>>) -> ApiResult {
     };
     let ca_path = on.ca_path.clone();
     let sha256 = on.ca_sha256.clone();
-    let trust = tokio::task::spawn_blocking(move || ca_trust(ca_path))
-        .await
-        .unwrap_or_else(|e| {
-            (
-                Verdict::Unknown,
-                vec![json!({"store": "all", "outcome": "failed", "detail": e.to_string()})],
-            )
-        });
+    let trust =
+        tokio::task::spawn_blocking(move || crate::trust_report::intercept_ca_trust(ca_path))
+            .await
+            .unwrap_or_else(|e| {
+                (
+                    Verdict::Unknown,
+                    vec![json!({"store": "all", "outcome": "failed", "detail": e.to_string()})],
+                )
+            });
     ok(json!({
         "enabled": true,
         "bind": bind.to_string(),
@@ -78,33 +79,6 @@ pub async fn intercept(State(emu): State<Arc<Emulator>>) -> ApiResult {
             "stores": trust.1,
         },
     }))
-}
-
-/// Asks this machine's trust stores about the interception CA at `path`
-/// (blocking): the verdict ([`Report::verdict`](wxemu_certs::trust::Report::verdict))
-/// and one line per store. The control API, the `serve` banner and the
-/// desktop dashboard all call this, so they cannot disagree.
-pub fn ca_trust(path: std::path::PathBuf) -> (Verdict, Vec<serde_json::Value>) {
-    use wxemu_certs::trust::{self, CaCert, TrustTargets};
-    let ca = wxemu_certs::trust::read_pem_cert(&path)
-        .and_then(|der| CaCert::from_der(wxemu_certs::CaKind::Intercept, path, der));
-    let ca = match ca {
-        Ok(ca) => ca,
-        Err(e) => {
-            return (
-                Verdict::Unknown,
-                vec![json!({"store": "all", "outcome": "failed", "detail": e})],
-            )
-        }
-    };
-    let report = trust::status(&ca, &TrustTargets::for_this_os());
-    let state = report.verdict();
-    let stores = report
-        .stores
-        .iter()
-        .map(|s| json!({"store": s.store, "outcome": s.outcome.as_str(), "detail": s.detail}))
-        .collect();
-    (state, stores)
 }
 
 // ---- faults -----------------------------------------------------------
