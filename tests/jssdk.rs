@@ -293,3 +293,27 @@ async fn outcomes_answer_the_next_calls_and_junk_is_refused() {
     assert!(text.contains("WeixinJSBridgeReady") && text.contains("MicroMessenger/8.0.49.2600"));
     assert!(!text.contains("WXEMU_CONFIG"));
 }
+
+/// A page verifying in a loop stores nothing unbounded: the verified pages
+/// keep the newest 50, each failure only a journal entry (itself bounded).
+#[tokio::test]
+async fn a_burst_of_verifications_is_bounded() {
+    let server = TestServer::builder().app(app()).start().await;
+    let access = token(&server).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let t = ticket(&server, &access).await["ticket"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for n in 0..120 {
+        let page = format!("https://h5.example/p{n}");
+        let reply = verify(&server, config(&t, &page, &page)).await;
+        assert_eq!(reply["err_msg"], "pre_verify_jsapi:ok", "{reply}");
+    }
+    let pages = server.ctl(Method::GET, "/h5/pages", None).await;
+    let pages = pages["pages"].as_array().unwrap();
+    assert_eq!(pages.len(), wxemu::core::jssdk::MAX_PAGES);
+    assert_eq!(pages.last().unwrap()["url"], "https://h5.example/p119");
+}
