@@ -25,7 +25,8 @@ fn app() -> WebsiteApp {
     }
 }
 
-async fn token(server: &TestServer) -> Value {
+/// `cgi-bin/token` for the app, checked to be labelled as cgi-bin labels.
+async fn token_reply(server: &TestServer) -> Reply {
     let reply = server
         .get(&format!(
             "/cgi-bin/token?grant_type=client_credential&appid={OA}&secret={SECRET}"
@@ -35,7 +36,11 @@ async fn token(server: &TestServer) -> Value {
         reply.header("content-type"),
         Some("application/json; encoding=utf-8")
     );
-    reply.json()
+    reply
+}
+
+async fn token(server: &TestServer) -> Value {
+    token_reply(server).await.json()
 }
 
 async fn ticket(server: &TestServer, access_token: &str) -> Value {
@@ -214,16 +219,7 @@ async fn stable_tokens_and_errors_in_the_cgi_format() {
                 Some(json!({"endpoint": "cgi-bin", "errcode": code, "times": 1})),
             )
             .await;
-        let reply = server
-            .get(&format!(
-                "/cgi-bin/token?grant_type=client_credential&appid={OA}&secret={SECRET}"
-            ))
-            .await;
-        assert_eq!(
-            reply.header("content-type"),
-            Some("application/json; encoding=utf-8")
-        );
-        assert_eq!(reply.json()["errcode"], code);
+        assert_eq!(token_reply(&server).await.json()["errcode"], code);
     }
 }
 
