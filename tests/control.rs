@@ -450,12 +450,7 @@ async fn queued_decisions_are_consumed_in_order_by_concurrent_authorizes() {
         .filter(|r| r.errcode() == 0)
         .map(|r| {
             let code = code_of(r);
-            match server
-                .emu
-                .store()
-                .codes
-                .get(&code, server.emu.clock().now())
-            {
+            match server.emu.issued_code(&code, server.emu.clock().now()) {
                 Lookup::Live(c) => c.account_id,
                 other => panic!("code not live: {other:?}"),
             }
@@ -560,12 +555,7 @@ async fn pending_authorizations_are_listed_and_decided_by_id() {
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     let answer = waiting.await.unwrap();
     let code = code_of(&answer);
-    let Lookup::Live(issued) = server
-        .emu
-        .store()
-        .codes
-        .get(&code, server.emu.clock().now())
-    else {
+    let Lookup::Live(issued) = server.emu.issued_code(&code, server.emu.clock().now()) else {
         panic!("code not issued");
     };
     assert_eq!(issued.account_id, "bob");
@@ -814,13 +804,7 @@ async fn clock_advance_expires_uuids_and_codes_and_freezes() {
         .ctl(Method::POST, "/clock/advance", Some(json!({"by": "6m"})))
         .await;
     assert!(clock["offset_ms"].as_i64().unwrap() >= 359_000, "{clock}");
-    let code_now = || {
-        server
-            .emu
-            .store()
-            .codes
-            .get(&code, server.emu.clock().now())
-    };
+    let code_now = || server.emu.issued_code(&code, server.emu.clock().now());
     // authorize_uuid lives 5 minutes.
     let late = server.authorize(&uuid, APPID, REDIRECT, "st4te").await;
     assert_eq!(late.errcode(), 10046);

@@ -80,7 +80,7 @@ async fn allowed_authorize_redirects_with_code_and_state() {
 
     // The code is remembered for the token API: 10 minutes, unused.
     let now = server.emu.clock().now();
-    let Lookup::Live(issued) = server.emu.store().codes.get(code, now) else {
+    let Lookup::Live(issued) = server.emu.issued_code(code, now) else {
         panic!("code not stored");
     };
     assert_eq!(issued.appid, APPID);
@@ -88,12 +88,12 @@ async fn allowed_authorize_redirects_with_code_and_state() {
     assert!(!issued.used);
     let later = now + Duration::from_secs(599);
     assert!(matches!(
-        server.emu.store().codes.get(code, later),
+        server.emu.issued_code(code, later),
         Lookup::Live(_)
     ));
     let too_late = now + Duration::from_secs(601);
     assert!(matches!(
-        server.emu.store().codes.get(code, too_late),
+        server.emu.issued_code(code, too_late),
         Lookup::Expired(_)
     ));
 }
@@ -228,7 +228,7 @@ async fn deny_mode_gets_10050() {
     let reply = server.login(REDIRECT, "s").await;
     assert_eq!(reply.errcode(), 10050);
     assert_eq!(reply.json()["apiname"], "qrconnectfastauthorizeconfirm");
-    assert!(server.emu.store().codes.is_empty());
+    assert!(server.emu.stored_counts().codes == 0);
 }
 
 #[tokio::test]

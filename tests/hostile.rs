@@ -908,7 +908,7 @@ async fn login_target_fields_are_bounded_with_the_wires_own_errors() {
 #[tokio::test]
 async fn stores_are_capped_oldest_first_and_reset_forgets_registered_apps() {
     use wxemu::core::qr::{QrTarget, MAX_QR_LOGINS};
-    use wxemu::core::store::{FastLoginSession, MAX_CODES};
+    use wxemu::core::store::MAX_CODES;
     let server = TestServer::start().await;
     let emu = &server.emu;
     // Auto-registered apps: at most AppRegistry::MAX, the earliest
@@ -942,21 +942,21 @@ async fn stores_are_capped_oldest_first_and_reset_forgets_registered_apps() {
         .qr_logins()
         .get(&first.uuid, emu.clock().now())
         .is_none());
-    // Codes.
-    let session = FastLoginSession {
-        appid: APPID.into(),
-        scope: "snsapi_login".into(),
-        redirect_uri: REDIRECT.into(),
-        state: "s".into(),
-        account_id: "default".into(),
-        origin: None,
+    // Codes, each from a QR login scanned and confirmed (the public
+    // operations a phone drives).
+    let code = || {
+        let qr = emu.qr_create(target.clone());
+        emu.qr_scan(&qr.uuid, "default").unwrap();
+        match emu.qr_confirm(&qr.uuid).unwrap().status {
+            wxemu::core::qr::QrStatus::Confirmed { code, .. } => code,
+            other => panic!("{other:?}"),
+        }
     };
-    let now = emu.clock().now();
-    let first_code = emu.store().issue_code(&session, "default", now);
+    let first_code = code();
     for _ in 0..MAX_CODES {
-        emu.store().issue_code(&session, "default", now);
+        code();
     }
-    assert_eq!(emu.store().codes.len(), MAX_CODES);
+    assert_eq!(emu.stored_counts().codes, MAX_CODES);
     let redeem = server
         .get(&format!(
             "/sns/oauth2/access_token?appid={APPID}&secret=x&code={first_code}&grant_type=authorization_code"

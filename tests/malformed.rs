@@ -91,7 +91,7 @@ async fn every_malformed_body_gets_a_wire_error() {
             "{name}: errmsg {errmsg:?} should mention {words:?}"
         );
     }
-    assert!(server.emu.store().authorize_sessions.is_empty());
+    assert!(server.emu.stored_counts().authorize_sessions == 0);
     // Still serving.
     assert_eq!(server.check_login().await.errcode(), 0);
 }

@@ -337,7 +337,7 @@ async fn error_pages_as_wechat_shows_them_and_nothing_is_issued() {
         assert!(reply.text().contains(words), "{url}: {}", reply.text());
     }
     assert!(
-        server.emu.store().codes.is_empty(),
+        server.emu.stored_counts().codes == 0,
         "no code for a refused request"
     );
 }

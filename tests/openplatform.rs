@@ -403,11 +403,7 @@ async fn long_poll_walks_through_scan_and_confirm() {
         format!("window.wx_errcode=405;window.wx_code='{code}';")
     );
     // The same kind of code fast login issues.
-    let issued = server
-        .emu
-        .store()
-        .codes
-        .get(&code, server.emu.clock().now());
+    let issued = server.emu.issued_code(&code, server.emu.clock().now());
     let wxemu::core::store::Lookup::Live(issued) = issued else {
         panic!("{issued:?}");
     };

@@ -175,10 +175,31 @@ impl Emulator {
         &self.limits
     }
 
-    /// The issued uuids, codes and tokens, for inspection (tests, the
-    /// purge task); they change only through the emulator's operations.
-    pub fn store(&self) -> &Store {
+    /// The issued uuids, codes and tokens: only the emulator's operations
+    /// read and change them.
+    pub(crate) fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// What is known of `code` at `at` (live, expired, or missing), for
+    /// inspection: tests, a QA tool asking which account a login used.
+    pub fn issued_code(
+        &self,
+        code: &str,
+        at: std::time::SystemTime,
+    ) -> crate::store::Lookup<crate::store::IssuedCode> {
+        self.store.codes.get(code, at)
+    }
+
+    /// How many check-login uuids, codes, access and refresh tokens are
+    /// kept (live or recently expired), for inspection.
+    pub fn stored_counts(&self) -> crate::store::StoredCounts {
+        crate::store::StoredCounts {
+            authorize_sessions: self.store.authorize_sessions.len(),
+            codes: self.store.codes.len(),
+            access_tokens: self.store.access_tokens.len(),
+            refresh_tokens: self.store.refresh_tokens.len(),
+        }
     }
 
     /// QR-code logins, for waiting on them (long polls) and inspection.

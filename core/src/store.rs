@@ -228,13 +228,22 @@ pub struct RefreshGrant {
     pub access_token: String,
 }
 
+/// How much of each kind [`Store`] holds ([`crate::Emulator::stored_counts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredCounts {
+    pub authorize_sessions: usize,
+    pub codes: usize,
+    pub access_tokens: usize,
+    pub refresh_tokens: usize,
+}
+
 /// All expiring state of one server.
 #[derive(Debug)]
 pub struct Store {
-    pub authorize_sessions: Expiring<FastLoginSession>,
-    pub codes: Expiring<IssuedCode>,
-    pub access_tokens: Expiring<AccessGrant>,
-    pub refresh_tokens: Expiring<RefreshGrant>,
+    pub(crate) authorize_sessions: Expiring<FastLoginSession>,
+    pub(crate) codes: Expiring<IssuedCode>,
+    pub(crate) access_tokens: Expiring<AccessGrant>,
+    pub(crate) refresh_tokens: Expiring<RefreshGrant>,
 }
 
 /// How long expired tokens stay known, so using one says "expired"
@@ -269,7 +278,7 @@ impl Store {
 
     /// Issues a fresh code for `session`'s website login, valid for
     /// [`CODE_TTL`].
-    pub fn issue_code(
+    pub(crate) fn issue_code(
         &self,
         session: &FastLoginSession,
         account_id: &str,
