@@ -180,7 +180,7 @@ async fn unknown_or_expired_uuid_gets_10046() {
     );
 
     let uuid = server.uuid().await;
-    server.emu.clock().advance(Duration::from_secs(301));
+    server.emu.advance_clock(Duration::from_secs(301)).unwrap();
     let reply = server.authorize(&uuid, APPID, REDIRECT, "st4te").await;
     assert_eq!(reply.errcode(), 10046);
     assert!(reply.json()["errmsg"].as_str().unwrap().contains("expired"));

@@ -486,7 +486,7 @@ async fn a_held_poll_answers_as_soon_as_the_phone_acts() {
     let held = bounded(Some(404));
     let act = async {
         wait_until_held(&server, &uuid).await;
-        server.emu.clock().advance(Duration::from_secs(301));
+        server.emu.advance_clock(Duration::from_secs(301)).unwrap();
     };
     let ((errcode, _), ()) = tokio::join!(held, act);
     assert_eq!(errcode, 402);
@@ -541,9 +541,9 @@ async fn qr_codes_expire_on_the_emulated_clock() {
         .start()
         .await;
     let uuid = new_qr(&server).await;
-    server.emu.clock().advance(Duration::from_secs(239));
+    server.emu.advance_clock(Duration::from_secs(239)).unwrap();
     assert_eq!(poll(&server, &uuid, None).await.0, 408);
-    server.emu.clock().advance(Duration::from_secs(1));
+    server.emu.advance_clock(Duration::from_secs(1)).unwrap();
     assert_eq!(poll(&server, &uuid, None).await.0, 402);
     assert_eq!(poll(&server, &uuid, Some(402)).await.0, 402);
     assert_eq!(server.emu.qr_scan(&uuid, "default"), Err(QrError::Expired));
