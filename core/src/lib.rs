@@ -37,6 +37,7 @@ pub mod limits;
 pub mod listening;
 pub mod named;
 pub mod oauth2;
+pub mod ops;
 pub mod origin;
 mod qa;
 pub mod qr;

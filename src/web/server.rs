@@ -316,7 +316,7 @@ impl Server {
         );
 
         let (stop_tasks, tasks_stopped) = tokio::sync::watch::channel(false);
-        tokio::spawn(wxemu_core::qr::auto_answer(
+        tokio::spawn(wxemu_core::ops::auto_answer(
             emulator.clone(),
             tasks_stopped.clone(),
         ));

@@ -10,35 +10,35 @@ use super::model::{QueuedOutcome, TicketKind, VerifiedPage, MAX_BASE_TOKENS};
 use crate::store::Expiring;
 
 #[derive(Debug, Clone)]
-pub(super) struct IssuedTicket {
-    pub(super) ticket: String,
-    pub(super) kind: TicketKind,
-    pub(super) expires_at: SystemTime,
+pub(crate) struct IssuedTicket {
+    pub(crate) ticket: String,
+    pub(crate) kind: TicketKind,
+    pub(crate) expires_at: SystemTime,
 }
 
 #[derive(Debug, Clone)]
-pub(super) struct BaseGrant {
-    pub(super) appid: String,
+pub(crate) struct BaseGrant {
+    pub(crate) appid: String,
 }
 
 /// The JS-SDK's state in one emulator.
 #[derive(Debug)]
 pub(crate) struct JsSdk {
     /// Every base token issued, to the app it is for.
-    pub(super) tokens: Expiring<BaseGrant>,
+    pub(crate) tokens: Expiring<BaseGrant>,
     /// Each app's newest `cgi-bin/token` (a new one retires it) and its
     /// stable token with its expiry.
-    pub(super) latest: Mutex<Latest>,
+    pub(crate) latest: Mutex<Latest>,
     /// Each app's last few tickets, newest last.
-    pub(super) tickets: Mutex<HashMap<String, VecDeque<IssuedTicket>>>,
-    pub(super) outcomes: Mutex<VecDeque<QueuedOutcome>>,
-    pub(super) pages: Mutex<VecDeque<VerifiedPage>>,
+    pub(crate) tickets: Mutex<HashMap<String, VecDeque<IssuedTicket>>>,
+    pub(crate) outcomes: Mutex<VecDeque<QueuedOutcome>>,
+    pub(crate) pages: Mutex<VecDeque<VerifiedPage>>,
 }
 
 #[derive(Debug, Default)]
-pub(super) struct Latest {
-    pub(super) token: HashMap<String, String>,
-    pub(super) stable: HashMap<String, (String, SystemTime)>,
+pub(crate) struct Latest {
+    pub(crate) token: HashMap<String, String>,
+    pub(crate) stable: HashMap<String, (String, SystemTime)>,
 }
 
 impl Default for JsSdk {
@@ -69,7 +69,7 @@ impl JsSdk {
 
 /// A map that forgets an arbitrary entry when it is full: per-app state
 /// for appids anyone may make up in permissive mode.
-pub(super) fn insert_bounded<V>(map: &mut HashMap<String, V>, key: String, value: V, cap: usize) {
+pub(crate) fn insert_bounded<V>(map: &mut HashMap<String, V>, key: String, value: V, cap: usize) {
     if map.len() >= cap && !map.contains_key(&key) {
         if let Some(victim) = map.keys().next().cloned() {
             map.remove(&victim);

@@ -13,26 +13,26 @@ use crate::store::Expiring;
 /// A consent page waiting for its person.
 #[derive(Debug, Clone)]
 pub(crate) struct PendingConsent {
-    pub(super) target: Target,
+    pub(crate) target: Target,
     /// The page's tap, handed to its waiting call (buffered if the tap
     /// comes first); each end taken once.
-    pub(super) tap: Arc<Mutex<Option<oneshot::Sender<Decision>>>>,
-    pub(super) tapped: Arc<Mutex<Option<oneshot::Receiver<Decision>>>>,
+    pub(crate) tap: Arc<Mutex<Option<oneshot::Sender<Decision>>>>,
+    pub(crate) tapped: Arc<Mutex<Option<oneshot::Receiver<Decision>>>>,
 }
 
 /// Everything an authorization keeps until its code is issued.
 #[derive(Debug, Clone)]
-pub(super) struct Target {
-    pub(super) appid: String,
-    pub(super) redirect_uri: String,
-    pub(super) scope: String,
-    pub(super) state: String,
-    pub(super) account_id: String,
+pub(crate) struct Target {
+    pub(crate) appid: String,
+    pub(crate) redirect_uri: String,
+    pub(crate) scope: String,
+    pub(crate) state: String,
+    pub(crate) account_id: String,
 }
 
 /// Consent pages waiting: bounded, each for the decision deadline.
 #[derive(Debug)]
-pub(crate) struct Consents(pub(super) Expiring<PendingConsent>);
+pub(crate) struct Consents(pub(crate) Expiring<PendingConsent>);
 
 /// Most consent pages open at once; beyond, the oldest is forgotten (its
 /// buttons then say the authorization is over).

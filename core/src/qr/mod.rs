@@ -26,9 +26,6 @@ use tokio::sync::{broadcast, watch};
 use crate::clock::Clock;
 use crate::random::random_token;
 
-mod ops;
-pub use ops::auto_answer;
-
 /// How long a finished or expired session stays visible (as "expired" or
 /// "confirmed") before it is forgotten and its uuid answers 500.
 const FORGET_AFTER: Duration = Duration::from_secs(600);
@@ -227,7 +224,13 @@ impl QrLogins {
         self.lock().get(uuid).map(|s| s.summary(uuid, now))
     }
 
-    fn create(&self, kind: QrKind, target: QrTarget, now: SystemTime, ttl: Duration) -> QrSummary {
+    pub(crate) fn create(
+        &self,
+        kind: QrKind,
+        target: QrTarget,
+        now: SystemTime,
+        ttl: Duration,
+    ) -> QrSummary {
         let uuid = match kind {
             QrKind::OpenPlatform => random_token(16),
             // Clients match `[A-Za-z0-9_-]{10}==`-like uuids and put them
@@ -266,7 +269,7 @@ impl QrLogins {
 
     /// Applies `change` to the session's current status (expiry applied)
     /// and wakes its long polls.
-    fn transition(
+    pub(crate) fn transition(
         &self,
         uuid: &str,
         now: SystemTime,

@@ -25,7 +25,6 @@ pub mod contacts;
 pub mod directory;
 pub mod ids;
 pub mod message;
-mod ops;
 pub mod session;
 
 use std::collections::{BTreeMap, HashMap};
@@ -41,7 +40,6 @@ pub use directory::{ContactSummary, Profile, FILEHELPER};
 use directory::{Directory, SharedBook};
 use message::{plain_text, wire_text};
 pub use message::{ConversationEntry, Direction, WireMessage, MSG_STATUS_NOTIFY, MSG_TEXT};
-pub use ops::LoginPoll;
 use session::{unix_millis, unix_secs, Session, Stored};
 pub use session::{Credentials, EndReason, SessionStatus, SessionSummary};
 
@@ -1074,6 +1072,35 @@ fn shared_book(books: &mut Vec<Arc<SharedBook>>, book: &ContactBook) -> Arc<Shar
     let shared = Arc::new(SharedBook::new(book));
     books.push(shared.clone());
     shared
+}
+
+/// What the Web WeChat login poll answers (`window.code=...`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginPoll {
+    /// 408: nobody scanned yet (or the phone cancelled and the code shows
+    /// again).
+    Waiting,
+    /// 201: scanned by this account; the page shows its avatar.
+    Scanned {
+        account_id: String,
+        nickname: String,
+    },
+    /// 200: confirmed; the client redeems `ticket` at webwxnewloginpage.
+    Confirmed { ticket: String },
+    /// 400: expired, unknown, or not a Web WeChat uuid.
+    Gone,
+}
+
+impl LoginPoll {
+    /// The number the poll answers (`window.code=N;`).
+    pub fn code(&self) -> u16 {
+        match self {
+            LoginPoll::Waiting => 408,
+            LoginPoll::Scanned { .. } => 201,
+            LoginPoll::Confirmed { .. } => 200,
+            LoginPoll::Gone => 400,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -4,41 +4,13 @@
 
 use std::time::Duration;
 
-use super::{
-    AccountProfile, AuthError, Caller, Contact, ContactPage, ContactSummary, ConversationEntry,
-    InitData, Injection, LoginGrant, SendError, SessionSummary, SyncCheck, SyncData, SyncError,
-    TicketError, WebWx, WebWxError, WebWxEvent,
-};
 use crate::emulator::Emulator;
 use crate::qr::{PollReply, QrKind, QrStatus};
-
-/// What the Web WeChat login poll answers (`window.code=...`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LoginPoll {
-    /// 408: nobody scanned yet (or the phone cancelled and the code shows
-    /// again).
-    Waiting,
-    /// 201: scanned by this account; the page shows its avatar.
-    Scanned {
-        account_id: String,
-        nickname: String,
-    },
-    /// 200: confirmed; the client redeems `ticket` at webwxnewloginpage.
-    Confirmed { ticket: String },
-    /// 400: expired, unknown, or not a Web WeChat uuid.
-    Gone,
-}
-
-impl LoginPoll {
-    pub fn code(&self) -> u16 {
-        match self {
-            LoginPoll::Waiting => 408,
-            LoginPoll::Scanned { .. } => 201,
-            LoginPoll::Confirmed { .. } => 200,
-            LoginPoll::Gone => 400,
-        }
-    }
-}
+use crate::webwx::{
+    AccountProfile, AuthError, Caller, Contact, ContactPage, ContactSummary, ConversationEntry,
+    InitData, Injection, LoginGrant, LoginPoll, SendError, SessionSummary, SyncCheck, SyncData,
+    SyncError, TicketError, WebWx, WebWxError, WebWxEvent,
+};
 
 impl Emulator {
     /// The account as Web WeChat shows it, with its contacts.
