@@ -91,16 +91,24 @@ fn plausible_appid(appid: &str) -> bool {
 /// only port 3000. Exact host match, as the Open Platform documents it (a
 /// subdomain needs its own entry).
 fn domain_matches(domain: &str, host: &str, port: Option<u16>) -> bool {
+    split_domain(domain).is_some_and(|(name, want_port)| {
+        name.eq_ignore_ascii_case(host.trim_end_matches('.'))
+            && want_port.is_none_or(|want| Some(want) == port)
+    })
+}
+
+/// A configured domain (callback, 网页授权 or JS domain) as its host name
+/// and its port, if it names one: `"localhost:3000"` is `("localhost",
+/// Some(3000))`, `"[::1]:8080"` keeps its brackets. Surrounding space and
+/// a trailing dot are dropped; None for a port that is not a number.
+pub(crate) fn split_domain(domain: &str) -> Option<(&str, Option<u16>)> {
     let domain = domain.trim().trim_end_matches('.');
-    let (name, want_port) = match domain.rsplit_once(':') {
-        Some((name, p)) if !name.contains(':') || name.ends_with(']') => match p.parse::<u16>() {
-            Ok(p) => (name, Some(p)),
-            Err(_) => return false,
-        },
-        _ => (domain, None),
-    };
-    name.eq_ignore_ascii_case(host.trim_end_matches('.'))
-        && want_port.is_none_or(|want| Some(want) == port)
+    match domain.rsplit_once(':') {
+        Some((name, p)) if !name.contains(':') || name.ends_with(']') => {
+            p.parse::<u16>().ok().map(|p| (name, Some(p)))
+        }
+        _ => Some((domain, None)),
+    }
 }
 
 #[cfg(test)]

@@ -176,26 +176,17 @@ impl Emulator {
                 ));
             }
         }
-        let app = match self.config().app(&request.app_id).cloned() {
-            Some(app) => app,
-            None if self.config().platform.mode == PlatformMode::Permissive
-                && !request.app_id.is_empty() =>
-            {
-                self.app_used_as(&request.app_id, AppKind::OfficialAccount)
-                    .ok_or_else(|| {
-                        fail(
-                            "invalid appid",
-                            format!("appId {:?} is malformed", request.app_id),
-                        )
-                    })?
-            }
-            None => {
-                return Err(fail(
+        let app = self
+            .app_used_as(&request.app_id, AppKind::OfficialAccount)
+            .ok_or_else(|| {
+                fail(
                     "invalid appid",
-                    format!("appId {:?} is not an app of this wxemu", request.app_id),
-                ))
-            }
-        };
+                    format!(
+                        "appId {:?} is not an app of this wxemu (unknown in strict mode, or malformed)",
+                        request.app_id
+                    ),
+                )
+            })?;
         let mut warnings = Vec::new();
         let url = url::Url::parse(&request.url).map_err(|_| {
             fail(
@@ -207,7 +198,9 @@ impl Emulator {
             .map_err(|reason| fail("invalid url domain", reason))?;
 
         let now = self.clock().now();
-        let tickets = self.ticket_history();
+        // Held, not copied: every verification reads it, and a failed one
+        // is diagnosed against other apps' tickets too.
+        let tickets = crate::sync::lock(&self.jssdk.tickets);
         let live: Vec<&str> = tickets
             .get(&app.appid)
             .into_iter()
@@ -392,9 +385,10 @@ impl Emulator {
             return Ok(());
         }
         let listed = app.js_domains.iter().any(|domain| {
-            let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
-            let domain = domain.split(':').next().unwrap_or_default();
-            host == domain || host.ends_with(&format!(".{domain}"))
+            crate::apps::split_domain(domain).is_some_and(|(d, _)| {
+                let d = d.to_ascii_lowercase();
+                host == d || host.ends_with(&format!(".{d}"))
+            })
         });
         if !listed {
             return Err(format!(
@@ -413,10 +407,6 @@ impl Emulator {
             ));
         }
         Ok(())
-    }
-
-    fn ticket_history(&self) -> HashMap<String, VecDeque<IssuedTicket>> {
-        crate::sync::lock(&self.jssdk.tickets).clone()
     }
 }
 

@@ -193,10 +193,10 @@ impl Emulator {
             }
             return Ok(());
         }
-        let (name, _) = split_port(host);
+        // The host alone (url's host_str has no port): a port is judged below.
+        let name = host.trim_end_matches('.');
         let listed = app.oauth_domains.iter().any(|domain| {
-            let (domain_name, _) = split_port(domain.trim().trim_end_matches('.'));
-            domain_name.eq_ignore_ascii_case(name.trim_end_matches('.'))
+            crate::apps::split_domain(domain).is_some_and(|(d, _)| d.eq_ignore_ascii_case(name))
         });
         if !listed {
             return Err(mismatch(""));
@@ -330,19 +330,6 @@ fn display_name(app: &WebsiteApp) -> String {
         app.appid.clone()
     } else {
         app.name.clone()
-    }
-}
-
-/// `host` and its port, if it names one (`[::1]:8080` too).
-fn split_port(host: &str) -> (&str, Option<&str>) {
-    match host.rsplit_once(':') {
-        Some((name, port))
-            if (!name.contains(':') || name.ends_with(']'))
-                && port.bytes().all(|b| b.is_ascii_digit()) =>
-        {
-            (name, Some(port))
-        }
-        _ => (host, None),
     }
 }
 

@@ -28,7 +28,7 @@ use super::cgi::cgi_error;
 use crate::web::marks::{RequestApp, Warnings};
 use crate::web::openplatform::page::{script_safe_json, CONFIG_PLACEHOLDER};
 use crate::web::openplatform::query_params;
-use crate::web::openplatform::token::api_json_body;
+use crate::web::openplatform::token::{api_json_body, json_reply_as, JSON};
 use crate::web::registry;
 
 const BRIDGE_TEMPLATE: &str = include_str!("../../../ui/h5/bridge.js");
@@ -195,13 +195,7 @@ pub async fn report() -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
+/// The bridge's calls answer plain JSON.
 fn json_reply(body: Value) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "application/json; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        body.to_string(),
-    )
-        .into_response()
+    json_reply_as(JSON, &body)
 }

@@ -21,7 +21,6 @@ use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Extension;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -31,9 +30,9 @@ use wxemu_core::oauth2::{Consent, WebAuthDone, WebAuthError, WebAuthRequest, Web
 
 use super::page::{error_page, script_safe_json, CONFIG_PLACEHOLDER};
 use super::query_params;
-use super::token::{api_error, api_json_body};
+use super::token::{api_error, api_json_body, json_reply_as, JSON};
 use crate::web::fastlogin::RequestOrigin;
-use crate::web::marks::{DecisionNote, ReplyErrcode, RequestApp, Warnings};
+use crate::web::marks::{DecisionNote, RequestApp, Warnings};
 use crate::web::registry;
 
 /// The consent page; wxemu puts its config where the placeholder is.
@@ -206,15 +205,7 @@ fn consent_error(e: &WebAuthError) -> Response {
 /// "invalid code" family has no better fit; the page only checks non-zero).
 const CONSENT_OVER: i64 = 40029;
 
+/// The consent page's own calls answer plain JSON.
 fn json_reply(body: serde_json::Value) -> Response {
-    let errcode = body.get("errcode").and_then(serde_json::Value::as_i64);
-    (
-        [
-            (header::CONTENT_TYPE, "application/json; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        Extension(ReplyErrcode(errcode)),
-        body.to_string(),
-    )
-        .into_response()
+    json_reply_as(JSON, &body)
 }

@@ -32,6 +32,8 @@ use crate::web::marks::ReplyErrcode;
 
 /// The Content-Type of every token API reply (module doc).
 pub const CONTENT_TYPE: &str = "text/plain";
+/// Plain JSON, for wxemu's own calls (the consent page's, the bridge's).
+pub(crate) const JSON: &str = "application/json; charset=utf-8";
 
 fn json_reply(body: &Value) -> Response {
     json_reply_as(CONTENT_TYPE, body)
