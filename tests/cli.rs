@@ -1,7 +1,7 @@
 //! The real `wxemu` binary: what it prints, the terminal prompt, signals,
 //! and its one-sentence errors.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStderr, ChildStdout, Command, Stdio};

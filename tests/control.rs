@@ -1,7 +1,7 @@
 //! The control API over real TLS: auth, client/accounts/apps, decisions,
 //! faults, clock, journal, reset, scenarios.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! (`wxemu::web::registry::control_calls`), and
 //! every one of them is really served (not the control API's 404/405).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

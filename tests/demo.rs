@@ -3,7 +3,7 @@
 //! use, refused logins), the in-process code trade and the profile. The
 //! browser walks the same loop in tests/browser/demo.test.js.
 
-mod common;
+use crate::common;
 
 use hyper::{Method, StatusCode};
 use serde_json::Value;

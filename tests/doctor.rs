@@ -2,8 +2,8 @@
 //! by another process (a plain socket; another wxemu with a different CA), and a name
 //! that does not resolve or resolves elsewhere.
 
-mod common;
-mod tools;
+use crate::common;
+use crate::tools;
 
 use std::io::{Read, Write};
 use std::net::SocketAddr;

@@ -3,7 +3,7 @@
 //! follow the same events, never show a stale state), the stream is
 //! guarded like the rest of the control API, and it ends at shutdown.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

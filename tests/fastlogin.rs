@@ -1,7 +1,7 @@
 //! The fast-login API over real TLS: wire format, the authorize flow, every
 //! errcode, uuid and code rules.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -12,7 +12,7 @@
 //! own; its injected errcodes are compared with the token API's errors,
 //! whose format they borrow.
 
-mod common;
+use crate::common;
 
 use common::*;
 use hyper::{Method, StatusCode};

@@ -5,8 +5,8 @@
 //! idle-connection cases take seconds; the real binary runs where a process
 //! limit (`ulimit -n`) or its memory is what is being tested.
 
-mod common;
-mod tools;
+use crate::common;
+use crate::tools;
 
 use std::process::Command;
 use std::time::Duration;
@@ -1035,7 +1035,7 @@ async fn flood(
 
 /// Every flood on a fresh server, enough requests to fill every cap; the
 /// RSS after each. Minutes in a debug build, so not in the default run:
-/// `cargo test --release --test hostile -- --ignored --nocapture`.
+/// `cargo test --release --test integration hostile:: -- --ignored --nocapture`.
 #[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "minutes long: fills every store's cap; run with --release -- --ignored"]

@@ -2,7 +2,7 @@
 //! survives add + remove byte for byte, and `kill -9` in the middle of rewriting leaves
 //! either the old or the new file, never a mix.
 
-mod tools;
+use crate::tools;
 
 use std::path::Path;
 use std::process::Command;

@@ -4,7 +4,7 @@
 //! interception CA's name constraints enforced by Debian's Chromium (no certificate
 //! switches), next to the fast-login CA.
 
-mod tools;
+use crate::tools;
 
 use std::net::SocketAddr;
 use std::path::Path;

@@ -5,8 +5,8 @@
 //! each request was addressed to (intercepted vs direct); and the control API's view
 //! of interception (`GET /__wxemu/intercept`).
 
-mod common;
-mod tools;
+use crate::common;
+use crate::tools;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -7,8 +7,8 @@
 //!
 //! scripts/test installs both (tests/sdk/.venv, tests/sdk/node_modules).
 
-mod common;
-mod tools;
+use crate::common;
+use crate::tools;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

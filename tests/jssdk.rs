@@ -3,7 +3,7 @@
 //! (signature, domain, fields) with its diagnosis, outcomes, faults in the
 //! cgi-bin format, and the bridge script.
 
-mod common;
+use crate::common;
 
 use common::*;
 use hyper::{Method, StatusCode};

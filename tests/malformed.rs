@@ -2,7 +2,7 @@
 //! right HTTP status), never a panic, a hang or an empty reply, and the
 //! server keeps serving afterwards.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //! mismatch, error pages, code expiry, and what the token API answers for
 //! these codes (scope, unionid, snapshot, the private profile).
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! config, the error pages, the `f=xml` refresh, the QR image, the long
 //! poll through every status, and `--approve auto|deny` for QR codes.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

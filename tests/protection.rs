@@ -2,7 +2,7 @@
 //! browser request, the Host check against DNS rebinding, and the limits
 //! that keep one client from holding the server.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

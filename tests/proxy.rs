@@ -5,7 +5,7 @@
 //! proxy's own pages. The handler here stands in for wxemu's router: it answers with the
 //! host it was given, so the tests see exactly what the proxy handed over.
 
-mod tools;
+use crate::tools;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

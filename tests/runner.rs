@@ -3,7 +3,7 @@
 //! login page that probes only its own port, `trust env` per mode, and
 //! `hosts add --data-dir`.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::path::Path;

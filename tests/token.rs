@@ -1,7 +1,7 @@
 //! The token API over real TLS: every path and errcode, lifetimes on the
 //! emulated clock, openid/unionid rules, strict vs permissive apps.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

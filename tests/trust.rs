@@ -5,8 +5,8 @@
 //! The system-store test changes the machine's real store (CI is a throwaway root
 //! machine) and removes exactly what it added, in a drop guard, even when it fails.
 
-mod common;
-mod tools;
+use crate::common;
+use crate::tools;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

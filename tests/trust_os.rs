@@ -11,8 +11,8 @@
 //! Elsewhere they skip with a message. CI sets `WXEMU_REQUIRE_OS_TRUST_TESTS=1`
 //! on macOS and Windows (.github/workflows/ci.yml), where a skip is a failure.
 
-mod common;
-mod tools;
+use crate::common;
+use crate::tools;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -5,7 +5,7 @@
 //! per account, expiry on the emulated clock, the control API and journal
 //! masking. The real bot libraries run in tests/bots (node --test).
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! Integration tests for wxemu-certs: persistence, renewal, CA safety, and that real TLS
 //! verification (rustls/webpki) accepts the leaf and enforces the CA's name constraints.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

@@ -3,7 +3,7 @@
 //! replaced, serving per-host leaves over real TLS; the fast-login CA still cannot sign
 //! those names; and the trust-store code handles both CAs side by side.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::io::{Read, Write};

@@ -7,10 +7,12 @@
 //! another (the system store). That is "partly"; the dashboard once said
 //! "not trusted" there.
 //!
-//! Its own test binary: it points HOME at a temporary directory for the
-//! whole process (the stores are looked for there). Nothing outside the
-//! temporary directories is written: the CA goes into the temporary NSS
-//! database only, the system store is only read.
+//! Its own process: HOME points at a temporary directory for the whole
+//! process (the stores are looked for there), which the other tests of this
+//! binary must not see, so the test runs this binary again, filtered to the
+//! one test, with HOME set. Nothing outside the temporary directories is
+//! written: the CA goes into the temporary NSS database only, the system
+//! store is only read.
 
 use std::path::Path;
 use std::process::Command;
@@ -49,8 +51,37 @@ fn dashboard_and_control_api_give_one_verdict_on_a_partly_trusted_interception_c
         return;
     }
     let home = tempfile::tempdir().unwrap();
-    std::env::set_var("HOME", home.path());
-    let nssdb = home.path().join(".pki/nssdb");
+    // This module's path inside the test binary, without the crate's name.
+    let (_, module) = module_path!().split_once("::").unwrap();
+    let child = Command::new(std::env::current_exe().unwrap())
+        .arg("--exact")
+        .arg(format!("{module}::in_its_own_home"))
+        .args(["--ignored", "--nocapture"])
+        .env("HOME", home.path())
+        .env(IN_CHILD, "1")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&child.stdout),
+        String::from_utf8_lossy(&child.stderr),
+    );
+    assert!(child.status.success(), "{stdout}\n{stderr}");
+    // The filter matched the one test and it ran (a typo would pass 0 tests).
+    assert!(stdout.contains("ok. 1 passed;"), "{stdout}\n{stderr}");
+}
+
+/// Set in the child process the test above starts.
+const IN_CHILD: &str = "WXEMU_TEST_INTERCEPT_TRUST_CHILD";
+
+#[test]
+#[ignore = "runs in its own process with its own HOME: the test above starts it"]
+fn in_its_own_home() {
+    assert!(
+        std::env::var_os(IN_CHILD).is_some(),
+        "run by dashboard_and_control_api_give_one_verdict_on_a_partly_trusted_interception_ca"
+    );
+    let home = std::path::PathBuf::from(std::env::var_os("HOME").unwrap());
+    let nssdb = home.join(".pki/nssdb");
     std::fs::create_dir_all(&nssdb).unwrap();
     let made = Command::new("certutil")
         .args(["-N", "--empty-password", "-d"])

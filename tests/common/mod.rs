@@ -1,7 +1,6 @@
 //! A real wxemu server on an ephemeral loopback port, and a client that
 //! talks to it over real TLS, trusting only the server's own generated CA
 //! and sending SNI `localhost.weixin.qq.com`.
-#![allow(dead_code)] // each test file uses a different part of this
 
 use std::net::SocketAddr;
 use std::sync::Arc;

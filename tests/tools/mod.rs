@@ -4,7 +4,6 @@
 //! `WXEMU_REQUIRE_SYSTEM_TESTS=1` (set by scripts/test when it runs as root on Debian),
 //! where it fails instead: CI must really run these. Also the loopback TLS ends those
 //! tests talk to: a one-certificate HTTPS server and a client trusting one CA.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

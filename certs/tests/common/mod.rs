@@ -1,6 +1,5 @@
 //! What both integration test files need: a fresh data directory, webpki verification
 //! of a leaf against one CA at a given time, and readers for certificates and modes.
-#![allow(dead_code)] // each test file uses a different part of this
 
 use std::fs;
 use std::path::{Path, PathBuf};
