@@ -477,9 +477,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     println!("Press Ctrl-C to stop.");
 
     if approval == ApprovalMode::Ask {
-        tokio::spawn(crate::cli::prompt::run(
-            server.emulator().approvals().clone(),
-        ));
+        tokio::spawn(crate::cli::prompt::run(server.emulator()));
     }
     server.run(shutdown).await;
     Ok(())
