@@ -422,7 +422,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
                 n => format!(" and {} more (GET /__wxemu/intercept)", n - 4),
             }
         );
-        use wxemu_certs::trust::Verdict;
+        use wxemu_certs::Verdict;
         let ca_path = intercept.ca().cert_path().to_owned();
         // Asking every store takes tens of milliseconds; a test runner waiting
         // for --ready-file trusts the CA its own way and should not wait.

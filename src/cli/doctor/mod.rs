@@ -9,7 +9,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, SystemTime};
 
-use wxemu_certs::trust::{self, CaCert};
+use wxemu_certs::{read_pem_cert, trust_status, validity, CaCert};
 
 use crate::client::{self, Client};
 use crate::web::guard::WECHAT_ORIGIN;
@@ -497,7 +497,7 @@ async fn check_login(
 async fn check_trust(options: &DoctorOptions, ca: &CaCert) -> Check {
     let targets = options.trust.clone();
     let ca2 = ca.clone();
-    let report = match tokio::task::spawn_blocking(move || trust::status(&ca2, &targets)).await {
+    let report = match tokio::task::spawn_blocking(move || trust_status(&ca2, &targets)).await {
         Ok(r) => r,
         Err(e) => {
             return Check::new(
@@ -552,15 +552,12 @@ fn check_certificates(options: &DoctorOptions, ca: Option<&CaCert>) -> (Check, C
     };
     let leaf_path = wxemu_certs::leaf_cert_path(&options.data_dir);
     let leaf = if leaf_path.exists() {
-        trust::read_pem_cert(&leaf_path)
+        read_pem_cert(&leaf_path)
     } else {
         Err(NO_LEAF_YET.to_owned())
     };
-    let ca_validity = trust::validity(&ca.der);
-    let leaf_validity = leaf
-        .as_deref()
-        .map_err(Clone::clone)
-        .and_then(trust::validity);
+    let ca_validity = validity(&ca.der);
+    let leaf_validity = leaf.as_deref().map_err(Clone::clone).and_then(validity);
     judge_certificates(&ca_validity, &leaf_validity, now)
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
-use wxemu_certs::trust::TrustTargets;
+use wxemu_certs::TrustTargets;
 use wxemu_core::emulator::CANONICAL_HOST;
 
 /// Resolves a name to addresses (injectable so tests need no DNS).

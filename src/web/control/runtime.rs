@@ -17,7 +17,7 @@ use wxemu_core::endpoint::Endpoint;
 use wxemu_core::faults::FaultSpec;
 use wxemu_core::journal::Filter;
 
-pub use wxemu_certs::trust::Verdict;
+pub use wxemu_certs::Verdict;
 
 pub async fn health(State(emu): State<Arc<Emulator>>) -> ApiResult {
     ok(json!({
