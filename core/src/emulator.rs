@@ -209,8 +209,11 @@ impl Emulator {
         }
     }
 
-    /// Forgets what expired (the server's purge task): the count dropped.
-    pub fn purge(&self, now: std::time::SystemTime) -> usize {
+    /// Forgets what expired by the emulated clock (the server's purge
+    /// task): the count dropped. It takes no time of its own, so nothing
+    /// live is dropped without the clock moving (which publishes).
+    pub fn purge(&self) -> usize {
+        let now = self.clock.now();
         self.store.purge(now)
             + self.consents.purge(now)
             + self.jssdk.purge(now)
