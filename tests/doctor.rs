@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use common::TestServer;
 use serde_json::Value;
-use wxemu::cli::doctor::{self, DoctorOptions, Level};
+use wxemu::doctor::{self, DoctorOptions, Level};
 use wxemu_certs::{install_trust, CaCert, StoreKind, TrustTargets};
 
 /// Runs the real binary: `wxemu doctor --json ...`. Returns (exit success, report).

@@ -393,7 +393,7 @@ async fn serve_intercepts_through_the_proxy_and_in_hosts_mode() {
 /// the proxy answering, and in hosts mode every intercepted name on loopback.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn doctor_checks_interception() {
-    use wxemu::cli::doctor::{self, DoctorOptions, Level};
+    use wxemu::doctor::{self, DoctorOptions, Level};
     let data = tempfile::tempdir().expect("data");
     let server = bind_intercepting(data.path(), false).await;
     let proxy = server

@@ -21,7 +21,7 @@ use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
 use tauri::Manager;
-use wxemu::cli::ctl::Control;
+use wxemu::control_client::Control;
 use wxemu::web::intercept::InterceptOptions;
 use wxemu::ServeOptions;
 use wxemu_certs::CaKind;

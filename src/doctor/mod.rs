@@ -59,7 +59,7 @@ async fn check_name(options: &DoctorOptions) -> Check {
     let resolver = options.resolver.clone();
     let name = options.name.clone();
     let port = options.port;
-    let hosts_note = match crate::cli::hosts::status(&options.hosts_file) {
+    let hosts_note = match crate::hosts::status(&options.hosts_file) {
         Ok(s) if !s.ours.is_empty() => {
             format!("{}: wxemu's line is present", options.hosts_file.display())
         }
@@ -417,15 +417,17 @@ async fn check_server(options: &DoctorOptions, ca: &CaCert) -> Check {
 /// its journal's warnings: a QA run should not pass here and fail there.
 async fn check_wire_warnings(options: &DoctorOptions) -> Check {
     const NAME: &str = "real-wechat";
-    let journal =
-        match crate::cli::ctl::Control::from_data_dir(&options.data_dir, Some(options.port)) {
-            Ok(control) => {
-                control
-                    .call(hyper::Method::GET, "/journal", None, options.timeout * 2)
-                    .await
-            }
-            Err(e) => Err(e),
-        };
+    let journal = match crate::control_client::Control::from_data_dir(
+        &options.data_dir,
+        Some(options.port),
+    ) {
+        Ok(control) => {
+            control
+                .call(hyper::Method::GET, "/journal", None, options.timeout * 2)
+                .await
+        }
+        Err(e) => Err(e),
+    };
     let journal = match journal {
         Ok(journal) => journal,
         Err(e) => return Check::new(NAME, Level::Skip, format!("cannot read the journal: {e}")),

@@ -1,6 +1,6 @@
 //! The machine-setup commands: `wxemu trust`, `wxemu hosts`, `wxemu doctor`. Argument
-//! definitions and output only; the work is in [`wxemu_certs`] (`install_trust` and friends), [`crate::cli::hosts`]
-//! and [`crate::cli::doctor`].
+//! definitions and output only; the work is in [`wxemu_certs`] (`install_trust` and friends),
+//! [`wxemu::hosts`] and [`wxemu::doctor`].
 
 use std::path::PathBuf;
 
@@ -40,7 +40,7 @@ pub enum TrustCommand {
         #[arg(long)]
         intercept: bool,
         /// With --intercept: the port `wxemu serve --proxy-port` listens on.
-        #[arg(long, value_name = "PORT", default_value_t = crate::web::proxy::DEFAULT_PROXY_PORT, requires = "intercept")]
+        #[arg(long, value_name = "PORT", default_value_t = wxemu::web::proxy::DEFAULT_PROXY_PORT, requires = "intercept")]
         proxy_port: u16,
         /// With --intercept: how the backend reaches the intercepted names.
         /// `proxy` (`serve --proxy-port`): the proxy variables and the CAs;
@@ -284,8 +284,8 @@ pub struct HostsArgs {
 }
 
 impl HostsArgs {
-    fn mapping(&self) -> Result<crate::cli::hosts::Mapping, String> {
-        use crate::cli::hosts::Mapping;
+    fn mapping(&self) -> Result<wxemu::hosts::Mapping, String> {
+        use wxemu::hosts::Mapping;
         if !self.intercept {
             return Ok(Mapping::fast_login());
         }
@@ -303,13 +303,13 @@ impl HostsArgs {
             }
             None => wxemu_core::config::InterceptConfig::default().hosts,
         };
-        let hosts = crate::web::proxy::InterceptedHosts::new(&names)?;
+        let hosts = wxemu::web::proxy::InterceptedHosts::new(&names)?;
         Ok(Mapping::intercept(hosts.as_slice()))
     }
 }
 
 pub fn hosts(command: HostsCommand) -> Result<(), String> {
-    use crate::cli::hosts::{self, Change};
+    use wxemu::hosts::{self, Change};
     let (args, verb) = match &command {
         HostsCommand::Add(a) => (a, "added"),
         HostsCommand::Remove(a) => (a, "removed"),
@@ -379,7 +379,7 @@ pub struct DoctorArgs {
 
 pub async fn doctor(args: DoctorArgs) -> Result<(), String> {
     let data_dir = args.trust.data_dir.resolve()?;
-    let mut options = crate::cli::doctor::DoctorOptions::new(data_dir.clone());
+    let mut options = wxemu::doctor::DoctorOptions::new(data_dir.clone());
     options.port = args.port;
     options.name = args.name.clone();
     options.trust = args.trust.targets();
@@ -393,7 +393,7 @@ pub async fn doctor(args: DoctorArgs) -> Result<(), String> {
     if let Some(hosts) = &args.hosts_file {
         options.hosts_file = hosts.clone();
     }
-    let report = crate::cli::doctor::run(&options).await;
+    let report = wxemu::doctor::run(&options).await;
     if args.json {
         let json = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
         println!("{json}");
