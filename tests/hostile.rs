@@ -532,7 +532,7 @@ async fn config_is_rewritten_0600_and_the_data_directory_is_0700() {
     // A fresh data directory, whatever is written first, is owner-only.
     let parent = tempfile::tempdir().unwrap();
     let dir = parent.path().join("a").join("wxemu");
-    wxemu::web::control::ensure_token(&dir).unwrap();
+    wxemu::web::surfaces::control::ensure_token(&dir).unwrap();
     assert_eq!(mode(&dir), 0o700);
     let dir = parent.path().join("b").join("wxemu");
     wxemu::core::config::Config::default()
@@ -572,7 +572,7 @@ fn serve_limited(open_files: u32) -> Serve {
         .arg(BIN)
         .env("WXEMU_DATA_DIR", data_dir.path())
         // Parking is said at debug level (see `idle_http1_connections_park_and_resume`).
-        .env("RUST_LOG", "info,wxemu::web::parking=debug")
+        .env("RUST_LOG", "info,wxemu::web::transport::parking=debug")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -664,7 +664,7 @@ fn wait_for_line(serve: &Serve, what: &str, limit: Duration) -> bool {
 async fn idle_http1_connections_park_and_resume() {
     let serve = serve_limited(1024);
     let client = serve.client.clone();
-    let park = wxemu::web::connections::PARK_AFTER + Duration::from_secs(1) + SLACK;
+    let park = wxemu::web::transport::connections::PARK_AFTER + Duration::from_secs(1) + SLACK;
     let mut stream = client.connect().await;
     let host = format!("localhost.weixin.qq.com:{}", client.addr.port());
     let get = format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n");

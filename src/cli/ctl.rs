@@ -19,11 +19,11 @@ use serde_json::{Map, Value};
 
 use super::named;
 use crate::client::{self, Client};
-use crate::web::control::{
+use crate::web::registry::{self as r, Route};
+use crate::web::surfaces::control::{
     self, Advance, ClientChange, JournalQuery, ListQuery, PolicyChange, Resolution, Scan,
     ServeInfo, PREFIX,
 };
-use crate::web::registry::{self as r, Route};
 use wxemu_core::approval::{ApprovalMode, Decision, QueuedAnswer};
 use wxemu_core::config::ClientState;
 use wxemu_core::emulator::DEFAULT_PORT;

@@ -17,7 +17,7 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use wxemu_core::Named;
 
-use crate::web::proxy::PAC_PATH;
+use crate::web::intercept::proxy::PAC_PATH;
 use crate::web::registry;
 use crate::web::server::{ServeOptions, Server};
 use wxemu_core::approval::ApprovalMode;
@@ -407,7 +407,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     println!(
         "  control    https://{CANONICAL_HOST}:{}/__wxemu/  (token: wxemu ctl token, file {})",
         addr.port(),
-        crate::web::control::token_path(&data_dir).display()
+        crate::web::surfaces::control::token_path(&data_dir).display()
     );
     if let Some(api) = http_api {
         println!("  http api   http://{api}/sns/...  (plain HTTP, token API only)");

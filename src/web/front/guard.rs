@@ -10,8 +10,8 @@
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
-use crate::web::fastlogin::{self, errcode};
-use crate::web::registry::{HostFamily, Route, Wire};
+use crate::web::front::wire::{self, Refusal};
+use crate::web::registry::{HostFamily, Route};
 use wxemu_core::emulator::Emulator;
 
 /// The only origin the real login page is served from.
@@ -136,14 +136,8 @@ pub(crate) fn shorten(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
     ))
 }
 
-/// Normalizes an Origin ("https://Example.com:443" -> "https://example.com").
-/// None for anything that is not scheme://host[:port].
-pub fn parse_origin(origin: &str) -> Option<String> {
-    let url = url::Url::parse(origin).ok()?;
-    let clean = url.path() == "/" && url.query().is_none() && url.fragment().is_none();
-    let serialized = url.origin().ascii_serialization();
-    (clean && url.has_host() && !origin.ends_with('/')).then_some(serialized)
-}
+/// Normalizes an Origin (the core's, which also checks the config's).
+pub use wxemu_core::origin::parse_origin;
 
 /// Origins allowed to call the fast-login API: the real login page, wxemu's
 /// own pages, and the config's extras.
@@ -199,16 +193,8 @@ pub(crate) fn browser_gate(
             path = route.path,
             "refused a browser request from a foreign Origin; add it to [server] allowed_origins to allow it"
         );
-        let apiname = match route.wire {
-            Wire::FastLogin { apiname } => apiname,
-            _ => fastlogin::CHECK_LOGIN_API,
-        };
-        return BrowserGate::Answer(fastlogin::error_reply(
-            StatusCode::FORBIDDEN,
-            apiname,
-            errcode::ORIGIN_NOT_ALLOWED,
-            format!("origin {shown} is not allowed to use fast login; allowed: {WECHAT_ORIGIN}, wxemu's own origin, and [server] allowed_origins"),
-        ));
+        let detail = format!("origin {shown} is not allowed to use fast login; allowed: {WECHAT_ORIGIN}, wxemu's own origin, and [server] allowed_origins");
+        return BrowserGate::Answer(wire::refusal(route, Refusal::ForeignOrigin { detail }));
     }
     if method == Method::OPTIONS {
         return BrowserGate::Answer(preflight(route, headers, origin.clone()));

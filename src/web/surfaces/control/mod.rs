@@ -41,10 +41,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
-use crate::web::body::{read_body, BodyError};
-use crate::web::guard::parse_origin;
 use crate::web::registry::Binding;
+use crate::web::transport::body::{read_body, BodyError};
 use wxemu_core::emulator::{Emulator, UpdateError};
+use wxemu_core::origin::parse_origin;
 
 /// Where every control route lives.
 pub use crate::web::registry::CONTROL_PREFIX as PREFIX;
@@ -317,7 +317,7 @@ pub fn ensure_token(data_dir: &Path) -> std::io::Result<String> {
 }
 
 /// What `wxemu ctl` reads of a running server's `<data dir>/serve.json`
-/// (written whole by [`crate::web::ready::Ready`]).
+/// (written whole by [`crate::web::transport::ready::Ready`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServeInfo {
     pub port: u16,

@@ -31,12 +31,12 @@ use wxemu_core::oauth2::{Consent, WebAuthDone, WebAuthError, WebAuthRequest, Web
 use super::page::{error_page, script_safe_json, CONFIG_PLACEHOLDER};
 use super::query_params;
 use super::token::{api_error, api_json_body, json_reply_as, JSON};
-use crate::web::fastlogin::RequestOrigin;
 use crate::web::marks::{DecisionNote, RequestApp, Warnings};
 use crate::web::registry;
+use crate::web::surfaces::fastlogin::RequestOrigin;
 
 /// The consent page; wxemu puts its config where the placeholder is.
-const CONSENT_TEMPLATE: &str = include_str!("../../../ui/connect/oauth2.html");
+const CONSENT_TEMPLATE: &str = include_str!("../../../../ui/connect/oauth2.html");
 
 /// `GET /connect/oauth2/authorize?appid&redirect_uri&response_type=code&scope&state`
 pub async fn authorize(

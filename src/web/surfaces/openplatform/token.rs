@@ -90,7 +90,7 @@ pub(crate) async fn read_api_body(
     body: Body,
     error: fn(i64, &str) -> Response,
 ) -> Result<axum::body::Bytes, Response> {
-    crate::web::body::read_body(body, emu.limits())
+    crate::web::transport::body::read_body(body, emu.limits())
         .await
         .map_err(|e| {
             let mut reply = error(DATA_FORMAT_ERROR, &format!("data format error: {e}"));
