@@ -907,7 +907,7 @@ async fn login_target_fields_are_bounded_with_the_wires_own_errors() {
 
 #[tokio::test]
 async fn stores_are_capped_oldest_first_and_reset_forgets_registered_apps() {
-    use wxemu::core::qr::{QrTarget, MAX_QR_LOGINS};
+    use wxemu::core::openplatform::qr::{QrTarget, MAX_QR_LOGINS};
     use wxemu::core::store::MAX_CODES;
     let server = TestServer::start().await;
     let emu = &server.emu;
@@ -948,7 +948,7 @@ async fn stores_are_capped_oldest_first_and_reset_forgets_registered_apps() {
         let qr = emu.qr_create(target.clone());
         emu.qr_scan(&qr.uuid, "default").unwrap();
         match emu.qr_confirm(&qr.uuid).unwrap().status {
-            wxemu::core::qr::QrStatus::Confirmed { code, .. } => code,
+            wxemu::core::openplatform::qr::QrStatus::Confirmed { code, .. } => code,
             other => panic!("{other:?}"),
         }
     };

@@ -8,7 +8,7 @@ use tokio::sync::{broadcast, watch};
 
 use crate::approval::ApprovalMode;
 use crate::emulator::Emulator;
-use crate::qr::{QrError, QrEvent, QrKind, QrStatus, QrSummary, QrTarget};
+use crate::openplatform::qr::{QrError, QrEvent, QrKind, QrStatus, QrSummary, QrTarget};
 
 /// The QR login operations. Each one validates, changes the session and
 /// wakes its long polls; there is no other way to change a QR login.

@@ -18,7 +18,7 @@ use axum::routing::{any, get};
 use serde_json::json;
 
 use wxemu_core::emulator::Emulator;
-use wxemu_core::tokens::Lang;
+use wxemu_core::openplatform::tokens::Lang;
 
 use crate::site::{self, Callback, CallbackQuery, Sessions, TokenExchange, User};
 use crate::web::registry;
@@ -38,7 +38,11 @@ const MAX_SESSIONS: usize = 256;
 /// The pages, compiled in so the installed app needs no files beside it.
 const PAGES: &[(&str, &str, &str)] = &[
     ("", HTML, include_str!("../../../ui/demo/index.html")),
-    ("index.html", HTML, include_str!("../../../ui/demo/index.html")),
+    (
+        "index.html",
+        HTML,
+        include_str!("../../../ui/demo/index.html"),
+    ),
     (
         "embedded.html",
         HTML,

@@ -18,7 +18,7 @@ use serde_json::json;
 use super::query_params;
 use crate::web::registry;
 use wxemu_core::emulator::{Emulator, CANONICAL_HOST, KNOWN_PORTS};
-use wxemu_core::qr::{PollReply, QrTarget};
+use wxemu_core::openplatform::qr::{PollReply, QrTarget};
 
 /// The login page template; the loginpage UI replaces its content.
 const PAGE_TEMPLATE: &str = include_str!("../../../../ui/connect/qrconnect.html");
