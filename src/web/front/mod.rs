@@ -37,13 +37,12 @@ use tower::ServiceExt;
 use wxemu_core::emulator::{Emulator, CANONICAL_HOST};
 use wxemu_core::endpoint::Endpoint;
 
-use faults::AppliedFault;
-use guard::BrowserGate;
 use crate::web::front::journal::Pending;
 use crate::web::front::routes::family_routers;
-use wire::Refusal;
 use crate::web::registry::{self, Access, HostFamily, Matched, Matcher, Route};
-use crate::web::surfaces::control;
+use faults::AppliedFault;
+use guard::BrowserGate;
+use wire::Refusal;
 use wxemu_core::limits::MAX_QUERY_BYTES;
 
 /// Which listener a front serves.
@@ -159,7 +158,8 @@ impl Front {
             }
             Access::Control | Access::ControlProbe => {
                 let token_needed = route.access == Access::Control;
-                if let Some(refusal) = control::admit(emu, req.headers(), token_needed) {
+                if let Some(refusal) = guard::admit_control(emu, route, req.headers(), token_needed)
+                {
                     return refusal;
                 }
                 None

@@ -28,6 +28,9 @@ pub(crate) enum Refusal<'a> {
     /// A browser request from an Origin that may not call the route (403);
     /// `detail` says which and what is allowed.
     ForeignOrigin { detail: String },
+    /// The control API's guard: a cross-site caller (403) or no valid
+    /// bearer token (401).
+    Control { status: StatusCode, message: String },
 }
 
 /// The front's refusal of a request for `route`, in the route's format.
@@ -48,6 +51,9 @@ pub(crate) fn refusal(route: &Route, why: Refusal<'_>) -> Response {
                 errcode::ORIGIN_NOT_ALLOWED,
                 detail,
             )
+        }
+        Refusal::Control { status, message } => {
+            control::ApiError::new(status, message).into_response()
         }
     }
 }
