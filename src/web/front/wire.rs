@@ -1,7 +1,8 @@
 //! How the front writes an error in a route's wire format: the one place
 //! that matches on [`Wire`], so the front ([`crate::web::front`]), fault
-//! injection ([`crate::web::front::faults`]) and the Origin check
-//! ([`crate::web::front::guard`]) each make one call and import no surface.
+//! injection ([`crate::web::front::faults`]) and the guards (Origin,
+//! control token: [`crate::web::front::guard`]) each make one call and
+//! import no surface.
 //!
 //! Each arm calls the encoder the surface's own handlers answer errors
 //! with, so what the front writes is byte for byte the surface's own error
