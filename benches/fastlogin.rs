@@ -332,7 +332,7 @@ fn start_time_and_idle_rss(
     (times, rss)
 }
 
-/// The allocator the `wxemu` binary ships with (src/main.rs): the server
+/// The allocator the `wxemu` binary ships with (src/bin/wxemu/main.rs): the server
 /// runs in this process, so the bench allocates as the binary does. The
 /// ceiling and the client share it: ratios compare like with like.
 #[global_allocator]

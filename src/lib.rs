@@ -13,9 +13,11 @@
 //! - [`web`]: the listener, TLS, the router built from one endpoint
 //!   registry, guards, one module per wire surface, the journal and fault
 //!   layers. It only translates between the wire and the core.
-//! - [`cli`]: the `wxemu` command line (serve, ctl, trust, hosts, doctor);
-//!   the binary's `main` only calls [`cli::main`]. The desktop app
-//!   (`src-tauri/`) is the other shell.
+//! - the shells: the `wxemu` binary (`src/bin/wxemu/`: clap, each command's
+//!   output; behind the default feature `cli`) and the desktop app
+//!   (`src-tauri/`, which links this library without that feature). Neither
+//!   holds protocol logic: what they run lives here ([`Server`],
+//!   [`control_client`], [`doctor`], [`hosts`], [`paths`], [`trust_report`]).
 //!
 //! The crate root re-exports what an embedder needs ([`Server`],
 //! [`Emulator`] and its events, the config model, [`Client`]); start with
@@ -24,9 +26,10 @@
 //! [`client`] is the one local HTTPS client (ctl, doctor, tests, benchmarks
 //! and the example site use it).
 
-#[cfg(feature = "cli")]
-pub mod cli;
 pub mod client;
+pub mod control_client;
+pub mod doctor;
+pub mod hosts;
 pub mod paths;
 pub mod site;
 pub mod trust_report;

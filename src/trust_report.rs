@@ -5,15 +5,15 @@
 use std::path::PathBuf;
 
 use serde_json::{json, Value};
-use wxemu_certs::trust::Verdict;
+use wxemu_certs::Verdict;
 
 /// Asks this machine's trust stores about the interception CA at `path`
-/// (blocking): the verdict ([`Report::verdict`](wxemu_certs::trust::Report::verdict))
+/// (blocking): the verdict ([`Report::verdict`](wxemu_certs::Report::verdict))
 /// and one line per store. The control API, the `serve` banner and the
 /// desktop dashboard all call this, so they cannot disagree.
 pub fn intercept_ca_trust(path: PathBuf) -> (Verdict, Vec<Value>) {
-    use wxemu_certs::trust::{self, CaCert, TrustTargets};
-    let ca = wxemu_certs::trust::read_pem_cert(&path)
+    use wxemu_certs::{trust_status, CaCert, TrustTargets};
+    let ca = wxemu_certs::read_pem_cert(&path)
         .and_then(|der| CaCert::from_der(wxemu_certs::CaKind::Intercept, path, der));
     let ca = match ca {
         Ok(ca) => ca,
@@ -24,7 +24,7 @@ pub fn intercept_ca_trust(path: PathBuf) -> (Verdict, Vec<Value>) {
             )
         }
     };
-    let report = trust::status(&ca, &TrustTargets::for_this_os());
+    let report = trust_status(&ca, &TrustTargets::for_this_os());
     let state = report.verdict();
     let stores = report
         .stores

@@ -99,7 +99,7 @@ async fn browser_cross_origin_requests_are_refused_even_with_the_token() {
         assert!(reply.json()["error"].as_str().is_some());
     }
     assert!(
-        server.emu.approvals().queued().is_empty(),
+        server.emu.queued_decisions().is_empty(),
         "nothing was queued"
     );
 
@@ -412,7 +412,7 @@ async fn queued_decisions_are_consumed_in_order_by_concurrent_authorizes() {
     for _ in 0..5 {
         uuids.push(server.uuid().await);
     }
-    let mut events = server.emu.approvals().subscribe();
+    let mut events = server.emu.subscribe_approvals();
     let server = std::sync::Arc::new(server);
     let tasks: Vec<_> = uuids
         .into_iter()
@@ -450,7 +450,7 @@ async fn queued_decisions_are_consumed_in_order_by_concurrent_authorizes() {
         .filter(|r| r.errcode() == 0)
         .map(|r| {
             let code = code_of(r);
-            match server.emu.issued_code(&code, server.emu.clock().now()) {
+            match server.emu.issued_code(&code, server.emu.now()) {
                 Lookup::Live(c) => c.account_id,
                 other => panic!("code not live: {other:?}"),
             }
@@ -459,7 +459,7 @@ async fn queued_decisions_are_consumed_in_order_by_concurrent_authorizes() {
     accounts.sort();
     assert_eq!(accounts, ["alice", "bob", "default"]);
     assert_eq!(replies.iter().filter(|r| r.errcode() == 10050).count(), 2);
-    assert!(server.emu.approvals().queued().is_empty());
+    assert!(server.emu.queued_decisions().is_empty());
 
     // The journal tells which request got which answer.
     let decisions = journal_decisions(&server).await;
@@ -537,7 +537,7 @@ async fn pending_authorizations_are_listed_and_decided_by_id() {
         .start()
         .await;
     let uuid = server.uuid().await;
-    let mut events = server.emu.approvals().subscribe();
+    let mut events = server.emu.subscribe_approvals();
     let waiting = server.authorize_in_background(&uuid).await;
     let id = next_request(&mut events).await.id;
     let pending = server.ctl(Method::GET, "/authorizations", None).await;
@@ -555,7 +555,7 @@ async fn pending_authorizations_are_listed_and_decided_by_id() {
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     let answer = waiting.await.unwrap();
     let code = code_of(&answer);
-    let Lookup::Live(issued) = server.emu.issued_code(&code, server.emu.clock().now()) else {
+    let Lookup::Live(issued) = server.emu.issued_code(&code, server.emu.now()) else {
         panic!("code not issued");
     };
     assert_eq!(issued.account_id, "bob");
@@ -804,7 +804,7 @@ async fn clock_advance_expires_uuids_and_codes_and_freezes() {
         .ctl(Method::POST, "/clock/advance", Some(json!({"by": "6m"})))
         .await;
     assert!(clock["offset_ms"].as_i64().unwrap() >= 359_000, "{clock}");
-    let code_now = || server.emu.issued_code(&code, server.emu.clock().now());
+    let code_now = || server.emu.issued_code(&code, server.emu.now());
     // authorize_uuid lives 5 minutes.
     let late = server.authorize(&uuid, APPID, REDIRECT, "st4te").await;
     assert_eq!(late.errcode(), 10046);
@@ -915,7 +915,7 @@ async fn journal_wait_returns_when_the_request_arrives_and_times_out_otherwise()
     });
     // Let the waiter really wait first, so this proves the wake-up path.
     tokio::time::timeout(Duration::from_secs(10), async {
-        while server.emu.journal().waiting() == 0 {
+        while server.emu.journal_waiters() == 0 {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     })
@@ -1016,7 +1016,10 @@ async fn journal_stays_bounded_under_100k_requests() {
     for task in tasks {
         task.await.unwrap();
     }
-    assert_eq!(server.emu.journal().len(), 500);
+    assert_eq!(
+        server.emu.journal_entries(&Default::default(), None).len(),
+        500
+    );
     let journal = server.ctl(Method::GET, "/journal", None).await;
     let entries = journal["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 500);

@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use common::TestServer;
 use serde_json::Value;
-use wxemu::cli::doctor::{self, DoctorOptions, Level};
-use wxemu_certs::trust::{self, CaCert, StoreKind, TrustTargets};
+use wxemu::doctor::{self, DoctorOptions, Level};
+use wxemu_certs::{install_trust, CaCert, StoreKind, TrustTargets};
 
 /// Runs the real binary: `wxemu doctor --json ...`. Returns (exit success, report).
 async fn doctor_cli(port: u16, data_dir: &Path, extra: &[&str]) -> (bool, Value) {
@@ -81,7 +81,7 @@ async fn all_green_with_the_server_up_and_the_ca_trusted() {
         nss_dbs: Some(vec![db.clone()]),
         ..TrustTargets::for_this_os().only(&[StoreKind::Nss])
     };
-    let installed = tokio::task::spawn_blocking(move || trust::install(&ca, &targets))
+    let installed = tokio::task::spawn_blocking(move || install_trust(&ca, &targets))
         .await
         .unwrap();
     assert!(!installed.any_failed(), "{installed}");

@@ -79,7 +79,7 @@ async fn allowed_authorize_redirects_with_code_and_state() {
     assert_eq!(state, "9ec6339");
 
     // The code is remembered for the token API: 10 minutes, unused.
-    let now = server.emu.clock().now();
+    let now = server.emu.now();
     let Lookup::Live(issued) = server.emu.issued_code(code, now) else {
         panic!("code not stored");
     };
@@ -241,7 +241,7 @@ async fn unanswered_request_times_out_with_10046() {
     let reply = server.login(REDIRECT, "s").await;
     assert_eq!(reply.errcode(), 10046);
     assert!(reply.json()["errmsg"].as_str().unwrap().contains("in time"));
-    assert!(server.emu.approvals().pending().is_empty());
+    assert!(server.emu.pending_authorizations().is_empty());
 }
 
 #[tokio::test]
@@ -250,7 +250,7 @@ async fn ask_mode_holds_the_response_until_a_decision() {
         .approval(ApprovalMode::Ask)
         .start()
         .await;
-    let mut events = server.emu.approvals().subscribe();
+    let mut events = server.emu.subscribe_approvals();
     for (decision, errcode) in [(Decision::Allow, 0), (Decision::Deny, 10050)] {
         let uuid = server.uuid().await;
         let pending = server.authorize_in_background(&uuid).await;
@@ -263,8 +263,8 @@ async fn ask_mode_holds_the_response_until_a_decision() {
         let position = request.position.unwrap();
         assert_eq!((position.x, position.y), (576.0, 391.5));
         assert!(!pending.is_finished(), "answered before a decision");
-        assert_eq!(server.emu.approvals().pending().len(), 1);
-        assert!(server.emu.approvals().resolve(request.id, decision));
+        assert_eq!(server.emu.pending_authorizations().len(), 1);
+        assert!(server.emu.resolve_authorization(request.id, decision, None));
         let reply = pending.await.unwrap();
         assert_eq!(reply.errcode(), errcode);
     }
@@ -276,7 +276,7 @@ async fn client_disconnect_withdraws_the_pending_decision() {
         .approval(ApprovalMode::Ask)
         .start()
         .await;
-    let mut events = server.emu.approvals().subscribe();
+    let mut events = server.emu.subscribe_approvals();
     let uuid = server.uuid().await;
     let body = authorize_body(&uuid, APPID, REDIRECT, "st4te");
     let head = format!(
@@ -296,8 +296,8 @@ async fn client_disconnect_withdraws_the_pending_decision() {
     })
     .await;
     assert_eq!(outcome, Outcome::Cancelled);
-    assert!(server.emu.approvals().pending().is_empty());
-    assert!(!server.emu.approvals().resolve(id, Decision::Allow));
+    assert!(server.emu.pending_authorizations().is_empty());
+    assert!(!server.emu.resolve_authorization(id, Decision::Allow, None));
 }
 
 #[tokio::test]
@@ -436,7 +436,7 @@ async fn shutdown_answers_held_requests_and_stops_listening() {
         .approval(ApprovalMode::Ask)
         .start()
         .await;
-    let mut events = server.emu.approvals().subscribe();
+    let mut events = server.emu.subscribe_approvals();
     let uuid = server.uuid().await;
     let held = server.authorize_in_background(&uuid).await;
     next_request(&mut events).await;

@@ -197,12 +197,14 @@ async fn held_long_polls_and_held_authorize_calls_are_not_idle() {
     assert_eq!(poll.json()["wx_errcode"], 408, "{}", poll.text());
 
     // An authorize held for a decision for 2 s.
-    let mut events = server.emu.approvals().subscribe();
+    let mut events = server.emu.subscribe_approvals();
     let uuid = server.uuid().await;
     let held = server.authorize_in_background(&uuid).await;
     let request = next_request(&mut events).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert!(server.emu.approvals().resolve(request.id, Decision::Allow));
+    assert!(server
+        .emu
+        .resolve_authorization(request.id, Decision::Allow, None));
     let reply = tokio::time::timeout(SLACK, held)
         .await
         .expect("the held authorize answers")
@@ -937,11 +939,8 @@ async fn stores_are_capped_oldest_first_and_reset_forgets_registered_apps() {
     for _ in 0..MAX_QR_LOGINS {
         emu.qr_create(target.clone());
     }
-    assert_eq!(emu.qr_logins().len(), MAX_QR_LOGINS);
-    assert!(emu
-        .qr_logins()
-        .get(&first.uuid, emu.clock().now())
-        .is_none());
+    assert_eq!(emu.qr_list().len(), MAX_QR_LOGINS);
+    assert!(emu.qr_login(&first.uuid).is_none());
     // Codes, each from a QR login scanned and confirmed (the public
     // operations a phone drives).
     let code = || {

@@ -116,7 +116,7 @@ fn kill_during_rewrites_leaves_old_or_new_content() {
             .arg(&script)
             // Each write pauses 25 ms between writing the new content and the rename, so
             // most kills land in the middle of a write.
-            .env(wxemu::cli::hosts::WRITE_DELAY_ENV, "25")
+            .env(wxemu::hosts::WRITE_DELAY_ENV, "25")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .process_group(0)

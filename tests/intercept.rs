@@ -15,8 +15,10 @@ use std::time::{Duration, SystemTime};
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tools::{precondition, Chromium};
-use wxemu_certs::trust::{self, CaCert, StoreKind, TrustTargets};
 use wxemu_certs::CaKind;
+use wxemu_certs::{
+    install_trust, pem_certificates, CaCert, StoreKind, TrustTargets, SYSTEM_BUNDLES,
+};
 
 fn wxemu(args: &[&str]) -> (bool, String, String) {
     let out = tools::run_bounded(
@@ -108,18 +110,18 @@ fn trust_env_intercept_prints_the_proxy_and_a_bundle_with_both_cas() {
     assert!(out.contains(&format!("export NODE_EXTRA_CA_CERTS='{}'", extra.display())));
     let fast = CaCert::load(data.path()).expect("fast-login CA");
     let intercept = CaCert::load_of(data.path(), CaKind::Intercept).expect("interception CA");
-    let bundle_certs = trust::pem_certificates(&std::fs::read(&bundle).expect("bundle"));
+    let bundle_certs = pem_certificates(&std::fs::read(&bundle).expect("bundle"));
     assert!(bundle_certs.contains(&fast.der) && bundle_certs.contains(&intercept.der));
     // It adds to the system roots: every system root is still in there.
-    let system = trust::env::SYSTEM_BUNDLES
+    let system = SYSTEM_BUNDLES
         .iter()
         .find_map(|p| std::fs::read(p).ok())
-        .map(|b| trust::pem_certificates(&b))
+        .map(|b| pem_certificates(&b))
         .unwrap_or_default();
     assert!(system.iter().all(|c| bundle_certs.contains(c)));
     assert_eq!(bundle_certs.len(), system.len() + 2);
     assert_eq!(
-        trust::pem_certificates(&std::fs::read(&extra).expect("extra")),
+        pem_certificates(&std::fs::read(&extra).expect("extra")),
         [intercept.der.clone(), fast.der.clone()]
     );
 
@@ -391,7 +393,7 @@ async fn serve_intercepts_through_the_proxy_and_in_hosts_mode() {
 /// the proxy answering, and in hosts mode every intercepted name on loopback.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn doctor_checks_interception() {
-    use wxemu::cli::doctor::{self, DoctorOptions, Level};
+    use wxemu::doctor::{self, DoctorOptions, Level};
     let data = tempfile::tempdir().expect("data");
     let server = bind_intercepting(data.path(), false).await;
     let proxy = server
@@ -446,7 +448,7 @@ async fn doctor_checks_interception() {
             .is_some_and(|f| f.starts_with("wxemu trust install --intercept")));
         let ca = CaCert::load_of(data.path(), CaKind::Intercept).expect("CA");
         let targets = options.trust.clone();
-        tokio::task::spawn_blocking(move || trust::install(&ca, &targets))
+        tokio::task::spawn_blocking(move || install_trust(&ca, &targets))
             .await
             .expect("install");
         let report = doctor::run(&options).await;

@@ -82,7 +82,7 @@ impl Via {
             "{}",
             String::from_utf8_lossy(&head)
         );
-        let ca = std::fs::read(wxemu_certs::intercept::cert_path(server.data_dir.path()))
+        let ca = std::fs::read(wxemu_certs::intercept_ca_cert_path(server.data_dir.path()))
             .expect("interception CA");
         let der = rustls_pemfile_der(&ca);
         let config = tools::client_trusting(&der, &[b"http/1.1"]);
@@ -139,7 +139,7 @@ impl Via {
 
 /// The DER of the first certificate in a PEM file.
 fn rustls_pemfile_der(pem: &[u8]) -> Vec<u8> {
-    wxemu_certs::trust::pem_certificates(pem)
+    wxemu_certs::pem_certificates(pem)
         .into_iter()
         .next()
         .expect("a certificate in the PEM")
@@ -423,10 +423,10 @@ async fn the_control_api_shows_interception() {
     ] {
         assert!(hosts.contains(&host), "{host} in {hosts:?}");
     }
-    let ca = std::fs::read(wxemu_certs::intercept::cert_path(server.data_dir.path())).unwrap();
+    let ca = std::fs::read(wxemu_certs::intercept_ca_cert_path(server.data_dir.path())).unwrap();
     assert_eq!(
         status["ca"]["sha256"],
-        wxemu_certs::trust::sha256_hex(&rustls_pemfile_der(&ca))
+        wxemu_certs::sha256_hex(&rustls_pemfile_der(&ca))
     );
     // A fresh CA in a temporary data directory is trusted nowhere on this machine.
     assert!(

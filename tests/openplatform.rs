@@ -307,11 +307,7 @@ async fn f_xml_refreshes_with_a_new_uuid() {
         .unwrap_or_else(|| panic!("{text}"));
     assert_ne!(uuid, first["uuid"].as_str().unwrap());
     assert_eq!(server.emu.qr_list().len(), 2);
-    assert!(server
-        .emu
-        .qr_logins()
-        .get(uuid, server.emu.clock().now())
-        .is_some());
+    assert!(server.emu.qr_login(uuid).is_some());
 }
 
 #[tokio::test]
@@ -403,7 +399,7 @@ async fn long_poll_walks_through_scan_and_confirm() {
         format!("window.wx_errcode=405;window.wx_code='{code}';")
     );
     // The same kind of code fast login issues.
-    let issued = server.emu.issued_code(&code, server.emu.clock().now());
+    let issued = server.emu.issued_code(&code, server.emu.now());
     let wxemu::core::store::Lookup::Live(issued) = issued else {
         panic!("{issued:?}");
     };
@@ -495,7 +491,7 @@ async fn a_held_poll_answers_as_soon_as_the_phone_acts() {
 /// Waits until a long poll on `uuid` is held by the server.
 async fn wait_until_held(server: &TestServer, uuid: &str) {
     tokio::time::timeout(Duration::from_secs(30), async {
-        while server.emu.qr_logins().held_polls(uuid) == 0 {
+        while server.emu.qr_held_polls(uuid) == 0 {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     })
@@ -554,10 +550,8 @@ async fn qr_codes_expire_on_the_emulated_clock() {
     assert_eq!(poll(&server, &other, None).await.0, 402);
 
     // Long after expiry the uuid is forgotten: 500, like an unknown one.
-    let purged = server
-        .emu
-        .qr_logins()
-        .purge(server.emu.clock().now() + Duration::from_secs(3600));
+    server.emu.advance_clock(Duration::from_secs(3600)).unwrap();
+    let purged = server.emu.purge();
     assert_eq!(purged, 2);
     assert_eq!(poll(&server, &uuid, None).await.0, 500);
 }

@@ -23,7 +23,7 @@ use tools::{on_path, precondition};
 use wxemu::web::intercept::proxy::{
     InterceptHandler, Intercepted, InterceptedHosts, Proxy, ProxyOptions, PAC_CONTENT_TYPE,
 };
-use wxemu_certs::intercept::InterceptCa;
+use wxemu_certs::InterceptCa;
 
 /// A running proxy and what the tests need to talk to it.
 struct TestProxy {

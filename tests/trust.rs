@@ -16,14 +16,16 @@ use std::time::{Duration, SystemTime};
 use common::{TestServer, APPID, ORIGIN, REDIRECT};
 use rustls::pki_types::ServerName;
 use tools::{precondition, Chromium};
-use wxemu_certs::trust::{self, CaCert, Outcome, StoreKind, TrustTargets};
+use wxemu_certs::{
+    install_trust, trust_status, uninstall_trust, CaCert, Outcome, Report, StoreKind, TrustTargets,
+};
 
 /// Runs blocking work (trust tools, browsers) off the runtime that serves wxemu.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     tokio::task::spawn_blocking(f).await.expect("blocking task")
 }
 
-fn outcome_of(report: &trust::Report, prefix: &str) -> Outcome {
+fn outcome_of(report: &Report, prefix: &str) -> Outcome {
     report
         .find(prefix)
         .unwrap_or_else(|| panic!("no {prefix} line in:\n{report}"))
@@ -41,7 +43,7 @@ struct SystemGuard {
 
 impl Drop for SystemGuard {
     fn drop(&mut self) {
-        let report = trust::uninstall(&self.ca, &self.targets);
+        let report = uninstall_trust(&self.ca, &self.targets);
         if report.any_failed() {
             eprintln!("cleanup of the system store failed:\n{report}");
         }
@@ -135,7 +137,7 @@ async fn system_store_round_trip_with_curl() {
     assert!(!ok, "curl must not trust wxemu before install: {said}");
 
     let (ca2, t2) = (ca.clone(), targets.clone());
-    let report = blocking(move || trust::install(&ca2, &t2)).await;
+    let report = blocking(move || install_trust(&ca2, &t2)).await;
     assert_eq!(
         outcome_of(&report, "system (Debian/Ubuntu)"),
         Outcome::Done,
@@ -153,7 +155,7 @@ async fn system_store_round_trip_with_curl() {
     assert_eq!(reply["errcode"], 0, "{said}");
 
     let (ca2, t2) = (ca.clone(), targets.clone());
-    let again = blocking(move || (trust::install(&ca2, &t2), trust::status(&ca2, &t2))).await;
+    let again = blocking(move || (install_trust(&ca2, &t2), trust_status(&ca2, &t2))).await;
     assert_eq!(
         outcome_of(&again.0, "system"),
         Outcome::Already,
@@ -170,9 +172,9 @@ async fn system_store_round_trip_with_curl() {
     let (ca2, t2) = (ca.clone(), targets.clone());
     let removed = blocking(move || {
         (
-            trust::uninstall(&ca2, &t2),
-            trust::uninstall(&ca2, &t2),
-            trust::status(&ca2, &t2),
+            uninstall_trust(&ca2, &t2),
+            uninstall_trust(&ca2, &t2),
+            trust_status(&ca2, &t2),
         )
     })
     .await;
@@ -268,13 +270,13 @@ async fn nss_round_trip_with_chromium() {
             tools::net_errors(&log)
         );
 
-        let r = trust::install(&other, &t);
+        let r = install_trust(&other, &t);
         assert_eq!(outcome_of(&r, &db_label), Outcome::Done, "{r}");
-        let r = trust::install(&c, &t);
+        let r = install_trust(&c, &t);
         assert_eq!(outcome_of(&r, &db_label), Outcome::Done, "{r}");
-        let r = trust::install(&c, &t);
+        let r = install_trust(&c, &t);
         assert_eq!(outcome_of(&r, &db_label), Outcome::Already, "{r}");
-        let r = trust::status(&c, &t);
+        let r = trust_status(&c, &t);
         assert_eq!(outcome_of(&r, &db_label), Outcome::Trusted, "{r}");
 
         let (dom, log) = chrome.dump_dom(&u, "localhost.weixin.qq.com");
@@ -284,13 +286,13 @@ async fn nss_round_trip_with_chromium() {
             tools::net_errors(&log)
         );
 
-        let r = trust::uninstall(&c, &t);
+        let r = uninstall_trust(&c, &t);
         assert_eq!(outcome_of(&r, &db_label), Outcome::Done, "{r}");
-        let r = trust::uninstall(&c, &t);
+        let r = uninstall_trust(&c, &t);
         assert_eq!(outcome_of(&r, &db_label), Outcome::Already, "{r}");
-        let r = trust::status(&c, &t);
+        let r = trust_status(&c, &t);
         assert_eq!(outcome_of(&r, &db_label), Outcome::NotTrusted, "{r}");
-        let r = trust::status(&other, &t);
+        let r = trust_status(&other, &t);
         assert_eq!(
             outcome_of(&r, &db_label),
             Outcome::Trusted,

@@ -19,7 +19,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::{TestServer, APPID, ORIGIN, REDIRECT};
-use wxemu_certs::trust::{self, CaCert, Outcome, StoreKind, TrustTargets};
+use wxemu_certs::{
+    install_trust, trust_status, uninstall_trust, CaCert, Outcome, Report, StoreKind, TrustTargets,
+};
 
 /// True when the test can run here; otherwise skips, or panics where CI
 /// requires these tests (`WXEMU_REQUIRE_OS_TRUST_TESTS=1`).
@@ -34,7 +36,7 @@ fn runs_here(ok: bool, why: &str) -> bool {
     false
 }
 
-fn outcome_of(report: &trust::Report, prefix: &str) -> Outcome {
+fn outcome_of(report: &Report, prefix: &str) -> Outcome {
     report
         .find(prefix)
         .unwrap_or_else(|| panic!("no {prefix} line in:\n{report}"))
@@ -49,7 +51,7 @@ struct Uninstall {
 
 impl Drop for Uninstall {
     fn drop(&mut self) {
-        let report = trust::uninstall(&self.ca, &self.targets);
+        let report = uninstall_trust(&self.ca, &self.targets);
         if report.any_failed() {
             eprintln!("cleanup of the trust store failed:\n{report}");
         }
@@ -64,30 +66,30 @@ fn round_trip(
     store: &str,
     trusted_by_the_os: impl Fn() -> (bool, String),
 ) {
-    let before = trust::status(ca, targets);
+    let before = trust_status(ca, targets);
     assert_eq!(outcome_of(&before, store), Outcome::NotTrusted, "{before}");
     let (trusted, said) = trusted_by_the_os();
     assert!(!trusted, "trusted before install: {said}");
 
-    let installed = trust::install(ca, targets);
+    let installed = install_trust(ca, targets);
     assert_eq!(outcome_of(&installed, store), Outcome::Done, "{installed}");
-    let status = trust::status(ca, targets);
+    let status = trust_status(ca, targets);
     assert_eq!(outcome_of(&status, store), Outcome::Trusted, "{status}");
     let (trusted, said) = trusted_by_the_os();
     assert!(trusted, "not trusted after install ({installed}): {said}");
-    let again = trust::install(ca, targets);
+    let again = install_trust(ca, targets);
     assert_eq!(outcome_of(&again, store), Outcome::Already, "{again}");
 
-    let removed = trust::uninstall(ca, targets);
+    let removed = uninstall_trust(ca, targets);
     assert_eq!(outcome_of(&removed, store), Outcome::Done, "{removed}");
-    let status = trust::status(ca, targets);
+    let status = trust_status(ca, targets);
     assert_eq!(outcome_of(&status, store), Outcome::NotTrusted, "{status}");
     let (trusted, said) = trusted_by_the_os();
     assert!(
         !trusted,
         "still trusted after uninstall ({removed}): {said}"
     );
-    let again = trust::uninstall(ca, targets);
+    let again = uninstall_trust(ca, targets);
     assert_eq!(outcome_of(&again, store), Outcome::Already, "{again}");
 }
 

@@ -24,7 +24,8 @@ use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 
-use crate::{CaKind, Error, LoadedCa};
+use crate::ca::LoadedCa;
+use crate::{CaKind, Error};
 
 /// At most this many hosts' leaves are kept in memory; the least recently issued one is
 /// dropped first. wxemu plays about a dozen hosts; the bound is for clients that send
@@ -60,8 +61,8 @@ impl InterceptCa {
     /// [`InterceptCa::ensure`] with an injectable clock (creation and the expiry check).
     pub fn ensure_at(dir: &Path, now: SystemTime) -> Result<InterceptCa, Error> {
         crate::fsutil::create_private_dir(dir)?;
-        let (ca, created) = crate::load_or_create_ca(dir, CaKind::Intercept, now)?;
-        ca.check_not_expired(crate::unix_secs(now))?;
+        let (ca, created) = crate::ca::load_or_create_ca(dir, CaKind::Intercept, now)?;
+        ca.check_not_expired(crate::dates::unix_secs(now))?;
         Ok(InterceptCa {
             fingerprint_sha256: crate::trust::sha256_hex(&ca.cert_der),
             ca,
@@ -92,7 +93,7 @@ impl InterceptCa {
 
     /// When the CA expires.
     pub fn not_after(&self) -> SystemTime {
-        crate::system_time(self.ca.not_after)
+        crate::dates::system_time(self.ca.not_after)
     }
 
     /// The certificate and signing key rustls serves for `host`, issued on first use and
@@ -114,8 +115,8 @@ impl InterceptCa {
                     .to_owned(),
             });
         }
-        let now_secs = crate::unix_secs(now);
-        let renew_from = now_secs.saturating_add(crate::LEAF_RENEW_BEFORE_DAYS * crate::DAY);
+        let now_secs = crate::dates::unix_secs(now);
+        let renew_from = now_secs.saturating_add(crate::LEAF_RENEW_BEFORE_DAYS * crate::dates::DAY);
         // Issuing under the lock keeps concurrent first requests for one host from
         // minting several leaves; one ECDSA key generation and signature is fast.
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
@@ -125,8 +126,8 @@ impl InterceptCa {
                 return Ok(cached.key.clone());
             }
         }
-        let (cert_der, key) = crate::issue_leaf(&self.ca, &[host.as_str()], now)?;
-        let not_after = crate::parse_der(&cert_der)
+        let (cert_der, key) = crate::leaf::issue_leaf(&self.ca, &[host.as_str()], now)?;
+        let not_after = crate::encoding::parse_der(&cert_der)
             .map_err(rcgen::Error::X509)?
             .validity()
             .not_after

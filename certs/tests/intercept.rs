@@ -17,11 +17,11 @@ use common::mode;
 use common::{assert_name_constraint_violation, data_dir, parse, provider, verify, DAY};
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{CertificateError, RootCertStore};
-use wxemu_certs::intercept::{InterceptCa, LEAF_CACHE_CAPACITY};
-use wxemu_certs::trust::{self, CaCert, Outcome, StoreKind, TrustTargets};
 use wxemu_certs::{
-    ensure, issue_leaf_with_ca, issue_leaf_with_ca_of, CaKind, Error, INTERCEPT_CA_CERT_FILE,
-    INTERCEPT_CA_KEY_FILE, INTERCEPT_PERMITTED,
+    ensure, find_program, install_trust, issue_leaf_with_ca, issue_leaf_with_ca_of, nss_nickname,
+    trust_status, uninstall_trust, validity, CaCert, CaKind, Error, InterceptCa, Outcome, Report,
+    StoreKind, SystemLayout, TrustTargets, INTERCEPT_CA_CERT_FILE, INTERCEPT_CA_KEY_FILE,
+    INTERCEPT_LEAF_CACHE_CAPACITY, INTERCEPT_PERMITTED,
 };
 use x509_parser::extensions::GeneralName;
 
@@ -359,7 +359,7 @@ fn cached_leaves_are_renewed_before_expiry_and_bounded() {
     let first = ca.leaf_at("api.weixin.qq.com", now).expect("leaf");
     let same = ca.leaf_at("api.weixin.qq.com", now + DAY).expect("leaf");
     assert!(Arc::ptr_eq(&first, &same));
-    let (_, not_after) = trust::validity(first.cert[0].as_ref()).expect("validity");
+    let (_, not_after) = validity(first.cert[0].as_ref()).expect("validity");
     let near_expiry = not_after - 10 * DAY;
     let renewed = ca
         .leaf_at("api.weixin.qq.com", near_expiry)
@@ -373,10 +373,10 @@ fn cached_leaves_are_renewed_before_expiry_and_bounded() {
     )
     .expect("renewed leaf valid then");
 
-    for i in 0..LEAF_CACHE_CAPACITY + 20 {
+    for i in 0..INTERCEPT_LEAF_CACHE_CAPACITY + 20 {
         ca.leaf(&format!("h{i}.open.weixin.qq.com")).expect("leaf");
     }
-    assert_eq!(ca.cached_leaves(), LEAF_CACHE_CAPACITY);
+    assert_eq!(ca.cached_leaves(), INTERCEPT_LEAF_CACHE_CAPACITY);
 }
 
 /// A real TLS handshake, per SNI, against a rustls server using the CA as its resolver.
@@ -458,7 +458,7 @@ fn serves_a_leaf_per_sni_over_real_tls() {
 /// (needs NSS certutil, as the rest of the trust tests do).
 #[test]
 fn trust_store_code_handles_both_cas_independently() {
-    if trust::find_program(Path::new("certutil")).is_none() {
+    if find_program(Path::new("certutil")).is_none() {
         panic!("NSS certutil is required (Debian: libnss3-tools)");
     }
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -469,10 +469,10 @@ fn trust_store_code_handles_both_cas_independently() {
     assert_eq!(intercept.path, dir.join(INTERCEPT_CA_CERT_FILE));
     assert!(intercept.common_name.starts_with("wxemu interception CA "));
     assert_eq!(
-        trust::nss::nickname(&intercept),
+        nss_nickname(&intercept),
         format!("wxemu interception CA {}", intercept.tag())
     );
-    let debian = &trust::linux::SystemLayout::known()[1];
+    let debian = &SystemLayout::known()[1];
     assert_eq!(
         debian.anchor_path(&intercept).file_name().unwrap(),
         format!("wxemu-intercept-{}.crt", intercept.tag()).as_str()
@@ -496,12 +496,12 @@ fn trust_store_code_handles_both_cas_independently() {
         nss_dbs: Some(vec![db.clone()]),
         ..TrustTargets::for_this_os().only(&[StoreKind::Nss])
     };
-    let outcome = |report: trust::Report| {
+    let outcome = |report: Report| {
         assert_eq!(report.stores.len(), 1, "{report}");
         report.stores[0].clone()
     };
 
-    let status = outcome(trust::status(&intercept, &targets));
+    let status = outcome(trust_status(&intercept, &targets));
     assert_eq!(status.outcome, Outcome::NotTrusted);
     assert!(
         status.detail.contains("wxemu trust install --intercept"),
@@ -509,41 +509,41 @@ fn trust_store_code_handles_both_cas_independently() {
         status.detail
     );
     assert_eq!(
-        outcome(trust::install(&fast, &targets)).outcome,
+        outcome(install_trust(&fast, &targets)).outcome,
         Outcome::Done
     );
     // The fast-login CA being there does not make the interception CA trusted.
     assert_eq!(
-        outcome(trust::status(&intercept, &targets)).outcome,
+        outcome(trust_status(&intercept, &targets)).outcome,
         Outcome::NotTrusted
     );
     assert_eq!(
-        outcome(trust::install(&intercept, &targets)).outcome,
+        outcome(install_trust(&intercept, &targets)).outcome,
         Outcome::Done
     );
     assert_eq!(
-        outcome(trust::install(&intercept, &targets)).outcome,
+        outcome(install_trust(&intercept, &targets)).outcome,
         Outcome::Already
     );
     assert_eq!(
-        outcome(trust::status(&intercept, &targets)).outcome,
+        outcome(trust_status(&intercept, &targets)).outcome,
         Outcome::Trusted
     );
     // Removing the interception CA leaves the fast-login CA trusted, and vice versa.
     assert_eq!(
-        outcome(trust::uninstall(&intercept, &targets)).outcome,
+        outcome(uninstall_trust(&intercept, &targets)).outcome,
         Outcome::Done
     );
     assert_eq!(
-        outcome(trust::status(&intercept, &targets)).outcome,
+        outcome(trust_status(&intercept, &targets)).outcome,
         Outcome::NotTrusted
     );
     assert_eq!(
-        outcome(trust::status(&fast, &targets)).outcome,
+        outcome(trust_status(&fast, &targets)).outcome,
         Outcome::Trusted
     );
     assert_eq!(
-        outcome(trust::uninstall(&fast, &targets)).outcome,
+        outcome(uninstall_trust(&fast, &targets)).outcome,
         Outcome::Done
     );
 }

@@ -3,10 +3,14 @@
 //!
 //! [`Approvals`] is the one place a decision is made. The policy
 //! ([`ApprovalMode`]) answers at once (`auto`, `deny`), or the request stays
-//! pending until a decision source calls [`Approvals::resolve`] or the
-//! deadline passes. Decision sources are whatever subscribes to
-//! [`Approvals::subscribe`]: the terminal prompt of `wxemu serve --approve
-//! ask`, the desktop app's confirm window, the control API. A client that
+//! pending until a decision source answers it or the deadline passes.
+//! Decision sources follow
+//! [`Emulator::subscribe_approvals`](crate::Emulator::subscribe_approvals)
+//! and answer through
+//! [`Emulator::resolve_authorization`](crate::Emulator::resolve_authorization):
+//! the terminal prompt of `wxemu serve --approve ask`, the desktop app's
+//! confirm window, the control API. Only the emulator holds an
+//! [`Approvals`], so every change goes through its operations. A client that
 //! disconnects drops its request future; the [`PendingGuard`] then withdraws
 //! the request and tells every source it is gone.
 
@@ -165,7 +169,7 @@ pub struct Approvals {
 }
 
 impl Approvals {
-    pub fn new(mode: ApprovalMode) -> Approvals {
+    pub(crate) fn new(mode: ApprovalMode) -> Approvals {
         Approvals {
             mode: RwLock::new(mode),
             queue: Mutex::new(VecDeque::new()),
@@ -193,7 +197,8 @@ impl Approvals {
     }
 
     /// Answers a pending request. False when it is no longer pending.
-    pub fn resolve(&self, id: u64, decision: Decision) -> bool {
+    #[cfg(test)]
+    fn resolve(&self, id: u64, decision: Decision) -> bool {
         self.resolve_as(id, decision, None)
     }
 
@@ -231,8 +236,8 @@ impl Approvals {
 
     /// Asks for a decision on `request` (its `id` is assigned here) and
     /// waits for it, at most `request.timeout`.
-    /// (Public for tests that stand in for an authorize, the desktop's.)
-    pub async fn decide(&self, request: AuthorizeRequest) -> Outcome {
+    #[cfg(test)]
+    async fn decide(&self, request: AuthorizeRequest) -> Outcome {
         self.decide_detailed(request).await.outcome
     }
 

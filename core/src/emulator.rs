@@ -155,19 +155,26 @@ impl Emulator {
         self
     }
 
-    /// The injectable "now" behind every expiry.
-    pub fn clock(&self) -> &Clock {
+    /// The injectable "now" behind every expiry; callers outside core read
+    /// it through [`Emulator::now`] and move it through the QA operations.
+    pub(crate) fn clock(&self) -> &Clock {
         &self.clock
     }
 
-    /// Where logins wait for a decision, and the sources that make one.
-    pub fn approvals(&self) -> &Arc<Approvals> {
-        &self.approvals
+    /// Now on the emulated clock (what every expiry is measured against).
+    pub fn now(&self) -> std::time::SystemTime {
+        self.clock.now()
     }
 
-    /// Every request answered, for QA.
-    pub fn journal(&self) -> &Journal {
-        &self.journal
+    /// Whether the emulated clock is frozen.
+    pub fn clock_frozen(&self) -> bool {
+        self.clock.is_frozen()
+    }
+
+    /// Where logins wait for a decision; callers outside core go through
+    /// the approval operations (qa.rs), which publish.
+    pub(crate) fn approvals(&self) -> &Arc<Approvals> {
+        &self.approvals
     }
 
     /// What one client may cost the server.
@@ -202,13 +209,11 @@ impl Emulator {
         }
     }
 
-    /// QR-code logins, for waiting on them (long polls) and inspection.
-    pub fn qr_logins(&self) -> &QrLogins {
-        &self.qr
-    }
-
-    /// Forgets what expired (the server's purge task): the count dropped.
-    pub fn purge(&self, now: std::time::SystemTime) -> usize {
+    /// Forgets what expired by the emulated clock (the server's purge
+    /// task): the count dropped. It takes no time of its own, so nothing
+    /// live is dropped without the clock moving (which publishes).
+    pub fn purge(&self) -> usize {
+        let now = self.clock.now();
         self.store.purge(now)
             + self.consents.purge(now)
             + self.jssdk.purge(now)
@@ -223,10 +228,6 @@ impl Emulator {
 
     pub fn control_token(&self) -> &str {
         &self.control_token
-    }
-
-    pub fn scenario(&self) -> Option<&Scenario> {
-        self.scenario.as_ref()
     }
 
     /// Back to the state right after start: policy, client state, clock,
@@ -439,9 +440,9 @@ impl Emulator {
     pub fn subscribe(&self) -> Subscription {
         Subscription {
             own: self.events.subscribe(),
-            approvals: self.approvals().subscribe(),
-            qr: self.qr_logins().subscribe(),
-            webwx: self.webwx().subscribe(),
+            approvals: self.approvals.subscribe(),
+            qr: self.qr.subscribe(),
+            webwx: self.webwx.subscribe(),
             closing: self.closing.subscribe(),
         }
     }

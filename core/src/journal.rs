@@ -328,7 +328,7 @@ impl Journal {
     }
 
     /// Stores an entry (its id is assigned here) and wakes waiters.
-    pub fn push(&self, mut entry: Entry) -> Arc<Entry> {
+    pub(crate) fn push(&self, mut entry: Entry) -> Arc<Entry> {
         entry.shorten_fields();
         let entry = {
             let mut ring = self.lock();

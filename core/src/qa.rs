@@ -8,12 +8,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::approval::{ApprovalMode, AuthorizeRequest, Decision, QueuedDecision};
+use tokio::sync::broadcast;
+
+use crate::approval::{ApprovalEvent, ApprovalMode, AuthorizeRequest, Decision, QueuedDecision};
 use crate::clock::ClockError;
 use crate::emulator::Emulator;
 use crate::endpoint::Endpoint;
 use crate::events::Event;
 use crate::faults::{ActiveFault, FaultSpec};
+use crate::journal::{Entry, Filter};
 
 impl Emulator {
     /// The standing approval policy.
@@ -60,6 +63,12 @@ impl Emulator {
         account: Option<String>,
     ) -> bool {
         self.approvals.resolve_as(id, decision, account)
+    }
+
+    /// Authorize requests as they arrive and end: what a decision source
+    /// (the terminal prompt, the desktop's confirm window) follows.
+    pub fn subscribe_approvals(&self) -> broadcast::Receiver<ApprovalEvent> {
+        self.approvals.subscribe()
     }
 
     /// The faults in force, oldest first.
@@ -115,6 +124,43 @@ impl Emulator {
     pub fn unfreeze_clock(&self) {
         self.clock.unfreeze();
         self.publish(Event::ClockChanged);
+    }
+
+    /// Whether the journal records control API calls too
+    /// (`[journal] include_control`).
+    pub fn journal_includes_control(&self) -> bool {
+        self.journal.includes_control()
+    }
+
+    /// Records one answered request (the web floor's journal step).
+    pub fn record_request(&self, entry: Entry) -> Arc<Entry> {
+        self.journal.push(entry)
+    }
+
+    /// The newest `limit` entries matching `filter`, oldest first.
+    pub fn journal_entries(&self, filter: &Filter, limit: Option<usize>) -> Vec<Arc<Entry>> {
+        self.journal.list(filter, limit)
+    }
+
+    /// How many entries the journal keeps.
+    pub fn journal_capacity(&self) -> usize {
+        self.journal.capacity()
+    }
+
+    /// The first entry matching `filter`, already recorded or arriving
+    /// within `timeout`.
+    pub async fn wait_for_journal_entry(
+        &self,
+        filter: &Filter,
+        timeout: Duration,
+    ) -> Option<Arc<Entry>> {
+        self.journal.wait(filter, timeout).await
+    }
+
+    /// How many callers wait for a journal entry right now (tests wait for
+    /// one before recording what it waits for).
+    pub fn journal_waiters(&self) -> usize {
+        self.journal.waiting()
     }
 
     /// Empties the journal; returns how many entries it held.

@@ -205,9 +205,7 @@ pub fn journal_list(
     limit: Option<usize>,
 ) -> Result<Vec<Entry>, String> {
     let emu = emulator(&desktop)?;
-    let entries = emu
-        .journal()
-        .list(&filter.unwrap_or_default(), Some(limit.unwrap_or(500)));
+    let entries = emu.journal_entries(&filter.unwrap_or_default(), Some(limit.unwrap_or(500)));
     Ok(entries.iter().map(|e| (**e).clone()).collect())
 }
 

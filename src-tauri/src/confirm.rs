@@ -219,7 +219,7 @@ fn screens<R: Runtime>(app: &AppHandle<R>) -> Vec<Area> {
 
 /// Follows the approval events of `emulator` for as long as it runs.
 pub async fn follow<R: Runtime>(app: AppHandle<R>, emulator: Arc<Emulator>) {
-    let mut events = emulator.approvals().subscribe();
+    let mut events = emulator.subscribe_approvals();
     loop {
         let change = match events.recv().await {
             Ok(ApprovalEvent::Requested(request)) => {

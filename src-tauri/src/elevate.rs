@@ -3,7 +3,7 @@
 //!
 //! The app runs itself again as an administrator with a hidden first
 //! argument ([`HELPER_FLAG`]); that short-lived helper changes only the
-//! stores it is given (through [`wxemu_certs::trust`], as `wxemu trust`
+//! stores it is given (through [`wxemu_certs::install_trust`], as `wxemu trust`
 //! does), writes its report lines as JSON to a file the app named, and
 //! exits before any window code runs. How it is started, per OS
 //! ([`Elevation`]): Linux `pkexec` (polkit shows its password dialog),
@@ -19,7 +19,9 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-use wxemu_certs::trust::{self, CaCert, Outcome, StoreKind};
+use wxemu_certs::{
+    find_program, install_trust, is_root, uninstall_trust, CaCert, Outcome, StoreKind,
+};
 
 use crate::trust::{lines, targets, TrustLine};
 
@@ -67,7 +69,7 @@ impl Elevation {
             );
             return Elevation::Direct;
         }
-        if trust::is_root() {
+        if is_root() {
             Elevation::Direct
         } else if cfg!(target_os = "macos") {
             Elevation::Osascript
@@ -217,7 +219,7 @@ pub fn run(action: Action, data_dir: &Path, kinds: &[StoreKind]) -> Vec<TrustLin
     let elevation = Elevation::for_this_process();
     let (program, args) =
         elevation.command_line(&exe, &helper_args(action, data_dir, report.path(), kinds));
-    if elevation == Elevation::Pkexec && trust::find_program(&program).is_none() {
+    if elevation == Elevation::Pkexec && find_program(&program).is_none() {
         return kinds
             .iter()
             .map(|k| {
@@ -286,8 +288,8 @@ fn helper(args: &[OsString]) -> Result<(), String> {
         Ok(ca) => {
             let stores = targets().only(&kinds);
             lines(&match action {
-                Action::Install => trust::install(&ca, &stores),
-                Action::Uninstall => trust::uninstall(&ca, &stores),
+                Action::Install => install_trust(&ca, &stores),
+                Action::Uninstall => uninstall_trust(&ca, &stores),
             })
         }
         Err(e) => vec![TrustLine::new("CA", Outcome::Failed, e.to_string())],

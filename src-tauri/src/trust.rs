@@ -1,6 +1,6 @@
 //! Is wxemu's CA trusted, and trusting it from the app.
 //!
-//! The answer comes from [`wxemu_certs::trust::status`], which checks every
+//! The answer comes from [`wxemu_certs::trust_status`], which checks every
 //! store `wxemu trust install` writes to (the system store, every NSS
 //! database, the macOS keychain, the Windows ROOT store), by fingerprint.
 //! Installing splits the stores by who may write them: the per-user ones
@@ -12,11 +12,11 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use wxemu::core::listening::Interception;
-use wxemu_certs::trust::{self, CaCert, Outcome, Report, TrustTargets};
+use wxemu_certs::{trust_status, CaCert, Outcome, Report, TrustTargets};
 
 /// The trust verdict the dashboard shows: [`Report::verdict`], the one rule
 /// the control API and the `serve` banner use too.
-pub use wxemu_certs::trust::Verdict as TrustStatus;
+pub use wxemu_certs::Verdict as TrustStatus;
 
 /// One store's line: `done` / `already` / `skipped` / `failed` (install,
 /// uninstall), `trusted` / `missing` (status), with why.
@@ -68,7 +68,7 @@ pub fn info(data_dir: &Path) -> TrustInfo {
     let shown = ca_path.display().to_string();
     let (status, stores) = match CaCert::load(data_dir) {
         Ok(ca) => {
-            let report = trust::status(&ca, &targets());
+            let report = trust_status(&ca, &targets());
             (report.verdict(), lines(&report))
         }
         Err(e) => (

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use wxemu_certs::trust::{self, CaCert, Outcome, StoreKind};
+use wxemu_certs::{install_trust, uninstall_trust, CaCert, Outcome, StoreKind};
 
 use crate::elevate::{self, Action};
 use crate::trust::{lines, targets, TrustLine};
@@ -34,8 +34,8 @@ pub fn apply(action: Action, data_dir: &Path) -> Vec<TrustLine> {
     let mut out = elevate::run(action, data_dir, &admin_kinds());
     let user = targets().only(&[StoreKind::Nss]);
     out.extend(lines(&match action {
-        Action::Install => trust::install(&ca, &user),
-        Action::Uninstall => trust::uninstall(&ca, &user),
+        Action::Install => install_trust(&ca, &user),
+        Action::Uninstall => uninstall_trust(&ca, &user),
     }));
     out
 }

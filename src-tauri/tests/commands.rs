@@ -2,7 +2,7 @@
 //! (tauri's `test` feature): no window system needed.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
@@ -11,8 +11,9 @@ use tauri::test::{
 };
 use tauri::webview::InvokeRequest;
 use tauri::{App, Manager, WebviewWindow};
-use wxemu::core::approval::{ApprovalMode, AuthorizeRequest, Outcome};
+use wxemu::core::approval::{ApprovalMode, Outcome};
 use wxemu::core::config::{ClientState, Config};
+use wxemu::core::fastlogin::{AuthorizeCall, FastLoginError, LoginTarget};
 use wxemu::{Emulator, ServeOptions};
 use wxemu_desktop::Desktop;
 
@@ -103,7 +104,7 @@ fn switches_change_the_emulator() {
     assert_eq!(h.emu.client_state(), ClientState::Locked);
     h.invoke("set_approval_mode", json!({"mode": "never"}))
         .unwrap();
-    assert_eq!(h.emu.approvals().mode(), ApprovalMode::Never);
+    assert_eq!(h.emu.approval_mode(), ApprovalMode::Never);
     let err = h
         .invoke("set_account", json!({"id": "nobody"}))
         .unwrap_err();
@@ -186,22 +187,33 @@ fn accounts_are_saved_to_the_config_file_and_bad_lists_refused() {
     );
 }
 
-fn request() -> AuthorizeRequest {
-    AuthorizeRequest {
-        id: 0,
+/// An authorize waiting for the person, made the way a login page makes
+/// one (check-login, then authorize): resolves to its outcome.
+fn authorize_in_background(emu: &Arc<Emulator>) -> tauri::async_runtime::JoinHandle<Outcome> {
+    let target = LoginTarget {
         appid: "wx1".into(),
-        app_name: "Shop".into(),
-        app_icon_url: String::new(),
-        site: "shop.example".into(),
+        scope: "snsapi_login".into(),
         redirect_uri: "https://shop.example/cb".into(),
-        origin: None,
-        account_id: "default".into(),
-        nickname: "n".into(),
-        headimgurl: String::new(),
-        position: None,
-        received_at: SystemTime::now(),
-        timeout: Duration::from_secs(60),
-    }
+        state: String::new(),
+    };
+    let authorize_uuid = emu
+        .check_login(target.clone(), None)
+        .unwrap()
+        .authorize_uuid;
+    let call = AuthorizeCall {
+        target,
+        authorize_uuid,
+        data: None,
+    };
+    let emu = emu.clone();
+    tauri::async_runtime::spawn(async move {
+        match emu.authorize(call, None).await {
+            Ok(_) => Outcome::Allowed,
+            Err(FastLoginError::Denied) => Outcome::Denied,
+            Err(FastLoginError::Undecided(outcome)) => outcome,
+            Err(e) => panic!("the authorize failed: {e}"),
+        }
+    })
 }
 
 #[test]
@@ -212,10 +224,9 @@ fn the_confirm_window_and_the_dashboard_answer_pending_requests() {
         ("confirm_decide", "deny", Outcome::Denied),
         ("resolve", "deny", Outcome::Denied),
     ] {
-        let approvals = h.emu.approvals().clone();
-        let waiter = tauri::async_runtime::spawn(async move { approvals.decide(request()).await });
+        let waiter = authorize_in_background(&h.emu);
         let id = loop {
-            if let Some(r) = h.emu.approvals().pending().first() {
+            if let Some(r) = h.emu.pending_authorizations().first() {
                 break r.id;
             }
             std::thread::yield_now();
@@ -307,7 +318,7 @@ fn tray_switches_and_tooltip_follow_the_emulator() {
     assert_eq!(h.emu.client_state(), ClientState::Locked);
     assert!(wxemu_desktop::tray::tooltip(app).contains("Locked"));
     wxemu_desktop::switches::apply_switch(app, "mode:deny").unwrap();
-    assert_eq!(h.emu.approvals().mode(), ApprovalMode::Deny);
+    assert_eq!(h.emu.approval_mode(), ApprovalMode::Deny);
     wxemu_desktop::switches::apply_switch(app, "account:default").unwrap();
     assert!(wxemu_desktop::switches::apply_switch(app, "account:ghost").is_err());
     assert!(wxemu_desktop::switches::apply_switch(app, "state:asleep").is_err());
@@ -410,11 +421,8 @@ fn webwx_session(emu: &Emulator) -> u64 {
     );
     emu.qr_scan(&qr.uuid, "default").unwrap();
     emu.qr_confirm(&qr.uuid).unwrap();
-    let wxemu::core::openplatform::qr::QrStatus::Confirmed { code: ticket, .. } = emu
-        .qr_logins()
-        .get(&qr.uuid, emu.clock().now())
-        .unwrap()
-        .status
+    let wxemu::core::openplatform::qr::QrStatus::Confirmed { code: ticket, .. } =
+        emu.qr_login(&qr.uuid).unwrap().status
     else {
         panic!("confirmed");
     };

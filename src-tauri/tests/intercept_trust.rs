@@ -21,18 +21,18 @@ use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
 use tauri::Manager;
-use wxemu::cli::ctl::Control;
+use wxemu::control_client::Control;
 use wxemu::web::intercept::InterceptOptions;
 use wxemu::ServeOptions;
-use wxemu_certs::trust::{self, CaCert, Outcome, StoreKind, TrustTargets};
 use wxemu_certs::CaKind;
+use wxemu_certs::{find_program, install_trust, CaCert, Outcome, StoreKind, TrustTargets};
 use wxemu_desktop::Desktop;
 
 /// `certutil` (libnss3-tools) makes and fills the NSS database. Without it
 /// the test cannot build the "partly" case: it skips, unless scripts/test
 /// (as root on Debian, where it installs libnss3-tools) requires it.
 fn certutil_or_skip() -> bool {
-    if trust::find_program(Path::new("certutil")).is_some() {
+    if find_program(Path::new("certutil")).is_some() {
         return true;
     }
     let why = "NSS certutil is not installed (Debian: libnss3-tools)";
@@ -85,7 +85,7 @@ fn dashboard_and_control_api_give_one_verdict_on_a_partly_trusted_interception_c
         nss_dbs: Some(vec![nssdb.clone()]),
         ..TrustTargets::for_this_os().only(&[StoreKind::Nss])
     };
-    let installed = trust::install(&ca, &nss_only);
+    let installed = install_trust(&ca, &nss_only);
     assert!(!installed.any_failed(), "{installed}");
 
     let desktop = get_ipc_response(

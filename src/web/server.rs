@@ -685,8 +685,7 @@ async fn purge_periodically(emulator: Arc<Emulator>, mut stop: tokio::sync::watc
     loop {
         tokio::select! {
             _ = tick.tick() => {
-                let now = emulator.clock().now();
-                let dropped = emulator.purge(now);
+                let dropped = emulator.purge();
                 if dropped > 0 {
                     tracing::debug!(dropped, "purged expired entries");
                 }

@@ -30,11 +30,11 @@ pub fn precondition(ok: bool, why: &str) -> bool {
 }
 
 pub fn on_path(program: &str) -> bool {
-    wxemu_certs::trust::find_program(Path::new(program)).is_some()
+    wxemu_certs::find_program(Path::new(program)).is_some()
 }
 
 pub fn is_root() -> bool {
-    wxemu_certs::trust::is_root()
+    wxemu_certs::is_root()
 }
 
 /// Whether a finished program succeeded, and its stdout followed by its stderr.
@@ -167,8 +167,8 @@ pub fn create_nss_db(home: &Path) -> PathBuf {
 
 /// Creates a fresh NSS database in `home` (as [`create_nss_db`]) and installs every CA in
 /// `cas` into it alone, asserting each install really added the CA.
-pub fn trust_in_fresh_nss_db(home: &Path, cas: &[&wxemu_certs::trust::CaCert]) {
-    use wxemu_certs::trust::{self, Outcome, StoreKind, TrustTargets};
+pub fn trust_in_fresh_nss_db(home: &Path, cas: &[&wxemu_certs::CaCert]) {
+    use wxemu_certs::{install_trust, Outcome, StoreKind, TrustTargets};
 
     create_nss_db(home);
     let targets = TrustTargets {
@@ -176,7 +176,7 @@ pub fn trust_in_fresh_nss_db(home: &Path, cas: &[&wxemu_certs::trust::CaCert]) {
         ..TrustTargets::for_this_os().only(&[StoreKind::Nss])
     };
     for ca in cas {
-        let r = trust::install(ca, &targets);
+        let r = install_trust(ca, &targets);
         assert!(
             !r.any_failed() && r.stores.iter().any(|s| s.outcome == Outcome::Done),
             "{r}"

@@ -137,12 +137,12 @@ fn write_pem_set(
         for der in super::pem_certificates(&system) {
             let fingerprint = super::sha256_hex(&der);
             if cas.iter().all(|ca| ca.sha256 != fingerprint) {
-                out.push_str(&crate::pem_encode("CERTIFICATE", &der));
+                out.push_str(&crate::encoding::pem_encode("CERTIFICATE", &der));
             }
         }
     }
     for ca in cas {
-        out.push_str(&crate::pem_encode("CERTIFICATE", &ca.der));
+        out.push_str(&crate::encoding::pem_encode("CERTIFICATE", &ca.der));
     }
     let tmp = crate::fsutil::write_temp(path, out.as_bytes(), crate::fsutil::CERT_MODE)?;
     crate::fsutil::replace(tmp, path)?;
@@ -264,8 +264,8 @@ mod tests {
             &system,
             format!(
                 "{}{}",
-                crate::pem_encode("CERTIFICATE", &other.der),
-                crate::pem_encode("CERTIFICATE", &ca.der)
+                crate::encoding::pem_encode("CERTIFICATE", &other.der),
+                crate::encoding::pem_encode("CERTIFICATE", &ca.der)
             ),
         )
         .expect("write");
@@ -298,8 +298,8 @@ mod tests {
             &system,
             format!(
                 "{}{}",
-                crate::pem_encode("CERTIFICATE", &root.der),
-                crate::pem_encode("CERTIFICATE", &intercept.der)
+                crate::encoding::pem_encode("CERTIFICATE", &root.der),
+                crate::encoding::pem_encode("CERTIFICATE", &intercept.der)
             ),
         )
         .expect("write");

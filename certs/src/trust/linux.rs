@@ -214,7 +214,7 @@ fn sudo_note(via_sudo: bool) -> &'static str {
 /// Copies the CA into the anchor directory (atomically when we can write it ourselves;
 /// through `sudo install` otherwise). Returns whether sudo was used.
 fn write_anchor(ca: &CaCert, dest: &Path, targets: &TrustTargets) -> Result<bool, String> {
-    let pem = crate::pem_encode("CERTIFICATE", &ca.der);
+    let pem = crate::encoding::pem_encode("CERTIFICATE", &ca.der);
     match crate::fsutil::write_temp(dest, pem.as_bytes(), 0o644)
         .and_then(|tmp| crate::fsutil::replace(tmp, dest))
     {
@@ -444,8 +444,8 @@ mod tests {
             anchor_dir: anchors.path().to_owned(),
             ..SystemLayout::known()[1].clone()
         };
-        let ours = crate::pem_encode("CERTIFICATE", &ca.der);
-        let theirs = crate::pem_encode("CERTIFICATE", &other.der);
+        let ours = crate::encoding::pem_encode("CERTIFICATE", &ca.der);
+        let theirs = crate::encoding::pem_encode("CERTIFICATE", &other.der);
         std::fs::write(anchors.path().join("renamed.crt"), &ours).expect("write");
         std::fs::write(anchors.path().join("other.crt"), &theirs).expect("write");
         std::fs::write(anchors.path().join("both.crt"), format!("{ours}{theirs}")).expect("write");

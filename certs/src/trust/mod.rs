@@ -86,13 +86,13 @@ impl CaCert {
             reason,
         };
         let pem = std::fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
-        let der = crate::pem_certificate_der(&pem).map_err(corrupt)?;
+        let der = crate::encoding::pem_certificate_der(&pem).map_err(corrupt)?;
         CaCert::from_der(kind, path, der).map_err(corrupt)
     }
 
     /// A CA from its DER encoding; `path` is where a PEM copy of it lives.
     pub fn from_der(kind: CaKind, path: PathBuf, der: Vec<u8>) -> Result<CaCert, String> {
-        let cert = crate::parse_der(&der)?;
+        let cert = crate::encoding::parse_der(&der)?;
         let common_name = cert
             .subject()
             .iter_common_name()
@@ -102,7 +102,7 @@ impl CaCert {
             .to_owned();
         Ok(CaCert {
             sha256: sha256_hex(&der),
-            sha1: crate::hex(
+            sha1: crate::encoding::hex(
                 ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &der).as_ref(),
             )
             .to_ascii_uppercase(),
@@ -130,21 +130,21 @@ impl CaCert {
 /// The first certificate of the PEM file at `path`, DER.
 pub fn read_pem_cert(path: &Path) -> Result<Vec<u8>, String> {
     let pem = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    crate::pem_certificate_der(&pem).map_err(|e| format!("{}: {e}", path.display()))
+    crate::encoding::pem_certificate_der(&pem).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// A certificate's validity window (notBefore, notAfter).
 pub fn validity(der: &[u8]) -> Result<(std::time::SystemTime, std::time::SystemTime), String> {
-    let cert = crate::parse_der(der)?;
+    let cert = crate::encoding::parse_der(der)?;
     Ok((
-        crate::system_time(cert.validity().not_before.timestamp()),
-        crate::system_time(cert.validity().not_after.timestamp()),
+        crate::dates::system_time(cert.validity().not_before.timestamp()),
+        crate::dates::system_time(cert.validity().not_after.timestamp()),
     ))
 }
 
 /// Lowercase hex SHA-256 of `der`.
 pub fn sha256_hex(der: &[u8]) -> String {
-    crate::hex(ring::digest::digest(&ring::digest::SHA256, der).as_ref())
+    crate::encoding::hex(ring::digest::digest(&ring::digest::SHA256, der).as_ref())
 }
 
 /// The DER of every `CERTIFICATE` block in `pem`, skipping anything unreadable.
@@ -674,9 +674,9 @@ mod tests {
         assert!(ca.common_name.starts_with("wxemu local CA "));
         assert_eq!(ca.tag().len(), 16);
 
-        let ours = crate::pem_encode("CERTIFICATE", &ca.der);
+        let ours = crate::encoding::pem_encode("CERTIFICATE", &ca.der);
         let other = test_ca();
-        let theirs = crate::pem_encode("CERTIFICATE", &other.der);
+        let theirs = crate::encoding::pem_encode("CERTIFICATE", &other.der);
         let bundle = format!("junk\n{theirs}\n# comment\n{ours}");
         assert!(ca.is_in_pem(bundle.as_bytes()));
         assert!(!ca.is_in_pem(theirs.as_bytes()));

@@ -352,12 +352,12 @@ impl QrLogins {
     }
 
     /// Shutdown: every held and future long poll answers 408 at once.
-    pub fn release_polls(&self) {
+    pub(crate) fn release_polls(&self) {
         self.closing.send_replace(true);
     }
 
     /// Forgets sessions [`FORGET_AFTER`] past their expiry; returns how many.
-    pub fn purge(&self, now: SystemTime) -> usize {
+    pub(crate) fn purge(&self, now: SystemTime) -> usize {
         let mut sessions = self.lock();
         let before = sessions.len();
         sessions.retain(|_, s| now < s.expires_at + FORGET_AFTER);

@@ -4,11 +4,13 @@
 
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use tokio::sync::{broadcast, watch};
 
 use crate::approval::ApprovalMode;
 use crate::emulator::Emulator;
-use crate::openplatform::qr::{QrError, QrEvent, QrKind, QrStatus, QrSummary, QrTarget};
+use crate::openplatform::qr::{PollReply, QrError, QrEvent, QrKind, QrStatus, QrSummary, QrTarget};
 
 /// The QR login operations. Each one validates, changes the session and
 /// wakes its long polls; there is no other way to change a QR login.
@@ -101,6 +103,22 @@ impl Emulator {
     /// Every QR login, oldest first.
     pub fn qr_list(&self) -> Vec<QrSummary> {
         self.qr.list(self.clock.now())
+    }
+
+    /// One QR login as it stands now; None when unknown or forgotten.
+    pub fn qr_login(&self, uuid: &str) -> Option<QrSummary> {
+        self.qr.get(uuid, self.clock.now())
+    }
+
+    /// The login page's long poll on `uuid` (see [`crate::openplatform::qr::QrLogins::poll`]).
+    pub async fn qr_poll(&self, uuid: &str, last: Option<u16>, hold: Duration) -> PollReply {
+        self.qr.poll(uuid, last, hold, &self.clock).await
+    }
+
+    /// Long polls held on `uuid` right now: whether a page still shows the
+    /// code (tests wait for one).
+    pub fn qr_held_polls(&self, uuid: &str) -> usize {
+        self.qr.held_polls(uuid)
     }
 }
 

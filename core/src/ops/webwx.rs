@@ -9,7 +9,7 @@ use crate::openplatform::qr::{PollReply, QrKind, QrStatus};
 use crate::webwx::{
     AccountProfile, AuthError, Caller, Contact, ContactPage, ContactSummary, ConversationEntry,
     InitData, Injection, LoginGrant, LoginPoll, SendError, SessionSummary, SyncCheck, SyncData,
-    SyncError, TicketError, WebWx, WebWxError, WebWxEvent,
+    SyncError, TicketError, WebWxError, WebWxEvent,
 };
 
 impl Emulator {
@@ -71,11 +71,6 @@ impl Emulator {
     /// The phone logs a session out.
     pub fn webwx_end_session(&self, id: u64) -> Result<SessionSummary, WebWxError> {
         self.webwx.end_session(id, self.clock.now())
-    }
-
-    /// The Web WeChat state itself (tests, the desktop app).
-    pub fn webwx(&self) -> &WebWx {
-        &self.webwx
     }
 
     /// Live `session_started` / `session_ended` / `message` events.

@@ -86,7 +86,7 @@ impl Pending {
         endpoint: Endpoint,
         req: &Request<B>,
     ) -> Option<Pending> {
-        if endpoint == Endpoint::Control && !emu.journal().includes_control() {
+        if endpoint == Endpoint::Control && !emu.journal_includes_control() {
             return None;
         }
         let at = SystemTime::now()
@@ -207,7 +207,7 @@ impl Pending {
                 .unwrap_or_default(),
             latency_ms,
         };
-        emu.journal().push(entry);
+        emu.record_request(entry);
         response
     }
 }

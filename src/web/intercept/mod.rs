@@ -17,7 +17,7 @@ use rustls::sign::CertifiedKey;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
-use wxemu_certs::intercept::InterceptCa;
+use wxemu_certs::InterceptCa;
 use wxemu_core::config::InterceptConfig;
 use wxemu_core::Limits;
 
@@ -277,7 +277,7 @@ pub fn admit<B>(
         Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
         _ => authority.as_str(),
     };
-    let host = wxemu_certs::intercept::normalize_host(host);
+    let host = wxemu_certs::normalize_host(host);
     if !hosts.contains(&host) {
         return Err(plain(
             StatusCode::MISDIRECTED_REQUEST,

@@ -43,7 +43,7 @@ use rustls::sign::CertifiedKey;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Semaphore};
 use tokio_rustls::LazyConfigAcceptor;
-use wxemu_certs::intercept::{normalize_host, InterceptCa};
+use wxemu_certs::{normalize_host, InterceptCa};
 
 pub use hosts::{InterceptedHosts, Target, DEFAULT_INTERCEPTED_HOSTS, HTTPS_PORT};
 pub use pac::{script as pac_script, CONTENT_TYPE as PAC_CONTENT_TYPE};

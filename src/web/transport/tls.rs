@@ -13,7 +13,7 @@ pub fn server_config(
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
         .with_no_client_auth()
         .with_single_cert(
-            // The CA after the leaf: see wxemu_certs::intercept (the leaf's
+            // The CA after the leaf: see wxemu_certs::InterceptCa (the leaf's
             // chain there) for the browser that only sees what is sent.
             vec![
                 CertificateDer::from(material.leaf_cert_der.clone()),

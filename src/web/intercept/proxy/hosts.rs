@@ -38,7 +38,7 @@ impl InterceptedHosts {
     pub fn new<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> Result<Self, String> {
         let mut hosts: Vec<String> = Vec::new();
         for name in names {
-            let host = wxemu_certs::intercept::normalize_host(name.as_ref().trim());
+            let host = wxemu_certs::normalize_host(name.as_ref().trim());
             if !CaKind::Intercept.may_sign(&host) || !is_dns_name(&host) {
                 return Err(format!(
                     "cannot intercept {:?}: only WeChat names under {} can be intercepted \
@@ -114,7 +114,7 @@ impl Target {
             Some(p) => p.parse::<u16>().ok().filter(|&p| p != 0).ok_or_else(bad)?,
             None => default_port.ok_or_else(bad)?,
         };
-        let host = wxemu_certs::intercept::normalize_host(host);
+        let host = wxemu_certs::normalize_host(host);
         if host.is_empty()
             || !host
                 .bytes()

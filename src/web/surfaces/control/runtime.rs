@@ -17,7 +17,7 @@ use wxemu_core::endpoint::Endpoint;
 use wxemu_core::faults::FaultSpec;
 use wxemu_core::journal::Filter;
 
-pub use wxemu_certs::trust::Verdict;
+pub use wxemu_certs::Verdict;
 
 pub async fn health(State(emu): State<Arc<Emulator>>) -> ApiResult {
     ok(json!({
@@ -110,7 +110,7 @@ pub async fn remove_fault(State(emu): State<Arc<Emulator>>, Path(id): Path<Strin
 // ---- clock ------------------------------------------------------------
 
 fn clock_view(emu: &Emulator) -> serde_json::Value {
-    let now = emu.clock().now();
+    let now = emu.now();
     let real = SystemTime::now();
     let offset_ms = match now.duration_since(real) {
         Ok(ahead) => ahead.as_millis() as i64,
@@ -119,7 +119,7 @@ fn clock_view(emu: &Emulator) -> serde_json::Value {
     json!({
         "now": humantime::format_rfc3339_millis(now).to_string(),
         "now_ms": now.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0),
-        "frozen": emu.clock().is_frozen(),
+        "frozen": emu.clock_frozen(),
         "offset_ms": offset_ms,
     })
 }
@@ -200,9 +200,9 @@ pub async fn journal(State(emu): State<Arc<Emulator>>, RawQuery(raw): RawQuery) 
     if q.timeout.is_some() {
         return Err(ApiError::bad("timeout belongs to /__wxemu/journal/wait"));
     }
-    let entries = emu.journal().list(&q.filter(), q.limit);
+    let entries = emu.journal_entries(&q.filter(), q.limit);
     ok(json!({
-        "capacity": emu.journal().capacity(),
+        "capacity": emu.journal_capacity(),
         "entries": entries,
     }))
 }
@@ -226,7 +226,7 @@ pub async fn wait_journal(State(emu): State<Arc<Emulator>>, RawQuery(raw): RawQu
             humantime::format_duration(MAX_WAIT)
         )));
     }
-    match emu.journal().wait(&q.filter(), timeout).await {
+    match emu.wait_for_journal_entry(&q.filter(), timeout).await {
         Some(entry) => ok(json!({ "timed_out": false, "entry": entry })),
         None => ok(json!({ "timed_out": true })),
     }

@@ -249,9 +249,7 @@ pub async fn long_poll(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQue
     let reply = if uuid.is_empty() {
         PollReply::Unknown
     } else {
-        emu.qr_logins()
-            .poll(uuid, last, emu.limits().long_poll_hold, emu.clock())
-            .await
+        emu.qr_poll(uuid, last, emu.limits().long_poll_hold).await
     };
     let json_wanted = params.get("f").is_some_and(|f| f == "json");
     poll_reply(reply.wx_errcode().into(), reply.wx_code(), json_wanted)
@@ -285,7 +283,7 @@ pub(crate) fn poll_reply(errcode: i64, code: &str, json_wanted: bool) -> Respons
 
 /// `GET /connect/qrcode/{uuid}`: the QR code as a PNG.
 pub async fn qrcode_image(State(emu): State<Arc<Emulator>>, Path(uuid): Path<String>) -> Response {
-    let known = emu.qr_logins().get(&uuid, emu.clock().now()).is_some();
+    let known = emu.qr_login(&uuid).is_some();
     qr_image_reply(known, &qr_content(&uuid), StatusCode::INTERNAL_SERVER_ERROR)
 }
 

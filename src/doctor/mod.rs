@@ -9,7 +9,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, SystemTime};
 
-use wxemu_certs::trust::{self, CaCert};
+use wxemu_certs::{read_pem_cert, trust_status, validity, CaCert};
 
 use crate::client::{self, Client};
 use crate::web::front::guard::WECHAT_ORIGIN;
@@ -59,7 +59,7 @@ async fn check_name(options: &DoctorOptions) -> Check {
     let resolver = options.resolver.clone();
     let name = options.name.clone();
     let port = options.port;
-    let hosts_note = match crate::cli::hosts::status(&options.hosts_file) {
+    let hosts_note = match crate::hosts::status(&options.hosts_file) {
         Ok(s) if !s.ours.is_empty() => {
             format!("{}: wxemu's line is present", options.hosts_file.display())
         }
@@ -417,15 +417,17 @@ async fn check_server(options: &DoctorOptions, ca: &CaCert) -> Check {
 /// its journal's warnings: a QA run should not pass here and fail there.
 async fn check_wire_warnings(options: &DoctorOptions) -> Check {
     const NAME: &str = "real-wechat";
-    let journal =
-        match crate::cli::ctl::Control::from_data_dir(&options.data_dir, Some(options.port)) {
-            Ok(control) => {
-                control
-                    .call(hyper::Method::GET, "/journal", None, options.timeout * 2)
-                    .await
-            }
-            Err(e) => Err(e),
-        };
+    let journal = match crate::control_client::Control::from_data_dir(
+        &options.data_dir,
+        Some(options.port),
+    ) {
+        Ok(control) => {
+            control
+                .call(hyper::Method::GET, "/journal", None, options.timeout * 2)
+                .await
+        }
+        Err(e) => Err(e),
+    };
     let journal = match journal {
         Ok(journal) => journal,
         Err(e) => return Check::new(NAME, Level::Skip, format!("cannot read the journal: {e}")),
@@ -497,7 +499,7 @@ async fn check_login(
 async fn check_trust(options: &DoctorOptions, ca: &CaCert) -> Check {
     let targets = options.trust.clone();
     let ca2 = ca.clone();
-    let report = match tokio::task::spawn_blocking(move || trust::status(&ca2, &targets)).await {
+    let report = match tokio::task::spawn_blocking(move || trust_status(&ca2, &targets)).await {
         Ok(r) => r,
         Err(e) => {
             return Check::new(
@@ -552,15 +554,12 @@ fn check_certificates(options: &DoctorOptions, ca: Option<&CaCert>) -> (Check, C
     };
     let leaf_path = wxemu_certs::leaf_cert_path(&options.data_dir);
     let leaf = if leaf_path.exists() {
-        trust::read_pem_cert(&leaf_path)
+        read_pem_cert(&leaf_path)
     } else {
         Err(NO_LEAF_YET.to_owned())
     };
-    let ca_validity = trust::validity(&ca.der);
-    let leaf_validity = leaf
-        .as_deref()
-        .map_err(Clone::clone)
-        .and_then(trust::validity);
+    let ca_validity = validity(&ca.der);
+    let leaf_validity = leaf.as_deref().map_err(Clone::clone).and_then(validity);
     judge_certificates(&ca_validity, &leaf_validity, now)
 }
 

@@ -1,12 +1,5 @@
-//! The `wxemu` command line: argument parsing and the commands' output.
-//! The binary's `main` only calls [`main`].
-
-pub mod ctl;
-pub mod doctor;
-pub mod exec;
-pub mod hosts;
-pub mod prompt;
-pub mod setup;
+//! The `wxemu` command line: the parser, `serve`, and the dispatch to each
+//! command's module.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -17,9 +10,9 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use wxemu_core::Named;
 
-use crate::web::intercept::proxy::PAC_PATH;
-use crate::web::registry;
-use crate::web::server::{ServeOptions, Server};
+use wxemu::web::intercept::proxy::PAC_PATH;
+use wxemu::web::registry;
+use wxemu::web::server::{ServeOptions, Server};
 use wxemu_core::approval::ApprovalMode;
 use wxemu_core::emulator::{CANONICAL_HOST, DEFAULT_PORT, KNOWN_PORTS};
 
@@ -42,7 +35,7 @@ enum Command {
     /// data dir, interception proxy on), run CMD with WXEMU_URL, WXEMU_PORT,
     /// WXEMU_CA, WXEMU_INTERCEPT_CA, WXEMU_PROXY, WXEMU_PAC_URL, WXEMU_TOKEN and
     /// WXEMU_DATA_DIR set, stop, and exit with CMD's status.
-    Exec(crate::cli::exec::ExecArgs),
+    Exec(crate::exec::ExecArgs),
     /// The local certificate authority that signs wxemu's certificate.
     Ca {
         #[command(subcommand)]
@@ -50,19 +43,19 @@ enum Command {
     },
     /// Drive a running wxemu from scripts: decisions, QR scans, faults,
     /// clock, journal (the control API, see docs/control-api.md).
-    Ctl(crate::cli::ctl::CtlArgs),
+    Ctl(crate::ctl::CtlArgs),
     /// Trust the CA in the system and browser stores (see docs/trust.md).
     Trust {
         #[command(subcommand)]
-        command: crate::cli::setup::TrustCommand,
+        command: crate::setup::TrustCommand,
     },
     /// Map localhost.weixin.qq.com to 127.0.0.1 in the hosts file, for offline use.
     Hosts {
         #[command(subcommand)]
-        command: crate::cli::setup::HostsCommand,
+        command: crate::setup::HostsCommand,
     },
     /// Explain why the login page would fall back to the QR code.
-    Doctor(crate::cli::setup::DoctorArgs),
+    Doctor(crate::setup::DoctorArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -82,14 +75,14 @@ enum CaCommand {
 pub struct DataDirArg {
     /// Where the CA, keys and config live [default: the OS's per-user data directory].
     #[arg(long, env = "WXEMU_DATA_DIR", value_name = "DIR")]
-    data_dir: Option<PathBuf>,
+    pub(crate) data_dir: Option<PathBuf>,
 }
 
 impl DataDirArg {
     pub fn resolve(&self) -> Result<PathBuf, String> {
         match &self.data_dir {
             Some(dir) => Ok(dir.clone()),
-            None => crate::paths::default_data_dir().ok_or_else(|| {
+            None => wxemu::paths::default_data_dir().ok_or_else(|| {
                 "cannot find a home directory for the data directory; pass --data-dir or set WXEMU_DATA_DIR".to_owned()
             }),
         }
@@ -101,57 +94,57 @@ pub struct ServeArgs {
     /// Port on 127.0.0.1 (0 picks a free one). The real login page tries 14013,
     /// 14014, 14015, 13013, 13014, 13015 [default: 14013; `exec`: 0].
     #[arg(long)]
-    port: Option<u16>,
+    pub(crate) port: Option<u16>,
     #[command(flatten)]
-    data_dir: DataDirArg,
+    pub(crate) data_dir: DataDirArg,
     /// Config file [default: <data dir>/config.toml].
     #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// How login requests are answered [default: ask on a terminal, auto otherwise].
     #[arg(long, value_parser = named::<ApprovalMode>())]
-    approve: Option<ApprovalMode>,
+    pub(crate) approve: Option<ApprovalMode>,
     /// How long a login request waits for an answer before it fails with 10046
     /// (e.g. 60s, 2m) [default: the config's decision_timeout, 60s].
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
-    decision_timeout: Option<Duration>,
+    pub(crate) decision_timeout: Option<Duration>,
     /// A scenario file (TOML): accounts, apps, policy, queued decisions and
     /// faults for a reproducible run (see docs/control-api.md).
     #[arg(long, value_name = "FILE")]
-    scenario: Option<PathBuf>,
+    pub(crate) scenario: Option<PathBuf>,
     /// Also serve the token API (/sns/...) over plain HTTP on 127.0.0.1:PORT, for
     /// backends that cannot trust the CA (off by default; see docs/trust.md).
     #[arg(long, value_name = "PORT")]
-    http_api_port: Option<u16>,
+    pub(crate) http_api_port: Option<u16>,
     /// Interception: also run an HTTP proxy on 127.0.0.1:PORT that answers as the
     /// real WeChat hosts ([intercept] hosts) and tunnels everything else (see
     /// docs/interception.md; PAC at http://127.0.0.1:PORT/proxy.pac).
     #[arg(long, value_name = "PORT")]
-    proxy_port: Option<u16>,
+    pub(crate) proxy_port: Option<u16>,
     /// With --proxy-port: refuse every non-intercepted host off this machine
     /// (loopback is still tunnelled) instead of tunnelling it.
     #[arg(long, requires = "proxy_port")]
-    proxy_offline: bool,
+    pub(crate) proxy_offline: bool,
     /// Interception, hosts mode: serve the intercepted names directly on
     /// 127.0.0.1:PORT (443 in practice), for machines where they are mapped to
     /// 127.0.0.1 (`wxemu hosts add --intercept`, docker extra_hosts).
     #[arg(long, value_name = "PORT")]
-    intercept_port: Option<u16>,
+    pub(crate) intercept_port: Option<u16>,
     /// The address every listener binds [default: 127.0.0.1]. Anything else
     /// only when given here, e.g. 0.0.0.0 in a docker-compose CI where other
     /// containers reach wxemu through extra_hosts (docs/interception.md); the
     /// banner then warns.
     #[arg(long, value_name = "ADDR")]
-    bind: Option<std::net::IpAddr>,
+    pub(crate) bind: Option<std::net::IpAddr>,
     /// Once every listener is bound, write this JSON file (atomically): every
     /// port, both CA paths, the control token's file, pid and version (the same
     /// as <data dir>/serve.json). Removed on a clean shutdown.
     #[arg(long, value_name = "PATH")]
-    ready_file: Option<PathBuf>,
+    pub(crate) ready_file: Option<PathBuf>,
     /// The login page probes only this server's port for fast login (not 14013
     /// and the other ports the real page tries), so another wxemu or a desktop
     /// app there never answers this server's pages.
     #[arg(long)]
-    only_own_port: bool,
+    pub(crate) only_own_port: bool,
 }
 
 /// A clap parser for a core enum: its names are the possible values (listed
@@ -203,14 +196,14 @@ fn init_tracing(default_filter: &str) {
 /// The command's exit code: CMD's for `exec`, success for the rest.
 async fn run(cli: Cli) -> Result<ExitCode, String> {
     let done: Result<(), String> = match cli.command {
-        Command::Exec(args) => return crate::cli::exec::run(args).await,
+        Command::Exec(args) => return crate::exec::run(args).await,
         Command::Serve(args) => serve(args).await,
         Command::Ctl(args) => {
             let data_dir = DataDirArg {
                 data_dir: args.data_dir.clone(),
             }
             .resolve()?;
-            if crate::cli::ctl::run(args, data_dir).await? {
+            if crate::ctl::run(args, data_dir).await? {
                 Ok(())
             } else {
                 Err("journal wait timed out".into())
@@ -233,9 +226,9 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             println!("{}", path.display());
             Ok(())
         }
-        Command::Trust { command } => crate::cli::setup::trust(command),
-        Command::Hosts { command } => crate::cli::setup::hosts(command),
-        Command::Doctor(args) => crate::cli::setup::doctor(args).await,
+        Command::Trust { command } => crate::setup::trust(command),
+        Command::Hosts { command } => crate::setup::hosts(command),
+        Command::Doctor(args) => crate::setup::doctor(args).await,
     };
     done.map(|()| ExitCode::SUCCESS)
 }
@@ -292,7 +285,7 @@ pub(crate) async fn start(
         decision_timeout: args.decision_timeout,
         scenario,
         http_api_port: args.http_api_port,
-        intercept: crate::web::intercept::InterceptOptions {
+        intercept: wxemu::web::intercept::InterceptOptions {
             proxy_port: args.proxy_port,
             proxy_offline: args.proxy_offline,
             intercept_port: args.intercept_port,
@@ -306,7 +299,7 @@ pub(crate) async fn start(
     })
     .await
     .map_err(|e| match (e, &args.scenario) {
-        (crate::web::server::ServeError::Scenario(message), Some(path)) => {
+        (wxemu::web::server::ServeError::Scenario(message), Some(path)) => {
             format!(
                 "the scenario file {} is not valid: {message}",
                 path.display()
@@ -407,7 +400,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     println!(
         "  control    https://{CANONICAL_HOST}:{}/__wxemu/  (token: wxemu ctl token, file {})",
         addr.port(),
-        crate::web::surfaces::control::token_path(&data_dir).display()
+        wxemu::web::surfaces::control::token_path(&data_dir).display()
     );
     if let Some(api) = http_api {
         println!("  http api   http://{api}/sns/...  (plain HTTP, token API only)");
@@ -422,7 +415,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
                 n => format!(" and {} more (GET /__wxemu/intercept)", n - 4),
             }
         );
-        use wxemu_certs::trust::Verdict;
+        use wxemu_certs::Verdict;
         let ca_path = intercept.ca().cert_path().to_owned();
         // Asking every store takes tens of milliseconds; a test runner waiting
         // for --ready-file trusts the CA its own way and should not wait.
@@ -431,7 +424,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         } else {
             Some(
                 tokio::task::spawn_blocking(move || {
-                    crate::trust_report::intercept_ca_trust(ca_path).0
+                    wxemu::trust_report::intercept_ca_trust(ca_path).0
                 })
                 .await
                 .unwrap_or(Verdict::Unknown),
@@ -477,9 +470,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     println!("Press Ctrl-C to stop.");
 
     if approval == ApprovalMode::Ask {
-        tokio::spawn(crate::cli::prompt::run(
-            server.emulator().approvals().clone(),
-        ));
+        tokio::spawn(crate::prompt::run(server.emulator()));
     }
     server.run(shutdown).await;
     Ok(())

@@ -8,11 +8,12 @@ use std::sync::Arc;
 
 use tokio::sync::{broadcast, mpsc};
 
-use wxemu_core::approval::{ApprovalEvent, ApprovalMode, Approvals, AuthorizeRequest, Decision};
+use wxemu_core::approval::{ApprovalEvent, ApprovalMode, AuthorizeRequest, Decision};
+use wxemu_core::Emulator;
 
 /// Asks on stderr and reads answers from stdin until stdin closes.
-pub async fn run(approvals: Arc<Approvals>) {
-    let mut events = approvals.subscribe();
+pub async fn run(emu: Arc<Emulator>) {
+    let mut events = emu.subscribe_approvals();
     let mut answers = stdin_lines();
     let mut queue: VecDeque<Arc<AuthorizeRequest>> = VecDeque::new();
     let mut asking: Option<Arc<AuthorizeRequest>> = None;
@@ -26,7 +27,7 @@ pub async fn run(approvals: Arc<Approvals>) {
         tokio::select! {
             event = events.recv() => match event {
                 Ok(ApprovalEvent::Requested(request)) => {
-                    if approvals.mode() == ApprovalMode::Ask {
+                    if emu.approval_mode() == ApprovalMode::Ask {
                         queue.push_back(request);
                     }
                 }
@@ -39,8 +40,8 @@ pub async fn run(approvals: Arc<Approvals>) {
                 }
                 Err(broadcast::error::RecvError::Lagged(_)) => {
                     // Missed events: rebuild the queue from the source of truth.
-                    queue = approvals
-                        .pending()
+                    queue = emu
+                        .pending_authorizations()
                         .into_iter()
                         .filter(|r| asking.as_ref().is_none_or(|a| a.id != r.id))
                         .collect();
@@ -60,7 +61,7 @@ pub async fn run(approvals: Arc<Approvals>) {
                     "y" | "yes" => Decision::Allow,
                     _ => Decision::Deny,
                 };
-                if approvals.resolve(request.id, decision) {
+                if emu.resolve_authorization(request.id, decision, None) {
                     eprintln!("  -> {}", if decision == Decision::Allow { "allowed" } else { "denied" });
                 } else {
                     eprintln!("  (too late: request #{} already ended)", request.id);

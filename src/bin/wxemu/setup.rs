@@ -1,12 +1,16 @@
 //! The machine-setup commands: `wxemu trust`, `wxemu hosts`, `wxemu doctor`. Argument
-//! definitions and output only; the work is in [`wxemu_certs::trust`], [`crate::cli::hosts`]
-//! and [`crate::cli::doctor`].
+//! definitions and output only; the work is in [`wxemu_certs`] (`install_trust` and friends),
+//! [`wxemu::hosts`] and [`wxemu::doctor`].
 
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
-use wxemu_certs::trust::{self, env::Shell, CaCert, StoreKind, TrustTargets};
 use wxemu_certs::CaKind;
+use wxemu_certs::{
+    env_lines, install_trust, intercept_env_lines, is_root, trust_status, uninstall_trust,
+    write_bundle, write_intercept_files, CaCert, Outcome, Report, Shell, StoreKind, TrustTargets,
+    BUNDLE_FILE, INTERCEPT_BUNDLE_FILE, INTERCEPT_EXTRA_FILE, SYSTEM_BUNDLES,
+};
 
 use crate::cli::DataDirArg;
 
@@ -36,7 +40,7 @@ pub enum TrustCommand {
         #[arg(long)]
         intercept: bool,
         /// With --intercept: the port `wxemu serve --proxy-port` listens on.
-        #[arg(long, value_name = "PORT", default_value_t = crate::web::intercept::proxy::DEFAULT_PROXY_PORT, requires = "intercept")]
+        #[arg(long, value_name = "PORT", default_value_t = wxemu::web::intercept::proxy::DEFAULT_PROXY_PORT, requires = "intercept")]
         proxy_port: u16,
         /// With --intercept: how the backend reaches the intercepted names.
         /// `proxy` (`serve --proxy-port`): the proxy variables and the CAs;
@@ -118,7 +122,7 @@ impl TrustArgs {
 }
 
 pub fn trust(command: TrustCommand) -> Result<(), String> {
-    if let Some(user) = std::env::var_os("SUDO_USER").filter(|_| trust::is_root()) {
+    if let Some(user) = std::env::var_os("SUDO_USER").filter(|_| is_root()) {
         eprintln!(
             "note: running under sudo, so the data directory and browser databases are root's, not {}'s; \
              run `wxemu trust` without sudo: it uses sudo itself for the system store only",
@@ -130,16 +134,16 @@ pub fn trust(command: TrustCommand) -> Result<(), String> {
             let ca = CaCert::ensure_of(&args.data_dir.resolve()?, args.kind())
                 .map_err(|e| e.to_string())?;
             println!("CA {} ({})", ca.path.display(), ca.tag());
-            finish(trust::install(&ca, &args.targets()))
+            finish(install_trust(&ca, &args.targets()))
         }
         TrustCommand::Status(args) => {
             let ca = load_existing(&args.data_dir, args.kind())?;
             println!("CA {} ({})", ca.path.display(), ca.tag());
-            let report = trust::status(&ca, &args.targets());
+            let report = trust_status(&ca, &args.targets());
             let untrusted = report
                 .stores
                 .iter()
-                .filter(|s| s.outcome == trust::Outcome::NotTrusted)
+                .filter(|s| s.outcome == Outcome::NotTrusted)
                 .count();
             finish(report)?;
             if untrusted > 0 {
@@ -154,7 +158,7 @@ pub fn trust(command: TrustCommand) -> Result<(), String> {
             let dir = args.data_dir.resolve()?;
             let ca = load_existing(&args.data_dir, args.kind())?;
             println!("CA {} ({})", ca.path.display(), ca.tag());
-            let report = trust::uninstall(&ca, &args.targets());
+            let report = uninstall_trust(&ca, &args.targets());
             print!("{report}");
             if report.any_failed() {
                 return Err(
@@ -169,14 +173,14 @@ pub fn trust(command: TrustCommand) -> Result<(), String> {
                         wxemu_certs::CA_KEY_FILE,
                         wxemu_certs::LEAF_CERT_FILE,
                         wxemu_certs::LEAF_KEY_FILE,
-                        trust::env::BUNDLE_FILE,
+                        BUNDLE_FILE,
                     ],
                     // Its leaves live in memory only.
                     CaKind::Intercept => &[
                         wxemu_certs::INTERCEPT_CA_CERT_FILE,
                         wxemu_certs::INTERCEPT_CA_KEY_FILE,
-                        trust::env::INTERCEPT_BUNDLE_FILE,
-                        trust::env::INTERCEPT_EXTRA_FILE,
+                        INTERCEPT_BUNDLE_FILE,
+                        INTERCEPT_EXTRA_FILE,
                     ],
                 };
                 for name in files.iter().copied() {
@@ -207,21 +211,14 @@ pub fn trust(command: TrustCommand) -> Result<(), String> {
             // The fast-login CA joins the files when it exists (`serve` creates it), so
             // evaluating both `trust env` outputs in either order trusts both.
             let fast_login = CaCert::load(&dir).ok();
-            let system: Vec<PathBuf> = trust::env::SYSTEM_BUNDLES
-                .iter()
-                .map(PathBuf::from)
-                .collect();
-            let (extra, bundle) =
-                trust::env::write_intercept_files(&ca, fast_login.as_ref(), &system)
-                    .map_err(|e| e.to_string())?;
+            let system: Vec<PathBuf> = SYSTEM_BUNDLES.iter().map(PathBuf::from).collect();
+            let (extra, bundle) = write_intercept_files(&ca, fast_login.as_ref(), &system)
+                .map_err(|e| e.to_string())?;
             let proxy = format!("http://127.0.0.1:{proxy_port}");
             let proxy = (mode == EnvMode::Proxy).then_some(proxy.as_str());
-            for line in trust::env::intercept_lines(
-                shell.unwrap_or_else(Shell::detect),
-                proxy,
-                &extra,
-                &bundle,
-            ) {
+            for line in
+                intercept_env_lines(shell.unwrap_or_else(Shell::detect), proxy, &extra, &bundle)
+            {
                 println!("{line}");
             }
             Ok(())
@@ -230,12 +227,9 @@ pub fn trust(command: TrustCommand) -> Result<(), String> {
             data_dir, shell, ..
         } => {
             let ca = CaCert::ensure(&data_dir.resolve()?).map_err(|e| e.to_string())?;
-            let system: Vec<PathBuf> = trust::env::SYSTEM_BUNDLES
-                .iter()
-                .map(PathBuf::from)
-                .collect();
-            let bundle = trust::env::write_bundle(&ca, &system).map_err(|e| e.to_string())?;
-            for line in trust::env::lines(shell.unwrap_or_else(Shell::detect), &ca, &bundle) {
+            let system: Vec<PathBuf> = SYSTEM_BUNDLES.iter().map(PathBuf::from).collect();
+            let bundle = write_bundle(&ca, &system).map_err(|e| e.to_string())?;
+            for line in env_lines(shell.unwrap_or_else(Shell::detect), &ca, &bundle) {
                 println!("{line}");
             }
             Ok(())
@@ -253,7 +247,7 @@ fn load_existing(dir: &DataDirArg, kind: CaKind) -> Result<CaCert, String> {
     })
 }
 
-fn finish(report: trust::Report) -> Result<(), String> {
+fn finish(report: Report) -> Result<(), String> {
     print!("{report}");
     if report.any_failed() {
         Err("some stores failed (see above)".to_owned())
@@ -290,8 +284,8 @@ pub struct HostsArgs {
 }
 
 impl HostsArgs {
-    fn mapping(&self) -> Result<crate::cli::hosts::Mapping, String> {
-        use crate::cli::hosts::Mapping;
+    fn mapping(&self) -> Result<wxemu::hosts::Mapping, String> {
+        use wxemu::hosts::Mapping;
         if !self.intercept {
             return Ok(Mapping::fast_login());
         }
@@ -309,13 +303,13 @@ impl HostsArgs {
             }
             None => wxemu_core::config::InterceptConfig::default().hosts,
         };
-        let hosts = crate::web::intercept::proxy::InterceptedHosts::new(&names)?;
+        let hosts = wxemu::web::intercept::proxy::InterceptedHosts::new(&names)?;
         Ok(Mapping::intercept(hosts.as_slice()))
     }
 }
 
 pub fn hosts(command: HostsCommand) -> Result<(), String> {
-    use crate::cli::hosts::{self, Change};
+    use wxemu::hosts::{self, Change};
     let (args, verb) = match &command {
         HostsCommand::Add(a) => (a, "added"),
         HostsCommand::Remove(a) => (a, "removed"),
@@ -385,7 +379,7 @@ pub struct DoctorArgs {
 
 pub async fn doctor(args: DoctorArgs) -> Result<(), String> {
     let data_dir = args.trust.data_dir.resolve()?;
-    let mut options = crate::cli::doctor::DoctorOptions::new(data_dir.clone());
+    let mut options = wxemu::doctor::DoctorOptions::new(data_dir.clone());
     options.port = args.port;
     options.name = args.name.clone();
     options.trust = args.trust.targets();
@@ -399,7 +393,7 @@ pub async fn doctor(args: DoctorArgs) -> Result<(), String> {
     if let Some(hosts) = &args.hosts_file {
         options.hosts_file = hosts.clone();
     }
-    let report = crate::cli::doctor::run(&options).await;
+    let report = wxemu::doctor::run(&options).await;
     if args.json {
         let json = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
         println!("{json}");

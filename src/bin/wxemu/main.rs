@@ -1,7 +1,16 @@
-//! The headless `wxemu` command; everything lives in the library.
+//! The headless `wxemu` command: argument parsing (clap) and each command's
+//! output. The work is the library's (`wxemu`): the server, the control
+//! client, the doctor's checks, the hosts file; the desktop app links that
+//! library without any of this.
+
+mod cli;
+mod ctl;
+mod exec;
+mod prompt;
+mod setup;
 
 fn main() -> std::process::ExitCode {
-    wxemu::cli::main()
+    cli::main()
 }
 
 /// mimalloc instead of glibc's malloc: a check-login makes about a hundred

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
-use wxemu_certs::trust::TrustTargets;
+use wxemu_certs::TrustTargets;
 use wxemu_core::emulator::CANONICAL_HOST;
 
 /// Resolves a name to addresses (injectable so tests need no DNS).
@@ -49,7 +49,7 @@ impl DoctorOptions {
             data_dir,
             port: wxemu_core::emulator::DEFAULT_PORT,
             name: CANONICAL_HOST.to_owned(),
-            hosts_file: crate::cli::hosts::default_path(),
+            hosts_file: crate::hosts::default_path(),
             trust: TrustTargets::for_this_os(),
             resolver: system_resolver(),
             timeout: Duration::from_secs(3),

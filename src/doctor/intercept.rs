@@ -9,15 +9,15 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use wxemu_certs::trust::{self, CaCert};
 use wxemu_certs::CaKind;
+use wxemu_certs::{trust_status, CaCert};
 
 use super::report::{Check, DoctorOptions, Level};
 use crate::web::intercept::proxy::PAC_PATH;
 
 /// The interception checks for `options` (empty when interception is not in use).
 pub async fn checks(options: &DoctorOptions) -> Vec<Check> {
-    let ca_file = wxemu_certs::intercept::cert_path(&options.data_dir);
+    let ca_file = wxemu_certs::intercept_ca_cert_path(&options.data_dir);
     let in_use =
         ca_file.exists() || options.proxy_port.is_some() || options.intercept_port.is_some();
     if !in_use {
@@ -47,8 +47,7 @@ async fn check_trust(options: &DoctorOptions) -> Check {
     };
     let targets = options.trust.clone();
     let ca2 = ca.clone();
-    let Ok(report) = tokio::task::spawn_blocking(move || trust::status(&ca2, &targets)).await
-    else {
+    let Ok(report) = tokio::task::spawn_blocking(move || trust_status(&ca2, &targets)).await else {
         return Check::new("intercept-trust", Level::Fail, "checking the stores failed");
     };
     let details: Vec<String> = report.stores.iter().map(ToString::to_string).collect();

@@ -3,7 +3,7 @@
 //! Each subcommand is one call to `/__wxemu/...` on the running server. The
 //! port comes from `<data dir>/serve.json` (written by `wxemu serve`), the
 //! token from `<data dir>/control-token`; the connection is real TLS to
-//! 127.0.0.1 ([`crate::client`]), validated against the data directory's CA
+//! 127.0.0.1 ([`wxemu::client`]), validated against the data directory's CA
 //! for `localhost.weixin.qq.com`, like any other client. Bodies and queries
 //! are the control API's own request types, serialised. The answer is printed
 //! as JSON on stdout; a refused call prints the error on stderr and exits
@@ -13,27 +13,22 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use hyper::{Method, StatusCode};
+use hyper::Method;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::named;
-use crate::client::{self, Client};
-use crate::web::registry::{self as r, Route};
-use crate::web::surfaces::control::{
-    self, Advance, ClientChange, JournalQuery, ListQuery, PolicyChange, Resolution, Scan,
-    ServeInfo, PREFIX,
+use crate::cli::named;
+use wxemu::control_client::{Control, CALL_TIMEOUT};
+use wxemu::web::registry::{self as r, Route};
+use wxemu::web::surfaces::control::{
+    Advance, ClientChange, JournalQuery, ListQuery, PolicyChange, Resolution, Scan, PREFIX,
 };
 use wxemu_core::approval::{ApprovalMode, Decision, QueuedAnswer};
 use wxemu_core::config::ClientState;
-use wxemu_core::emulator::DEFAULT_PORT;
 use wxemu_core::endpoint::Endpoint;
 use wxemu_core::faults::FaultSpec;
 use wxemu_core::scenario::DecisionBatch;
 use wxemu_core::Named;
-
-/// How long an ordinary call may take (a journal wait adds its timeout).
-const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Args)]
 pub struct CtlArgs {
@@ -333,153 +328,11 @@ pub enum ClockAction {
     Unfreeze,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum CtlError {
-    #[error("{0}")]
-    Setup(String),
-    #[error("cannot reach wxemu on port {port}: {message} (is `wxemu serve` running with this data directory?)")]
-    Connect { port: u16, message: String },
-    #[error("{status}: {message}")]
-    Refused { status: StatusCode, message: String },
-}
-
-/// The control API of one running server: the shared HTTPS client (trusting
-/// the data directory's CA) plus the bearer token.
-pub struct Control {
-    client: Client,
-    token: String,
-}
-
-impl Control {
-    /// Finds port, token and CA in `data_dir`.
-    pub fn from_data_dir(data_dir: &Path, port: Option<u16>) -> Result<Control, CtlError> {
-        let port = match port {
-            Some(p) => p,
-            None => read_serve_info(data_dir).map_or(DEFAULT_PORT, |i| i.port),
-        };
-        let token_path = control::token_path(data_dir);
-        let token = std::fs::read_to_string(&token_path)
-            .map_err(|e| {
-                CtlError::Setup(format!(
-                    "cannot read the control token {}: {e} (start `wxemu serve` once with this data directory)",
-                    token_path.display()
-                ))
-            })?
-            .trim()
-            .to_owned();
-        let client = Client::local(port)
-            .trust_data_dir(data_dir)
-            .build()
-            .map_err(|e| CtlError::Setup(e.to_string()))?;
-        Ok(Control { client, token })
-    }
-
-    /// The client, for requests beyond the control API.
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-
-    pub fn token(&self) -> &str {
-        &self.token
-    }
-
-    /// One call; `path` is below `/__wxemu` (a leading `/__wxemu` is kept).
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-        timeout: Duration,
-    ) -> Result<Value, CtlError> {
-        let full = if path.starts_with(PREFIX) {
-            path.to_owned()
-        } else {
-            format!("{PREFIX}{path}")
-        };
-        let mut request = self
-            .client
-            .request(method, &full)
-            .bearer(&self.token)
-            .timeout(timeout);
-        if let Some(body) = &body {
-            request = request.json(body);
-        }
-        let reply = request.send().await.map_err(|e| match e {
-            client::Error::Setup(message) => CtlError::Setup(message),
-            other => CtlError::Connect {
-                port: self.client.addr().port(),
-                message: other.to_string(),
-            },
-        })?;
-        let value: Value = if reply.body.is_empty() {
-            Value::Null
-        } else {
-            reply.json().unwrap_or_else(|_| Value::String(reply.text()))
-        };
-        if reply.status.is_success() {
-            Ok(value)
-        } else {
-            let message = value
-                .get("error")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-                .unwrap_or_else(|| value.to_string());
-            Err(CtlError::Refused {
-                status: reply.status,
-                message,
-            })
-        }
-    }
-}
-
-impl Control {
-    /// Hands each event of `GET /events` (one line of JSON) to `each`
-    /// until the server ends the stream.
-    pub async fn follow_events(&self, mut each: impl FnMut(&str)) -> Result<(), CtlError> {
-        let connect_error = |e: client::Error| CtlError::Connect {
-            port: self.client.addr().port(),
-            message: e.to_string(),
-        };
-        let opened = self
-            .client
-            .get(r::EVENTS.path)
-            .bearer(&self.token)
-            .timeout(CALL_TIMEOUT)
-            .events()
-            .await
-            .map_err(connect_error)?;
-        let mut stream = match opened {
-            client::Opened::Stream(stream) => stream,
-            client::Opened::Refused(reply) => {
-                let message = reply
-                    .json::<Value>()
-                    .ok()
-                    .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned))
-                    .unwrap_or_else(|| reply.text());
-                return Err(CtlError::Refused {
-                    status: reply.status,
-                    message,
-                });
-            }
-        };
-        while let Some(event) = stream.next().await.map_err(connect_error)? {
-            // The server writes each event's JSON on one line.
-            each(&event);
-        }
-        Ok(())
-    }
-}
-
-fn read_serve_info(data_dir: &Path) -> Option<ServeInfo> {
-    let bytes = std::fs::read(control::serve_info_path(data_dir)).ok()?;
-    serde_json::from_slice(&bytes).ok()
-}
-
 /// Runs one `wxemu ctl` command; Ok(false) means "done, but exit 1"
 /// (a journal wait that timed out).
 pub async fn run(args: CtlArgs, data_dir: PathBuf) -> Result<bool, String> {
     if let CtlCommand::Token = args.command {
-        let path = control::token_path(&data_dir);
+        let path = wxemu::web::surfaces::control::token_path(&data_dir);
         let token = std::fs::read_to_string(&path).map_err(|e| {
             format!(
                 "cannot read {}: {e} (start `wxemu serve` once with this data directory)",
