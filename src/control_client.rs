@@ -10,8 +10,8 @@ use hyper::{Method, StatusCode};
 use serde_json::Value;
 
 use crate::client::{self, Client};
-use crate::web::control::{self, ServeInfo, PREFIX};
 use crate::web::registry as r;
+use crate::web::surfaces::control::{self, ServeInfo, PREFIX};
 use wxemu_core::emulator::DEFAULT_PORT;
 
 /// How long an ordinary call may take (a journal wait adds its timeout).

@@ -46,5 +46,5 @@ pub use wxemu_core::approval::{
 pub use wxemu_core::config::{Account, ClientState, Config, PlatformMode, WebsiteApp};
 pub use wxemu_core::emulator::{CANONICAL_HOST, DEFAULT_PORT, KNOWN_PORTS};
 pub use wxemu_core::events::{Event, Subscription};
-pub use wxemu_core::qr::{QrStatus, QrSummary, QrTarget};
+pub use wxemu_core::openplatform::qr::{QrStatus, QrSummary, QrTarget};
 pub use wxemu_core::{self as core, Emulator};

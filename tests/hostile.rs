@@ -534,7 +534,7 @@ async fn config_is_rewritten_0600_and_the_data_directory_is_0700() {
     // A fresh data directory, whatever is written first, is owner-only.
     let parent = tempfile::tempdir().unwrap();
     let dir = parent.path().join("a").join("wxemu");
-    wxemu::web::control::ensure_token(&dir).unwrap();
+    wxemu::web::surfaces::control::ensure_token(&dir).unwrap();
     assert_eq!(mode(&dir), 0o700);
     let dir = parent.path().join("b").join("wxemu");
     wxemu::core::config::Config::default()
@@ -574,7 +574,7 @@ fn serve_limited(open_files: u32) -> Serve {
         .arg(BIN)
         .env("WXEMU_DATA_DIR", data_dir.path())
         // Parking is said at debug level (see `idle_http1_connections_park_and_resume`).
-        .env("RUST_LOG", "info,wxemu::web::parking=debug")
+        .env("RUST_LOG", "info,wxemu::web::transport::parking=debug")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -666,7 +666,7 @@ fn wait_for_line(serve: &Serve, what: &str, limit: Duration) -> bool {
 async fn idle_http1_connections_park_and_resume() {
     let serve = serve_limited(1024);
     let client = serve.client.clone();
-    let park = wxemu::web::connections::PARK_AFTER + Duration::from_secs(1) + SLACK;
+    let park = wxemu::web::transport::connections::PARK_AFTER + Duration::from_secs(1) + SLACK;
     let mut stream = client.connect().await;
     let host = format!("localhost.weixin.qq.com:{}", client.addr.port());
     let get = format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n");
@@ -909,7 +909,7 @@ async fn login_target_fields_are_bounded_with_the_wires_own_errors() {
 
 #[tokio::test]
 async fn stores_are_capped_oldest_first_and_reset_forgets_registered_apps() {
-    use wxemu::core::qr::{QrTarget, MAX_QR_LOGINS};
+    use wxemu::core::openplatform::qr::{QrTarget, MAX_QR_LOGINS};
     use wxemu::core::store::MAX_CODES;
     let server = TestServer::start().await;
     let emu = &server.emu;
@@ -947,7 +947,7 @@ async fn stores_are_capped_oldest_first_and_reset_forgets_registered_apps() {
         let qr = emu.qr_create(target.clone());
         emu.qr_scan(&qr.uuid, "default").unwrap();
         match emu.qr_confirm(&qr.uuid).unwrap().status {
-            wxemu::core::qr::QrStatus::Confirmed { code, .. } => code,
+            wxemu::core::openplatform::qr::QrStatus::Confirmed { code, .. } => code,
             other => panic!("{other:?}"),
         }
     };

@@ -12,7 +12,7 @@ use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use serde_json::Value;
 use wxemu::core::approval::ApprovalMode;
 use wxemu::core::config::{PlatformMode, WebsiteApp};
-use wxemu::core::qr::{QrError, QrStatus};
+use wxemu::core::openplatform::qr::{QrError, QrStatus};
 
 fn enc(s: &str) -> String {
     utf8_percent_encode(s, NON_ALPHANUMERIC).to_string()
@@ -416,7 +416,7 @@ async fn long_poll_walks_through_scan_and_confirm() {
         .json();
     assert_eq!(
         token["openid"],
-        wxemu::core::identity::openid("default", APPID)
+        wxemu::core::openplatform::identity::openid("default", APPID)
     );
 }
 

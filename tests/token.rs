@@ -9,8 +9,8 @@ use common::*;
 use hyper::StatusCode;
 use serde_json::{json, Value};
 use wxemu::core::config::{PlatformMode, WebsiteApp};
-use wxemu::core::identity;
-use wxemu::core::qr::{QrStatus, QrTarget};
+use wxemu::core::openplatform::identity;
+use wxemu::core::openplatform::qr::{QrStatus, QrTarget};
 
 const SECRET: &str = "any-secret-works-in-permissive-mode";
 

@@ -424,12 +424,14 @@ async fn the_login_poll_says_400_for_expired_unknown_and_malformed_uuids() {
     );
     assert_eq!(poll(&server, "a%2Fb").await, "window.code=400;");
     // An Open Platform uuid is not a Web WeChat login.
-    let op = server.emu.qr_create(wxemu::core::qr::QrTarget {
-        appid: common::APPID.into(),
-        scope: "snsapi_login".into(),
-        redirect_uri: common::REDIRECT.into(),
-        state: String::new(),
-    });
+    let op = server
+        .emu
+        .qr_create(wxemu::core::openplatform::qr::QrTarget {
+            appid: common::APPID.into(),
+            scope: "snsapi_login".into(),
+            redirect_uri: common::REDIRECT.into(),
+            state: String::new(),
+        });
     assert_eq!(poll(&server, &op.uuid).await, "window.code=400;");
 }
 

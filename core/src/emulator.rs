@@ -15,7 +15,7 @@ use crate::events::{Bus, Event, Subscription};
 use crate::faults::Faults;
 use crate::journal::Journal;
 use crate::limits::Limits;
-use crate::qr::QrLogins;
+use crate::openplatform::qr::QrLogins;
 use crate::random::random_token;
 use crate::scenario::Scenario;
 use crate::store::AppRegistry;
@@ -57,7 +57,7 @@ pub struct Emulator {
     /// Apps registered at run time (permissive mode).
     pub(crate) apps: AppRegistry,
     /// Web authorization's consent pages waiting for their person.
-    pub(crate) consents: crate::oauth2::consents::Consents,
+    pub(crate) consents: crate::openplatform::oauth2::consents::Consents,
     /// The JS-SDK's base tokens, tickets, verified pages and outcomes.
     pub(crate) jssdk: crate::jssdk::state::JsSdk,
     /// Pay and scan calls waiting for the desktop's person (h5_calls.rs).

@@ -14,7 +14,7 @@ use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::sync::watch;
 
 use crate::approval::ApprovalEvent;
-use crate::qr::QrEvent;
+use crate::openplatform::qr::QrEvent;
 use crate::webwx::WebWxEvent;
 
 /// Something happened that a view may show.

@@ -10,15 +10,17 @@
 //! - [`clock`]: the injectable "now" behind every expiry.
 //! - [`store`]: expiring maps: fast-login uuids, codes, access and refresh tokens.
 //! - [`config`]: the TOML config model (accounts, apps, origins, timeouts).
-//! - [`apps`], [`identity`]: the Open Platform's apps, openid and unionid.
+//! - [`openplatform`]: the Open Platform's state: QR logins, web
+//!   authorization, the token API's vocabulary, openid and unionid.
+//! - [`ops`]: the Emulator's operations on the state kept in the folders
+//!   (the Open Platform's apps, tokens, QR logins and web authorization;
+//!   Web WeChat; the JS-SDK; H5 calls).
 //! - [`approval`]: where a login waits for a person's (or a policy's) decision.
-//! - [`qr`]: QR-code logins as a state machine.
 //! - [`faults`], [`journal`], [`endpoint`], [`scenario`]: the QA layer's
 //!   stores (the middleware lives in the web floor).
 //! - [`avatar`], [`origin`], [`limits`], [`fsutil`], [`random`]: small shared pieces.
 
 pub mod approval;
-pub mod apps;
 pub mod avatar;
 pub mod clock;
 pub mod config;
@@ -29,24 +31,21 @@ pub mod fastlogin;
 pub mod faults;
 pub mod fsutil;
 pub mod h5_calls;
-pub mod identity;
 pub mod journal;
 pub mod json;
 pub mod jssdk;
 pub mod limits;
 pub mod listening;
 pub mod named;
-pub mod oauth2;
+pub mod openplatform;
 pub mod ops;
 pub mod origin;
 mod qa;
-pub mod qr;
 pub mod random;
 pub mod scenario;
 pub mod settings;
 pub mod store;
 pub mod sync;
-pub mod tokens;
 pub mod webwx;
 
 pub use emulator::Emulator;

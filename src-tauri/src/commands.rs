@@ -13,7 +13,7 @@ use wxemu::core::config::{Account, ClientState, WebsiteApp};
 use wxemu::core::h5_calls::PendingCall;
 use wxemu::core::journal::{Entry, Filter};
 use wxemu::core::jssdk::{OutcomeResult, QueuedOutcome, VerifiedPage};
-use wxemu::core::qr::QrSummary;
+use wxemu::core::openplatform::qr::QrSummary;
 use wxemu::core::webwx::{
     ContactSummary, ConversationEntry, Injection, SessionSummary, WebWxError,
 };

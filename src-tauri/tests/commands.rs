@@ -255,7 +255,7 @@ fn the_confirm_window_and_the_dashboard_answer_pending_requests() {
 fn the_dashboard_plays_the_phone_for_qr_logins() {
     let h = harness();
     assert_eq!(h.invoke("qr_list", json!({})).unwrap(), json!([]));
-    let qr = h.emu.qr_create(wxemu::core::qr::QrTarget {
+    let qr = h.emu.qr_create(wxemu::core::openplatform::qr::QrTarget {
         appid: "wx1".into(),
         scope: "snsapi_login".into(),
         redirect_uri: "https://shop.example/cb".into(),
@@ -419,7 +419,7 @@ fn webwx_session(emu: &Emulator) -> u64 {
     );
     emu.qr_scan(&qr.uuid, "default").unwrap();
     emu.qr_confirm(&qr.uuid).unwrap();
-    let wxemu::core::qr::QrStatus::Confirmed { code: ticket, .. } =
+    let wxemu::core::openplatform::qr::QrStatus::Confirmed { code: ticket, .. } =
         emu.qr_login(&qr.uuid).unwrap().status
     else {
         panic!("confirmed");

@@ -13,7 +13,7 @@ use wxemu_certs::CaKind;
 use wxemu_certs::{trust_status, CaCert};
 
 use super::report::{Check, DoctorOptions, Level};
-use crate::web::proxy::PAC_PATH;
+use crate::web::intercept::proxy::PAC_PATH;
 
 /// The interception checks for `options` (empty when interception is not in use).
 pub async fn checks(options: &DoctorOptions) -> Vec<Check> {

@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 use wxemu_certs::{read_pem_cert, trust_status, validity, CaCert};
 
 use crate::client::{self, Client};
-use crate::web::guard::WECHAT_ORIGIN;
+use crate::web::front::guard::WECHAT_ORIGIN;
 use wxemu_core::emulator::CANONICAL_HOST;
 
 mod intercept;
@@ -307,7 +307,7 @@ fn probe_target(options: &DoctorOptions) -> (String, String) {
 
 /// Why a non-zero check-login errcode makes the page show the QR code, and the fix.
 fn explain_errcode(code: i64, appid: &str) -> (String, String) {
-    use crate::web::fastlogin::errcode as e;
+    use crate::web::surfaces::fastlogin::errcode as e;
     let config = "the config ([client] state = \"logged_in\") or the control API";
     match i32::try_from(code).unwrap_or(i32::MAX) {
         e::LOGGED_OUT => ("the emulated client is logged out".into(), format!("log it in: {config}")),
@@ -485,7 +485,7 @@ async fn check_login(
         .timeout(timeout)
         .build()?;
     let body = serde_json::json!({
-        "apiname": crate::web::fastlogin::CHECK_LOGIN_API,
+        "apiname": crate::web::surfaces::fastlogin::CHECK_LOGIN_API,
         "jsdata": {"appid": appid, "scope": "snsapi_login", "redirect_uri": redirect_uri, "state": ""}
     });
     client
@@ -734,7 +734,7 @@ mod tests {
 
     #[test]
     fn errcodes_are_explained() {
-        use crate::web::fastlogin::errcode as e;
+        use crate::web::surfaces::fastlogin::errcode as e;
         for code in [
             e::LOGGED_OUT,
             e::LOCKED,

@@ -1,34 +1,27 @@
-//! The HTTP surface, by floor (each imports only those below it):
+//! The HTTP surface, one folder per floor (each imports only those below it):
 //!
-//! - transport: [`server`] (listeners, connection discipline with
-//!   [`connections`] and [`parking`]), [`tls`], [`ready`];
-//! - the front every request passes ([`front`]): [`routes`] (every handler
-//!   bound to its route), [`faults`], [`journal`], [`guard`];
-//! - the wire surfaces, one module each: [`fastlogin`], [`openplatform`],
-//!   [`h5`], [`webwx`], [`avatar`], [`demo`], [`control`];
-//! - interception: [`intercept`], [`proxy`];
-//! - what they all share: the endpoint [`registry`], request [`body`]
-//!   reading, the [`marks`] handlers leave for the layers.
+//! - [`server`]: the top: a [`server::Server`] binds the listeners and
+//!   hands every connection to the front (interception's too);
+//! - [`front`]: the one pass every request makes: host check, the route
+//!   match, the journal, access ([`front::guard`]), fault injection
+//!   ([`front::faults`]), errors in the route's wire format
+//!   ([`front::wire`]), then the handler bound to the route
+//!   ([`front::routes`]);
+//! - [`surfaces`]: the wire surfaces, one module each: fast login, the
+//!   Open Platform, H5 (JS-SDK), Web WeChat, avatars, the demo site, the
+//!   control API;
+//! - [`intercept`]: the proxy and hosts mode, which feed intercepted TLS
+//!   connections to the same front;
+//! - [`transport`]: TLS, the connection discipline, the ready file,
+//!   bounded body reading;
+//! - shared by the front and the surfaces: the endpoint [`registry`]
+//!   (every route, its access and its [`registry::Wire`]) and the
+//!   [`marks`] handlers leave for the layers.
 
-pub mod avatar;
-pub mod body;
-pub mod connections;
-pub mod control;
-pub mod demo;
-pub mod fastlogin;
-pub mod faults;
 pub mod front;
-pub mod guard;
-pub mod h5;
 pub mod intercept;
-pub mod journal;
 pub mod marks;
-pub mod openplatform;
-pub mod parking;
-pub mod proxy;
-pub mod ready;
 pub mod registry;
-pub(crate) mod routes;
 pub mod server;
-pub mod tls;
-pub mod webwx;
+pub mod surfaces;
+pub mod transport;

@@ -19,8 +19,6 @@ use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use wxemu_core::emulator::OUR_HOSTS;
 use wxemu_core::endpoint::Endpoint;
 
-use crate::web::fastlogin::{AUTHORIZE_REPLY_API, CHECK_LOGIN_API};
-
 /// A set of host names routed alike. wxemu answers only for the names of
 /// its families; any other Host is refused (DNS rebinding).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -177,8 +175,9 @@ pub enum Access {
 }
 
 /// The wire format of a route's errors: what an injected errcode, a wrong
-/// method or a refused Origin looks like there. Each encoder is the one the
-/// surface's own handlers use, so injected errors are the real thing.
+/// method or a refused Origin looks like there. Written by
+/// [`crate::web::front::wire`], through the encoders the surface's own
+/// handlers use, so injected errors are the real thing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Wire {
     /// Fast login: JSON labelled `text/plain; charset=utf-8`, carrying the
@@ -306,6 +305,12 @@ pub static AVATAR: Route = own(Endpoint::Other, wxemu_core::avatar::PATH, GET);
 pub static DEMO_ROOT: Route = own(Endpoint::Other, "/demo", GET);
 pub static DEMO_HOME: Route = own(Endpoint::Other, "/demo/", GET);
 pub static DEMO: Route = own(Endpoint::Other, "/demo/{*path}", GET_POST);
+
+/// The `apiname` of fast login's check-login replies (and of errors on
+/// its routes).
+pub const CHECK_LOGIN_API: &str = "qrconnectchecklogin";
+/// The `apiname` of fast login's authorize replies.
+pub const AUTHORIZE_REPLY_API: &str = "qrconnectfastauthorizeconfirm";
 
 /// The desktop client's fast-login API (protocol.md section 1).
 const fn fast_login(endpoint: Endpoint, path: &'static str, apiname: &'static str) -> Route {

@@ -20,11 +20,13 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
-use crate::web::connections::{AcceptErrors, Admitted, CloseReason, ConnLimits, Connections};
-use crate::web::faults::{DropConnection, DroppedByFault};
+use crate::web::front::faults::{DropConnection, DroppedByFault};
 use crate::web::front::{Front, Listener};
 use crate::web::intercept::{InterceptError, InterceptOptions, Interception};
-use crate::web::parking;
+use crate::web::transport::connections::{
+    AcceptErrors, Admitted, CloseReason, ConnLimits, Connections,
+};
+use crate::web::transport::parking;
 use wxemu_core::approval::ApprovalMode;
 use wxemu_core::config::{Config, ConfigError};
 use wxemu_core::emulator::{Emulator, KNOWN_PORTS};
@@ -132,14 +134,14 @@ pub struct Server {
 }
 
 impl Server {
-    /// What this server has bound: its ready file ([`crate::web::ready`]).
-    pub fn ready(&self) -> crate::web::ready::Ready {
+    /// What this server has bound: its ready file ([`crate::web::transport::ready`]).
+    pub fn ready(&self) -> crate::web::transport::ready::Ready {
         let server = self;
         let addr = server.local_addr();
         let intercept = server.interception();
         let proxy = intercept.and_then(|i| i.proxy_addr());
         let data_dir = server.data_dir().to_owned();
-        crate::web::ready::Ready {
+        crate::web::transport::ready::Ready {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             pid: std::process::id(),
             port: addr.port(),
@@ -148,17 +150,17 @@ impl Server {
                 wxemu_core::emulator::CANONICAL_HOST,
                 addr.port()
             ),
-            ports: crate::web::ready::Ports {
+            ports: crate::web::transport::ready::Ports {
                 https: addr.port(),
                 http_api: server.http_api_addr().map(|a| a.port()),
                 proxy: proxy.map(|a| a.port()),
                 intercept: intercept.and_then(|i| i.direct_addr()).map(|a| a.port()),
             },
             proxy: proxy.map(|a| format!("http://{a}")),
-            pac_url: proxy.map(|a| format!("http://{a}{}", crate::web::proxy::PAC_PATH)),
+            pac_url: proxy.map(|a| format!("http://{a}{}", crate::web::intercept::proxy::PAC_PATH)),
             ca: server.certs().ca_cert_path.clone(),
             intercept_ca: intercept.map(|i| i.ca().cert_path().to_owned()),
-            token_file: crate::web::control::token_path(&data_dir),
+            token_file: crate::web::surfaces::control::token_path(&data_dir),
             data_dir,
         }
     }
@@ -171,12 +173,13 @@ impl Server {
                 .merge_into(&mut config)
                 .map_err(ServeError::Scenario)?;
         }
-        let token = crate::web::control::ensure_token(&options.data_dir).map_err(|source| {
-            ServeError::ControlToken {
-                path: crate::web::control::token_path(&options.data_dir),
-                source,
-            }
-        })?;
+        let token =
+            crate::web::surfaces::control::ensure_token(&options.data_dir).map_err(|source| {
+                ServeError::ControlToken {
+                    path: crate::web::surfaces::control::token_path(&options.data_dir),
+                    source,
+                }
+            })?;
         let mut journal_config = config.journal.clone();
         // A relative journal file lives in the data directory.
         journal_config.file = journal_config.file.map(|f| options.data_dir.join(f));
@@ -187,7 +190,7 @@ impl Server {
             })?;
         // A few small file reads (or one key generation on first start).
         let certs = wxemu_certs::ensure(&options.data_dir)?;
-        let tls = TlsAcceptor::from(crate::web::tls::server_config(&certs)?);
+        let tls = TlsAcceptor::from(crate::web::transport::tls::server_config(&certs)?);
         let addr = SocketAddr::from((options.bind, options.port));
         let listener = TcpListener::bind(addr).await.map_err(|source| {
             if source.kind() == std::io::ErrorKind::AddrInUse {
@@ -277,10 +280,10 @@ impl Server {
 
     /// Serves until `shutdown` completes. While it does, `serve.json` in
     /// the data directory tells `wxemu ctl` and test runners the ports
-    /// ([`crate::web::ready`]).
+    /// ([`crate::web::transport::ready`]).
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let ready = self.ready();
-        let serve_info = crate::web::control::serve_info_path(&self.data_dir);
+        let serve_info = crate::web::surfaces::control::serve_info_path(&self.data_dir);
         if let Err(e) = ready.write(&serve_info) {
             tracing::warn!("cannot write serve.json (wxemu ctl will need --port): {e}");
         }
@@ -305,7 +308,7 @@ impl Server {
         let builders = Arc::new(Builders::new(&limits));
         let builder = builders.sniffing.clone();
         let connections = Connections::new(ConnLimits {
-            max_connections: crate::web::connections::fd_bounded(limits.max_connections),
+            max_connections: crate::web::transport::connections::fd_bounded(limits.max_connections),
             first_request_timeout: limits.first_request_timeout,
             idle_timeout: limits.idle_timeout,
             send_stall_timeout: limits.send_stall_timeout,
@@ -566,7 +569,7 @@ async fn serve_connection<I, S>(
         + 'static,
     S::Future: Send + 'static,
 {
-    let service = Boxed(crate::web::connections::track(
+    let service = Boxed(crate::web::transport::connections::track(
         service,
         admitted.conn.clone(),
     ));

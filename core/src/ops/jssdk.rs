@@ -385,7 +385,7 @@ impl Emulator {
             return Ok(());
         }
         let listed = app.js_domains.iter().any(|domain| {
-            crate::apps::split_domain(domain).is_some_and(|(d, _)| {
+            crate::ops::apps::split_domain(domain).is_some_and(|(d, _)| {
                 let d = d.to_ascii_lowercase();
                 host == d || host.ends_with(&format!(".{d}"))
             })

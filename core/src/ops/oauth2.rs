@@ -1,5 +1,5 @@
 //! Web authorization's operations on [`Emulator`] (the types:
-//! `crate::oauth2`).
+//! `crate::openplatform::oauth2`).
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -11,8 +11,8 @@ use crate::config::{Account, AppKind, PlatformMode, WebsiteApp};
 use crate::emulator::Emulator;
 use crate::fastlogin::{denied_redirect_url, redirect_url};
 use crate::limits::{MAX_REDIRECT_URI_BYTES, MAX_SCOPE_BYTES, MAX_STATE_BYTES};
-use crate::oauth2::consents::{PendingConsent, Target};
-use crate::oauth2::*;
+use crate::openplatform::oauth2::consents::{PendingConsent, Target};
+use crate::openplatform::oauth2::*;
 use crate::random::random_token;
 use crate::store::{Flow, IssuedCode, Lookup};
 
@@ -196,7 +196,8 @@ impl Emulator {
         // The host alone (url's host_str has no port): a port is judged below.
         let name = host.trim_end_matches('.');
         let listed = app.oauth_domains.iter().any(|domain| {
-            crate::apps::split_domain(domain).is_some_and(|(d, _)| d.eq_ignore_ascii_case(name))
+            crate::ops::apps::split_domain(domain)
+                .is_some_and(|(d, _)| d.eq_ignore_ascii_case(name))
         });
         if !listed {
             return Err(mismatch(""));

@@ -10,7 +10,7 @@ use tokio::sync::{broadcast, watch};
 
 use crate::approval::ApprovalMode;
 use crate::emulator::Emulator;
-use crate::qr::{PollReply, QrError, QrEvent, QrKind, QrStatus, QrSummary, QrTarget};
+use crate::openplatform::qr::{PollReply, QrError, QrEvent, QrKind, QrStatus, QrSummary, QrTarget};
 
 /// The QR login operations. Each one validates, changes the session and
 /// wakes its long polls; there is no other way to change a QR login.
@@ -110,7 +110,7 @@ impl Emulator {
         self.qr.get(uuid, self.clock.now())
     }
 
-    /// The login page's long poll on `uuid` (see [`crate::qr::QrLogins::poll`]).
+    /// The login page's long poll on `uuid` (see [`crate::openplatform::qr::QrLogins::poll`]).
     pub async fn qr_poll(&self, uuid: &str, last: Option<u16>, hold: Duration) -> PollReply {
         self.qr.poll(uuid, last, hold, &self.clock).await
     }

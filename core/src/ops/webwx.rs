@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use crate::emulator::Emulator;
-use crate::qr::{PollReply, QrKind, QrStatus};
+use crate::openplatform::qr::{PollReply, QrKind, QrStatus};
 use crate::webwx::{
     AccountProfile, AuthError, Caller, Contact, ContactPage, ContactSummary, ConversationEntry,
     InitData, Injection, LoginGrant, LoginPoll, SendError, SessionSummary, SyncCheck, SyncData,
@@ -184,7 +184,7 @@ mod tests {
     use crate::config::Config;
     use crate::emulator::Emulator;
     use crate::events::Event;
-    use crate::qr::QrStatus;
+    use crate::openplatform::qr::QrStatus;
     use crate::webwx::{Injection, LoginPoll, WebWxEvent};
 
     #[tokio::test]

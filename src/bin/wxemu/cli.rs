@@ -10,7 +10,7 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use wxemu_core::Named;
 
-use wxemu::web::proxy::PAC_PATH;
+use wxemu::web::intercept::proxy::PAC_PATH;
 use wxemu::web::registry;
 use wxemu::web::server::{ServeOptions, Server};
 use wxemu_core::approval::ApprovalMode;
@@ -400,7 +400,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     println!(
         "  control    https://{CANONICAL_HOST}:{}/__wxemu/  (token: wxemu ctl token, file {})",
         addr.port(),
-        wxemu::web::control::token_path(&data_dir).display()
+        wxemu::web::surfaces::control::token_path(&data_dir).display()
     );
     if let Some(api) = http_api {
         println!("  http api   http://{api}/sns/...  (plain HTTP, token API only)");

@@ -19,10 +19,10 @@ use serde_json::{Map, Value};
 
 use crate::cli::named;
 use wxemu::control_client::{Control, CALL_TIMEOUT};
-use wxemu::web::control::{
+use wxemu::web::registry::{self as r, Route};
+use wxemu::web::surfaces::control::{
     Advance, ClientChange, JournalQuery, ListQuery, PolicyChange, Resolution, Scan, PREFIX,
 };
-use wxemu::web::registry::{self as r, Route};
 use wxemu_core::approval::{ApprovalMode, Decision, QueuedAnswer};
 use wxemu_core::config::ClientState;
 use wxemu_core::endpoint::Endpoint;
@@ -332,7 +332,7 @@ pub enum ClockAction {
 /// (a journal wait that timed out).
 pub async fn run(args: CtlArgs, data_dir: PathBuf) -> Result<bool, String> {
     if let CtlCommand::Token = args.command {
-        let path = wxemu::web::control::token_path(&data_dir);
+        let path = wxemu::web::surfaces::control::token_path(&data_dir);
         let token = std::fs::read_to_string(&path).map_err(|e| {
             format!(
                 "cannot read {}: {e} (start `wxemu serve` once with this data directory)",

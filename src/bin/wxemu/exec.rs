@@ -13,8 +13,8 @@ use clap::Args;
 use wxemu_core::approval::ApprovalMode;
 
 use crate::cli::{ServeArgs, Started};
-use wxemu::web::control::{self, ServeInfo};
-use wxemu::web::ready::Ready;
+use wxemu::web::surfaces::control::{self, ServeInfo};
+use wxemu::web::transport::ready::Ready;
 
 #[derive(Debug, Args)]
 pub struct ExecArgs {

@@ -26,12 +26,12 @@ use wxemu_core::jssdk::{OutcomeResult, VerifyRequest};
 
 use super::cgi::cgi_error;
 use crate::web::marks::{RequestApp, Warnings};
-use crate::web::openplatform::page::{script_safe_json, CONFIG_PLACEHOLDER};
-use crate::web::openplatform::query_params;
-use crate::web::openplatform::token::{api_json_body, json_reply_as, JSON};
 use crate::web::registry;
+use crate::web::surfaces::openplatform::page::{script_safe_json, CONFIG_PLACEHOLDER};
+use crate::web::surfaces::openplatform::query_params;
+use crate::web::surfaces::openplatform::token::{api_json_body, json_reply_as, JSON};
 
-const BRIDGE_TEMPLATE: &str = include_str!("../../../ui/h5/bridge.js");
+const BRIDGE_TEMPLATE: &str = include_str!("../../../../ui/h5/bridge.js");
 
 /// WeChat's browser's User-Agent on iOS and Android (protocol.md section
 /// 4). Whole strings, not a suffix: jweixin tells the platforms apart by

@@ -11,9 +11,9 @@ use axum::response::{IntoResponse, Response};
 
 use super::image::avatar_png;
 use super::wire::{cookie_date, home_origin, js};
-use crate::web::openplatform::page::qr_image_reply;
-use crate::web::openplatform::query_params;
 use crate::web::registry;
+use crate::web::surfaces::openplatform::page::qr_image_reply;
+use crate::web::surfaces::openplatform::query_params;
 use wxemu_core::emulator::Emulator;
 use wxemu_core::webwx::{ids, LoginPoll, WEB_APPID};
 

@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use crate::web::registry::{self, Binding, HostFamily, Route};
-use crate::web::{avatar, control, demo, fastlogin, h5, openplatform, webwx};
+use crate::web::surfaces::{avatar, control, demo, fastlogin, h5, openplatform, webwx};
 use wxemu_core::emulator::Emulator;
 
 /// Every handler, bound to its route.

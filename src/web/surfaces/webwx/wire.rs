@@ -9,7 +9,7 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
-use crate::web::body::read_body;
+use crate::web::transport::body::read_body;
 use wxemu_core::emulator::Emulator;
 use wxemu_core::webwx::Caller;
 

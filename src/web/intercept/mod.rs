@@ -1,8 +1,10 @@
 //! Interception, as `wxemu serve` runs it: the interception CA, the proxy
-//! (`--proxy-port`, [`crate::web::proxy`]) and hosts mode (`--intercept-port`: the
+//! (`--proxy-port`, [`crate::web::intercept::proxy`]) and hosts mode (`--intercept-port`: the
 //! intercepted names served directly, for machines where a proxy cannot be set and
 //! the names are mapped to 127.0.0.1 instead). Both hand every intercepted TLS
 //! connection to the same router as the main listener; the router answers by Host.
+
+pub mod proxy;
 
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
@@ -19,7 +21,9 @@ use wxemu_certs::InterceptCa;
 use wxemu_core::config::InterceptConfig;
 use wxemu_core::Limits;
 
-use crate::web::proxy::{InterceptHandler, InterceptedHosts, Proxy, ProxyError, ProxyOptions};
+use crate::web::intercept::proxy::{
+    InterceptHandler, InterceptedHosts, Proxy, ProxyError, ProxyOptions,
+};
 
 /// What `serve` was asked for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -101,7 +105,7 @@ impl Interception {
                     ca: ca.clone(),
                     hosts: hosts.clone(),
                 });
-                let tls = crate::web::proxy::tls_config(resolver)?;
+                let tls = crate::web::intercept::proxy::tls_config(resolver)?;
                 Some((listener, TlsAcceptor::from(tls)))
             }
             None => None,
@@ -168,7 +172,7 @@ impl Interception {
         if let Some(proxy) = proxy {
             let serve = serve.clone();
             let handler: Arc<dyn InterceptHandler> =
-                Arc::new(move |c: crate::web::proxy::Intercepted| {
+                Arc::new(move |c: crate::web::intercept::proxy::Intercepted| {
                     serve(Box::new(c.stream) as Box<dyn Io>, c.peer)
                 });
             let mut stop = stop.clone();

@@ -1,5 +1,6 @@
-//! Who may talk to wxemu: the Host check against DNS rebinding, and the
-//! Origin check plus CORS for the browser-facing fast-login API. The front
+//! Who may talk to wxemu: the Host check against DNS rebinding, the
+//! Origin check plus CORS for the browser-facing fast-login API, and the
+//! control API's cross-site check and bearer token. The front
 //! ([`crate::web::front`]) runs them per request, as the matched route's
 //! [`Access`] says.
 //!
@@ -10,8 +11,9 @@
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
-use crate::web::fastlogin::{self, errcode};
-use crate::web::registry::{HostFamily, Route, Wire};
+use crate::web::front::wire::{self, Refusal};
+use crate::web::registry::{HostFamily, Route};
+use subtle::ConstantTimeEq;
 use wxemu_core::emulator::Emulator;
 
 /// The only origin the real login page is served from.
@@ -136,14 +138,8 @@ pub(crate) fn shorten(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
     ))
 }
 
-/// Normalizes an Origin ("https://Example.com:443" -> "https://example.com").
-/// None for anything that is not scheme://host[:port].
-pub fn parse_origin(origin: &str) -> Option<String> {
-    let url = url::Url::parse(origin).ok()?;
-    let clean = url.path() == "/" && url.query().is_none() && url.fragment().is_none();
-    let serialized = url.origin().ascii_serialization();
-    (clean && url.has_host() && !origin.ends_with('/')).then_some(serialized)
-}
+/// Normalizes an Origin (the core's, which also checks the config's).
+pub use wxemu_core::origin::parse_origin;
 
 /// Origins allowed to call the fast-login API: the real login page, wxemu's
 /// own pages, and the config's extras.
@@ -163,6 +159,79 @@ pub fn origin_allowed(emu: &Emulator, origin: &str) -> bool {
         .allowed_origins
         .iter()
         .any(|extra| parse_origin(extra).as_deref() == Some(origin.as_str()))
+}
+
+/// The control API's guard, run by the front before any control route
+/// (`route`): a refusal for cross-site requests and, unless `token_needed`
+/// is false (the health probe), for requests without the bearer token.
+pub(crate) fn admit_control(
+    emu: &Emulator,
+    route: &Route,
+    headers: &HeaderMap,
+    token_needed: bool,
+) -> Option<Response> {
+    if let Some(refusal) = cross_site(emu, headers) {
+        tracing::warn!("refused a cross-site control request: {refusal}");
+        let status = StatusCode::FORBIDDEN;
+        return Some(wire::refusal(
+            route,
+            Refusal::Control {
+                status,
+                message: refusal,
+            },
+        ));
+    }
+    // Readiness probes may call health without the token; it tells nothing.
+    if !token_needed {
+        return None;
+    }
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, token) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        });
+    let expected = emu.control_token().as_bytes();
+    match presented {
+        Some(token) if bool::from(token.as_bytes().ct_eq(expected)) => None,
+        presented => {
+            let message = if presented.is_some() {
+                "wrong control token"
+            } else {
+                "the control API needs `Authorization: Bearer <token>`; `wxemu ctl token` prints it"
+            };
+            let status = StatusCode::UNAUTHORIZED;
+            let message = message.to_owned();
+            let mut response = wire::refusal(route, Refusal::Control { status, message });
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"wxemu control\""),
+            );
+            Some(response)
+        }
+    }
+}
+
+/// Why a request looks like a web page calling across sites, if it does.
+fn cross_site(emu: &Emulator, headers: &HeaderMap) -> Option<String> {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        if matches!(site.as_bytes(), b"cross-site" | b"same-site") {
+            return Some("a web page on another site may not use the control API".into());
+        }
+    }
+    let origin = headers.get(header::ORIGIN)?;
+    let own = origin
+        .to_str()
+        .ok()
+        .and_then(parse_origin)
+        .is_some_and(|o| emu.own_origins().contains(&o));
+    (!own).then(|| {
+        format!(
+            "origin {} may not use the control API",
+            String::from_utf8_lossy(origin.as_bytes())
+        )
+    })
 }
 
 /// What the Origin check says about a browser request.
@@ -199,16 +268,8 @@ pub(crate) fn browser_gate(
             path = route.path,
             "refused a browser request from a foreign Origin; add it to [server] allowed_origins to allow it"
         );
-        let apiname = match route.wire {
-            Wire::FastLogin { apiname } => apiname,
-            _ => fastlogin::CHECK_LOGIN_API,
-        };
-        return BrowserGate::Answer(fastlogin::error_reply(
-            StatusCode::FORBIDDEN,
-            apiname,
-            errcode::ORIGIN_NOT_ALLOWED,
-            format!("origin {shown} is not allowed to use fast login; allowed: {WECHAT_ORIGIN}, wxemu's own origin, and [server] allowed_origins"),
-        ));
+        let detail = format!("origin {shown} is not allowed to use fast login; allowed: {WECHAT_ORIGIN}, wxemu's own origin, and [server] allowed_origins");
+        return BrowserGate::Answer(wire::refusal(route, Refusal::ForeignOrigin { detail }));
     }
     if method == Method::OPTIONS {
         return BrowserGate::Answer(preflight(route, headers, origin.clone()));

@@ -14,7 +14,7 @@
 //!   an attacker's silent connections are shed.
 //!
 //! An HTTP/1.1 connection idle for [`PARK_AFTER`] is asked to *park*
-//! (see [`crate::web::parking`]): it stays open but gives back hyper's
+//! (see [`crate::web::transport::parking`]): it stays open but gives back hyper's
 //! buffers until its next request.
 //!
 //! A busy connection whose response body has made no progress for

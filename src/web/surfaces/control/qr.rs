@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{json_body, ok, query, ApiError, ApiResult};
 use wxemu_core::emulator::Emulator;
-use wxemu_core::qr::{QrError, QrStatus, QrSummary};
+use wxemu_core::openplatform::qr::{QrError, QrStatus, QrSummary};
 
 /// The query of `GET /qr`.
 #[derive(Debug, Default, Serialize, Deserialize)]

@@ -18,12 +18,12 @@ use serde_json::json;
 use super::query_params;
 use crate::web::registry;
 use wxemu_core::emulator::{Emulator, CANONICAL_HOST, KNOWN_PORTS};
-use wxemu_core::qr::{PollReply, QrTarget};
+use wxemu_core::openplatform::qr::{PollReply, QrTarget};
 
 /// The login page template; the loginpage UI replaces its content.
-const PAGE_TEMPLATE: &str = include_str!("../../../ui/connect/qrconnect.html");
+const PAGE_TEMPLATE: &str = include_str!("../../../../ui/connect/qrconnect.html");
 /// The embedding script sites load from res.wx.qq.com.
-const WXLOGIN_JS: &str = include_str!("../../../ui/connect/wxLogin.js");
+const WXLOGIN_JS: &str = include_str!("../../../../ui/connect/wxLogin.js");
 
 /// Replaced (once) by the page's configuration, a JSON object.
 pub const CONFIG_PLACEHOLDER: &str = "/*WXEMU_CONFIG*/";
@@ -164,7 +164,7 @@ pub async fn qrconnect(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQue
     // that stalls holds a few hundred bytes of config per stream, not a
     // copy of the whole page.
     let page = match PAGE_TEMPLATE.split_once(CONFIG_PLACEHOLDER) {
-        Some((before, after)) => crate::web::body::chunks(vec![
+        Some((before, after)) => crate::web::transport::body::chunks(vec![
             axum::body::Bytes::from_static(before.as_bytes()),
             axum::body::Bytes::from(script_safe_json(&config)),
             axum::body::Bytes::from_static(after.as_bytes()),

@@ -4,8 +4,8 @@
 //! connection state for the whole life of an HTTP/1.1 connection, and has no
 //! setting to start them smaller. Most connections clients keep open sit
 //! idle: a bot's second connection between two messages, a browser's pool.
-//! So when the sweeper ([`crate::web::connections`]) finds one idle for
-//! [`PARK_AFTER`](crate::web::connections::PARK_AFTER), hyper finishes with
+//! So when the sweeper ([`crate::web::transport::connections`]) finds one idle for
+//! [`PARK_AFTER`](crate::web::transport::connections::PARK_AFTER), hyper finishes with
 //! it without closing the socket, its state is dropped, and only the TLS
 //! stream is kept, waiting for the next bytes. Those bytes start a new hyper
 //! connection for the same service, with the bytes put back in front.
@@ -21,7 +21,7 @@ use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
-use crate::web::connections::{Admitted, CloseReason};
+use crate::web::transport::connections::{Admitted, CloseReason};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 

@@ -8,7 +8,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use crate::web::openplatform::query_params;
+use crate::web::surfaces::openplatform::query_params;
 use wxemu_core::emulator::Emulator;
 
 const SIDE: u32 = 132;

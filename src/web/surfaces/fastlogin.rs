@@ -18,12 +18,12 @@ use wxemu_core::approval::Outcome;
 use wxemu_core::emulator::Emulator;
 use wxemu_core::fastlogin::{AuthorizeCall, FastLoginError, LoginTarget};
 
-use crate::web::body::{read_body, BodyError};
 use crate::web::marks::{DecisionNote, ReplyErrcode, RequestApp, Warnings};
+use crate::web::transport::body::{read_body, BodyError};
 
-pub const CHECK_LOGIN_API: &str = "qrconnectchecklogin";
 pub const AUTHORIZE_API: &str = "qrconnectfastauthorize";
-pub const AUTHORIZE_REPLY_API: &str = "qrconnectfastauthorizeconfirm";
+// Declared with the routes whose wire format carries them.
+pub use crate::web::registry::{AUTHORIZE_REPLY_API, CHECK_LOGIN_API};
 
 pub use wxemu_core::fastlogin::errcode;
 

@@ -5,7 +5,7 @@
 //! (the npm and Python packages, `wxemu exec`) start wxemu on port 0 and read
 //! the ports from here.
 //!
-//! `wxemu ctl` reads the same file as [`crate::web::control::ServeInfo`]
+//! `wxemu ctl` reads the same file as [`crate::web::surfaces::control::ServeInfo`]
 //! (`port`, `pid`, `version`): the extra fields are ignored there.
 
 use std::path::{Path, PathBuf};

@@ -7,7 +7,7 @@
 //!    decides everything below, and rides on the request as [`Matched`].
 //! 3. The journal starts its record (even refused requests are recorded),
 //!    and the body is read (bounded) before anything may answer
-//!    (`read_ahead` in `web/mod.rs`).
+//!    (`read_ahead` in `web/transport/body.rs`).
 //! 4. The route's [`Access`]: Origin check and CORS for browser routes,
 //!    cross-site check and bearer token for the control API.
 //! 5. A method the route does not take gets a 405 in the route's format.
@@ -20,25 +20,29 @@
 //! Everything is decided from the matched route; nothing re-parses the
 //! path, and no per-layer future is boxed.
 
+pub mod faults;
+pub mod guard;
+pub mod journal;
+pub(crate) mod routes;
+pub(crate) mod wire;
+
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::http::{header, HeaderValue, Method, Request, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderValue, Method, Request, StatusCode};
+use axum::response::Response;
 use axum::Router;
 use tower::ServiceExt;
 
 use wxemu_core::emulator::{Emulator, CANONICAL_HOST};
 use wxemu_core::endpoint::Endpoint;
 
-use crate::web::control;
-use crate::web::fastlogin;
-use crate::web::faults::{self, AppliedFault};
-use crate::web::guard::{self, BrowserGate};
-use crate::web::journal::Pending;
-use crate::web::openplatform::{page, token};
-use crate::web::registry::{self, Access, HostFamily, Matched, Matcher, Route, Wire};
-use crate::web::routes::family_routers;
+use crate::web::front::journal::Pending;
+use crate::web::front::routes::family_routers;
+use crate::web::registry::{self, Access, HostFamily, Matched, Matcher, Route};
+use faults::AppliedFault;
+use guard::BrowserGate;
+use wire::Refusal;
 use wxemu_core::limits::MAX_QUERY_BYTES;
 
 /// Which listener a front serves.
@@ -112,7 +116,7 @@ impl Front {
         let inner = &*self.0;
         let emu = &*inner.emu;
         // Before anything may answer: see read_ahead.
-        let mut req = crate::web::body::read_ahead(req, emu.limits()).await;
+        let mut req = crate::web::transport::body::read_ahead(req, emu.limits()).await;
         let family = match family {
             Ok(family) => family,
             Err(refusal) => return *refusal,
@@ -154,20 +158,28 @@ impl Front {
             }
             Access::Control | Access::ControlProbe => {
                 let token_needed = route.access == Access::Control;
-                if let Some(refusal) = control::admit(emu, req.headers(), token_needed) {
+                if let Some(refusal) = guard::admit_control(emu, route, req.headers(), token_needed)
+                {
                     return refusal;
                 }
                 None
             }
         };
         let response = if !route.takes(req.method()) {
-            method_not_allowed(route, req.method(), req.uri().path())
+            wire::refusal(
+                route,
+                Refusal::MethodNotAllowed {
+                    method: req.method(),
+                    path: req.uri().path(),
+                },
+            )
         } else {
             req.extensions_mut().insert(Matched(route));
             let router = &inner.routers[family.index()];
             let query_len = req.uri().query().map_or(0, str::len);
             if query_len > MAX_QUERY_BYTES {
-                return with_cors(query_too_long(route, query_len), cors);
+                let too_long = Refusal::QueryTooLong { len: query_len };
+                return with_cors(wire::refusal(route, too_long), cors);
             }
             match faults::take(emu, route, req.method()) {
                 None => handle(router, req).await,
@@ -197,72 +209,11 @@ fn with_cors(mut response: Response, cors: Option<HeaderValue>) -> Response {
     response
 }
 
-/// A query string over [`MAX_QUERY_BYTES`]: 414, as a front-end proxy
-/// answers a URL it will not pass on, with the body in the route's own
-/// error format (so a client reads the error it knows).
-fn query_too_long(route: &Route, len: usize) -> Response {
-    let message =
-        format!("the query string is {len} bytes; at most {MAX_QUERY_BYTES} are accepted");
-    let mut response = match route.wire {
-        Wire::FastLogin { apiname } => fastlogin::error_reply(
-            StatusCode::URI_TOO_LONG,
-            apiname,
-            fastlogin::errcode::BAD_REQUEST,
-            message,
-        ),
-        Wire::LoginPage => page::error_page("请求参数错误", &message),
-        Wire::Control => control::ApiError::new(StatusCode::URI_TOO_LONG, message).into_response(),
-        Wire::Webwx => crate::web::webwx::wire::bad_request(&message),
-        // The Open Platform's "invalid args".
-        Wire::OpenApi | Wire::Plain => token::api_error(INVALID_ARGS, &message),
-        Wire::CgiApi => crate::web::h5::cgi::cgi_error(INVALID_ARGS, &message),
-        // Formats with no message: their generic error code.
-        Wire::LongPoll => page::poll_reply(500, "", false),
-        Wire::WebwxLogin => crate::web::webwx::wire::js("window.code=400;".into()),
-        Wire::Synccheck => {
-            crate::web::webwx::wire::js("window.synccheck={retcode:\"1102\",selector:\"0\"}".into())
-        }
-    };
-    *response.status_mut() = StatusCode::URI_TOO_LONG;
-    response
-}
-
-/// The Open Platform API's errcode for malformed arguments.
-const INVALID_ARGS: i64 = 40097;
-
 async fn handle(router: &Router, req: Request<Body>) -> Response {
     match router.clone().oneshot(req).await {
         Ok(response) => response,
         Err(never) => match never {},
     }
-}
-
-/// A method `route` does not take, in the route's format.
-fn method_not_allowed(route: &Route, method: &Method, path: &str) -> Response {
-    if route.wire == Wire::Control {
-        return control::method_not_allowed(method, path);
-    }
-    let allow = HeaderValue::from_str(&route.allow()).unwrap_or(HeaderValue::from_static(""));
-    let text = match route.access {
-        // Browser routes take one method; say which.
-        Access::Browser => format!(
-            "{method} is not allowed here; use {}\n",
-            route.methods.first().map_or("POST", Method::as_str)
-        ),
-        _ => format!("{method} is not allowed on {path}\n"),
-    };
-    (
-        StatusCode::METHOD_NOT_ALLOWED,
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/plain; charset=utf-8"),
-            ),
-            (header::ALLOW, allow),
-        ],
-        text,
-    )
-        .into_response()
 }
 
 /// A path an intercepted host does not serve: that host's 404.

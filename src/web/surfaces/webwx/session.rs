@@ -16,7 +16,7 @@ use super::wire::{
     bad_request, base_request, base_response, caller, cookie_ids, error_reply, js, json_body,
     json_reply, logged_out, parse_sync_key, sync_key_json, RET_UNKNOWN_RECIPIENT,
 };
-use crate::web::openplatform::query_params;
+use crate::web::surfaces::openplatform::query_params;
 use wxemu_core::emulator::Emulator;
 use wxemu_core::webwx::{
     session::parse_sync_key_query, Caller, SendError, SyncCheck, SyncError, MAX_BATCH, MSG_TEXT,
@@ -251,15 +251,15 @@ pub async fn send_msg(State(emu): State<Arc<Emulator>>, body: Body) -> Response 
 /// Always 200 with an empty body: a redirect off the origin makes itchat
 /// raise, and logging out twice is not an error.
 pub async fn logout(State(emu): State<Arc<Emulator>>, headers: HeaderMap, body: Body) -> Response {
-    let form: Option<(String, String)> = match crate::web::body::read_body(body, emu.limits()).await
-    {
-        Ok(bytes) => {
-            let pairs: std::collections::HashMap<String, String> =
-                url::form_urlencoded::parse(&bytes).into_owned().collect();
-            pairs.get("uin").cloned().zip(pairs.get("sid").cloned())
-        }
-        Err(_) => None,
-    };
+    let form: Option<(String, String)> =
+        match crate::web::transport::body::read_body(body, emu.limits()).await {
+            Ok(bytes) => {
+                let pairs: std::collections::HashMap<String, String> =
+                    url::form_urlencoded::parse(&bytes).into_owned().collect();
+                pairs.get("uin").cloned().zip(pairs.get("sid").cloned())
+            }
+            Err(_) => None,
+        };
     if let Some(ids) = cookie_ids(&headers).or(form) {
         let _ = emu.webwx_logout(caller(&ids));
     }

@@ -8,7 +8,8 @@
 //! a browser marks as coming from another site (an `Origin` that is not
 //! wxemu's own, or `Sec-Fetch-Site: cross-site`) is refused before the
 //! token is even looked at. No CORS headers are ever sent, so a web page
-//! cannot read an answer either.
+//! cannot read an answer either. The front runs that guard
+//! ([`crate::web::front::guard::admit_control`]) before any control route.
 
 mod decisions;
 mod events;
@@ -32,18 +33,16 @@ pub use settings::ClientChange;
 use std::path::{Path, PathBuf};
 
 use axum::body::Body;
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, delete, get, post};
 use axum::Json;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use subtle::ConstantTimeEq;
 
-use crate::web::body::{read_body, BodyError};
-use crate::web::guard::parse_origin;
 use crate::web::registry::Binding;
+use crate::web::transport::body::{read_body, BodyError};
 use wxemu_core::emulator::{Emulator, UpdateError};
 
 /// Where every control route lives.
@@ -132,67 +131,6 @@ pub(crate) fn routes() -> Vec<Binding> {
         (&r::WEBWX_MESSAGES, get(webwx::messages).post(webwx::inject)),
         (&r::CONTROL_UNKNOWN, any(not_found)),
     ]
-}
-
-// ---- the guard --------------------------------------------------------
-
-/// The control API's guard, run by the front before any control route:
-/// a refusal for cross-site requests and, unless `token_needed` is false
-/// (the health probe), for requests without the bearer token.
-pub(crate) fn admit(emu: &Emulator, headers: &HeaderMap, token_needed: bool) -> Option<Response> {
-    if let Some(refusal) = cross_site(emu, headers) {
-        tracing::warn!("refused a cross-site control request: {refusal}");
-        return Some(ApiError::new(StatusCode::FORBIDDEN, refusal).into_response());
-    }
-    // Readiness probes may call health without the token; it tells nothing.
-    if !token_needed {
-        return None;
-    }
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            let (scheme, token) = v.split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-        });
-    let expected = emu.control_token().as_bytes();
-    match presented {
-        Some(token) if bool::from(token.as_bytes().ct_eq(expected)) => None,
-        presented => {
-            let message = if presented.is_some() {
-                "wrong control token"
-            } else {
-                "the control API needs `Authorization: Bearer <token>`; `wxemu ctl token` prints it"
-            };
-            let mut response = ApiError::new(StatusCode::UNAUTHORIZED, message).into_response();
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"wxemu control\""),
-            );
-            Some(response)
-        }
-    }
-}
-
-/// Why a request looks like a web page calling across sites, if it does.
-fn cross_site(emu: &Emulator, headers: &HeaderMap) -> Option<String> {
-    if let Some(site) = headers.get("sec-fetch-site") {
-        if matches!(site.as_bytes(), b"cross-site" | b"same-site") {
-            return Some("a web page on another site may not use the control API".into());
-        }
-    }
-    let origin = headers.get(header::ORIGIN)?;
-    let own = origin
-        .to_str()
-        .ok()
-        .and_then(parse_origin)
-        .is_some_and(|o| emu.own_origins().contains(&o));
-    (!own).then(|| {
-        format!(
-            "origin {} may not use the control API",
-            String::from_utf8_lossy(origin.as_bytes())
-        )
-    })
 }
 
 async fn not_found(uri: Uri) -> ApiError {
@@ -317,7 +255,7 @@ pub fn ensure_token(data_dir: &Path) -> std::io::Result<String> {
 }
 
 /// What `wxemu ctl` reads of a running server's `<data dir>/serve.json`
-/// (written whole by [`crate::web::ready::Ready`]).
+/// (written whole by [`crate::web::transport::ready::Ready`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServeInfo {
     pub port: u16,

@@ -15,8 +15,8 @@ use wxemu_core::emulator::Emulator;
 use wxemu_core::jssdk::{BaseToken, JsSdkError};
 
 use crate::web::marks::RequestApp;
-use crate::web::openplatform::query_params;
-use crate::web::openplatform::token::{api_error_as, json_reply_as, read_api_body};
+use crate::web::surfaces::openplatform::query_params;
+use crate::web::surfaces::openplatform::token::{api_error_as, json_reply_as, read_api_body};
 
 /// The Content-Type of every `cgi-bin` reply (module doc).
 pub const CONTENT_TYPE: &str = "application/json; encoding=utf-8";

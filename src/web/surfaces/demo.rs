@@ -18,7 +18,7 @@ use axum::routing::{any, get};
 use serde_json::json;
 
 use wxemu_core::emulator::Emulator;
-use wxemu_core::tokens::Lang;
+use wxemu_core::openplatform::tokens::Lang;
 
 use crate::site::{self, Callback, CallbackQuery, Sessions, TokenExchange, User};
 use crate::web::registry;
@@ -37,27 +37,31 @@ const MAX_SESSIONS: usize = 256;
 
 /// The pages, compiled in so the installed app needs no files beside it.
 const PAGES: &[(&str, &str, &str)] = &[
-    ("", HTML, include_str!("../../ui/demo/index.html")),
-    ("index.html", HTML, include_str!("../../ui/demo/index.html")),
+    ("", HTML, include_str!("../../../ui/demo/index.html")),
+    (
+        "index.html",
+        HTML,
+        include_str!("../../../ui/demo/index.html"),
+    ),
     (
         "embedded.html",
         HTML,
-        include_str!("../../ui/demo/embedded.html"),
+        include_str!("../../../ui/demo/embedded.html"),
     ),
     (
         "profile.html",
         HTML,
-        include_str!("../../ui/demo/profile.html"),
+        include_str!("../../../ui/demo/profile.html"),
     ),
     (
         "demo.css",
         "text/css; charset=utf-8",
-        include_str!("../../ui/demo/demo.css"),
+        include_str!("../../../ui/demo/demo.css"),
     ),
     (
         "demo.js",
         "application/javascript; charset=utf-8",
-        include_str!("../../ui/demo/demo.js"),
+        include_str!("../../../ui/demo/demo.js"),
     ),
 ];
 const HTML: &str = "text/html; charset=utf-8";
@@ -123,7 +127,7 @@ struct Params {
 
 impl Params {
     fn parse(query: Option<String>) -> Params {
-        let mut all = crate::web::openplatform::query_params(query);
+        let mut all = crate::web::surfaces::openplatform::query_params(query);
         Params {
             code: all.remove("code"),
             state: all.remove("state"),

@@ -1,7 +1,7 @@
 //! Web authorization inside WeChat's browser (protocol.md section 4):
 //! `GET /connect/oauth2/authorize`, and the two calls its consent page
 //! makes on its own origin (wxemu's, not WeChat's: the real consent sheet
-//! is native). The rules are the core's (`wxemu_core::oauth2`).
+//! is native). The rules are the core's (`wxemu_core::openplatform::oauth2`).
 //!
 //! - the authorize URL answers a 302 to `redirect_uri` (with `code` and
 //!   `state`, or `state` alone when denied), one of WeChat's error pages,
@@ -26,17 +26,19 @@ use serde_json::json;
 
 use wxemu_core::approval::{Decision, Outcome};
 use wxemu_core::emulator::Emulator;
-use wxemu_core::oauth2::{Consent, WebAuthDone, WebAuthError, WebAuthRequest, WebAuthStart};
+use wxemu_core::openplatform::oauth2::{
+    Consent, WebAuthDone, WebAuthError, WebAuthRequest, WebAuthStart,
+};
 
 use super::page::{error_page, script_safe_json, CONFIG_PLACEHOLDER};
 use super::query_params;
 use super::token::{api_error, api_json_body, json_reply_as, JSON};
-use crate::web::fastlogin::RequestOrigin;
 use crate::web::marks::{DecisionNote, RequestApp, Warnings};
 use crate::web::registry;
+use crate::web::surfaces::fastlogin::RequestOrigin;
 
 /// The consent page; wxemu puts its config where the placeholder is.
-const CONSENT_TEMPLATE: &str = include_str!("../../../ui/connect/oauth2.html");
+const CONSENT_TEMPLATE: &str = include_str!("../../../../ui/connect/oauth2.html");
 
 /// `GET /connect/oauth2/authorize?appid&redirect_uri&response_type=code&scope&state`
 pub async fn authorize(

@@ -9,9 +9,10 @@
 //! browser routes it runs inside the CORS handling (a browser must be able
 //! to read the faulty reply).
 //!
-//! An errcode comes out through the route's [`Wire`] encoder, the same
-//! function the surface's own handlers answer errors with, so an injected
-//! error is byte for byte a real one but for its message text.
+//! An errcode comes out in the route's wire format
+//! ([`crate::web::front::wire::errcode_reply`]), through the function the
+//! surface's own handlers answer errors with, so an injected error is byte
+//! for byte a real one but for its message text.
 //!
 //! A dropped connection is a response carrying [`DropConnection`]; the
 //! server's service turns it into a service error, on which hyper closes
@@ -23,11 +24,10 @@ use axum::response::{IntoResponse, Response};
 use wxemu_core::emulator::Emulator;
 use wxemu_core::faults::FaultSpec;
 
-use crate::web::fastlogin;
-use crate::web::marks::ReplyErrcode;
+use crate::web::front::wire;
+pub use crate::web::front::wire::injected_errmsg;
 pub(crate) use crate::web::marks::{AppliedFault, DropConnection};
-use crate::web::openplatform::{page, token};
-use crate::web::registry::{Route, Wire};
+use crate::web::registry::Route;
 
 /// The error the server's service returns for a [`DropConnection`].
 #[derive(Debug, thiserror::Error)]
@@ -52,7 +52,7 @@ pub(crate) fn reply(fault: &FaultSpec, route: &Route, query: Option<&str>) -> Op
         r.extensions_mut().insert(DropConnection);
         Some(r)
     } else if let Some(code) = fault.errcode {
-        Some(errcode_reply(route.wire, query, code))
+        Some(wire::errcode_reply(route.wire, query, code))
     } else {
         fault.status.map(|status| {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -63,46 +63,5 @@ pub(crate) fn reply(fault: &FaultSpec, route: &Route, query: Option<&str>) -> Op
             )
                 .into_response()
         })
-    }
-}
-
-/// The message an injected errcode carries where its format has one.
-pub fn injected_errmsg(code: i64) -> String {
-    format!("wxemu injected errcode {code}")
-}
-
-/// An errcode as a route of `wire` sends it.
-pub(crate) fn errcode_reply(wire: Wire, query: Option<&str>, code: i64) -> Response {
-    match wire {
-        Wire::FastLogin { apiname } => fastlogin::error_reply(
-            StatusCode::OK,
-            apiname,
-            i32::try_from(code).unwrap_or(i32::MAX),
-            injected_errmsg(code),
-        ),
-        Wire::LongPoll => {
-            let json_wanted = query.is_some_and(|q| q.split('&').any(|p| p == "f=json"));
-            page::poll_reply(code, "", json_wanted)
-        }
-        Wire::LoginPage => {
-            let mut page = page::error_page(
-                &injected_errmsg(code),
-                "a fault injected through the control API",
-            );
-            page.extensions_mut().insert(ReplyErrcode(Some(code)));
-            page
-        }
-        Wire::WebwxLogin => crate::web::webwx::wire::js(format!("window.code={code};")),
-        Wire::Webwx => crate::web::webwx::wire::error_reply(code, &injected_errmsg(code)),
-        Wire::Synccheck => crate::web::webwx::wire::js(format!(
-            "window.synccheck={{retcode:\"{code}\",selector:\"0\"}}"
-        )),
-        // The Open Platform API's format, also used where the real service
-        // has no errcode format of its own (the QR image; the control API
-        // and plain routes take no faults).
-        Wire::OpenApi | Wire::Control | Wire::Plain => {
-            token::api_error(code, &injected_errmsg(code))
-        }
-        Wire::CgiApi => crate::web::h5::cgi::cgi_error(code, &injected_errmsg(code)),
     }
 }

@@ -1,6 +1,6 @@
 //! The token API a site's backend calls (api.weixin.qq.com's paths):
 //! `/sns/oauth2/access_token`, `/sns/oauth2/refresh_token`, `/sns/auth` and
-//! `/sns/userinfo`; the rules are the core's (`wxemu_core::tokens`).
+//! `/sns/userinfo`; the rules are the core's (`wxemu_core::openplatform::tokens`).
 //!
 //! Parameters come from the query and from a POST body (a form, or JSON),
 //! by GET or POST, as real integrations send them (Auth.js and
@@ -26,7 +26,7 @@ use axum::Extension;
 use serde_json::{json, Value};
 
 use wxemu_core::emulator::Emulator;
-use wxemu_core::tokens::{Lang, TokenError, TokenGrant, UserInfo};
+use wxemu_core::openplatform::tokens::{Lang, TokenError, TokenGrant, UserInfo};
 
 use crate::web::marks::ReplyErrcode;
 
@@ -90,7 +90,7 @@ pub(crate) async fn read_api_body(
     body: Body,
     error: fn(i64, &str) -> Response,
 ) -> Result<axum::body::Bytes, Response> {
-    crate::web::body::read_body(body, emu.limits())
+    crate::web::transport::body::read_body(body, emu.limits())
         .await
         .map_err(|e| {
             let mut reply = error(DATA_FORMAT_ERROR, &format!("data format error: {e}"));
