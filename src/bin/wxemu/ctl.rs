@@ -17,7 +17,7 @@ use hyper::Method;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::cli::named;
+use crate::args::named;
 use wxemu::control_client::{Control, CALL_TIMEOUT};
 use wxemu::web::registry::{self as r, Route};
 use wxemu::web::surfaces::control::{

@@ -12,7 +12,7 @@ use std::time::Duration;
 use clap::Args;
 use wxemu_core::approval::ApprovalMode;
 
-use crate::cli::{ServeArgs, Started};
+use crate::serve::{ServeArgs, Started};
 use wxemu::web::surfaces::control::{self, ServeInfo};
 use wxemu::web::transport::ready::Ready;
 
@@ -50,10 +50,10 @@ pub async fn run(mut args: ExecArgs) -> Result<ExitCode, String> {
     // A test's pages never find a desktop app or another wxemu on 14013.
     args.serve.only_own_port = true;
 
-    let signal = crate::cli::shutdown_signal()?;
+    let signal = crate::serve::shutdown_signal()?;
     // The terminal (if any) belongs to CMD, so no "Allow?" prompt: logins are
     // allowed unless --approve or the control API says otherwise.
-    let Started { server, .. } = crate::cli::start(&args.serve, 0, ApprovalMode::Auto).await?;
+    let Started { server, .. } = crate::serve::start(&args.serve, 0, ApprovalMode::Auto).await?;
     let ready = server.ready();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let serving = tokio::spawn(server.run(async move {

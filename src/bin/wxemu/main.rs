@@ -3,10 +3,12 @@
 //! client, the doctor's checks, the hosts file; the desktop app links that
 //! library without any of this.
 
+mod args;
 mod cli;
 mod ctl;
 mod exec;
 mod prompt;
+mod serve;
 mod setup;
 
 fn main() -> std::process::ExitCode {

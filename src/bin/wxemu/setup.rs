@@ -12,7 +12,7 @@ use wxemu_certs::{
     BUNDLE_FILE, INTERCEPT_BUNDLE_FILE, INTERCEPT_EXTRA_FILE, SYSTEM_BUNDLES,
 };
 
-use crate::cli::DataDirArg;
+use crate::args::DataDirArg;
 
 #[derive(Debug, Subcommand)]
 pub enum TrustCommand {
