@@ -29,7 +29,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use wxemu::client::{Client, Connection};
-use wxemu::core::approval::ApprovalMode;
+use wxemu::core::ApprovalMode;
 use wxemu::{ServeOptions, Server};
 
 const CONNECTIONS: usize = 8;
@@ -120,7 +120,7 @@ async fn verify_body(client: &Client) -> &'static str {
     )
     .unwrap();
     let url = "https://h5.example/shop/index.html?from=menu";
-    let signature = wxemu::core::jssdk::signature(
+    let signature = wxemu::core::signature(
         ticket["ticket"].as_str().expect("ticket"),
         "n0nce",
         "1700000000",

@@ -24,7 +24,7 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsConnector;
-use wxemu::core::approval::ApprovalMode;
+use wxemu::core::ApprovalMode;
 use wxemu::web::intercept::InterceptOptions;
 use wxemu::{ServeOptions, Server};
 

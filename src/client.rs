@@ -65,7 +65,7 @@ use rustls::pki_types::CertificateDer;
 use rustls::{ClientConfig, RootCertStore, SupportedProtocolVersion};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
-use wxemu_core::emulator::CANONICAL_HOST;
+use wxemu_core::CANONICAL_HOST;
 
 use transport::{parse_server_name, Dialer};
 

@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::client::{self, Client};
 use crate::web::registry as r;
 use crate::web::surfaces::control::{self, ServeInfo, PREFIX};
-use wxemu_core::emulator::DEFAULT_PORT;
+use wxemu_core::DEFAULT_PORT;
 
 /// How long an ordinary call may take (a journal wait adds its timeout).
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(30);

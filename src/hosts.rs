@@ -26,7 +26,7 @@
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use wxemu_core::emulator::CANONICAL_HOST;
+use wxemu_core::CANONICAL_HOST;
 
 /// Marks the line as ours, so `remove` deletes nothing else.
 pub const MARKER: &str = "# added by wxemu";
@@ -364,7 +364,7 @@ fn write_preserving(path: &Path, bytes: &[u8]) -> Result<(), HostsError> {
         source,
     };
     let permissions = std::fs::metadata(path).map_err(err)?.permissions();
-    let tmp = wxemu_core::fsutil::stage(path, bytes, Some(permissions)).map_err(err)?;
+    let tmp = wxemu_core::stage(path, bytes, Some(permissions)).map_err(err)?;
     // Test hook: widens the window between writing and renaming so the kill-in-the-middle
     // test demonstrably lands inside it.
     if let Some(ms) = std::env::var(WRITE_DELAY_ENV)
@@ -373,7 +373,7 @@ fn write_preserving(path: &Path, bytes: &[u8]) -> Result<(), HostsError> {
     {
         std::thread::sleep(std::time::Duration::from_millis(ms.min(1_000)));
     }
-    wxemu_core::fsutil::persist(tmp, path).map_err(err)
+    wxemu_core::persist(tmp, path).map_err(err)
 }
 
 #[cfg(test)]

@@ -40,11 +40,9 @@ pub mod web;
 // `cli`) for the few that need more.
 pub use client::Client;
 pub use web::server::{ServeError, ServeOptions, Server};
-pub use wxemu_core::approval::{
-    ApprovalEvent, ApprovalMode, AuthorizeRequest, Decision, Outcome, Position,
-};
-pub use wxemu_core::config::{Account, ClientState, Config, PlatformMode, WebsiteApp};
-pub use wxemu_core::emulator::{CANONICAL_HOST, DEFAULT_PORT, KNOWN_PORTS};
-pub use wxemu_core::events::{Event, Subscription};
-pub use wxemu_core::openplatform::qr::{QrStatus, QrSummary, QrTarget};
 pub use wxemu_core::{self as core, Emulator};
+pub use wxemu_core::{Account, ClientState, Config, PlatformMode, WebsiteApp};
+pub use wxemu_core::{ApprovalEvent, ApprovalMode, AuthorizeRequest, Decision, Outcome, Position};
+pub use wxemu_core::{Event, Subscription};
+pub use wxemu_core::{QrStatus, QrSummary, QrTarget};
+pub use wxemu_core::{CANONICAL_HOST, DEFAULT_PORT, KNOWN_PORTS};

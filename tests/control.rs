@@ -8,9 +8,9 @@ use std::time::Duration;
 use common::*;
 use hyper::{Method, StatusCode};
 use serde_json::{json, Value};
-use wxemu::core::approval::{ApprovalEvent, ApprovalMode, Outcome};
-use wxemu::core::config::{Config, WebsiteApp};
-use wxemu::core::store::Lookup;
+use wxemu::core::Lookup;
+use wxemu::core::{ApprovalEvent, ApprovalMode, Outcome};
+use wxemu::core::{Config, WebsiteApp};
 
 // ---- auth -------------------------------------------------------------
 
@@ -1190,7 +1190,7 @@ async fn uuid_while_locked(server: &TestServer) -> String {
 
 #[tokio::test]
 async fn a_scenario_sets_up_accounts_apps_policy_decisions_and_faults() {
-    let scenario = wxemu::core::scenario::Scenario::parse(&format!(
+    let scenario = wxemu::core::Scenario::parse(&format!(
         r#"
 policy = "deny"
 [client]
@@ -1238,10 +1238,9 @@ once = true
 
 #[tokio::test]
 async fn a_scenario_that_does_not_fit_the_config_is_refused_at_start() {
-    let scenario = wxemu::core::scenario::Scenario::parse(
-        "[[decisions]]\ndecision = \"allow\"\naccount = \"ghost\"\n",
-    )
-    .unwrap();
+    let scenario =
+        wxemu::core::Scenario::parse("[[decisions]]\ndecision = \"allow\"\naccount = \"ghost\"\n")
+            .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut options = wxemu::ServeOptions::new(dir.path().to_owned());
     options.port = 0;

@@ -259,7 +259,7 @@ async fn unresolvable_or_foreign_name_fails_with_the_hosts_fix() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn explains_why_check_login_falls_back_to_qr() {
-    use wxemu::core::config::{ClientState, PlatformMode};
+    use wxemu::core::{ClientState, PlatformMode};
 
     let server = TestServer::builder()
         .config(|c| c.client.state = ClientState::LoggedOut)

@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::*;
 use hyper::{Method, StatusCode};
 use serde_json::{json, Value};
-use wxemu::core::approval::ApprovalMode;
+use wxemu::core::ApprovalMode;
 
 const CGI: &str = "/cgi-bin/mmwebwx-bin";
 

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use common::*;
 use hyper::{Method, StatusCode};
-use wxemu::core::approval::{ApprovalEvent, ApprovalMode, Decision, Outcome};
-use wxemu::core::config::{Account, ClientState, WebsiteApp};
-use wxemu::core::store::Lookup;
+use wxemu::core::Lookup;
+use wxemu::core::{Account, ClientState, WebsiteApp};
+use wxemu::core::{ApprovalEvent, ApprovalMode, Decision, Outcome};
 
 fn is_token(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| b.is_ascii_alphanumeric())

@@ -26,7 +26,7 @@ use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use wxemu::core::approval::{ApprovalEvent, ApprovalMode, Decision};
+use wxemu::core::{ApprovalEvent, ApprovalMode, Decision};
 
 // The real binary, for the Linux-only process-limit and memory tests below.
 #[cfg(target_os = "linux")]
@@ -537,7 +537,7 @@ async fn config_is_rewritten_0600_and_the_data_directory_is_0700() {
     wxemu::web::surfaces::control::ensure_token(&dir).unwrap();
     assert_eq!(mode(&dir), 0o700);
     let dir = parent.path().join("b").join("wxemu");
-    wxemu::core::config::Config::default()
+    wxemu::core::Config::default()
         .save(&dir.join("config.toml"))
         .unwrap();
     assert_eq!(mode(&dir), 0o700);
@@ -909,14 +909,12 @@ async fn login_target_fields_are_bounded_with_the_wires_own_errors() {
 
 #[tokio::test]
 async fn stores_are_capped_oldest_first_and_reset_forgets_registered_apps() {
-    use wxemu::core::openplatform::qr::{QrTarget, MAX_QR_LOGINS};
-    use wxemu::core::store::MAX_CODES;
+    use wxemu::core::{QrTarget, MAX_CODES, MAX_QR_LOGINS, MAX_REGISTERED_APPS as MAX_APPS};
     let server = TestServer::start().await;
     let emu = &server.emu;
-    // Auto-registered apps: at most AppRegistry::MAX, the earliest
+    // Auto-registered apps: at most MAX_REGISTERED_APPS, the earliest
     // forgotten first (a flood never locks a real app out), and reset
     // forgets them.
-    const MAX_APPS: usize = wxemu::core::store::AppRegistry::MAX;
     for i in 0..(MAX_APPS + 100) {
         assert!(emu.app(&format!("wxflood{i:010}")).is_some());
     }
@@ -947,7 +945,7 @@ async fn stores_are_capped_oldest_first_and_reset_forgets_registered_apps() {
         let qr = emu.qr_create(target.clone());
         emu.qr_scan(&qr.uuid, "default").unwrap();
         match emu.qr_confirm(&qr.uuid).unwrap().status {
-            wxemu::core::openplatform::qr::QrStatus::Confirmed { code, .. } => code,
+            wxemu::core::QrStatus::Confirmed { code, .. } => code,
             other => panic!("{other:?}"),
         }
     };
@@ -980,7 +978,7 @@ async fn journal_fields_are_cut_with_a_marker() {
     let recorded = entry["query"].as_str().unwrap();
     assert!(recorded.len() < 700, "{} bytes", recorded.len());
     assert!(
-        recorded.contains(wxemu::core::journal::TRUNCATED_MARKER),
+        recorded.contains(wxemu::core::TRUNCATED_MARKER),
         "{recorded}"
     );
 }

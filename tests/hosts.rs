@@ -143,7 +143,7 @@ fn kill_during_rewrites_leaves_old_or_new_content() {
                 .file_name()
                 .unwrap()
                 .to_string_lossy()
-                .starts_with(wxemu::core::fsutil::TEMP_PREFIX)
+                .starts_with(wxemu::core::TEMP_PREFIX)
             {
                 killed_mid_write += 1;
                 std::fs::remove_file(path).unwrap();

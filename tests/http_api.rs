@@ -5,8 +5,8 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
-use wxemu::core::approval::ApprovalMode;
-use wxemu::core::openplatform::qr::{QrStatus, QrTarget};
+use wxemu::core::ApprovalMode;
+use wxemu::core::{QrStatus, QrTarget};
 use wxemu::{ServeOptions, Server};
 
 const APPID: &str = "wxa04304ceaedaf538";

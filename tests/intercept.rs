@@ -258,7 +258,7 @@ async fn chromium_enforces_the_interception_ca_constraints() {
 async fn bind_intercepting(data: &Path, hosts_mode: bool) -> wxemu::Server {
     let mut options = wxemu::ServeOptions::new(data.to_owned());
     options.port = 0;
-    options.approval = wxemu_core::approval::ApprovalMode::Auto;
+    options.approval = wxemu_core::ApprovalMode::Auto;
     options.intercept = wxemu::web::intercept::InterceptOptions {
         proxy_port: Some(0),
         proxy_offline: true,

@@ -20,7 +20,7 @@ use hyper::{Method, StatusCode};
 use rustls::pki_types::ServerName;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use wxemu::core::approval::ApprovalMode;
+use wxemu::core::ApprovalMode;
 use wxemu::web::intercept::InterceptOptions;
 
 const CGI: &str = "/cgi-bin/mmwebwx-bin";

@@ -17,7 +17,7 @@ use std::time::Duration;
 use common::{code_of, TestServer, APPID, REDIRECT};
 use serde_json::Value;
 use tools::precondition;
-use wxemu::core::config::WebsiteApp;
+use wxemu::core::WebsiteApp;
 use wxemu::web::intercept::InterceptOptions;
 
 const SECRET: &str = "0123456789abcdef0123456789abcdef";

@@ -8,8 +8,8 @@ use crate::common;
 use common::*;
 use hyper::{Method, StatusCode};
 use serde_json::{json, Value};
-use wxemu::core::config::{AppKind, PlatformMode, WebsiteApp};
-use wxemu::core::jssdk::signature;
+use wxemu::core::signature;
+use wxemu::core::{AppKind, PlatformMode, WebsiteApp};
 
 const OA: &str = "wx0a0a0a0a0a0a0c0c";
 const SECRET: &str = "oa-secret";
@@ -310,6 +310,6 @@ async fn a_burst_of_verifications_is_bounded() {
     }
     let pages = server.ctl(Method::GET, "/h5/pages", None).await;
     let pages = pages["pages"].as_array().unwrap();
-    assert_eq!(pages.len(), wxemu::core::jssdk::MAX_PAGES);
+    assert_eq!(pages.len(), wxemu::core::MAX_PAGES);
     assert_eq!(pages.last().unwrap()["url"], "https://h5.example/p119");
 }

@@ -11,8 +11,8 @@ use std::time::Duration;
 use common::*;
 use hyper::{Method, StatusCode};
 use serde_json::{json, Value};
-use wxemu::core::approval::ApprovalMode;
-use wxemu::core::config::{AppKind, PlatformMode, WebsiteApp};
+use wxemu::core::ApprovalMode;
+use wxemu::core::{AppKind, PlatformMode, WebsiteApp};
 
 const OA: &str = "wx0a0a0a0a0a0a0a0a";
 const CALLBACK: &str = "https://h5.example/cb?from=menu";

@@ -10,9 +10,9 @@ use common::*;
 use hyper::StatusCode;
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use serde_json::Value;
-use wxemu::core::approval::ApprovalMode;
-use wxemu::core::config::{PlatformMode, WebsiteApp};
-use wxemu::core::openplatform::qr::{QrError, QrStatus};
+use wxemu::core::ApprovalMode;
+use wxemu::core::{PlatformMode, WebsiteApp};
+use wxemu::core::{QrError, QrStatus};
 
 fn enc(s: &str) -> String {
     utf8_percent_encode(s, NON_ALPHANUMERIC).to_string()
@@ -400,7 +400,7 @@ async fn long_poll_walks_through_scan_and_confirm() {
     );
     // The same kind of code fast login issues.
     let issued = server.emu.issued_code(&code, server.emu.now());
-    let wxemu::core::store::Lookup::Live(issued) = issued else {
+    let wxemu::core::Lookup::Live(issued) = issued else {
         panic!("{issued:?}");
     };
     assert_eq!(issued.appid, APPID);
@@ -414,10 +414,7 @@ async fn long_poll_walks_through_scan_and_confirm() {
         ))
         .await
         .json();
-    assert_eq!(
-        token["openid"],
-        wxemu::core::openplatform::identity::openid("default", APPID)
-    );
+    assert_eq!(token["openid"], wxemu::core::openid("default", APPID));
 }
 
 #[tokio::test]

@@ -12,9 +12,9 @@ use http_body_util::BodyExt;
 use hyper::{Method, Request, StatusCode};
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use wxemu::core::approval::ApprovalMode;
-use wxemu::core::config::{Account, Config};
-use wxemu::core::scenario::Scenario;
+use wxemu::core::ApprovalMode;
+use wxemu::core::Scenario;
+use wxemu::core::{Account, Config};
 use wxemu::core::{Emulator, Limits};
 use wxemu::web::front::{Front, Listener};
 

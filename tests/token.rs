@@ -8,9 +8,9 @@ use std::time::Duration;
 use common::*;
 use hyper::StatusCode;
 use serde_json::{json, Value};
-use wxemu::core::config::{PlatformMode, WebsiteApp};
-use wxemu::core::openplatform::identity;
-use wxemu::core::openplatform::qr::{QrStatus, QrTarget};
+use wxemu::core::{openid, unionid};
+use wxemu::core::{PlatformMode, WebsiteApp};
+use wxemu::core::{QrStatus, QrTarget};
 
 const SECRET: &str = "any-secret-works-in-permissive-mode";
 
@@ -147,9 +147,9 @@ async fn codes_from_fast_login_and_qr_redeem_the_same_way() {
         assert!(token["access_token"].as_str().unwrap().len() >= 32);
         assert_eq!(token["expires_in"], json!(7200));
         assert!(token["refresh_token"].as_str().unwrap().len() >= 32);
-        assert_eq!(token["openid"], identity::openid("default", APPID));
+        assert_eq!(token["openid"], openid("default", APPID));
         assert_eq!(token["scope"], "snsapi_login");
-        assert_eq!(token["unionid"], identity::unionid("default", APPID));
+        assert_eq!(token["unionid"], unionid("default", APPID));
         assert_eq!(
             auth(&server, &token).await,
             json!({"errcode": 0, "errmsg": "ok"})
@@ -404,7 +404,7 @@ async fn auth_checks_the_openid() {
     let code = fast_login_code(&server).await;
     let token = redeem(&server, APPID, SECRET, &code).await;
     let mut wrong = token.clone();
-    wrong["openid"] = json!(identity::openid("default", "wxother"));
+    wrong["openid"] = json!(openid("default", "wxother"));
     assert_error(&auth(&server, &wrong).await, 40003, "invalid openid");
     assert_error(
         &userinfo(&server, &wrong, None).await,
@@ -538,7 +538,7 @@ async fn openid_per_app_unionid_per_owner() {
     assert_ne!(shop["openid"], blog["openid"], "openid is per app");
     assert_eq!(shop["unionid"], blog["unionid"], "unionid is per owner");
     assert_ne!(shop["unionid"], lone["unionid"]);
-    assert_eq!(lone["unionid"], identity::unionid("default", "wxlone"));
+    assert_eq!(lone["unionid"], unionid("default", "wxlone"));
     assert_ne!(shop["openid"], alice["openid"], "openid is per person");
     assert_ne!(shop["unionid"], alice["unionid"]);
     assert_eq!(shop["openid"], shop_again["openid"], "stable");

@@ -14,7 +14,7 @@ use bytes::Bytes;
 use common::{Reply, TestServer};
 use hyper::{Method, StatusCode};
 use serde_json::{json, Value};
-use wxemu::core::approval::ApprovalMode;
+use wxemu::core::ApprovalMode;
 
 const CGI: &str = "/cgi-bin/mmwebwx-bin";
 
@@ -23,7 +23,7 @@ async fn server() -> TestServer {
 }
 
 /// A server whose QR codes wait for the test's phone, with short holds.
-async fn server_with(config: impl FnOnce(&mut wxemu::core::config::Config)) -> TestServer {
+async fn server_with(config: impl FnOnce(&mut wxemu::core::Config)) -> TestServer {
     TestServer::builder()
         .approval(ApprovalMode::Never)
         .options(|o| o.limits.long_poll_hold = Duration::from_millis(300))
@@ -424,14 +424,12 @@ async fn the_login_poll_says_400_for_expired_unknown_and_malformed_uuids() {
     );
     assert_eq!(poll(&server, "a%2Fb").await, "window.code=400;");
     // An Open Platform uuid is not a Web WeChat login.
-    let op = server
-        .emu
-        .qr_create(wxemu::core::openplatform::qr::QrTarget {
-            appid: common::APPID.into(),
-            scope: "snsapi_login".into(),
-            redirect_uri: common::REDIRECT.into(),
-            state: String::new(),
-        });
+    let op = server.emu.qr_create(wxemu::core::QrTarget {
+        appid: common::APPID.into(),
+        scope: "snsapi_login".into(),
+        redirect_uri: common::REDIRECT.into(),
+        state: String::new(),
+    });
     assert_eq!(poll(&server, &op.uuid).await, "window.code=400;");
 }
 
@@ -1058,13 +1056,13 @@ async fn the_control_api_injects_as_friends_groups_and_the_phone_and_lists_conve
 #[tokio::test]
 async fn contacts_come_from_the_accounts_config() {
     let server = server_with(|c| {
-        let mut account = wxemu::core::config::Account {
+        let mut account = wxemu::core::Account {
             id: "bot".into(),
             nickname: "Botty".into(),
             ..Default::default()
         };
-        account.webwx = Some(wxemu::core::webwx::ContactBook {
-            friends: vec![wxemu::core::webwx::contacts::FriendSpec {
+        account.webwx = Some(wxemu::core::ContactBook {
+            friends: vec![wxemu::core::FriendSpec {
                 id: "carol".into(),
                 nickname: "Carol".into(),
                 ..Default::default()

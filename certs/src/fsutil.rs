@@ -8,7 +8,7 @@ use std::path::Path;
 
 use crate::Error;
 
-pub(crate) use wxemu_core::fsutil::{parent_dir as parent, sync_dir};
+pub(crate) use wxemu_core::{parent_dir as parent, sync_dir};
 
 /// Permissions for private keys on unix.
 pub(crate) const KEY_MODE: u32 = 0o600;
@@ -21,7 +21,7 @@ pub(crate) type TempFile = tempfile::NamedTempFile;
 
 /// Creates `dir` and missing parents (0700 on unix). An existing directory is left as is.
 pub(crate) fn create_private_dir(dir: &Path) -> Result<(), Error> {
-    wxemu_core::fsutil::create_private_dir(dir)
+    wxemu_core::create_private_dir(dir)
         .map_err(|source| Error::io("create the directory", dir, source))
 }
 
@@ -47,18 +47,17 @@ pub(crate) fn write_temp(target: &Path, contents: &[u8], mode: u32) -> Result<Te
         let _ = mode;
         None
     };
-    wxemu_core::fsutil::stage(target, contents, permissions)
+    wxemu_core::stage(target, contents, permissions)
         .map_err(|source| Error::io("write a temporary file for", target, source))
 }
 
 /// Atomically replaces `target` with `tmp` (rename).
 pub(crate) fn replace(tmp: TempFile, target: &Path) -> Result<(), Error> {
-    wxemu_core::fsutil::persist(tmp, target).map_err(|source| Error::io("replace", target, source))
+    wxemu_core::persist(tmp, target).map_err(|source| Error::io("replace", target, source))
 }
 
 /// Moves `tmp` to `target` only if `target` does not exist yet. Returns `false` (and
 /// discards `tmp`) if something already exists there.
 pub(crate) fn publish_new(tmp: TempFile, target: &Path) -> Result<bool, Error> {
-    wxemu_core::fsutil::persist_new(tmp, target)
-        .map_err(|source| Error::io("create", target, source))
+    wxemu_core::persist_new(tmp, target).map_err(|source| Error::io("create", target, source))
 }

@@ -14,14 +14,7 @@ macro_rules! prefix {
 /// segment to pick a size).
 pub const PATH: &str = concat!(prefix!(), "{id}/{size}");
 
-/// [`PATH`] for one account and size.
-pub fn path(id: &str, size: u32) -> String {
-    let mut out = String::with_capacity(PATH.len() + id.len());
-    push_path(&mut out, id, size);
-    out
-}
-
-/// [`path`] appended to `out`. Runs for every check-login reply: no
+/// The path of one account's avatar at one size, appended to `out`. Runs for every check-login reply: no
 /// template walk, no formatting machinery (those cost more than the rest
 /// of the reply's URL).
 pub fn push_path(out: &mut String, id: &str, size: u32) {
@@ -63,7 +56,9 @@ fn escape_xml(s: &str) -> String {
 mod tests {
     #[test]
     fn paths_name_account_and_size() {
-        assert_eq!(super::path("alice", 132), "/avatar/alice/132");
+        let mut path = String::new();
+        super::push_path(&mut path, "alice", 132);
+        assert_eq!(path, "/avatar/alice/132");
     }
 
     #[test]

@@ -121,12 +121,8 @@ impl<V: Clone> Expiring<V> {
         before - entries.len()
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.inner_lock().entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     pub fn clear(&self) {
@@ -193,6 +189,9 @@ pub const MAX_CODES: usize = 10_000;
 /// At most this many access tokens, and as many refresh tokens; beyond, the
 /// oldest is forgotten (using it says 40014 / 40030 invalid).
 pub const MAX_TOKENS: usize = 10_000;
+
+/// Apps registered at run time (by first use, in permissive mode) at most.
+pub const MAX_REGISTERED_APPS: usize = 1000;
 
 /// How long a code lives (the Open Platform's documented 10 minutes).
 pub const CODE_TTL: Duration = Duration::from_secs(600);
@@ -336,7 +335,7 @@ impl AppRegistry {
     /// must not grow memory without end. A forgotten app is registered
     /// again on its next use (same appid, same openids: nothing is lost
     /// but its place in the list).
-    pub const MAX: usize = 1000;
+    pub const MAX: usize = MAX_REGISTERED_APPS;
 
     /// The app registered as `appid`, registering it now as `kind` (the
     /// kind its first endpoint implies), forgetting the earliest registered

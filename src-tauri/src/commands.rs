@@ -8,15 +8,13 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use tauri::{AppHandle, Runtime, State};
-use wxemu::core::approval::{ApprovalMode, AuthorizeRequest, Decision};
-use wxemu::core::config::{Account, ClientState, WebsiteApp};
-use wxemu::core::h5_calls::PendingCall;
-use wxemu::core::journal::{Entry, Filter};
-use wxemu::core::jssdk::{OutcomeResult, QueuedOutcome, VerifiedPage};
-use wxemu::core::openplatform::qr::QrSummary;
-use wxemu::core::webwx::{
-    ContactSummary, ConversationEntry, Injection, SessionSummary, WebWxError,
-};
+use wxemu::core::PendingCall;
+use wxemu::core::QrSummary;
+use wxemu::core::{Account, ClientState, WebsiteApp};
+use wxemu::core::{ApprovalMode, AuthorizeRequest, Decision};
+use wxemu::core::{ContactSummary, ConversationEntry, Injection, SessionSummary, WebWxError};
+use wxemu::core::{Entry, Filter};
+use wxemu::core::{OutcomeResult, QueuedOutcome, VerifiedPage};
 use wxemu::Emulator;
 
 use crate::confirm::ConfirmView;
@@ -26,7 +24,7 @@ use crate::events::changed;
 use crate::state::Desktop;
 use crate::switches::{apply, Switch};
 use crate::trust::{InterceptInfo, TrustInfo, TrustLine};
-use wxemu::core::sync::lock;
+use wxemu::core::lock;
 
 fn emulator(desktop: &Desktop) -> Result<Arc<Emulator>, String> {
     desktop.emulator()

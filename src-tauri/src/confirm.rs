@@ -27,14 +27,14 @@ use tauri::{
     WebviewWindowBuilder,
 };
 use tokio::sync::broadcast::error::RecvError;
-use wxemu::core::approval::{ApprovalEvent, ApprovalMode, AuthorizeRequest, Position};
-use wxemu::core::events::Event;
+use wxemu::core::Event;
+use wxemu::core::{ApprovalEvent, ApprovalMode, AuthorizeRequest, Position};
 use wxemu::Emulator;
 
 pub use crate::confirm_queue::{Change, ConfirmQueue, Warmth};
 use crate::events::changed;
 use crate::state::Desktop;
-use wxemu::core::sync::lock;
+use wxemu::core::lock;
 
 pub const WINDOW_LABEL: &str = "confirm";
 /// The real client's confirm window size, which the login page centres.
@@ -131,7 +131,7 @@ pub struct ConfirmView {
 pub fn view(emulator: Option<&Emulator>, request: &AuthorizeRequest, queued: usize) -> ConfirmView {
     let own = emulator.is_some_and(|e| request.headimgurl.starts_with(&e.base_url()));
     let avatar = if own || request.headimgurl.is_empty() {
-        let svg = wxemu::core::avatar::svg(&request.account_id, &request.nickname);
+        let svg = wxemu::core::avatar_svg(&request.account_id, &request.nickname);
         format!(
             "data:image/svg+xml;charset=utf-8,{}",
             percent_encoding::utf8_percent_encode(&svg, percent_encoding::NON_ALPHANUMERIC)

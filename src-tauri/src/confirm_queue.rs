@@ -7,9 +7,9 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use wxemu::core::approval::AuthorizeRequest;
+use wxemu::core::AuthorizeRequest;
 
-use wxemu::core::sync::lock;
+use wxemu::core::lock;
 
 /// Requests waiting for the person, the shown one first.
 #[derive(Default)]

@@ -8,7 +8,7 @@
 use std::sync::{Arc, Mutex};
 
 use std::time::Duration;
-use wxemu::core::sync::lock;
+use wxemu::core::lock;
 
 use serde::Serialize;
 use tauri::async_runtime::JoinHandle;

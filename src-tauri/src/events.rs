@@ -5,7 +5,7 @@
 //! code that changes state do not import each other.
 
 use tauri::{AppHandle, Emitter, Runtime};
-use wxemu::core::webwx::WebWxEvent;
+use wxemu::core::WebWxEvent;
 
 /// Sent to every page and to the tray after a state change.
 pub const CHANGED_EVENT: &str = "wxemu:changed";

@@ -41,12 +41,12 @@ use std::time::Duration;
 
 use clap::Parser;
 use tauri::{Manager, RunEvent, Runtime, WindowEvent};
-use wxemu::core::approval::{ApprovalMode, Decision};
+use wxemu::core::{ApprovalMode, Decision};
 use wxemu::ServeOptions;
 
 pub use crate::state::Desktop;
 use crate::windows::open_dashboard;
-use wxemu::core::sync::lock;
+use wxemu::core::lock;
 
 /// `wxemu-desktop` command line. A second launch hands its arguments to
 /// the running app (which then opens its dashboard, or quits on `--quit`).
@@ -58,7 +58,7 @@ use wxemu::core::sync::lock;
 )]
 pub struct DesktopArgs {
     /// Port on 127.0.0.1. The real login page tries 14013, 14014, 14015, 13013, 13014, 13015.
-    #[arg(long, default_value_t = wxemu::core::emulator::DEFAULT_PORT)]
+    #[arg(long, default_value_t = wxemu::core::DEFAULT_PORT)]
     pub port: u16,
     /// Where the CA, keys and config live [default: the same as `wxemu serve`].
     #[arg(long, env = "WXEMU_DATA_DIR", value_name = "DIR")]

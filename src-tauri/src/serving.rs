@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use tauri::{AppHandle, Manager, Runtime};
-use wxemu::core::approval::ApprovalMode;
+use wxemu::core::ApprovalMode;
 use wxemu::Emulator;
 
 use crate::confirm;

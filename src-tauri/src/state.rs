@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use wxemu::core::h5_calls::DecisionSource;
+use wxemu::core::DecisionSource;
 use wxemu::{Emulator, ServeOptions};
 
 use crate::confirm_queue::{ConfirmQueue, Warmth};

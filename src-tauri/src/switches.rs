@@ -4,8 +4,8 @@
 //! [`crate::commands`] (which apply them for the pages).
 
 use tauri::{AppHandle, Manager, Runtime};
-use wxemu::core::approval::ApprovalMode;
-use wxemu::core::config::ClientState;
+use wxemu::core::ApprovalMode;
+use wxemu::core::ClientState;
 
 use crate::events::changed;
 use crate::state::Desktop;

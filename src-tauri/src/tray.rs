@@ -10,7 +10,7 @@ use tauri::menu::{CheckMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem, 
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Listener, Manager, Runtime};
 use tauri_plugin_autostart::AutoLaunchManager;
-use wxemu::core::config::ClientState;
+use wxemu::core::ClientState;
 
 use crate::events::{changed, CHANGED_EVENT};
 use crate::lifecycle::quit;

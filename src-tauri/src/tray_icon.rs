@@ -3,7 +3,7 @@
 //! when locked, and a red dot while a login request waits for an answer.
 
 use tauri::image::Image;
-use wxemu::core::config::ClientState;
+use wxemu::core::ClientState;
 
 /// The 32x32 tray picture (RGBA).
 const BASE: &[u8] = include_bytes!("../icons/tray.png");

@@ -11,7 +11,7 @@
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use wxemu::core::listening::Interception;
+use wxemu::core::Interception;
 use wxemu_certs::{trust_status, CaCert, Outcome, Report, TrustTargets};
 
 /// The trust verdict the dashboard shows: [`Report::verdict`], the one rule

@@ -33,9 +33,9 @@ use serde_json::json;
 use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindow, WebviewWindowBuilder};
 use tokio::sync::broadcast::error::RecvError;
 use url::Url;
-use wxemu::core::h5_calls::{H5CallEvent, PendingCall};
-use wxemu::core::jssdk::OutcomeResult;
-use wxemu::core::sync::lock;
+use wxemu::core::lock;
+use wxemu::core::OutcomeResult;
+use wxemu::core::{H5CallEvent, PendingCall};
 use wxemu::Emulator;
 
 use crate::events::changed;

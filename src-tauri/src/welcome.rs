@@ -8,7 +8,7 @@ use tauri::{AppHandle, Manager, Runtime};
 use crate::state::Desktop;
 use crate::trust::{self, TrustInfo};
 use crate::windows::open_welcome;
-use wxemu::core::sync::lock;
+use wxemu::core::lock;
 
 /// Checks the CA's trust, remembers the answer for the pages, and opens
 /// the welcome window when it is not trusted (unless `--no-welcome`).

@@ -11,9 +11,9 @@ use tauri::test::{
 };
 use tauri::webview::InvokeRequest;
 use tauri::{App, Manager, WebviewWindow};
-use wxemu::core::approval::{ApprovalMode, Outcome};
-use wxemu::core::config::{ClientState, Config};
-use wxemu::core::fastlogin::{AuthorizeCall, FastLoginError, LoginTarget};
+use wxemu::core::{ApprovalMode, Outcome};
+use wxemu::core::{AuthorizeCall, FastLoginError, LoginTarget};
+use wxemu::core::{ClientState, Config};
 use wxemu::{Emulator, ServeOptions};
 use wxemu_desktop::Desktop;
 
@@ -169,7 +169,7 @@ fn accounts_are_saved_to_the_config_file_and_bad_lists_refused() {
     .unwrap();
     let saved = Config::load(&path).unwrap();
     let app = saved.app("wx2").unwrap();
-    assert_eq!(app.kind, wxemu::core::config::AppKind::OfficialAccount);
+    assert_eq!(app.kind, wxemu::core::AppKind::OfficialAccount);
     assert_eq!(app.oauth_domains, ["h5.example"]);
     assert_eq!(app.js_domains, ["h5.example", "m.example"]);
     let shown = h.invoke("config_get", json!({})).unwrap();
@@ -255,7 +255,7 @@ fn the_confirm_window_and_the_dashboard_answer_pending_requests() {
 fn the_dashboard_plays_the_phone_for_qr_logins() {
     let h = harness();
     assert_eq!(h.invoke("qr_list", json!({})).unwrap(), json!([]));
-    let qr = h.emu.qr_create(wxemu::core::openplatform::qr::QrTarget {
+    let qr = h.emu.qr_create(wxemu::core::QrTarget {
         appid: "wx1".into(),
         scope: "snsapi_login".into(),
         redirect_uri: "https://shop.example/cb".into(),
@@ -419,7 +419,7 @@ fn webwx_session(emu: &Emulator) -> u64 {
     );
     emu.qr_scan(&qr.uuid, "default").unwrap();
     emu.qr_confirm(&qr.uuid).unwrap();
-    let wxemu::core::openplatform::qr::QrStatus::Confirmed { code: ticket, .. } =
+    let wxemu::core::QrStatus::Confirmed { code: ticket, .. } =
         emu.qr_login(&qr.uuid).unwrap().status
     else {
         panic!("confirmed");
@@ -488,7 +488,7 @@ fn interception_status_says_off_with_the_configured_hosts() {
 
 #[test]
 fn the_h5_tab_queues_outcomes_and_answers_a_waiting_pay_call() {
-    use wxemu::core::jssdk::OutcomeResult;
+    use wxemu::core::OutcomeResult;
     let h = harness();
     h.invoke(
         "h5_outcome_add",

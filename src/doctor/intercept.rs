@@ -116,9 +116,9 @@ async fn check_proxy(port: u16, timeout: Duration) -> Check {
 
 /// Hosts mode: every intercepted name must resolve to loopback.
 async fn check_names(options: &DoctorOptions) -> Check {
-    let names = wxemu_core::config::Config::load(&options.config_path)
+    let names = wxemu_core::Config::load(&options.config_path)
         .map(|c| c.intercept.hosts)
-        .unwrap_or_else(|_| wxemu_core::config::InterceptConfig::default().hosts);
+        .unwrap_or_else(|_| wxemu_core::InterceptConfig::default().hosts);
     let resolver = options.resolver.clone();
     let port = options.intercept_port.unwrap_or(443);
     let lookups = tokio::task::spawn_blocking(move || {

@@ -13,7 +13,7 @@ use wxemu_certs::{read_pem_cert, trust_status, validity, CaCert};
 
 use crate::client::{self, Client};
 use crate::web::front::guard::WECHAT_ORIGIN;
-use wxemu_core::emulator::CANONICAL_HOST;
+use wxemu_core::CANONICAL_HOST;
 
 mod intercept;
 mod report;
@@ -284,7 +284,7 @@ pub const PROBE_APPID: &str = "wxemudoctor";
 /// What check-login is asked about: `--appid`/`--redirect-uri`, else the config's first
 /// app and its first callback domain, else a probe.
 fn probe_target(options: &DoctorOptions) -> (String, String) {
-    let first_app = wxemu_core::config::Config::load(&options.config_path)
+    let first_app = wxemu_core::Config::load(&options.config_path)
         .ok()
         .and_then(|c| c.apps.first().cloned());
     let appid = options
@@ -462,7 +462,7 @@ async fn check_wire_warnings(options: &DoctorOptions) -> Check {
 }
 
 fn next_port(port: u16) -> u16 {
-    let known = wxemu_core::emulator::KNOWN_PORTS;
+    let known = wxemu_core::KNOWN_PORTS;
     known
         .iter()
         .skip_while(|&&p| p != port)
@@ -644,7 +644,7 @@ fn judge_certificates(
 }
 
 fn check_origins(options: &DoctorOptions) -> Check {
-    match wxemu_core::config::Config::load(&options.config_path) {
+    match wxemu_core::Config::load(&options.config_path) {
         Ok(config) => {
             let extras = &config.server.allowed_origins;
             let mut details = vec![

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 use wxemu_certs::TrustTargets;
-use wxemu_core::emulator::CANONICAL_HOST;
+use wxemu_core::CANONICAL_HOST;
 
 /// Resolves a name to addresses (injectable so tests need no DNS).
 pub type Resolver = Arc<dyn Fn(&str, u16) -> std::io::Result<Vec<SocketAddr>> + Send + Sync>;
@@ -45,9 +45,9 @@ pub struct DoctorOptions {
 impl DoctorOptions {
     pub fn new(data_dir: PathBuf) -> DoctorOptions {
         DoctorOptions {
-            config_path: wxemu_core::config::default_path(&data_dir),
+            config_path: wxemu_core::default_path(&data_dir),
             data_dir,
-            port: wxemu_core::emulator::DEFAULT_PORT,
+            port: wxemu_core::DEFAULT_PORT,
             name: CANONICAL_HOST.to_owned(),
             hosts_file: crate::hosts::default_path(),
             trust: TrustTargets::for_this_os(),

@@ -3,7 +3,7 @@
 //! happened to it. Their own module, so the surfaces and the layers that
 //! read them do not import each other.
 
-use wxemu_core::approval::Outcome;
+use wxemu_core::Outcome;
 
 /// The errcode a response's body carries (`None`: the body has none), put
 /// on by the handler that wrote it, so the journal need not read the body

@@ -16,8 +16,8 @@
 
 use axum::http::Method;
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
-use wxemu_core::emulator::OUR_HOSTS;
-use wxemu_core::endpoint::Endpoint;
+use wxemu_core::Endpoint;
+use wxemu_core::OUR_HOSTS;
 
 /// A set of host names routed alike. wxemu answers only for the names of
 /// its families; any other Host is refused (DNS rebinding).
@@ -210,7 +210,7 @@ pub enum Wire {
 /// `routes()`; `web::routes` builds the routers from them).
 pub(crate) type Binding = (
     &'static Route,
-    axum::routing::MethodRouter<std::sync::Arc<wxemu_core::emulator::Emulator>>,
+    axum::routing::MethodRouter<std::sync::Arc<wxemu_core::Emulator>>,
 );
 
 /// One endpoint.
@@ -298,7 +298,7 @@ const fn own(endpoint: Endpoint, path: &'static str, methods: &'static [Method])
 pub static INDEX: Route = own(Endpoint::Other, "/", GET);
 
 /// `GET /avatar/{id}/{size}`: the avatars wxemu draws.
-pub static AVATAR: Route = own(Endpoint::Other, wxemu_core::avatar::PATH, GET);
+pub static AVATAR: Route = own(Endpoint::Other, wxemu_core::AVATAR_PATH, GET);
 
 /// The built-in demo site (`web::demo`): `/demo` redirects to `/demo/`,
 /// the home page; `/demo/{*path}` is its other pages and its backend.
@@ -500,7 +500,7 @@ pub static WEBWX_SYNC: Route = webwx("/cgi-bin/mmwebwx-bin/webwxsync", POST);
 pub static WEBWX_SENDMSG: Route = webwx("/cgi-bin/mmwebwx-bin/webwxsendmsg", POST);
 /// GET (itchat) or POST (wechat4u).
 pub static WEBWX_LOGOUT: Route = webwx("/cgi-bin/mmwebwx-bin/webwxlogout", GET_POST);
-pub static WEBWX_GETICON: Route = webwx(wxemu_core::webwx::GETICON_PATH, GET);
+pub static WEBWX_GETICON: Route = webwx(wxemu_core::GETICON_PATH, GET);
 pub static WEBWX_GETHEADIMG: Route = webwx("/cgi-bin/mmwebwx-bin/webwxgetheadimg", GET);
 
 /// `$path` below the control API's prefix: the one place the prefix is
@@ -812,7 +812,7 @@ mod tests {
             .filter(|f| f.intercepted())
             .flat_map(|f| f.names().iter().copied())
             .collect();
-        let mut defaults = wxemu_core::config::DEFAULT_INTERCEPTED_HOSTS.to_vec();
+        let mut defaults = wxemu_core::DEFAULT_INTERCEPTED_HOSTS.to_vec();
         served.sort_unstable();
         defaults.sort_unstable();
         assert_eq!(served, defaults);

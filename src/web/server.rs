@@ -27,12 +27,12 @@ use crate::web::transport::connections::{
     AcceptErrors, Admitted, CloseReason, ConnLimits, Connections,
 };
 use crate::web::transport::parking;
-use wxemu_core::approval::ApprovalMode;
-use wxemu_core::config::{Config, ConfigError};
-use wxemu_core::emulator::{Emulator, KNOWN_PORTS};
-use wxemu_core::journal::Journal;
-use wxemu_core::scenario::Scenario;
+use wxemu_core::ApprovalMode;
+use wxemu_core::Journal;
 use wxemu_core::Limits;
+use wxemu_core::Scenario;
+use wxemu_core::{Config, ConfigError};
+use wxemu_core::{Emulator, KNOWN_PORTS};
 
 /// How long shutdown waits for open connections.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -71,8 +71,8 @@ impl ServeOptions {
     /// Defaults for everything but where the data lives.
     pub fn new(data_dir: PathBuf) -> ServeOptions {
         ServeOptions {
-            port: wxemu_core::emulator::DEFAULT_PORT,
-            config_path: wxemu_core::config::default_path(&data_dir),
+            port: wxemu_core::DEFAULT_PORT,
+            config_path: wxemu_core::default_path(&data_dir),
             data_dir,
             approval: ApprovalMode::Ask,
             decision_timeout: None,
@@ -145,11 +145,7 @@ impl Server {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             pid: std::process::id(),
             port: addr.port(),
-            url: format!(
-                "https://{}:{}",
-                wxemu_core::emulator::CANONICAL_HOST,
-                addr.port()
-            ),
+            url: format!("https://{}:{}", wxemu_core::CANONICAL_HOST, addr.port()),
             ports: crate::web::transport::ready::Ports {
                 https: addr.port(),
                 http_api: server.http_api_addr().map(|a| a.port()),
@@ -229,7 +225,7 @@ impl Server {
             .with_limits(options.limits)
             .with_journal(journal)
             .with_control_token(token)
-            .with_listening(wxemu_core::listening::Listening {
+            .with_listening(wxemu_core::Listening {
                 bind: options.bind,
                 intercept: intercept.as_ref().map(Interception::status),
                 own_port_only: options.own_port_only,
@@ -319,7 +315,7 @@ impl Server {
         );
 
         let (stop_tasks, tasks_stopped) = tokio::sync::watch::channel(false);
-        tokio::spawn(wxemu_core::ops::auto_answer(
+        tokio::spawn(wxemu_core::auto_answer(
             emulator.clone(),
             tasks_stopped.clone(),
         ));

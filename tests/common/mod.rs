@@ -13,8 +13,8 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
-use wxemu::core::approval::ApprovalMode;
-use wxemu::core::config::Config;
+use wxemu::core::ApprovalMode;
+use wxemu::core::Config;
 use wxemu::{Emulator, ServeOptions, Server};
 
 pub const ORIGIN: &str = "https://open.weixin.qq.com";
@@ -71,7 +71,7 @@ impl Builder {
         self
     }
     /// Registers a website app in the config.
-    pub fn app(self, app: wxemu::core::config::WebsiteApp) -> Self {
+    pub fn app(self, app: wxemu::core::WebsiteApp) -> Self {
         self.config(|c| c.apps.push(app))
     }
     pub fn options(mut self, change: impl FnOnce(&mut ServeOptions)) -> Self {
@@ -329,10 +329,10 @@ impl Client {
 
 /// Adds an account with only an id and a nickname to the config.
 pub fn add_account(config: &mut Config, id: &str, nickname: &str) {
-    config.accounts.push(wxemu::core::config::Account {
+    config.accounts.push(wxemu::core::Account {
         id: id.into(),
         nickname: nickname.into(),
-        ..wxemu::core::config::Account::default()
+        ..wxemu::core::Account::default()
     });
 }
 
@@ -353,8 +353,8 @@ pub async fn read(response: hyper::Response<hyper::body::Incoming>) -> Reply {
 
 /// Waits for the next approval event matching `want`, at most 10 s.
 pub async fn next_event<T>(
-    events: &mut tokio::sync::broadcast::Receiver<wxemu::core::approval::ApprovalEvent>,
-    mut want: impl FnMut(&wxemu::core::approval::ApprovalEvent) -> Option<T>,
+    events: &mut tokio::sync::broadcast::Receiver<wxemu::core::ApprovalEvent>,
+    mut want: impl FnMut(&wxemu::core::ApprovalEvent) -> Option<T>,
 ) -> T {
     tokio::time::timeout(Duration::from_secs(10), async {
         loop {
@@ -370,10 +370,10 @@ pub async fn next_event<T>(
 
 /// Waits for the next authorize request that asks for a decision, at most 10 s.
 pub async fn next_request(
-    events: &mut tokio::sync::broadcast::Receiver<wxemu::core::approval::ApprovalEvent>,
-) -> Arc<wxemu::core::approval::AuthorizeRequest> {
+    events: &mut tokio::sync::broadcast::Receiver<wxemu::core::ApprovalEvent>,
+) -> Arc<wxemu::core::AuthorizeRequest> {
     next_event(events, |e| match e {
-        wxemu::core::approval::ApprovalEvent::Requested(r) => Some(r.clone()),
+        wxemu::core::ApprovalEvent::Requested(r) => Some(r.clone()),
         _ => None,
     })
     .await

@@ -364,14 +364,6 @@ impl QrLogins {
         before - sessions.len()
     }
 
-    pub fn len(&self) -> usize {
-        self.lock().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
         // Every change is a single assignment: a panic elsewhere cannot
         // leave a session half-changed.

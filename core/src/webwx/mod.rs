@@ -41,7 +41,7 @@ use directory::{Directory, SharedBook};
 use message::{plain_text, wire_text};
 pub use message::{ConversationEntry, Direction, WireMessage, MSG_STATUS_NOTIFY, MSG_TEXT};
 use session::{unix_millis, unix_secs, Session, Stored};
-pub use session::{Credentials, EndReason, SessionStatus, SessionSummary};
+pub use session::{Credentials, EndReason, SessionSummary};
 
 /// Tunables; `[webwx]` in config.toml sets them.
 #[derive(Debug, Clone, PartialEq)]
@@ -282,7 +282,8 @@ const MAX_SHARED_BOOKS: usize = 64;
 /// Every Web WeChat login and session of one server.
 pub struct WebWx {
     state: Mutex<State>,
-    settings: Mutex<WebWxSettings>,
+    /// Fixed at start (`[webwx]` in config.toml).
+    settings: WebWxSettings,
     events: broadcast::Sender<WebWxEvent>,
     /// Set at shutdown: held synccheck requests answer at once.
     closing: watch::Sender<bool>,
@@ -305,7 +306,7 @@ impl WebWx {
     pub fn new(settings: WebWxSettings) -> WebWx {
         WebWx {
             state: Mutex::new(State::default()),
-            settings: Mutex::new(settings),
+            settings,
             events: broadcast::channel(1024).0,
             closing: watch::channel(false).0,
             poll_answers: Mutex::new(HashMap::new()),
@@ -330,15 +331,7 @@ impl WebWx {
     }
 
     pub fn settings(&self) -> WebWxSettings {
-        self.settings
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
-    /// Applies changed settings (config reload); sessions keep running.
-    pub fn set_settings(&self, settings: WebWxSettings) {
-        *self.settings.lock().unwrap_or_else(|e| e.into_inner()) = settings;
+        self.settings.clone()
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<WebWxEvent> {
@@ -489,11 +482,6 @@ impl WebWx {
         }
         session.last_seen = now.max(session.last_seen);
         Ok(f(session, &settings))
-    }
-
-    /// Which session the caller is (touching it).
-    pub fn authenticate(&self, caller: Caller<'_>, now: SystemTime) -> Result<u64, AuthError> {
-        self.with_session(caller, now, |s, _| s.id)
     }
 
     /// webwxinit.
@@ -879,11 +867,6 @@ impl WebWx {
         self.lock().sessions.get(&id).map(Session::summary)
     }
 
-    /// The newest live session's id.
-    pub fn newest_live(&self) -> Option<u64> {
-        newest_live(&self.lock())
-    }
-
     /// A session's whole kept conversation, oldest first.
     pub fn conversation(&self, id: u64) -> Result<Vec<ConversationEntry>, WebWxError> {
         let st = self.lock();
@@ -896,17 +879,6 @@ impl WebWx {
         let st = self.lock();
         let s = st.sessions.get(&id).ok_or(WebWxError::UnknownSession(id))?;
         Ok(s.directory.summaries())
-    }
-
-    /// The account a session belongs to and the UserName a contact has in
-    /// it (the avatar endpoints draw by name).
-    pub fn display_name(
-        &self,
-        caller: Caller<'_>,
-        user_name: &str,
-        now: SystemTime,
-    ) -> Result<String, AuthError> {
-        self.with_session(caller, now, |s, _| s.directory.display_name(user_name))
     }
 
     /// Ends idle sessions, drops expired tickets and old ended sessions.
@@ -941,11 +913,6 @@ impl WebWx {
             s.wake.send_modify(|v| *v += 1);
         }
         *st = State::default();
-    }
-
-    /// Pending login tickets (bounded; for tests and the dashboard).
-    pub fn pending_tickets(&self) -> usize {
-        self.lock().tickets.len()
     }
 }
 

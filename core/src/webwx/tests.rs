@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use super::session::SessionStatus;
 use super::*;
 
 fn profile(id: &str) -> Option<AccountProfile> {

@@ -23,12 +23,12 @@ use wxemu::web::registry::{self as r, Route};
 use wxemu::web::surfaces::control::{
     Advance, ClientChange, JournalQuery, ListQuery, PolicyChange, Resolution, Scan, PREFIX,
 };
-use wxemu_core::approval::{ApprovalMode, Decision, QueuedAnswer};
-use wxemu_core::config::ClientState;
-use wxemu_core::endpoint::Endpoint;
-use wxemu_core::faults::FaultSpec;
-use wxemu_core::scenario::DecisionBatch;
+use wxemu_core::ClientState;
+use wxemu_core::DecisionBatch;
+use wxemu_core::Endpoint;
+use wxemu_core::FaultSpec;
 use wxemu_core::Named;
+use wxemu_core::{ApprovalMode, Decision, QueuedAnswer};
 
 #[derive(Debug, Args)]
 pub struct CtlArgs {

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Args;
-use wxemu_core::approval::ApprovalMode;
+use wxemu_core::ApprovalMode;
 
 use crate::serve::{ServeArgs, Started};
 use wxemu::web::surfaces::control::{self, ServeInfo};

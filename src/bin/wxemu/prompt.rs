@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use tokio::sync::{broadcast, mpsc};
 
-use wxemu_core::approval::{ApprovalEvent, ApprovalMode, AuthorizeRequest, Decision};
 use wxemu_core::Emulator;
+use wxemu_core::{ApprovalEvent, ApprovalMode, AuthorizeRequest, Decision};
 
 /// Asks on stderr and reads answers from stdin until stdin closes.
 pub async fn run(emu: Arc<Emulator>) {

@@ -9,8 +9,8 @@ use clap::Args;
 use wxemu::web::intercept::proxy::PAC_PATH;
 use wxemu::web::registry;
 use wxemu::web::server::{ServeOptions, Server};
-use wxemu_core::approval::ApprovalMode;
-use wxemu_core::emulator::{CANONICAL_HOST, DEFAULT_PORT, KNOWN_PORTS};
+use wxemu_core::ApprovalMode;
+use wxemu_core::{CANONICAL_HOST, DEFAULT_PORT, KNOWN_PORTS};
 
 use crate::args::{named, DataDirArg};
 
@@ -101,11 +101,11 @@ pub(crate) async fn start(
     let config_path = args
         .config
         .clone()
-        .unwrap_or_else(|| wxemu_core::config::default_path(&data_dir));
+        .unwrap_or_else(|| wxemu_core::default_path(&data_dir));
     let scenario = args
         .scenario
         .as_deref()
-        .map(wxemu_core::scenario::Scenario::load)
+        .map(wxemu_core::Scenario::load)
         .transpose()
         .map_err(|e| e.to_string())?;
     // An explicit --approve wins over the scenario's policy.
@@ -201,10 +201,10 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<(), String> {
         }
     );
     let platform = match server.emulator().config().platform.mode {
-        wxemu_core::config::PlatformMode::Permissive => {
+        wxemu_core::PlatformMode::Permissive => {
             "permissive: unknown appids are registered on first use"
         }
-        wxemu_core::config::PlatformMode::Strict => "strict: only the config's [[apps]]",
+        wxemu_core::PlatformMode::Strict => "strict: only the config's [[apps]]",
     };
     println!(
         "  login page https://{CANONICAL_HOST}:{}{}?appid=APPID&redirect_uri=URI&response_type=code&scope=snsapi_login",

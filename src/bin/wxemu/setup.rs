@@ -291,17 +291,17 @@ impl HostsArgs {
         }
         // The data directory's config, as `serve` reads it, when no --config.
         let config = self.config.clone().or_else(|| {
-            let path = wxemu_core::config::default_path(&self.data_dir.resolve().ok()?);
+            let path = wxemu_core::default_path(&self.data_dir.resolve().ok()?);
             path.is_file().then_some(path)
         });
         let names = match &config {
             Some(path) => {
-                wxemu_core::config::Config::load(path)
+                wxemu_core::Config::load(path)
                     .map_err(|e| e.to_string())?
                     .intercept
                     .hosts
             }
-            None => wxemu_core::config::InterceptConfig::default().hosts,
+            None => wxemu_core::InterceptConfig::default().hosts,
         };
         let hosts = wxemu::web::intercept::proxy::InterceptedHosts::new(&names)?;
         Ok(Mapping::intercept(hosts.as_slice()))
@@ -347,7 +347,7 @@ pub fn hosts(command: HostsCommand) -> Result<(), String> {
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
     /// The port wxemu serves on.
-    #[arg(long, default_value_t = wxemu_core::emulator::DEFAULT_PORT)]
+    #[arg(long, default_value_t = wxemu_core::DEFAULT_PORT)]
     port: u16,
     #[command(flatten)]
     trust: TrustArgs,
@@ -358,7 +358,7 @@ pub struct DoctorArgs {
     #[arg(long)]
     json: bool,
     /// The name to resolve (for testing).
-    #[arg(long, hide = true, default_value = wxemu_core::emulator::CANONICAL_HOST)]
+    #[arg(long, hide = true, default_value = wxemu_core::CANONICAL_HOST)]
     name: String,
     /// The hosts file to report on.
     #[arg(long, value_name = "FILE")]

@@ -1,6 +1,6 @@
 //! Fault injection: make the fake client misbehave on purpose.
 //!
-//! A [`wxemu_core::faults::FaultSpec`] names an endpoint ([`wxemu_core::endpoint::Endpoint`]) and
+//! A [`wxemu_core::FaultSpec`] names an endpoint ([`wxemu_core::Endpoint`]) and
 //! what goes wrong there: added latency, an errcode in that endpoint's own
 //! wire format, a bare HTTP status, or a dropped connection; for the next
 //! request, the next N, or until cleared. The front
@@ -21,8 +21,8 @@
 use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use wxemu_core::emulator::Emulator;
-use wxemu_core::faults::FaultSpec;
+use wxemu_core::Emulator;
+use wxemu_core::FaultSpec;
 
 use crate::web::front::wire;
 pub use crate::web::front::wire::injected_errmsg;

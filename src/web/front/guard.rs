@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use crate::web::front::wire::{self, Refusal};
 use crate::web::registry::{HostFamily, Route};
 use subtle::ConstantTimeEq;
-use wxemu_core::emulator::Emulator;
+use wxemu_core::Emulator;
 
 /// The only origin the real login page is served from.
 pub const WECHAT_ORIGIN: &str = "https://open.weixin.qq.com";
@@ -130,7 +130,7 @@ pub(crate) fn shorten(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
     if text.len() <= max {
         return std::borrow::Cow::Borrowed(text);
     }
-    let end = wxemu_core::journal::floor_char_boundary(text, max);
+    let end = wxemu_core::floor_char_boundary(text, max);
     std::borrow::Cow::Owned(format!(
         "{}…[truncated, {} bytes in all]",
         &text[..end],
@@ -139,7 +139,7 @@ pub(crate) fn shorten(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
 }
 
 /// Normalizes an Origin (the core's, which also checks the config's).
-pub use wxemu_core::origin::parse_origin;
+pub use wxemu_core::parse_origin;
 
 /// Origins allowed to call the fast-login API: the real login page, wxemu's
 /// own pages, and the config's extras.
@@ -258,7 +258,7 @@ pub(crate) fn browser_gate(
         return BrowserGate::Pass(None);
     };
     // Longer than any real origin: refused before it is parsed or stored.
-    let allowed = origin.len() <= wxemu_core::limits::MAX_ORIGIN_BYTES
+    let allowed = origin.len() <= wxemu_core::MAX_ORIGIN_BYTES
         && origin.to_str().is_ok_and(|o| origin_allowed(emu, o));
     if !allowed {
         let whole = String::from_utf8_lossy(origin.as_bytes());

@@ -1,5 +1,5 @@
 //! The journal layer: records every request into the core's
-//! [`wxemu_core::journal::Journal`].
+//! [`wxemu_core::Journal`].
 //!
 //! The front ([`crate::web::front`]) starts a [`Pending`] record per
 //! request, with the endpoint the request matched. It notes the method,
@@ -18,9 +18,9 @@ use axum::response::{IntoResponse, Response};
 use http_body::{Frame, SizeHint};
 use serde_json::Value;
 
-use wxemu_core::emulator::Emulator;
-use wxemu_core::endpoint::Endpoint;
-use wxemu_core::journal::{appid_of, redact_query, Entry, RecordedBody, BODY_KEEP};
+use wxemu_core::Emulator;
+use wxemu_core::Endpoint;
+use wxemu_core::{appid_of, redact_query, Entry, RecordedBody, BODY_KEEP};
 
 use crate::web::marks::{
     AppliedFault, DecisionNote, DropConnection, ReplyErrcode, RequestApp, Warnings,

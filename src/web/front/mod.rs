@@ -34,8 +34,8 @@ use axum::response::Response;
 use axum::Router;
 use tower::ServiceExt;
 
-use wxemu_core::emulator::{Emulator, CANONICAL_HOST};
-use wxemu_core::endpoint::Endpoint;
+use wxemu_core::Endpoint;
+use wxemu_core::{Emulator, CANONICAL_HOST};
 
 use crate::web::front::journal::Pending;
 use crate::web::front::routes::family_routers;
@@ -43,7 +43,7 @@ use crate::web::registry::{self, Access, HostFamily, Matched, Matcher, Route};
 use faults::AppliedFault;
 use guard::BrowserGate;
 use wire::Refusal;
-use wxemu_core::limits::MAX_QUERY_BYTES;
+use wxemu_core::MAX_QUERY_BYTES;
 
 /// Which listener a front serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

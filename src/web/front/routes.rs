@@ -10,7 +10,7 @@ use axum::Router;
 
 use crate::web::registry::{self, Binding, HostFamily, Route};
 use crate::web::surfaces::{avatar, control, demo, fastlogin, h5, openplatform, webwx};
-use wxemu_core::emulator::Emulator;
+use wxemu_core::Emulator;
 
 /// Every handler, bound to its route.
 fn bindings() -> Vec<Binding> {
@@ -82,11 +82,11 @@ async fn index(State(emu): State<Arc<Emulator>>) -> impl IntoResponse {
 mod tests {
     #[test]
     fn every_route_is_bound_once() {
-        let emu = std::sync::Arc::new(wxemu_core::emulator::Emulator::new(
+        let emu = std::sync::Arc::new(wxemu_core::Emulator::new(
             Default::default(),
             "/nonexistent/config.toml".into(),
             0,
-            wxemu_core::approval::ApprovalMode::Auto,
+            wxemu_core::ApprovalMode::Auto,
         ));
         let routers = super::family_routers(emu);
         assert_eq!(routers.len(), super::HostFamily::ALL.len());

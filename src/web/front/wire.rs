@@ -18,7 +18,7 @@ use crate::web::registry::{Access, Route, Wire};
 use crate::web::surfaces::fastlogin::{self, errcode};
 use crate::web::surfaces::openplatform::{page, token};
 use crate::web::surfaces::{control, h5, webwx};
-use wxemu_core::limits::MAX_QUERY_BYTES;
+use wxemu_core::MAX_QUERY_BYTES;
 
 /// Why the front answers a request instead of the route's handler.
 pub(crate) enum Refusal<'a> {

@@ -18,7 +18,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use wxemu_certs::InterceptCa;
-use wxemu_core::config::InterceptConfig;
+use wxemu_core::InterceptConfig;
 use wxemu_core::Limits;
 
 use crate::web::intercept::proxy::{
@@ -120,8 +120,8 @@ impl Interception {
     }
 
     /// What the control API and the dashboard show of it.
-    pub fn status(&self) -> wxemu_core::listening::Interception {
-        wxemu_core::listening::Interception {
+    pub fn status(&self) -> wxemu_core::Interception {
+        wxemu_core::Interception {
             hosts: self.hosts.as_slice().to_vec(),
             proxy: self.proxy_addr(),
             proxy_offline: self.proxy_offline(),

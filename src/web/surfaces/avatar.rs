@@ -10,8 +10,8 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use wxemu_core::avatar::svg;
-use wxemu_core::emulator::Emulator;
+use wxemu_core::avatar_svg as svg;
+use wxemu_core::Emulator;
 
 pub async fn serve(
     State(emu): State<Arc<Emulator>>,

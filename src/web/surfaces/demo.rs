@@ -17,8 +17,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{any, get};
 use serde_json::json;
 
-use wxemu_core::emulator::Emulator;
-use wxemu_core::openplatform::tokens::Lang;
+use wxemu_core::Emulator;
+use wxemu_core::Lang;
 
 use crate::site::{self, Callback, CallbackQuery, Sessions, TokenExchange, User};
 use crate::web::registry;

@@ -14,9 +14,9 @@ use axum::response::Response;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use wxemu_core::approval::Outcome;
-use wxemu_core::emulator::Emulator;
-use wxemu_core::fastlogin::{AuthorizeCall, FastLoginError, LoginTarget};
+use wxemu_core::Emulator;
+use wxemu_core::Outcome;
+use wxemu_core::{AuthorizeCall, FastLoginError, LoginTarget};
 
 use crate::web::marks::{DecisionNote, ReplyErrcode, RequestApp, Warnings};
 use crate::web::transport::body::{read_body, BodyError};
@@ -25,7 +25,7 @@ pub const AUTHORIZE_API: &str = "qrconnectfastauthorize";
 // Declared with the routes whose wire format carries them.
 pub use crate::web::registry::{AUTHORIZE_REPLY_API, CHECK_LOGIN_API};
 
-pub use wxemu_core::fastlogin::errcode;
+pub use wxemu_core::errcode;
 
 #[derive(Serialize)]
 struct Reply<'a, J> {
@@ -179,7 +179,7 @@ async fn parse<T: DeserializeOwned>(
 }
 
 fn deserialize<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Rejection> {
-    wxemu_core::json::from_value(value).map_err(Rejection::bad)
+    wxemu_core::from_value(value).map_err(Rejection::bad)
 }
 
 /// The request's Origin header, if any (cheaper than cloning every header).
@@ -234,7 +234,7 @@ pub async fn check_login(
 /// The journal's warning for a `state` longer than WeChat documents (None,
 /// and no allocation, for every other request).
 fn state_warnings(state: &str) -> Option<Warnings> {
-    wxemu_core::limits::long_state_warning(state).map(|w| Warnings(vec![w]))
+    wxemu_core::long_state_warning(state).map(|w| Warnings(vec![w]))
 }
 
 pub async fn authorize(

@@ -51,7 +51,7 @@ impl Ready {
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
         let mut text = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
         text.push(b'\n');
-        wxemu_core::fsutil::write_atomic(path, &text, 0o644)
+        wxemu_core::write_atomic(path, &text, 0o644)
     }
 
     /// Removes `path` if it still describes this process (another server may

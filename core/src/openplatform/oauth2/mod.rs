@@ -12,8 +12,6 @@
 
 pub(crate) mod consents;
 
-pub use consents::MAX_CONSENTS;
-
 use std::time::Duration;
 
 use crate::approval::Outcome;

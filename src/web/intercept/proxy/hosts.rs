@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use wxemu_certs::CaKind;
 
-pub use wxemu_core::config::DEFAULT_INTERCEPTED_HOSTS;
+pub use wxemu_core::DEFAULT_INTERCEPTED_HOSTS;
 
 /// The port intercepted hosts are served on; a CONNECT to one of them on any other port
 /// is refused rather than tunnelled to the real WeChat.

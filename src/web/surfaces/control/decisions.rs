@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{json_body, ok, ApiError, ApiResult};
-use wxemu_core::approval::{ApprovalMode, Decision};
-use wxemu_core::emulator::Emulator;
-use wxemu_core::scenario::DecisionBatch;
+use wxemu_core::DecisionBatch;
+use wxemu_core::Emulator;
+use wxemu_core::{ApprovalMode, Decision};
 
 fn queue_view(emu: &Emulator) -> serde_json::Value {
     json!({

@@ -19,9 +19,9 @@ use axum::extract::State;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream, StreamExt};
-use wxemu_core::emulator::Emulator;
-use wxemu_core::events::Subscription;
+use wxemu_core::Emulator;
 use wxemu_core::Limits;
+use wxemu_core::Subscription;
 
 /// The longest quiet between two keep-alive comments.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);

@@ -11,8 +11,8 @@ use axum::Json;
 use serde_json::json;
 
 use super::{json_body, ok, ApiError, ApiResult};
-use wxemu_core::emulator::Emulator;
-use wxemu_core::jssdk::QueuedOutcome;
+use wxemu_core::Emulator;
+use wxemu_core::QueuedOutcome;
 
 pub async fn outcomes(State(emu): State<Arc<Emulator>>) -> ApiResult {
     ok(json!({ "outcomes": emu.h5_outcomes() }))

@@ -43,7 +43,7 @@ use serde_json::json;
 
 use crate::web::registry::Binding;
 use crate::web::transport::body::{read_body, BodyError};
-use wxemu_core::emulator::{Emulator, UpdateError};
+use wxemu_core::{Emulator, UpdateError};
 
 /// Where every control route lives.
 pub use crate::web::registry::CONTROL_PREFIX as PREFIX;
@@ -221,7 +221,7 @@ pub async fn json_body<T: DeserializeOwned>(emu: &Emulator, body: Body) -> ApiRe
 }
 
 pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> ApiResult<T> {
-    wxemu_core::json::from_value(value).map_err(ApiError::bad)
+    wxemu_core::from_value(value).map_err(ApiError::bad)
 }
 
 /// Parses a query string into `T`, with a clear error.
@@ -249,8 +249,8 @@ pub fn ensure_token(data_dir: &Path) -> std::io::Result<String> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e),
     }
-    let token = wxemu_core::random::random_token(43);
-    wxemu_core::fsutil::write_atomic(&path, format!("{token}\n").as_bytes(), 0o600)?;
+    let token = wxemu_core::random_token(43);
+    wxemu_core::write_atomic(&path, format!("{token}\n").as_bytes(), 0o600)?;
     Ok(token)
 }
 

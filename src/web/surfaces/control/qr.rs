@@ -10,8 +10,8 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 use super::{json_body, ok, query, ApiError, ApiResult};
-use wxemu_core::emulator::Emulator;
-use wxemu_core::openplatform::qr::{QrError, QrStatus, QrSummary};
+use wxemu_core::Emulator;
+use wxemu_core::{QrError, QrStatus, QrSummary};
 
 /// The query of `GET /qr`.
 #[derive(Debug, Default, Serialize, Deserialize)]

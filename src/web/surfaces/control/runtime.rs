@@ -12,10 +12,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{json_body, ok, query, ApiError, ApiResult};
-use wxemu_core::emulator::Emulator;
-use wxemu_core::endpoint::Endpoint;
-use wxemu_core::faults::FaultSpec;
-use wxemu_core::journal::Filter;
+use wxemu_core::Emulator;
+use wxemu_core::Endpoint;
+use wxemu_core::FaultSpec;
+use wxemu_core::Filter;
 
 pub use wxemu_certs::Verdict;
 

@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::{from_value, json_body, ok, ApiError, ApiResult};
-use wxemu_core::config::{Account, ClientState, WebsiteApp};
-use wxemu_core::emulator::Emulator;
-use wxemu_core::settings::KnownApp;
+use wxemu_core::Emulator;
+use wxemu_core::KnownApp;
+use wxemu_core::{Account, ClientState, WebsiteApp};
 
 fn client_view(emu: &Emulator) -> Value {
     let account = emu.current_account();
@@ -114,7 +114,7 @@ pub async fn remove_account(State(emu): State<Arc<Emulator>>, Path(id): Path<Str
 /// first use (POST one with the same appid to configure it).
 fn app_summary(app: &WebsiteApp, configured: bool) -> Value {
     let mut v = serde_json::to_value(app).unwrap_or_default();
-    v["secret"] = Value::String(wxemu_core::journal::mask(&app.secret));
+    v["secret"] = Value::String(wxemu_core::mask(&app.secret));
     v["configured"] = Value::Bool(configured);
     v
 }

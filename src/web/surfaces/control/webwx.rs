@@ -12,8 +12,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{json_body, ok, query, ApiError, ApiResult};
-use wxemu_core::emulator::Emulator;
-use wxemu_core::webwx::{Injection, WebWxError};
+use wxemu_core::Emulator;
+use wxemu_core::{Injection, WebWxError};
 
 fn session_id(raw: &str) -> Result<u64, ApiError> {
     raw.parse().map_err(|_| {

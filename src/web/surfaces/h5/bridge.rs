@@ -21,8 +21,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use wxemu_core::emulator::Emulator;
-use wxemu_core::jssdk::{OutcomeResult, VerifyRequest};
+use wxemu_core::Emulator;
+use wxemu_core::{OutcomeResult, VerifyRequest};
 
 use super::cgi::cgi_error;
 use crate::web::marks::{RequestApp, Warnings};

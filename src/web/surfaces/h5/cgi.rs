@@ -11,8 +11,8 @@ use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use wxemu_core::emulator::Emulator;
-use wxemu_core::jssdk::{BaseToken, JsSdkError};
+use wxemu_core::Emulator;
+use wxemu_core::{BaseToken, JsSdkError};
 
 use crate::web::marks::RequestApp;
 use crate::web::surfaces::openplatform::query_params;
@@ -96,7 +96,7 @@ pub async fn getticket(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQue
                     "errcode": 0,
                     "errmsg": "ok",
                     "ticket": ticket,
-                    "expires_in": wxemu_core::jssdk::TICKET_TTL.as_secs(),
+                    "expires_in": wxemu_core::TICKET_TTL.as_secs(),
                 })
             }),
     )

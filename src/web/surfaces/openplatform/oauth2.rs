@@ -24,11 +24,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use wxemu_core::approval::{Decision, Outcome};
-use wxemu_core::emulator::Emulator;
-use wxemu_core::openplatform::oauth2::{
-    Consent, WebAuthDone, WebAuthError, WebAuthRequest, WebAuthStart,
-};
+use wxemu_core::Emulator;
+use wxemu_core::{Consent, WebAuthDone, WebAuthError, WebAuthRequest, WebAuthStart};
+use wxemu_core::{Decision, Outcome};
 
 use super::page::{error_page, script_safe_json, CONFIG_PLACEHOLDER};
 use super::query_params;

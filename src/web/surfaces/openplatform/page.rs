@@ -17,8 +17,8 @@ use serde_json::json;
 
 use super::query_params;
 use crate::web::registry;
-use wxemu_core::emulator::{Emulator, CANONICAL_HOST, KNOWN_PORTS};
-use wxemu_core::openplatform::qr::{PollReply, QrTarget};
+use wxemu_core::{Emulator, CANONICAL_HOST, KNOWN_PORTS};
+use wxemu_core::{PollReply, QrTarget};
 
 /// The login page template; the loginpage UI replaces its content.
 const PAGE_TEMPLATE: &str = include_str!("../../../../ui/connect/qrconnect.html");
@@ -42,7 +42,7 @@ pub async fn qrconnect(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQue
 
     let appid = param("appid");
     // Each QR login keeps these until it is forgotten: bounded.
-    if let Err(e) = wxemu_core::limits::check_login_target(
+    if let Err(e) = wxemu_core::check_login_target(
         appid,
         param("scope"),
         param("redirect_uri"),
@@ -112,7 +112,7 @@ pub async fn qrconnect(State(emu): State<Arc<Emulator>>, RawQuery(query): RawQue
             .into_response();
     }
 
-    let warnings: Vec<String> = wxemu_core::limits::long_state_warning(param("state"))
+    let warnings: Vec<String> = wxemu_core::long_state_warning(param("state"))
         .into_iter()
         .collect();
     let port = emu.port();

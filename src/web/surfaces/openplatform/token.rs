@@ -25,8 +25,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use serde_json::{json, Value};
 
-use wxemu_core::emulator::Emulator;
-use wxemu_core::openplatform::tokens::{Lang, TokenError, TokenGrant, UserInfo};
+use wxemu_core::Emulator;
+use wxemu_core::{Lang, TokenError, TokenGrant, UserInfo};
 
 use crate::web::marks::ReplyErrcode;
 

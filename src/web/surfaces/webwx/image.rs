@@ -9,7 +9,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 use crate::web::surfaces::openplatform::query_params;
-use wxemu_core::emulator::Emulator;
+use wxemu_core::Emulator;
 
 const SIDE: u32 = 132;
 

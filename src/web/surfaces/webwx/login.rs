@@ -14,8 +14,8 @@ use super::wire::{cookie_date, home_origin, js};
 use crate::web::registry;
 use crate::web::surfaces::openplatform::page::qr_image_reply;
 use crate::web::surfaces::openplatform::query_params;
-use wxemu_core::emulator::Emulator;
-use wxemu_core::webwx::{ids, LoginPoll, WEB_APPID};
+use wxemu_core::Emulator;
+use wxemu_core::{is_login_uuid, LoginPoll, WEB_APPID};
 
 /// What the QR code says (the phone app opens this).
 pub fn qr_content(uuid: &str) -> String {
@@ -53,7 +53,7 @@ pub async fn jslogin(
 /// `GET /qrcode/<uuid>`: the QR code the browser shows (libraries draw
 /// their own from the uuid).
 pub async fn qrcode(State(emu): State<Arc<Emulator>>, Path(uuid): Path<String>) -> Response {
-    let known = ids::is_login_uuid(&uuid) && emu.webwx_qr_exists(&uuid);
+    let known = is_login_uuid(&uuid) && emu.webwx_qr_exists(&uuid);
     // Content this short always encodes; say so plainly if not.
     qr_image_reply(known, &qr_content(&uuid), StatusCode::SERVICE_UNAVAILABLE)
 }
@@ -68,7 +68,7 @@ pub async fn poll(
 ) -> Response {
     let params = query_params(query);
     let uuid = params.get("uuid").map(String::as_str).unwrap_or("");
-    if !ids::is_login_uuid(uuid) {
+    if !is_login_uuid(uuid) {
         return js("window.code=400;".into());
     }
     let hold = emu.limits().long_poll_hold.min(Duration::from_secs(29));
@@ -91,7 +91,7 @@ pub async fn poll(
                     registry::WEBWX_NEWLOGINPAGE.path
                 )
             });
-            let scan = wxemu_core::webwx::session::unix_secs(emu.webwx_now());
+            let scan = wxemu_core::unix_secs(emu.webwx_now());
             js(format!(
                 "window.code=200;\nwindow.redirect_uri=\"{base}?ticket={ticket}&uuid={uuid}&lang=zh_CN&scan={scan}\";"
             ))
@@ -133,7 +133,7 @@ pub async fn newloginpage(State(emu): State<Arc<Emulator>>, RawQuery(query): Raw
     let now = emu.webwx_now();
     let session_expiry = cookie_date(now + Duration::from_secs(12 * 3600));
     let long_expiry = cookie_date(now + Duration::from_secs(10 * 365 * 86_400));
-    let loadtime = wxemu_core::webwx::session::unix_secs(now).to_string();
+    let loadtime = wxemu_core::unix_secs(now).to_string();
     // Host-only (no Domain): wxemu is not the real domain.
     let cookies = [
         ("wxuin", c.uin.to_string(), &session_expiry),

@@ -1,7 +1,7 @@
 //! Web WeChat on wxemu's own origin (protocol.md section 3, issue 11): the
 //! QR login (`/jslogin`, `/qrcode/<uuid>`, the login poll,
 //! `webwxnewloginpage`) and the session (`webwxinit` ... `webwxlogout`),
-//! answered from [`wxemu_core::webwx`]. Every path the real service spreads over
+//! answered from the core's Web WeChat (`core/src/webwx/`). Every path the real service spreads over
 //! `login.`, the home host, `webpush.` and `file.` is served here, and the
 //! login poll's `redirect_uri` names the origin the client used.
 //!

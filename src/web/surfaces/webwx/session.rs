@@ -17,9 +17,9 @@ use super::wire::{
     json_reply, logged_out, parse_sync_key, sync_key_json, RET_UNKNOWN_RECIPIENT,
 };
 use crate::web::surfaces::openplatform::query_params;
-use wxemu_core::emulator::Emulator;
-use wxemu_core::webwx::{
-    session::parse_sync_key_query, Caller, SendError, SyncCheck, SyncError, MAX_BATCH, MSG_TEXT,
+use wxemu_core::Emulator;
+use wxemu_core::{
+    parse_sync_key_query, Caller, SendError, SyncCheck, SyncError, MAX_BATCH, MSG_TEXT,
 };
 
 const OK: &str = "";

@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 use crate::web::transport::body::read_body;
-use wxemu_core::emulator::Emulator;
-use wxemu_core::webwx::Caller;
+use wxemu_core::Caller;
+use wxemu_core::Emulator;
 
 /// `Ret` of a logged-out or unknown session.
 pub const RET_LOGGED_OUT: i64 = 1101;
@@ -144,7 +144,7 @@ pub fn home_origin(headers: &HeaderMap, uri: &axum::http::Uri) -> String {
         .and_then(|h| h.to_str().ok())
         .map(str::to_owned)
         .or_else(|| uri.authority().map(|a| a.to_string()))
-        .unwrap_or_else(|| wxemu_core::emulator::CANONICAL_HOST.to_owned());
+        .unwrap_or_else(|| wxemu_core::CANONICAL_HOST.to_owned());
     match crate::web::registry::HostFamily::webwx_home_of(&host) {
         None => format!("https://{host}"),
         Some(home) => match host.rsplit_once(':') {
