@@ -232,7 +232,7 @@ async fn drive(kind: Case, client: Client, run_for: Duration) -> Measured {
 /// The ceiling: hyper + rustls with wxemu's TLS config and builder, no routing,
 /// no state, a fixed body.
 async fn ceiling(material: &wxemu_certs::Material) -> SocketAddr {
-    let tls = TlsAcceptor::from(wxemu::web::transport::tls::server_config(material).unwrap());
+    let tls = TlsAcceptor::from(wxemu::server_config(material).unwrap());
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let body = Bytes::from_static(br#"{"apiname":"qrconnectchecklogin","errcode":0,"jsdata":{"nickname":"n","headimgurl":"https://localhost.weixin.qq.com:14013/avatar/default/132","authorize_uuid":"033nd5fs2nhe300H"}}"#);

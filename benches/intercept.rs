@@ -25,7 +25,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsConnector;
 use wxemu::core::ApprovalMode;
-use wxemu::web::intercept::InterceptOptions;
+use wxemu::intercept::InterceptOptions;
 use wxemu::{ServeOptions, Server};
 
 const CONNECTIONS: usize = 8;

@@ -304,7 +304,7 @@ fn main() {
         .filter(|&w| w > 0)
         .unwrap_or(if benching { 25 } else { sessions });
     // Long enough for an idle connection to park (plus the sweeper's tick).
-    let settle = wxemu::web::transport::connections::PARK_AFTER + Duration::from_millis(1500);
+    let settle = wxemu::PARK_AFTER + Duration::from_millis(1500);
 
     let data_dir = tempfile::tempdir().unwrap();
     let mut config = String::from("[webwx]\nsynccheck_hold = \"25s\"\n\n");

@@ -32,8 +32,8 @@ use clap::Parser;
 use serde::Deserialize;
 use serde_json::Value;
 use wxemu::client::Client;
+use wxemu::registry;
 use wxemu::site::{Callback, CallbackQuery, Sessions, TokenExchange, User};
-use wxemu::web::registry;
 
 #[derive(Debug, Parser)]
 #[command(about = "An example website using \"Log in with WeChat\" against wxemu")]
@@ -88,7 +88,7 @@ async fn run(args: Args) -> Result<(), String> {
         None => {
             let data_dir = std::env::var_os("WXEMU_DATA_DIR")
                 .map(PathBuf::from)
-                .or_else(wxemu::paths::default_data_dir)
+                .or_else(wxemu::default_data_dir)
                 .ok_or("no data directory: pass --ca (see `wxemu ca path`)")?;
             wxemu_certs::ca_cert_path(&data_dir)
         }

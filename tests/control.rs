@@ -65,7 +65,7 @@ async fn token_is_required_private_and_checked() {
 
     // The token survives a restart: scripts keep working.
     let dir = server.stop().await;
-    let token_again = wxemu::web::surfaces::control::ensure_token(dir.path()).unwrap();
+    let token_again = wxemu::control::ensure_token(dir.path()).unwrap();
     assert_eq!(token_again, token);
 }
 

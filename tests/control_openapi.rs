@@ -1,6 +1,6 @@
 //! docs/control-api.yaml stays true to the code: it is valid OpenAPI 3.1
 //! YAML, documents exactly the control routes of the endpoint registry
-//! (`wxemu::web::registry::control_calls`), and
+//! (`wxemu::registry::control_calls`), and
 //! every one of them is really served (not the control API's 404/405).
 
 use crate::common;
@@ -37,7 +37,7 @@ fn documented() -> BTreeSet<(String, String)> {
 
 #[test]
 fn the_openapi_file_documents_exactly_the_routes() {
-    let code: BTreeSet<(String, String)> = wxemu::web::registry::control_calls()
+    let code: BTreeSet<(String, String)> = wxemu::registry::control_calls()
         .map(|(m, p)| (m.to_string(), p.to_string()))
         .collect();
     let docs = documented();
@@ -56,7 +56,7 @@ fn the_openapi_file_documents_exactly_the_routes() {
 #[tokio::test]
 async fn every_route_is_served() {
     let server = TestServer::start().await;
-    for (method, path) in wxemu::web::registry::control_calls() {
+    for (method, path) in wxemu::registry::control_calls() {
         let concrete = path
             .replace("{id}", "424242")
             .replace("{appid}", "wxnone")

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Output, Stdio};
 
 use hyper::StatusCode;
 use serde_json::{json, Value};
-use wxemu::control_client::Control;
+use wxemu::control::Control;
 
 const APPID: &str = "wxa04304ceaedaf538";
 const REDIRECT: &str = "https://site.example/cb";

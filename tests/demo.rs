@@ -7,8 +7,8 @@ use crate::common;
 
 use hyper::{Method, StatusCode};
 use serde_json::Value;
-use wxemu::web::registry;
-use wxemu::web::surfaces::demo::APPID;
+use wxemu::registry;
+use wxemu::DEMO_APPID as APPID;
 
 use common::TestServer;
 

@@ -486,7 +486,7 @@ const DRIVEN: &[(&str, &str)] = &[
 #[test]
 fn every_write_of_the_registry_is_driven_here() {
     use std::collections::BTreeSet;
-    let writes: BTreeSet<(&str, &str)> = wxemu::web::registry::control_calls()
+    let writes: BTreeSet<(&str, &str)> = wxemu::registry::control_calls()
         .filter(|(method, _)| *method != "GET")
         .collect();
     let driven: BTreeSet<(&str, &str)> = DRIVEN.iter().copied().collect();

@@ -534,7 +534,7 @@ async fn config_is_rewritten_0600_and_the_data_directory_is_0700() {
     // A fresh data directory, whatever is written first, is owner-only.
     let parent = tempfile::tempdir().unwrap();
     let dir = parent.path().join("a").join("wxemu");
-    wxemu::web::surfaces::control::ensure_token(&dir).unwrap();
+    wxemu::control::ensure_token(&dir).unwrap();
     assert_eq!(mode(&dir), 0o700);
     let dir = parent.path().join("b").join("wxemu");
     wxemu::core::Config::default()
@@ -666,7 +666,7 @@ fn wait_for_line(serve: &Serve, what: &str, limit: Duration) -> bool {
 async fn idle_http1_connections_park_and_resume() {
     let serve = serve_limited(1024);
     let client = serve.client.clone();
-    let park = wxemu::web::transport::connections::PARK_AFTER + Duration::from_secs(1) + SLACK;
+    let park = wxemu::PARK_AFTER + Duration::from_secs(1) + SLACK;
     let mut stream = client.connect().await;
     let host = format!("localhost.weixin.qq.com:{}", client.addr.port());
     let get = format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n");

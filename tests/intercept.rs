@@ -259,7 +259,7 @@ async fn bind_intercepting(data: &Path, hosts_mode: bool) -> wxemu::Server {
     let mut options = wxemu::ServeOptions::new(data.to_owned());
     options.port = 0;
     options.approval = wxemu_core::ApprovalMode::Auto;
-    options.intercept = wxemu::web::intercept::InterceptOptions {
+    options.intercept = wxemu::intercept::InterceptOptions {
         proxy_port: Some(0),
         proxy_offline: true,
         intercept_port: hosts_mode.then_some(0),

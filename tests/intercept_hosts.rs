@@ -21,7 +21,7 @@ use rustls::pki_types::ServerName;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wxemu::core::ApprovalMode;
-use wxemu::web::intercept::InterceptOptions;
+use wxemu::intercept::InterceptOptions;
 
 const CGI: &str = "/cgi-bin/mmwebwx-bin";
 

@@ -18,7 +18,7 @@ use common::{code_of, TestServer, APPID, REDIRECT};
 use serde_json::Value;
 use tools::precondition;
 use wxemu::core::WebsiteApp;
-use wxemu::web::intercept::InterceptOptions;
+use wxemu::intercept::InterceptOptions;
 
 const SECRET: &str = "0123456789abcdef0123456789abcdef";
 

@@ -16,7 +16,7 @@ use wxemu::core::ApprovalMode;
 use wxemu::core::Scenario;
 use wxemu::core::{Account, Config};
 use wxemu::core::{Emulator, Limits};
-use wxemu::web::front::{Front, Listener};
+use wxemu::{Front, Listener};
 
 const TOKEN: &str = "proptest-control-token-proptest-control-tok";
 

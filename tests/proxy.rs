@@ -20,7 +20,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::client::TlsStream;
 use tools::{on_path, precondition};
-use wxemu::web::intercept::proxy::{
+use wxemu::intercept::{
     InterceptHandler, Intercepted, InterceptedHosts, Proxy, ProxyOptions, PAC_CONTENT_TYPE,
 };
 use wxemu_certs::InterceptCa;

@@ -37,7 +37,7 @@ pub fn open(url: &str) -> Result<(), String> {
 /// default browser: the welcome window's, the Certificate tab's and the
 /// tray's "Open the demo". Returns its URL.
 pub fn open_demo(emu: &wxemu::Emulator) -> Result<String, String> {
-    let url = format!("{}{}", emu.base_url(), wxemu::web::registry::DEMO_HOME.path);
+    let url = format!("{}{}", emu.base_url(), wxemu::registry::DEMO_HOME.path);
     open(&url)?;
     Ok(url)
 }

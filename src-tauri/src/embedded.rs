@@ -13,7 +13,7 @@ use wxemu::core::lock;
 use serde::Serialize;
 use tauri::async_runtime::JoinHandle;
 use tokio::sync::oneshot;
-use wxemu::web::server::ServeError;
+use wxemu::ServeError;
 use wxemu::{Emulator, ServeOptions, Server};
 
 /// How long quitting waits for the server to close its connections.

@@ -102,7 +102,7 @@ pub struct DesktopArgs {
 fn serve_options(args: &DesktopArgs) -> Result<ServeOptions, String> {
     let data_dir = match &args.data_dir {
         Some(dir) => dir.clone(),
-        None => wxemu::paths::default_data_dir().ok_or(
+        None => wxemu::default_data_dir().ok_or(
             "cannot find a home directory for the data directory; pass --data-dir or set WXEMU_DATA_DIR",
         )?,
     };

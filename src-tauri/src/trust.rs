@@ -88,7 +88,7 @@ pub fn info(data_dir: &Path) -> TrustInfo {
 /// it (the proxy or hosts mode of `wxemu serve`), on which ports, the hosts
 /// it answers as, and whether its CA is trusted. Read from the same places
 /// as the control API's `GET /__wxemu/intercept`: the listeners as the
-/// server bound them, and [`wxemu::trust_report::intercept_ca_trust`] for the verdict.
+/// server bound them, and [`wxemu::intercept_ca_trust`] for the verdict.
 #[derive(Debug, Clone, Serialize)]
 pub struct InterceptInfo {
     pub enabled: bool,
@@ -117,7 +117,7 @@ pub fn intercept_info(
     );
     let ca_exists = ca_path.exists();
     let ca_status = if ca_exists {
-        wxemu::trust_report::intercept_ca_trust(ca_path.clone()).0
+        wxemu::intercept_ca_trust(ca_path.clone()).0
     } else {
         TrustStatus::Unknown
     };

@@ -79,7 +79,7 @@ pub fn page_url(input: &str) -> Result<Url, String> {
 pub fn initialization_script(emu: &Emulator) -> String {
     format!(
         "{}\n;\n{}",
-        wxemu::web::surfaces::h5::bridge::script_text(&emu.base_url(), "ios"),
+        wxemu::h5::script_text(&emu.base_url(), "ios"),
         CHROME_JS
     )
 }
@@ -99,7 +99,7 @@ pub fn open<R: Runtime>(app: &AppHandle<R>, url: &str) -> Result<String, String>
         .inner_size(WIDTH, height)
         .resizable(true)
         .center()
-        .user_agent(wxemu::web::surfaces::h5::bridge::IOS_UA)
+        .user_agent(wxemu::h5::IOS_UA)
         .initialization_script(initialization_script(&emu))
         // Its own web context: the proxy below applies to it alone.
         .data_directory(data_dir.join("wechat-webview"))
@@ -197,7 +197,7 @@ pub async fn follow_calls<R: Runtime>(app: AppHandle<R>, emulator: Arc<Emulator>
             Ok(H5CallEvent::Requested(call)) => {
                 let script = format!(
                     "window.__wxemuChrome && window.__wxemuChrome.ask({})",
-                    wxemu::web::surfaces::openplatform::page::script_safe_json(&json!(call))
+                    wxemu::h5::script_safe_json(&json!(call))
                 );
                 let windows = windows_for(&app, &call);
                 tracing::info!(id = call.id, api = %call.api, windows = windows.len(), "WeChat window: asking the person");

@@ -18,7 +18,7 @@ impl DataDirArg {
     pub fn resolve(&self) -> Result<PathBuf, String> {
         match &self.data_dir {
             Some(dir) => Ok(dir.clone()),
-            None => wxemu::paths::default_data_dir().ok_or_else(|| {
+            None => wxemu::default_data_dir().ok_or_else(|| {
                 "cannot find a home directory for the data directory; pass --data-dir or set WXEMU_DATA_DIR".to_owned()
             }),
         }

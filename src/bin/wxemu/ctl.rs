@@ -18,11 +18,11 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::args::named;
-use wxemu::control_client::{Control, CALL_TIMEOUT};
-use wxemu::web::registry::{self as r, Route};
-use wxemu::web::surfaces::control::{
+use wxemu::control::{
     Advance, ClientChange, JournalQuery, ListQuery, PolicyChange, Resolution, Scan, PREFIX,
 };
+use wxemu::control::{Control, CALL_TIMEOUT};
+use wxemu::registry::{self as r, Route};
 use wxemu_core::ClientState;
 use wxemu_core::DecisionBatch;
 use wxemu_core::Endpoint;
@@ -332,7 +332,7 @@ pub enum ClockAction {
 /// (a journal wait that timed out).
 pub async fn run(args: CtlArgs, data_dir: PathBuf) -> Result<bool, String> {
     if let CtlCommand::Token = args.command {
-        let path = wxemu::web::surfaces::control::token_path(&data_dir);
+        let path = wxemu::control::token_path(&data_dir);
         let token = std::fs::read_to_string(&path).map_err(|e| {
             format!(
                 "cannot read {}: {e} (start `wxemu serve` once with this data directory)",

@@ -13,8 +13,8 @@ use clap::Args;
 use wxemu_core::ApprovalMode;
 
 use crate::serve::{ServeArgs, Started};
-use wxemu::web::surfaces::control::{self, ServeInfo};
-use wxemu::web::transport::ready::Ready;
+use wxemu::control::{self, ServeInfo};
+use wxemu::Ready;
 
 #[derive(Debug, Args)]
 pub struct ExecArgs {

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use wxemu::web::intercept::proxy::PAC_PATH;
-use wxemu::web::registry;
-use wxemu::web::server::{ServeOptions, Server};
+use wxemu::intercept::PAC_PATH;
+use wxemu::registry;
+use wxemu::{ServeOptions, Server};
 use wxemu_core::ApprovalMode;
 use wxemu_core::{CANONICAL_HOST, DEFAULT_PORT, KNOWN_PORTS};
 
@@ -124,7 +124,7 @@ pub(crate) async fn start(
         decision_timeout: args.decision_timeout,
         scenario,
         http_api_port: args.http_api_port,
-        intercept: wxemu::web::intercept::InterceptOptions {
+        intercept: wxemu::intercept::InterceptOptions {
             proxy_port: args.proxy_port,
             proxy_offline: args.proxy_offline,
             intercept_port: args.intercept_port,
@@ -138,7 +138,7 @@ pub(crate) async fn start(
     })
     .await
     .map_err(|e| match (e, &args.scenario) {
-        (wxemu::web::server::ServeError::Scenario(message), Some(path)) => {
+        (wxemu::ServeError::Scenario(message), Some(path)) => {
             format!(
                 "the scenario file {} is not valid: {message}",
                 path.display()
@@ -239,7 +239,7 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<(), String> {
     println!(
         "  control    https://{CANONICAL_HOST}:{}/__wxemu/  (token: wxemu ctl token, file {})",
         addr.port(),
-        wxemu::web::surfaces::control::token_path(&data_dir).display()
+        wxemu::control::token_path(&data_dir).display()
     );
     if let Some(api) = http_api {
         println!("  http api   http://{api}/sns/...  (plain HTTP, token API only)");
@@ -262,11 +262,9 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<(), String> {
             None
         } else {
             Some(
-                tokio::task::spawn_blocking(move || {
-                    wxemu::trust_report::intercept_ca_trust(ca_path).0
-                })
-                .await
-                .unwrap_or(Verdict::Unknown),
+                tokio::task::spawn_blocking(move || wxemu::intercept_ca_trust(ca_path).0)
+                    .await
+                    .unwrap_or(Verdict::Unknown),
             )
         };
         println!(

@@ -40,7 +40,7 @@ pub enum TrustCommand {
         #[arg(long)]
         intercept: bool,
         /// With --intercept: the port `wxemu serve --proxy-port` listens on.
-        #[arg(long, value_name = "PORT", default_value_t = wxemu::web::intercept::proxy::DEFAULT_PROXY_PORT, requires = "intercept")]
+        #[arg(long, value_name = "PORT", default_value_t = wxemu::intercept::DEFAULT_PROXY_PORT, requires = "intercept")]
         proxy_port: u16,
         /// With --intercept: how the backend reaches the intercepted names.
         /// `proxy` (`serve --proxy-port`): the proxy variables and the CAs;
@@ -303,7 +303,7 @@ impl HostsArgs {
             }
             None => wxemu_core::InterceptConfig::default().hosts,
         };
-        let hosts = wxemu::web::intercept::proxy::InterceptedHosts::new(&names)?;
+        let hosts = wxemu::intercept::InterceptedHosts::new(&names)?;
         Ok(Mapping::intercept(hosts.as_slice()))
     }
 }

@@ -25,7 +25,6 @@ use wxemu_core::Emulator;
 use wxemu_core::FaultSpec;
 
 use crate::web::front::wire;
-pub use crate::web::front::wire::injected_errmsg;
 pub(crate) use crate::web::marks::{AppliedFault, DropConnection};
 use crate::web::registry::Route;
 

@@ -45,7 +45,7 @@ use tokio::sync::{watch, Semaphore};
 use tokio_rustls::LazyConfigAcceptor;
 use wxemu_certs::{normalize_host, InterceptCa};
 
-pub use hosts::{InterceptedHosts, Target, DEFAULT_INTERCEPTED_HOSTS, HTTPS_PORT};
+pub use hosts::{InterceptedHosts, Target, HTTPS_PORT};
 pub use pac::{script as pac_script, CONTENT_TYPE as PAC_CONTENT_TYPE};
 
 /// The proxy port `trust env --intercept` assumes when none is given.
