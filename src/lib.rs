@@ -32,7 +32,7 @@
 //! - [`registry`]: every endpoint (host family, path, methods), for callers
 //!   that must name a route;
 //! - [`control`]: the control API's request types and token, and
-//!   [`Control`], its typed client for a running server;
+//!   [`Control`](control::Control), its typed client for a running server;
 //! - [`intercept`]: the interception proxy and its options;
 //! - [`h5`]: what a WeChat webview injects into a page (the desktop's
 //!   WeChat window uses it);

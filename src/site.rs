@@ -1,5 +1,5 @@
 //! What a website does for "Log in with WeChat", written once for the two
-//! sites wxemu ships: the built-in demo ([`crate::web::surfaces::demo`], which trades
+//! sites wxemu ships: the built-in demo (`crate::web::surfaces::demo`, which trades
 //! the code in-process) and `examples/site.rs` (which trades it over HTTPS
 //! like any backend). Each site keeps its own pages; the session, the
 //! `state` check, the login URL and the callback's decisions are here.

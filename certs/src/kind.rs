@@ -126,7 +126,7 @@ impl CaKind {
     }
 
     /// Whether a leaf of this CA for `host` (a DNS name, any case, no trailing dot)
-    /// would pass the CA's name constraints. Mirrors [`CaKind::name_constraints`] for
+    /// would pass the CA's name constraints. Mirrors `CaKind::name_constraints` for
     /// DNS names, so wxemu refuses early instead of minting a certificate every
     /// client would reject.
     pub fn may_sign(self, host: &str) -> bool {

@@ -327,7 +327,7 @@ pub struct WebsiteApp {
     /// to (an exact host: no subdomain, and a port only in permissive mode).
     pub oauth_domains: Vec<String>,
     /// JS接口安全域名: the hosts whose pages may use the JS-SDK (subdomains
-    /// included); at most [`MAX_JS_DOMAINS`], as WeChat allows.
+    /// included); at most `MAX_JS_DOMAINS`, as WeChat allows.
     pub js_domains: Vec<String>,
     /// The app refuses fast login: check-login answers 10057.
     pub scan_only: bool,

@@ -374,7 +374,7 @@ impl Emulator {
     }
 
     /// Web authorization's switches (runtime, like the client state):
-    /// `snapshot_user`, `full_profile` (see [`crate::config::ClientConfig`]).
+    /// `snapshot_user`, `full_profile` (see `crate::config::ClientConfig`).
     pub fn set_web_switches(&self, snapshot_user: Option<bool>, full_profile: Option<bool>) {
         {
             let mut client = crate::sync::write(&self.client);
@@ -434,7 +434,7 @@ impl Emulator {
     }
 }
 
-/// Events: see [`crate::events`].
+/// Events: see `crate::events`.
 impl Emulator {
     /// Every event from now on.
     pub fn subscribe(&self) -> Subscription {

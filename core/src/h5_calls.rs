@@ -74,7 +74,7 @@ impl Default for H5Calls {
     }
 }
 
-/// Registered while alive: calls of [`PERSON_APIS`] wait for a person.
+/// Registered while alive: calls of `PERSON_APIS` wait for a person.
 #[derive(Debug)]
 pub struct DecisionSource(pub(crate) Arc<AtomicUsize>);
 

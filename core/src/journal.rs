@@ -177,7 +177,7 @@ impl<'de> Deserialize<'de> for RecordedBody {
 /// bound, [`BODY_KEEP`]); longer values end in [`TRUNCATED_MARKER`] and
 /// their full length, so an entry costs a bounded few KiB whatever was sent.
 pub const FIELD_KEEP: usize = 512;
-/// Ends a field that was cut to [`FIELD_KEEP`].
+/// Ends a field that was cut to `FIELD_KEEP`.
 pub const TRUNCATED_MARKER: &str = "…[truncated]";
 
 impl Entry {

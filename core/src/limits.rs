@@ -85,7 +85,7 @@ pub struct TooLong {
 
 /// Checks the lengths of a login target's fields (everything a check-login
 /// or a QR login keeps until it is used or forgotten); `max_state` is the
-/// flow's bound for `state` ([`MAX_STATE_BYTES`] or [`MAX_LONG_STATE_BYTES`]).
+/// flow's bound for `state` (`MAX_STATE_BYTES` or `MAX_LONG_STATE_BYTES`).
 pub fn check_login_target(
     appid: &str,
     scope: &str,

@@ -107,7 +107,7 @@ impl Emulator {
         Some(taken)
     }
 
-    /// Moves the emulated time forward (see [`crate::clock::Clock::try_advance`]).
+    /// Moves the emulated time forward (see `crate::clock::Clock::try_advance`).
     pub fn advance_clock(&self, by: Duration) -> Result<(), ClockError> {
         self.clock.try_advance(by)?;
         self.publish(Event::ClockChanged);

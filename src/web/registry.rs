@@ -3,7 +3,7 @@
 //! A [`Route`] says which host family answers it, its path, the methods it
 //! takes, who may call it ([`Access`]), the wire format its errors take
 //! ([`Wire`]) and the name the journal and fault injection know it by
-//! ([`Endpoint`]). The router ([`crate::web::front`]) dispatches on host
+//! ([`Endpoint`]). The router (`crate::web::front`) dispatches on host
 //! family + path from this table and hands the matched route to every
 //! layer as a request extension ([`Matched`]), so no layer re-parses the
 //! path; the control API's route list, `wxemu ctl`, `wxemu doctor`, the
@@ -176,7 +176,7 @@ pub enum Access {
 
 /// The wire format of a route's errors: what an injected errcode, a wrong
 /// method or a refused Origin looks like there. Written by
-/// [`crate::web::front::wire`], through the encoders the surface's own
+/// `crate::web::front::wire`, through the encoders the surface's own
 /// handlers use, so injected errors are the real thing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Wire {

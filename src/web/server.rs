@@ -134,7 +134,7 @@ pub struct Server {
 }
 
 impl Server {
-    /// What this server has bound: its ready file ([`crate::web::transport::ready`]).
+    /// What this server has bound: its ready file (`crate::web::transport::ready`).
     pub fn ready(&self) -> crate::web::transport::ready::Ready {
         let server = self;
         let addr = server.local_addr();
@@ -276,7 +276,7 @@ impl Server {
 
     /// Serves until `shutdown` completes. While it does, `serve.json` in
     /// the data directory tells `wxemu ctl` and test runners the ports
-    /// ([`crate::web::transport::ready`]).
+    /// (`crate::web::transport::ready`).
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let ready = self.ready();
         let serve_info = crate::web::surfaces::control::serve_info_path(&self.data_dir);

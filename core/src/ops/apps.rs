@@ -17,7 +17,7 @@ impl Emulator {
     /// now. None for an empty appid, an unknown one in strict mode, or (in
     /// permissive mode) one longer than 64 characters or with characters
     /// other than letters, digits, `_` and `-`. At most
-    /// [`AppRegistry::MAX`](crate::store::AppRegistry::MAX) apps stay
+    /// `AppRegistry::MAX` apps stay
     /// registered (the earliest forgotten first).
     pub fn app(&self, appid: &str) -> Option<WebsiteApp> {
         self.app_used_as(appid, AppKind::Website)

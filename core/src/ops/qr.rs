@@ -110,7 +110,7 @@ impl Emulator {
         self.qr.get(uuid, self.clock.now())
     }
 
-    /// The login page's long poll on `uuid` (see [`crate::openplatform::qr::QrLogins::poll`]).
+    /// The login page's long poll on `uuid` (see `crate::openplatform::qr::QrLogins::poll`).
     pub async fn qr_poll(&self, uuid: &str, last: Option<u16>, hold: Duration) -> PollReply {
         self.qr.poll(uuid, last, hold, &self.clock).await
     }

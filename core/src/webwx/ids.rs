@@ -18,7 +18,7 @@ pub fn login_uuid() -> String {
     uuid
 }
 
-/// Whether `s` has the shape of [`login_uuid`] (bounded, URL-safe).
+/// Whether `s` has the shape of `login_uuid` (bounded, URL-safe).
 pub fn is_login_uuid(s: &str) -> bool {
     (4..=64).contains(&s.len()) && s.bytes().all(|b| URL_SAFE.contains(&b) || b == b'=')
 }

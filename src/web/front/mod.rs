@@ -83,7 +83,7 @@ impl Front {
     }
 
     /// Answers one request. A reply carrying
-    /// [`faults::DropConnection`] must not be sent: the server drops the
+    /// `faults::DropConnection` must not be sent: the server drops the
     /// connection instead.
     pub async fn serve<B>(&self, req: Request<B>) -> Response
     where
