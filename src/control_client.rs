@@ -88,42 +88,32 @@ impl Control {
         if let Some(body) = &body {
             request = request.json(body);
         }
-        let reply = request.send().await.map_err(|e| match e {
+        let reply = request.send().await.map_err(|e| self.unreachable(e))?;
+        if !reply.status.is_success() {
+            return Err(refused(&reply));
+        }
+        Ok(if reply.body.is_empty() {
+            Value::Null
+        } else {
+            reply.json().unwrap_or_else(|_| Value::String(reply.text()))
+        })
+    }
+
+    /// A call that got no answer: a client that could not be set up, or a
+    /// server that could not be reached.
+    fn unreachable(&self, error: client::Error) -> ControlError {
+        match error {
             client::Error::Setup(message) => ControlError::Setup(message),
             other => ControlError::Connect {
                 port: self.client.addr().port(),
                 message: other.to_string(),
             },
-        })?;
-        let value: Value = if reply.body.is_empty() {
-            Value::Null
-        } else {
-            reply.json().unwrap_or_else(|_| Value::String(reply.text()))
-        };
-        if reply.status.is_success() {
-            Ok(value)
-        } else {
-            let message = value
-                .get("error")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-                .unwrap_or_else(|| value.to_string());
-            Err(ControlError::Refused {
-                status: reply.status,
-                message,
-            })
         }
     }
-}
 
-impl Control {
     /// Hands each event of `GET /events` (one line of JSON) to `each`
     /// until the server ends the stream.
     pub async fn follow_events(&self, mut each: impl FnMut(&str)) -> Result<(), ControlError> {
-        let connect_error = |e: client::Error| ControlError::Connect {
-            port: self.client.addr().port(),
-            message: e.to_string(),
-        };
         let opened = self
             .client
             .get(r::EVENTS.path)
@@ -131,26 +121,29 @@ impl Control {
             .timeout(CALL_TIMEOUT)
             .events()
             .await
-            .map_err(connect_error)?;
+            .map_err(|e| self.unreachable(e))?;
         let mut stream = match opened {
             client::Opened::Stream(stream) => stream,
-            client::Opened::Refused(reply) => {
-                let message = reply
-                    .json::<Value>()
-                    .ok()
-                    .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned))
-                    .unwrap_or_else(|| reply.text());
-                return Err(ControlError::Refused {
-                    status: reply.status,
-                    message,
-                });
-            }
+            client::Opened::Refused(reply) => return Err(refused(&reply)),
         };
-        while let Some(event) = stream.next().await.map_err(connect_error)? {
+        while let Some(event) = stream.next().await.map_err(|e| self.unreachable(e))? {
             // The server writes each event's JSON on one line.
             each(&event);
         }
         Ok(())
+    }
+}
+
+/// A refused call: the control API's `{"error": "..."}`, else the body.
+fn refused(reply: &client::Response) -> ControlError {
+    let message = reply
+        .json::<Value>()
+        .ok()
+        .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_else(|| reply.text());
+    ControlError::Refused {
+        status: reply.status,
+        message,
     }
 }
 
