@@ -330,8 +330,8 @@ impl WebWx {
         answers.insert(uuid.to_owned(), code);
     }
 
-    pub fn settings(&self) -> WebWxSettings {
-        self.settings.clone()
+    pub fn settings(&self) -> &WebWxSettings {
+        &self.settings
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<WebWxEvent> {
@@ -469,7 +469,7 @@ impl WebWx {
         let settings = self.settings();
         let mut st = self.lock();
         let id = find_session(&st, caller)?;
-        if let Some(ended) = expire_if_idle(&mut st, id, &settings, now) {
+        if let Some(ended) = expire_if_idle(&mut st, id, settings, now) {
             drop(st);
             let _ = self
                 .events
@@ -481,7 +481,7 @@ impl WebWx {
             return Err(AuthError::LoggedOut);
         }
         session.last_seen = now.max(session.last_seen);
-        Ok(f(session, &settings))
+        Ok(f(session, settings))
     }
 
     /// webwxinit.
@@ -830,7 +830,7 @@ impl WebWx {
         };
         let msg_id = ids::msg_id();
         let wire = WireMessage::new(msg_id, MSG_TEXT, from, to, content, unix_secs(now));
-        let entry = queue_for_client(session, &settings, wire, inj.text.to_owned(), member, now);
+        let entry = queue_for_client(session, settings, wire, inj.text.to_owned(), member, now);
         drop(st);
         let _ = self.events.send(WebWxEvent::Message {
             message: entry.clone(),
@@ -890,7 +890,7 @@ impl WebWx {
         let live: Vec<u64> = st.live_by_account.values().copied().collect();
         let ended: Vec<SessionSummary> = live
             .into_iter()
-            .filter_map(|id| expire_if_idle(&mut st, id, &settings, now))
+            .filter_map(|id| expire_if_idle(&mut st, id, settings, now))
             .collect();
         forget_old_ended(&mut st, settings.ended_sessions_kept);
         drop(st);

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use crate::web::front::wire::{self, Refusal};
 use crate::web::registry::{HostFamily, Route};
 use subtle::ConstantTimeEq;
-use wxemu_core::Emulator;
+use wxemu_core::{parse_origin, Emulator};
 
 /// The only origin the real login page is served from.
 pub const WECHAT_ORIGIN: &str = "https://open.weixin.qq.com";
@@ -137,9 +137,6 @@ pub(crate) fn shorten(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
         text.len()
     ))
 }
-
-/// Normalizes an Origin (the core's, which also checks the config's).
-pub use wxemu_core::parse_origin;
 
 /// Origins allowed to call the fast-login API: the real login page, wxemu's
 /// own pages, and the config's extras.
