@@ -359,13 +359,9 @@ fn saver_child() {
 fn killing_the_app_mid_save_loses_nothing() {
     use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
-    // The child's name in this binary: its module's path without the crate.
-    let (_, module) = module_path!().split_once("::").unwrap();
-    let saver_child = format!("{module}::saver_child");
     for round in 0..15u64 {
-        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", &saver_child])
-            .args(["--ignored", "--nocapture", "--test-threads=1"])
+        let mut child = crate::rerun_alone(module_path!(), "saver_child")
+            .arg("--test-threads=1")
             .env(SAVER_DIR, dir.path())
             .stdout(std::process::Stdio::piped())
             .spawn()

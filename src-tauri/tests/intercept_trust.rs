@@ -51,12 +51,7 @@ fn dashboard_and_control_api_give_one_verdict_on_a_partly_trusted_interception_c
         return;
     }
     let home = tempfile::tempdir().unwrap();
-    // This module's path inside the test binary, without the crate's name.
-    let (_, module) = module_path!().split_once("::").unwrap();
-    let child = Command::new(std::env::current_exe().unwrap())
-        .arg("--exact")
-        .arg(format!("{module}::in_its_own_home"))
-        .args(["--ignored", "--nocapture"])
+    let child = crate::rerun_alone(module_path!(), "in_its_own_home")
         .env("HOME", home.path())
         .env(IN_CHILD, "1")
         .output()
