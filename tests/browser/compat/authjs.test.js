@@ -9,7 +9,7 @@ import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { startStack, suiteOptions, withPage, journal, screenshot, COMPAT, WEB_APPID, MP_APPID, SECRET, WECHAT_UA } from "./stack.js";
-import { websiteAllowed, websiteDenied, inWechatAllowed, inWechatDenied } from "./flows.js";
+import { websiteAllowed, websiteDenied, inWechatAllowed, inWechatDenied, requestsTo } from "./flows.js";
 
 const SITE = path.join(COMPAT, "sites", "authjs.js");
 
@@ -48,8 +48,7 @@ describe("Auth.js (@auth/core 0.41.3) WeChat provider", await suiteOptions(), ()
 
     it("logs in: 允许 on the login page -> the profile shows the nickname", () =>
       withPage(stack, async (page) => {
-        const qrconnect = [];
-        page.on("request", (r) => { if (r.url().startsWith("https://open.weixin.qq.com/connect/qrconnect?")) qrconnect.push(r.url()); });
+        const qrconnect = requestsTo(page, "https://open.weixin.qq.com/connect/qrconnect?");
         await websiteAllowed(stack, page, s, "compat-authjs-website");
         const state = new URL(qrconnect[0]).searchParams.get("state");
         assert.ok(state.length > 128, `Auth.js sends a long state (${state.length} bytes)`);
@@ -81,8 +80,7 @@ describe("Auth.js (@auth/core 0.41.3) WeChat provider", await suiteOptions(), ()
     // casdoor#867, keycloak-services-social-weixin#37, AspNet.Security.OAuth#723).
     it("as configured by default: WeChat's state error page, the site never called back", () =>
       withPage(stack, async (page) => {
-        const callbacks = [];
-        page.on("request", (r) => { if (r.url().startsWith(s.url + s.callbackPath)) callbacks.push(r.url()); });
+        const callbacks = requestsTo(page, s.url + s.callbackPath);
         await s.login(page);
         await page.waitForURL(/^https:\/\/open\.weixin\.qq\.com\/connect\/oauth2\/authorize\?/);
         const state = new URL(page.url()).searchParams.get("state");

@@ -17,6 +17,13 @@ async function startLogin(page, site) {
 }
 
 /** The profile page shows exactly the emulated nickname. */
+/** The URLs of the page's requests that start with `prefix`, filled as they are sent. */
+export function requestsTo(page, prefix) {
+  const urls = [];
+  page.on("request", (r) => { if (r.url().startsWith(prefix)) urls.push(r.url()); });
+  return urls;
+}
+
 export async function assertProfile(page, site) {
   await page.locator("#nickname").waitFor();
   assert.equal(await page.locator("#nickname").textContent(), NICKNAME);
@@ -48,8 +55,7 @@ export async function websiteAllowed(stack, page, site, shot) {
 export async function websiteDenied(stack, page, site) {
   await stack.control("PUT", "/policy", { policy: "deny" });
   try {
-    const callbacks = [];
-    page.on("request", (r) => { if (r.url().startsWith(site.url + site.callbackPath)) callbacks.push(r.url()); });
+    const callbacks = requestsTo(page, site.url + site.callbackPath);
     await startLogin(page, site);
     await page.waitForURL(/^https:\/\/open\.weixin\.qq\.com\/connect\/qrconnect\?/);
     await page.locator("#fast_login_btn").click();
@@ -66,8 +72,7 @@ export async function websiteDenied(stack, page, site) {
 
 /** In WeChat, snsapi_userinfo allowed (policy `auto`): straight to the callback, then the profile. */
 export async function inWechatAllowed(stack, page, site, shot) {
-  const authorize = [];
-  page.on("request", (r) => { if (r.url().startsWith("https://open.weixin.qq.com/connect/oauth2/authorize?")) authorize.push(r.url()); });
+  const authorize = requestsTo(page, "https://open.weixin.qq.com/connect/oauth2/authorize?");
   await startLogin(page, site);
   await page.waitForURL((u) => u.href.startsWith(site.url + site.profilePath));
   assert.equal(authorize.length, 1, "one oauth2/authorize");
@@ -86,8 +91,7 @@ export async function inWechatAllowed(stack, page, site, shot) {
 export async function inWechatDenied(stack, page, site) {
   await stack.control("POST", "/decisions", { decision: "deny" });
   try {
-    const callbacks = [];
-    page.on("request", (r) => { if (r.url().startsWith(site.url + site.callbackPath)) callbacks.push(r.url()); });
+    const callbacks = requestsTo(page, site.url + site.callbackPath);
     await startLogin(page, site);
     await site.failed(page);
     assert.equal(callbacks.length, 1, `one callback: ${callbacks}`);
