@@ -68,22 +68,32 @@ export function freePort() {
   });
 }
 
-// POST over real TLS to 127.0.0.1:port, validated against `ca` with the real name.
-export function post(port, ca, pathname, body) {
+// One request over real TLS to 127.0.0.1:port, validated against `ca` with
+// the real name. A body that is not a string is sent as JSON; `headers`
+// add to (or replace) the defaults. Resolves to status, headers and text.
+export function request(port, ca, method, pathname, { body, headers = {} } = {}) {
   return new Promise((resolve, reject) => {
-    const data = JSON.stringify(body);
+    const data = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
     const req = https.request({
-      host: "127.0.0.1", port, servername: HOST, ca, method: "POST", path: pathname,
-      headers: { Host: `${HOST}:${port}`, Origin: ORIGIN, "Content-Type": "text/plain;charset=UTF-8", "Content-Length": Buffer.byteLength(data) },
+      host: "127.0.0.1", port, servername: HOST, ca, method, path: pathname,
+      headers: { Host: `${HOST}:${port}`, ...(data ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(data) } : {}), ...headers },
     }, (res) => {
       let text = "";
       res.setEncoding("utf8");
       res.on("data", (c) => { text += c; });
-      res.on("end", () => resolve({ status: res.statusCode, type: res.headers["content-type"], json: JSON.parse(text) }));
+      res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, text }));
     });
     req.on("error", reject);
     req.end(data);
   });
+}
+
+// A fast-login call as the login page makes it: POST from WeChat's origin, JSON as text/plain.
+export async function post(port, ca, pathname, body) {
+  const reply = await request(port, ca, "POST", pathname, {
+    body, headers: { Origin: ORIGIN, "Content-Type": "text/plain;charset=UTF-8" },
+  });
+  return { status: reply.status, type: reply.headers["content-type"], json: JSON.parse(reply.text) };
 }
 
 export function x(cmd, ...args) {

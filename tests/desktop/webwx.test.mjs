@@ -10,11 +10,10 @@
 import { test as nodeTest, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import https from "node:https";
 import os from "node:os";
 import path from "node:path";
 import {
-  BIN, DASHBOARD_TITLE, HOST, Log, startApp, freePort, x, pressKey, visibleWindow, painted, screenshot, sleep,
+  BIN, DASHBOARD_TITLE, Log, request as requestTo, startApp, freePort, x, pressKey, visibleWindow, painted, screenshot, sleep,
 } from "./harness.mjs";
 
 const test = (name, fn) => nodeTest(name, { timeout: 60_000 }, fn);
@@ -24,22 +23,7 @@ const CGI = "/cgi-bin/mmwebwx-bin";
 let app, port, dataDir, ca, token, windowId;
 const log = new Log();
 
-function request(method, pathname, { body, headers = {} } = {}) {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
-    const req = https.request({
-      host: "127.0.0.1", port, servername: HOST, ca, method, path: pathname,
-      headers: { Host: `${HOST}:${port}`, ...(data ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(data) } : {}), ...headers },
-    }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (c) => { text += c; });
-      res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, text }));
-    });
-    req.on("error", reject);
-    req.end(data);
-  });
-}
+const request = (method, pathname, options) => requestTo(port, ca, method, pathname, options);
 const control = (method, pathname, body) =>
   request(method, `/__wxemu${pathname}`, { body, headers: { Authorization: `Bearer ${token}` } })
     .then((r) => { assert.ok(r.status < 300, `${method} ${pathname}: ${r.status} ${r.text}`); return JSON.parse(r.text); });

@@ -27,7 +27,7 @@ import https from "node:https";
 import os from "node:os";
 import path from "node:path";
 import {
-  BIN, DASHBOARD_TITLE, HOST, ROOT, Log, startApp, freePort, x, pressKey, visibleWindow, painted, screenshot, geometry, sleep, gone,
+  BIN, DASHBOARD_TITLE, ROOT, Log, request, startApp, freePort, x, pressKey, visibleWindow, painted, screenshot, geometry, sleep, gone,
 } from "./harness.mjs";
 
 const test = (name, fn) => nodeTest(name, { timeout: 90_000 }, fn);
@@ -55,22 +55,9 @@ function nextEvent(re) {
 }
 const uaSeen = [];
 
-function wxemu(method, pathname, { body, headers = {} } = {}) {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = https.request({
-      host: "127.0.0.1", port, servername: HOST, ca, method, path: pathname,
-      headers: { Host: `${HOST}:${port}`, ...(data ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(data) } : {}), ...headers },
-    }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (c) => { text += c; });
-      res.on("end", () => resolve({ status: res.statusCode, json: text ? JSON.parse(text) : null }));
-    });
-    req.on("error", reject);
-    req.end(data);
-  });
-}
+// JSON in, JSON out (the control API, cgi-bin): status and parsed body.
+const wxemu = (method, pathname, options) =>
+  request(port, ca, method, pathname, options).then((r) => ({ status: r.status, json: r.text ? JSON.parse(r.text) : null }));
 const control = (method, pathname, body) =>
   wxemu(method, `/__wxemu${pathname}`, { body, headers: { Authorization: `Bearer ${token}` } })
     .then((r) => { assert.ok(r.status < 300, `${method} ${pathname}: ${r.status} ${JSON.stringify(r.json)}`); return r.json; });
