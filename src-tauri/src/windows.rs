@@ -12,14 +12,7 @@ pub const WELCOME_TITLE: &str = "欢迎使用 wxemu Welcome";
 
 /// Shows the dashboard, creating it when needed.
 pub fn open_dashboard<R: Runtime>(app: &AppHandle<R>) {
-    open(
-        app,
-        DASHBOARD_LABEL,
-        "dashboard.html",
-        DASHBOARD_TITLE,
-        (980.0, 700.0),
-        None,
-    );
+    show_dashboard(app, None);
 }
 
 /// Shows the dashboard on its tab `tab` (`h5`: the tray's "Open a page in
@@ -29,13 +22,18 @@ pub fn open_dashboard_at<R: Runtime>(app: &AppHandle<R>, tab: &str) {
         let _ = app.emit_to(DASHBOARD_LABEL, "wxemu:tab", tab);
     }
     let tab = serde_json::Value::from(tab);
+    show_dashboard(app, Some(format!("window.__wxemuTab = {tab};")));
+}
+
+/// The dashboard window, with `init` run before its page on creation.
+fn show_dashboard<R: Runtime>(app: &AppHandle<R>, init: Option<String>) {
     open(
         app,
         DASHBOARD_LABEL,
         "dashboard.html",
         DASHBOARD_TITLE,
         (980.0, 700.0),
-        Some(format!("window.__wxemuTab = {tab};")),
+        init,
     );
 }
 
